@@ -1,0 +1,103 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from vidrec.catalog import load_catalog, parse_price
+from vidrec.errors import CatalogError
+
+
+def write(p: Path, text: str, encoding="utf-8") -> Path:
+    p.write_bytes(text.encode(encoding))
+    return p
+
+
+def test_csv_rows_known_and_extra_columns(tmp_path):
+    (tmp_path / "v").mkdir()
+    cat = write(tmp_path / "catalog.csv",
+                "id,video,title,price,currency,category,brand,tags,color,material\n"
+                "1,v/a.mp4,红色连衣裙,¥199,CNY,Dress,Lumi,\"summer,红色\",Red,Cotton\n"
+                f"2,{tmp_path / 'b.mp4'},Blue shorts,129.50,,Shorts,,,,\n")
+    c = load_catalog(cat)
+    assert not c.errors
+    a, b = c.items
+    assert a.id == "1" and a.video == (tmp_path / "v" / "a.mp4").resolve()
+    assert a.price == 199 and a.tags == ["summer", "红色"]
+    assert a.extra == {"color": "Red", "material": "Cotton"}
+    assert b.video == tmp_path / "b.mp4" and b.price == 129.5 and b.brand is None
+
+
+def test_bad_rows_name_file_and_line_and_the_rest_loads(tmp_path):
+    cat = write(tmp_path / "c.csv",
+                "id,video,price\n"
+                "1,a.mp4,10\n"
+                ",b.mp4,10\n"  # no id
+                "3,,10\n"  # no video
+                "4,d.mp4,cheap\n"  # bad price
+                "1,e.mp4,10\n"  # duplicate id
+                "a/b,f.mp4,10\n"  # bad id
+                "7,g.mp4,10,extra\n"  # too many cells
+                "8,h.mp4,\n")
+    c = load_catalog(cat)
+    assert [i.id for i in c.items] == ["1", "8"]
+    lines = {e.line: e.message for e in c.errors}
+    assert set(lines) == {3, 4, 5, 6, 7, 8}
+    assert "duplicate id '1' (first on line 2)" in lines[6]
+    assert "'cheap' is not a number" in lines[5]
+    assert all(str(e).startswith(f"{cat}:") for e in c.errors)
+
+
+def test_jsonl_with_bad_json_line(tmp_path):
+    cat = write(tmp_path / "c.jsonl",
+                json.dumps({"id": 1, "video": "a.mp4", "tags": ["a", "b"], "price": 9.9, "shop": "x"}) + "\n"
+                "{not json\n" + json.dumps([1, 2]) + "\n\n")
+    c = load_catalog(cat)
+    assert [i.id for i in c.items] == ["1"]
+    assert c.items[0].tags == ["a", "b"] and c.items[0].extra == {"shop": "x"}
+    assert [e.line for e in c.errors] == [2, 3]
+
+
+def test_non_utf8_csv_is_read_as_gb18030_with_a_warning(tmp_path):
+    cat = write(tmp_path / "gbk.csv", "id,video,title\n1,a.mp4,红色连衣裙\n", encoding="gbk")
+    c = load_catalog(cat)
+    assert c.items[0].title == "红色连衣裙"
+    assert any("GB18030" in w for w in c.warnings)
+
+
+def test_undecodable_bytes_reject_only_their_rows(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_bytes(b"id,video,title\n1,a.mp4,ok\n2,b.mp4,\xff\xfe\xff\xfe\x81\n")
+    c = load_catalog(p)
+    assert [i.id for i in c.items] == ["1"]
+    assert c.errors and c.errors[0].line == 3 and "UTF-8" in c.errors[0].message
+
+
+def test_folder_of_videos(tmp_path):
+    (tmp_path / "sub").mkdir()
+    for name in ("a.mp4", "b.webm", "notes.txt", "sub/c.MOV", "sub/a.mkv"):
+        (tmp_path / name).write_bytes(b"x")
+    c = load_catalog(tmp_path)
+    assert sorted(i.id for i in c.items) == ["a", "b", "c"]
+    assert len(c.errors) == 1 and "duplicate id 'a'" in c.errors[0].message
+
+
+def test_whole_file_problems_raise(tmp_path):
+    with pytest.raises(CatalogError, match="no such file"):
+        load_catalog(tmp_path / "missing.csv")
+    with pytest.raises(CatalogError, match="header lacks"):
+        load_catalog(write(tmp_path / "h.csv", "name,path\nx,y\n"))
+    with pytest.raises(CatalogError, match="empty"):
+        load_catalog(write(tmp_path / "e.csv", ""))
+    with pytest.raises(CatalogError, match="unknown catalog format"):
+        load_catalog(write(tmp_path / "x.xlsx", "x"))
+
+
+@pytest.mark.parametrize("raw,value", [("199", 199), ("¥1,299", 1299), ("199.00", 199), ("99元", 99), (5, 5)])
+def test_parse_price(raw, value):
+    assert parse_price(raw) == value
+
+
+@pytest.mark.parametrize("raw", ["free", "-5", "1.2.3", True])
+def test_parse_price_rejects(raw):
+    with pytest.raises(ValueError):
+        parse_price(raw)

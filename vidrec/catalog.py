@@ -1,0 +1,276 @@
+"""Item and Catalog: load a catalog (CSV, JSONL or a bare folder of videos) and validate it row by row.
+
+A bad row never stops the load: it becomes a `RowError` naming the file and line, and every other row is kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vidrec.errors import CatalogError
+
+VIDEO_EXTENSIONS = frozenset(
+    {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".flv", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".wmv", ".3gp",
+     ".ogv"}
+)
+KNOWN_FIELDS = ("id", "video", "title", "description", "price", "currency", "category", "brand", "tags", "url")
+MAX_ID_LENGTH = 128
+_BAD_ID_CHARS = re.compile(r"[/\\#?%\x00-\x1f\x7f]")
+_PRICE_RE = re.compile(r"^\s*(?:[¥￥$€£₹]|rmb|cny|usd|inr|eur)?\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(?:元|块|rmb|cny|usd)?\s*$",
+                       re.IGNORECASE)
+
+
+@dataclass
+class Item:
+    """One product of a catalog: its video and whatever metadata the platform has."""
+
+    id: str
+    video: Path
+    title: str | None = None
+    description: str | None = None
+    price: float | None = None
+    currency: str | None = None
+    category: str | None = None
+    brand: str | None = None
+    tags: list[str] = field(default_factory=list)
+    url: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None  # "file:line" the row came from
+
+    def metadata(self) -> dict[str, Any]:
+        """The row's metadata as plain JSON-able data (without id and video)."""
+        out: dict[str, Any] = {}
+        for name in ("title", "description", "price", "currency", "category", "brand", "url"):
+            value = getattr(self, name)
+            if value not in (None, ""):
+                out[name] = value
+        if self.tags:
+            out["tags"] = list(self.tags)
+        if self.extra:
+            out["extra"] = dict(self.extra)
+        return out
+
+
+@dataclass
+class RowError:
+    """A row that could not be read, with where it is and what to do."""
+
+    path: str
+    line: int | None
+    item_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Catalog:
+    """The valid items of a catalog source, in file order, and the rows that were rejected."""
+
+    source: Path
+    items: list[Item]
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Load a CSV or JSONL catalog, or a folder of videos (ids from file names)."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise CatalogError("no such file or folder; give a catalog .csv/.jsonl or a folder of videos", path=str(p))
+    if p.is_dir():
+        return _load_folder(p)
+    suffix = p.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        return _load_csv(p, delimiter="\t" if suffix == ".tsv" else ",")
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return _load_jsonl(p)
+    if suffix in VIDEO_EXTENSIONS:
+        raise CatalogError("this is a video, not a catalog; give its folder or a .csv/.jsonl listing it", path=str(p))
+    raise CatalogError(f"unknown catalog format {suffix!r}; use .csv, .tsv, .jsonl or a folder of videos", path=str(p))
+
+
+def _read_text(p: Path) -> tuple[str, list[str]]:
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise CatalogError(f"cannot read the catalog ({exc.strerror}); check the path and permissions",
+                           path=str(p)) from exc
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        first_bad = data[: exc.start].count(b"\n") + 1
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        # Keep every line that decodes; the others become row errors downstream via the replacement marker.
+        text = data.decode("utf-8", errors="replace")
+        return text, [f"{p}:{first_bad}: not UTF-8 (nor GB18030); lines with undecodable bytes were rejected: "
+                      "re-save the file as UTF-8"]
+    return text, [f"{p}: not UTF-8 (first bad byte on line {first_bad}); read it as GB18030. Re-save it as UTF-8 "
+                  "to silence this warning"]
+
+
+def _load_csv(p: Path, delimiter: str) -> Catalog:
+    text, warnings = _read_text(p)
+    catalog = Catalog(source=p, items=[], warnings=warnings)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if reader.fieldnames is None:
+        raise CatalogError("the catalog is empty: it needs a header row with at least 'id' and 'video'", path=str(p))
+    header = [h.strip().lower() if h else "" for h in reader.fieldnames]
+    missing = [c for c in ("id", "video") if c not in header]
+    if missing:
+        raise CatalogError(f"the header lacks column(s) {missing}; found {reader.fieldnames}", path=str(p), line=1)
+    reader.fieldnames = header
+    seen: dict[str, int] = {}
+    start_line = reader.line_num + 1
+    for row in reader:
+        line = start_line
+        start_line = reader.line_num + 1
+        if None in row:  # more cells than header columns
+            catalog.errors.append(RowError(str(p), line, row.get("id"),
+                                           f"row has {len(header) + len(row[None])} cells but the header has "
+                                           f"{len(header)}; quote cells that contain the delimiter"))
+            continue
+        if all((v or "").strip() == "" for v in row.values()):
+            continue
+        _add_row(catalog, row, p, line, seen)
+    return catalog
+
+
+def _load_jsonl(p: Path) -> Catalog:
+    text, warnings = _read_text(p)
+    catalog = Catalog(source=p, items=[], warnings=warnings)
+    seen: dict[str, int] = {}
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            catalog.errors.append(RowError(str(p), line_no, None, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        if not isinstance(row, dict):
+            catalog.errors.append(RowError(str(p), line_no, None, "each line must be a JSON object"))
+            continue
+        _add_row(catalog, {str(k).strip().lower(): v for k, v in row.items()}, p, line_no, seen)
+    return catalog
+
+
+def _load_folder(p: Path) -> Catalog:
+    catalog = Catalog(source=p, items=[])
+    seen: dict[str, Path] = {}
+    for f in sorted(p.rglob("*")):
+        if not f.is_file() or f.suffix.lower() not in VIDEO_EXTENSIONS or f.name.startswith("."):
+            continue
+        item_id = f.stem
+        problem = _id_problem(item_id)
+        if problem:
+            catalog.errors.append(RowError(str(f), None, item_id, problem))
+            continue
+        if item_id in seen:
+            catalog.errors.append(RowError(str(f), None, item_id,
+                                           f"duplicate id {item_id!r}: {seen[item_id]} has the same file name; "
+                                           "rename one or use a catalog file with explicit ids"))
+            continue
+        seen[item_id] = f
+        catalog.items.append(Item(id=item_id, video=f.resolve(), source=str(f)))
+    if not catalog.items and not catalog.errors:
+        catalog.warnings.append(f"{p}: no video files found (looked for {', '.join(sorted(VIDEO_EXTENSIONS))})")
+    return catalog
+
+
+def _id_problem(item_id: str) -> str | None:
+    if not item_id:
+        return "empty id; every row needs an 'id'"
+    if len(item_id) > MAX_ID_LENGTH:
+        return f"id is {len(item_id)} characters long; the limit is {MAX_ID_LENGTH}"
+    if _BAD_ID_CHARS.search(item_id):
+        return "id contains '/', '\\', '#', '?', '%' or a control character; use letters, digits, '-', '_' or '.'"
+    if item_id in (".", ".."):
+        return "id may not be '.' or '..'"
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    s = str(value).strip()
+    return s or None
+
+
+def parse_price(value: Any) -> float:
+    """A price cell as a number: 199, "199.00", "¥1,299", "199元". Raises ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("not a price")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        m = _PRICE_RE.match(str(value))
+        if not m:
+            raise ValueError("not a price")
+        number = float(m.group(1).replace(",", ""))
+    if number < 0 or number != number or number == float("inf"):
+        raise ValueError("not a price")
+    return number
+
+
+def _tags(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [t.strip() for t in re.split(r"[,;|、，；]", str(value)) if t.strip()]
+
+
+def _add_row(catalog: Catalog, row: dict[str, Any], p: Path, line: int, seen: dict[str, int]) -> None:
+    item_id = _text(row.get("id"))
+    if "\ufffd" in json.dumps(row, ensure_ascii=False):
+        catalog.errors.append(RowError(str(p), line, item_id, "row has bytes that are not valid UTF-8; re-save the "
+                                                              "file as UTF-8"))
+        return
+    problem = _id_problem(item_id or "")
+    if problem:
+        catalog.errors.append(RowError(str(p), line, item_id, problem))
+        return
+    assert item_id is not None
+    if item_id in seen:
+        catalog.errors.append(RowError(str(p), line, item_id,
+                                       f"duplicate id {item_id!r} (first on line {seen[item_id]}); ids must be unique"))
+        return
+    video = _text(row.get("video"))
+    if not video:
+        catalog.errors.append(RowError(str(p), line, item_id, "no 'video' path; give a path relative to the catalog "
+                                                              "file or an absolute one"))
+        return
+    video_path = Path(video).expanduser()
+    if not video_path.is_absolute():
+        video_path = (p.parent / video_path).resolve()
+    price = None
+    raw_price = row.get("price")
+    if _text(raw_price) is not None:
+        try:
+            price = parse_price(raw_price)
+        except ValueError:
+            catalog.errors.append(RowError(str(p), line, item_id,
+                                           f"price {raw_price!r} is not a number; write e.g. 199 or 199.00"))
+            return
+    seen[item_id] = line
+    extra = {k: v for k, v in row.items() if k not in KNOWN_FIELDS and k and _text(v) is not None}
+    catalog.items.append(Item(
+        id=item_id, video=video_path, title=_text(row.get("title")), description=_text(row.get("description")),
+        price=price, currency=_text(row.get("currency")), category=_text(row.get("category")),
+        brand=_text(row.get("brand")), tags=_tags(row.get("tags")), url=_text(row.get("url")), extra=extra,
+        source=f"{p}:{line}",
+    ))

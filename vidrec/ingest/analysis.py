@@ -1,0 +1,165 @@
+"""Analyse one video: decode, look, listen, read, then fuse everything into an item profile and its vectors.
+
+`analyze_item` is a plain function over plain data so any runner (local processes, Ray) can call it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vidrec.catalog import Item
+from vidrec.config import IngestSettings
+from vidrec.ingest.models import Models
+from vidrec.understand.attributes import Observations, describe, infer_attributes, search_text
+from vidrec.understand.profile import ItemProfile, ScreenText, ShotSummary, TranscriptLine
+
+log = logging.getLogger(__name__)
+
+STAGES = ("decode", "visual", "colour", "speech", "ocr", "fuse")
+
+
+@dataclass
+class ItemAnalysis:
+    """Everything the store keeps for one item: profile, filter facets, texts and vectors."""
+
+    item_id: str
+    content_hash: str
+    video_path: str
+    profile: dict
+    facets: dict
+    search_text: str
+    text_vector: np.ndarray  # (d,) passage embedding of the search text
+    image_vector: np.ndarray | None  # (d,) mean projected keyframe vector (text space)
+    shot_vectors: np.ndarray  # (shots, d) projected keyframe vectors
+    shot_starts: list[float]
+    image_features: np.ndarray  # (shots, f) raw backbone features, kept to refit the projection later
+    video_seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _norm_key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def merge_screen_text(reads: Iterable[tuple[float, float, str]]) -> list[ScreenText]:
+    """Deduplicate on-screen text read from several frames: the same line seen again extends its time span."""
+    merged: list[ScreenText] = []
+    keys: list[str] = []
+    for start, end, text in sorted(reads, key=lambda r: r[0]):
+        key = _norm_key(text)
+        if len(key) < 2:
+            continue
+        for i, other in enumerate(keys):
+            if key == other or difflib.SequenceMatcher(None, key, other).ratio() >= 0.8:
+                merged[i].start = min(merged[i].start, start)
+                merged[i].end = max(merged[i].end, end)
+                if len(text) > len(merged[i].text):  # keep the most complete reading
+                    merged[i].text = text
+                    keys[i] = key
+                break
+        else:
+            merged.append(ScreenText(start=round(start, 2), end=round(end, 2), text=text.strip()))
+            keys.append(key)
+    return merged
+
+
+def analyze_item(item: Item, content_hash: str, models: Models, settings: IngestSettings,
+                 known_brands: Iterable[str] = ()) -> ItemAnalysis:
+    """Decode, look, listen, read and fuse one video. Raises MediaError when the video cannot be read at all."""
+    from vidrec.media import analyze, extract_audio
+    from vidrec.nlu.numbers import find_prices
+    from vidrec.understand.colour import name_colours, name_colours_multi
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    media = analyze(item.video, max_seconds=settings.max_seconds, sample_fps=settings.sample_fps,
+                    max_side=settings.max_side, max_shots=settings.max_shots,
+                    ocr_frames_per_shot=settings.ocr_frames_per_shot)
+    audio = extract_audio(item.video, max_seconds=settings.max_seconds) if settings.speech else None
+    timings["decode"] = time.perf_counter() - t0
+    warnings = list(media.warnings)
+
+    t0 = time.perf_counter()
+    keyframes = [s.keyframe for s in media.shots]
+    feats = models.image.encode(keyframes)
+    features = np.asarray(feats.features, dtype=np.float32)
+    projected = models.project(features)
+    cat_probs = models.visual_category(projected, feats.logits)
+    categories = list(models.category_names)
+    weights = np.array([max(s.end - s.start, 0.1) for s in media.shots], dtype=np.float64)
+    item_probs = (cat_probs * weights[:, None]).sum(axis=0) / weights.sum()
+    order = np.argsort(-item_probs)[:5]
+    visual_category = [(categories[j], float(item_probs[j])) for j in order]
+    timings["visual"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    visual_colours = name_colours_multi(keyframes)
+    shot_colours = [[c for c, _ in name_colours(kf, top=2)] for kf in keyframes]
+    timings["colour"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    transcript: list[TranscriptLine] = []
+    if audio is not None and audio.size:
+        for seg in models.speech.transcribe(audio):
+            if seg.text.strip():
+                transcript.append(TranscriptLine(start=round(seg.start, 2), end=round(seg.end, 2),
+                                                 text=seg.text.strip(), lang=seg.lang))
+    elif settings.speech and media.info.has_audio:
+        warnings.append("audio stream could not be decoded; no transcript")
+    timings["speech"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    reads: list[tuple[float, float, str]] = []
+    if settings.ocr:
+        for frame in media.ocr_frames:
+            for line in models.ocr.read(frame.image):
+                reads.append((frame.time, frame.time, line.text))
+    screen_text = merge_screen_text(reads)
+    timings["ocr"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    shots = [ShotSummary(start=round(s.start, 2), end=round(s.end, 2), keyframe=round(s.keyframe_time, 2),
+                         colors=shot_colours[i], category=categories[int(np.argmax(cat_probs[i]))])
+             for i, s in enumerate(media.shots)]
+    obs = Observations(item=item, transcript=transcript, ocr=screen_text, shots=shots,
+                       visual_category=visual_category, visual_colours=visual_colours)
+    attrs = infer_attributes(obs, models.taxonomy, known_brands=known_brands, find_prices=find_prices)
+    profile = ItemProfile(
+        id=item.id, title=item.title, video=str(item.video), duration=round(media.info.duration or 0.0, 2),
+        attributes=attrs, transcript=transcript, ocr=screen_text, shots=shots, metadata=item.metadata(),
+        description=item.title or describe(attrs, models.taxonomy), warnings=warnings,
+    )
+    text = search_text(attrs, item, transcript, screen_text, models.taxonomy)
+    text_vector = models.text.encode([text[:2000]], kind="passage")[0]
+    image_vector = None
+    if len(projected):
+        mean = projected.mean(axis=0)
+        image_vector = (mean / max(np.linalg.norm(mean), 1e-12)).astype(np.float32)
+    timings["fuse"] = time.perf_counter() - t0
+    return ItemAnalysis(
+        item_id=item.id, content_hash=content_hash, video_path=str(item.video), profile=profile.model_dump(),
+        facets=facets_of(profile), search_text=text, text_vector=text_vector, image_vector=image_vector,
+        shot_vectors=projected.astype(np.float32), shot_starts=[s.start for s in media.shots],
+        image_features=features, video_seconds=float(min(media.info.duration or 0.0, settings.max_seconds)),
+        timings=timings,
+    )
+
+
+def facets_of(profile: ItemProfile) -> dict:
+    """The filterable fields of a profile (what hard filters in search act on)."""
+    colors = profile.value("colors") or ([profile.value("color")] if profile.value("color") else [])
+    price = profile.value("price")
+    return {
+        "category": profile.value("category"),
+        "colors": [str(c) for c in colors],
+        "price": float(price) if isinstance(price, (int, float)) else None,
+        "brand": profile.value("brand"),
+        "gender": profile.value("gender"),
+    }

@@ -1,0 +1,1 @@
+"""Retrieve (dense + lexical + hard filters), rank and explain with evidence."""

@@ -1,0 +1,84 @@
+"""One-line explanations that cite evidence: "红色 seen in frames 0:02–0:05; '纯棉' said at 0:07"."""
+
+from __future__ import annotations
+
+from vidrec.understand.profile import Attribute, Evidence, ItemProfile
+from vidrec.vocabulary import COLOUR_VOCABULARY, MATERIAL_VOCABULARY, Taxonomy, Vocabulary
+
+
+def clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def _span(e: Evidence) -> str:
+    if e.start is None:
+        return ""
+    if e.end is None or abs(e.end - e.start) < 0.5:
+        return clock(e.start)
+    return f"{clock(e.start)}–{clock(e.end)}"
+
+
+def cite(e: Evidence, label: str, lang: str) -> str:
+    """One piece of evidence in words, in the shopper's language."""
+    when = _span(e)
+    quoted = (e.text or "").strip()
+    if e.modality == "visual":
+        return f"画面{when}可见{label}" if lang == "zh" else f"{label} seen in frames {when}"
+    at = clock(e.start) if e.start is not None else ""
+    if e.modality == "speech":
+        return f"视频第{at}提到“{quoted}”" if lang == "zh" else f"'{quoted}' said at {at}"
+    if e.modality == "ocr":
+        return f"字幕{at}显示“{quoted}”" if lang == "zh" else f"'{quoted}' on screen at {at}"
+    if e.modality == "text":
+        return f"标题/描述写明“{quoted}”" if lang == "zh" else f"title/description says '{quoted}'"
+    return f"商品信息：{quoted}" if lang == "zh" else f"listed as {quoted}"
+
+
+def _label(vocab: Vocabulary | None, value: object, lang: str) -> str:
+    term = vocab.lookup(str(value)) if vocab else None
+    if term is None:
+        return str(value)
+    return term.zh_name if lang == "zh" else term.canonical
+
+
+def explain(profile: ItemProfile, matched: dict[str, object], taxonomy: Taxonomy, lang: str,
+            max_parts: int = 3) -> tuple[str, float | None]:
+    """A one-line reason citing evidence for the matched attributes, and the second that best shows it.
+
+    `matched` maps attribute names (category, color, price, material, ...) to the value the shopper asked for.
+    """
+    vocabs: dict[str, Vocabulary] = {"category": taxonomy, "color": COLOUR_VOCABULARY, "colors": COLOUR_VOCABULARY,
+                                     "material": MATERIAL_VOCABULARY}
+    parts: list[str] = []
+    start: float | None = None
+    for name, wanted in matched.items():
+        attr: Attribute | None = profile.attributes.get(name)
+        if attr is None:
+            continue
+        label = _label(vocabs.get(name), wanted if wanted is not None else attr.value, lang)
+        if name == "price":
+            price = attr.value
+            label = f"¥{price:g}" if isinstance(price, (int, float)) else str(price)
+        timed = [e for e in attr.evidence if e.start is not None]
+        best = timed[0] if timed else (attr.evidence[0] if attr.evidence else None)
+        if best is None:
+            continue
+        if start is None and best.start is not None:
+            start = best.start
+        parts.append(cite(best, label, lang))
+        if len(parts) >= max_parts:
+            break
+    if not parts:
+        # Nothing specific was asked: cite the most telling timed evidence the video has.
+        for name in ("category", "color", "material", "price"):
+            attr = profile.attributes.get(name)
+            timed = [e for e in (attr.evidence if attr else []) if e.start is not None]
+            if attr and timed:
+                parts.append(cite(timed[0], _label(vocabs.get(name), attr.value, lang), lang))
+                start = timed[0].start
+                break
+    sep = "；" if lang == "zh" else "; "
+    return sep.join(parts), start

@@ -1,0 +1,330 @@
+"""Fuse attributes from every modality: metadata, title/description text, speech, on-screen text and pixels.
+
+Metadata wins when present; a different value seen elsewhere is recorded as a conflict. Every inferred value
+carries a confidence and the evidence it rests on (modality, seconds, words).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from vidrec.catalog import Item
+from vidrec.understand.profile import Attribute, Evidence, Modality, ScreenText, ShotSummary, TranscriptLine
+from vidrec.vocabulary import (
+    COLOUR_VOCABULARY,
+    GENDER_VOCABULARY,
+    MATERIAL_VOCABULARY,
+    PATTERN_VOCABULARY,
+    SEASON_VOCABULARY,
+    USAGE_VOCABULARY,
+    Taxonomy,
+    Vocabulary,
+)
+
+# How much one mention in each modality counts. Titles are written by the seller about this very product;
+# speech and captions usually are too, but also mention other things ("also in black").
+MODALITY_WEIGHT: dict[str, float] = {"text": 1.0, "ocr": 0.8, "speech": 0.7, "visual": 1.0}
+# Extra columns a catalog may use for attributes that have no fixed column.
+METADATA_ALIASES: dict[str, tuple[str, ...]] = {
+    "color": ("color", "colour", "basecolour", "basecolor", "颜色"),
+    "gender": ("gender", "sex", "性别"),
+    "material": ("material", "fabric", "材质", "面料"),
+    "usage": ("usage", "occasion", "场合"),
+    "season": ("season", "季节"),
+    "pattern": ("pattern", "图案"),
+}
+
+
+@dataclass
+class TextSpan:
+    """A piece of text from one modality, with the seconds it covers (None for metadata text)."""
+
+    modality: Modality
+    text: str
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass
+class Observations:
+    """Everything the pipeline saw in one video, before fusion."""
+
+    item: Item
+    transcript: list[TranscriptLine] = field(default_factory=list)
+    ocr: list[ScreenText] = field(default_factory=list)
+    shots: list[ShotSummary] = field(default_factory=list)
+    visual_category: list[tuple[str, float]] = field(default_factory=list)  # (canonical, probability)
+    visual_colours: list[tuple[str, float]] = field(default_factory=list)  # (canonical, share of product pixels)
+
+    def spans(self) -> list[TextSpan]:
+        out: list[TextSpan] = []
+        for text in (self.item.title, self.item.description, " ".join(self.item.tags)):
+            if text:
+                out.append(TextSpan("text", text))
+        out += [TextSpan("speech", t.text, t.start, t.end) for t in self.transcript]
+        out += [TextSpan("ocr", o.text, o.start, o.end) for o in self.ocr]
+        return out
+
+
+@dataclass
+class _Vote:
+    score: float = 0.0
+    evidence: list[Evidence] = field(default_factory=list)
+    modalities: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+
+def _metadata_value(item: Item, name: str) -> str | None:
+    for key in METADATA_ALIASES.get(name, (name,)):
+        value = item.extra.get(key)
+        if value not in (None, ""):
+            return str(value).strip()
+    return None
+
+
+def _mention_votes(vocab: Vocabulary, spans: Iterable[TextSpan]) -> dict[str, _Vote]:
+    votes: dict[str, _Vote] = defaultdict(_Vote)
+    for span in spans:
+        counted: set[str] = set()
+        for term, s, e in vocab.find_all(span.text):
+            if term.canonical in counted:
+                continue
+            counted.add(term.canonical)
+            w = MODALITY_WEIGHT[span.modality]
+            vote = votes[term.canonical]
+            vote.score += w
+            vote.modalities[span.modality] += w
+            vote.evidence.append(Evidence(modality=span.modality, start=span.start, end=span.end,
+                                          text=_snippet(span.text, s, e)))
+    return votes
+
+
+def _snippet(text: str, start: int, end: int, width: int = 24) -> str:
+    lo = max(0, start - width)
+    hi = min(len(text), end + width)
+    return ("…" if lo > 0 else "") + text[lo:hi].strip() + ("…" if hi < len(text) else "")
+
+
+def _decide(votes: dict[str, _Vote], total_weight: float) -> tuple[str, float, _Vote] | None:
+    if not votes:
+        return None
+    best, vote = max(votes.items(), key=lambda kv: kv[1].score)
+    confidence = vote.score / max(total_weight, vote.score, 1e-9)
+    return best, round(min(1.0, confidence), 3), vote
+
+
+def _source(vote: _Vote) -> Modality:
+    return max(vote.modalities.items(), key=lambda kv: kv[1])[0]  # type: ignore[return-value]
+
+
+def _with_metadata(name: str, meta_value: str, meta_canonical: str | None, votes: dict[str, _Vote]) -> Attribute:
+    conflicts = []
+    for other, vote in sorted(votes.items(), key=lambda kv: -kv[1].score):
+        if meta_canonical is not None and other == meta_canonical:
+            continue
+        if other.lower() == meta_value.lower():
+            continue
+        conflicts.append({"value": other, "source": _source(vote), "score": round(vote.score, 3),
+                          "evidence": [e.model_dump() for e in vote.evidence[:3]]})
+    value = meta_canonical or meta_value
+    return Attribute(value=value, confidence=1.0, source="metadata",
+                     evidence=[Evidence(modality="metadata", text=f"{name}: {meta_value}")], conflicts=conflicts[:5])
+
+
+def infer_attributes(obs: Observations, taxonomy: Taxonomy, known_brands: Iterable[str] = (),
+                     find_prices=None) -> dict[str, Attribute]:
+    """Fuse every attribute vidrec knows about from the observations of one video."""
+    spans = obs.spans()
+    attrs: dict[str, Attribute] = {}
+    cat = _category(obs, spans, taxonomy)
+    if cat:
+        attrs["category"] = cat
+    colours = _colours(obs, spans)
+    if colours:
+        attrs.update(colours)
+    price = _price(obs, spans, find_prices)
+    if price:
+        attrs["price"] = price
+    brand = _brand(obs, spans, known_brands)
+    if brand:
+        attrs["brand"] = brand
+    for name, vocab in (("gender", GENDER_VOCABULARY), ("material", MATERIAL_VOCABULARY), ("usage", USAGE_VOCABULARY),
+                        ("season", SEASON_VOCABULARY), ("pattern", PATTERN_VOCABULARY)):
+        attr = _vocab_attribute(name, vocab, obs.item, spans)
+        if attr:
+            attrs[name] = attr
+    return attrs
+
+
+def _category(obs: Observations, spans: list[TextSpan], taxonomy: Taxonomy) -> Attribute | None:
+    votes = _mention_votes(taxonomy, spans)
+    total = sum(MODALITY_WEIGHT[s.modality] for s in spans if taxonomy.find_all(s.text))
+    for canonical, prob in obs.visual_category[:5]:
+        if prob <= 0:
+            continue
+        vote = votes[canonical]
+        w = MODALITY_WEIGHT["visual"] * 1.6 * prob  # pixels decide when nothing is said or written
+        vote.score += w
+        vote.modalities["visual"] += w
+        times = [s for s in obs.shots if s.category == canonical]
+        vote.evidence.append(Evidence(modality="visual", start=times[0].start if times else None,
+                                      end=times[-1].end if times else None,
+                                      text=f"looks like {canonical} (p={prob:.2f})"))
+        total += w
+    meta = obs.item.category
+    if meta:
+        term = taxonomy.lookup(meta)
+        return _with_metadata("category", meta, term.canonical if term else None, votes)
+    decided = _decide(votes, total)
+    if decided is None:
+        return None
+    value, confidence, vote = decided
+    return Attribute(value=value, confidence=confidence, source=_source(vote), evidence=vote.evidence[:6],
+                     conflicts=_others(votes, value))
+
+
+def _others(votes: dict[str, _Vote], chosen: str) -> list[dict]:
+    return [{"value": k, "source": _source(v), "score": round(v.score, 3)}
+            for k, v in sorted(votes.items(), key=lambda kv: -kv[1].score) if k != chosen and v.score > 0][:3]
+
+
+def _colours(obs: Observations, spans: list[TextSpan]) -> dict[str, Attribute]:
+    votes = _mention_votes(COLOUR_VOCABULARY, spans)
+    total = 0.0
+    for span in spans:
+        if COLOUR_VOCABULARY.find_all(span.text):
+            total += MODALITY_WEIGHT[span.modality]
+    for canonical, share in obs.visual_colours[:3]:
+        if share <= 0:
+            continue
+        vote = votes[canonical]
+        w = MODALITY_WEIGHT["visual"] * 1.2 * share
+        vote.score += w
+        vote.modalities["visual"] += w
+        shots = [s for s in obs.shots if canonical in s.colors]
+        vote.evidence.append(Evidence(modality="visual", start=shots[0].start if shots else None,
+                                      end=shots[-1].end if shots else None,
+                                      text=f"{canonical} in {share:.0%} of the product's pixels"))
+        total += w
+    out: dict[str, Attribute] = {}
+    meta = _metadata_value(obs.item, "color")
+    if meta:
+        term = COLOUR_VOCABULARY.lookup(meta)
+        primary = _with_metadata("color", meta, term.canonical if term else None, votes)
+        out["color"] = primary
+        out["colors"] = Attribute(value=[primary.value], confidence=1.0, source="metadata",
+                                  evidence=primary.evidence)
+        return out
+    decided = _decide(votes, total)
+    if decided is None:
+        return out
+    value, confidence, vote = decided
+    out["color"] = Attribute(value=value, confidence=confidence, source=_source(vote), evidence=vote.evidence[:6],
+                             conflicts=_others(votes, value))
+    ranked = sorted(votes.items(), key=lambda kv: -kv[1].score)
+    best_score = ranked[0][1].score
+    secondary = [k for k, v in ranked if v.score >= 0.35 * best_score][:3]
+    out["colors"] = Attribute(value=secondary, confidence=confidence, source=_source(vote),
+                              evidence=[e for k in secondary for e in votes[k].evidence[:2]])
+    return out
+
+
+def _price(obs: Observations, spans: list[TextSpan], find_prices) -> Attribute | None:
+    votes: dict[float, _Vote] = defaultdict(_Vote)
+    if find_prices is not None:
+        for span in spans:
+            if span.modality not in ("speech", "ocr", "text"):
+                continue
+            for mention in find_prices(span.text):
+                vote = votes[round(float(mention.value), 2)]
+                w = MODALITY_WEIGHT[span.modality]
+                vote.score += w
+                vote.modalities[span.modality] += w
+                vote.evidence.append(Evidence(modality=span.modality, start=span.start, end=span.end,
+                                              text=_snippet(span.text, mention.start, mention.end)))
+    if obs.item.price is not None:
+        meta = obs.item.price
+        conflicts = [{"value": v, "source": _source(vote), "evidence": [e.model_dump() for e in vote.evidence[:3]]}
+                     for v, vote in votes.items() if abs(v - meta) > 0.005]
+        evidence = [Evidence(modality="metadata", text=f"price: {meta:g}")]
+        if meta in votes:
+            evidence += votes[meta].evidence[:3]
+        return Attribute(value=meta, confidence=1.0, source="metadata", evidence=evidence, conflicts=conflicts)
+    if not votes:
+        return None
+    total = sum(v.score for v in votes.values())
+    value, vote = max(votes.items(), key=lambda kv: (kv[1].score, -kv[0]))
+    return Attribute(value=value, confidence=round(vote.score / total, 3), source=_source(vote),
+                     evidence=vote.evidence[:6], conflicts=_others({str(k): v for k, v in votes.items()}, str(value)))
+
+
+def _brand(obs: Observations, spans: list[TextSpan], known_brands: Iterable[str]) -> Attribute | None:
+    if obs.item.brand:
+        return Attribute(value=obs.item.brand, confidence=1.0, source="metadata",
+                         evidence=[Evidence(modality="metadata", text=f"brand: {obs.item.brand}")])
+    from vidrec.vocabulary import Term
+
+    brands = [b for b in {b.strip() for b in known_brands} if len(b) >= 2]
+    if not brands:
+        return None
+    votes = _mention_votes(Vocabulary(Term(b) for b in brands), spans)
+    decided = _decide(votes, sum(v.score for v in votes.values()))
+    if decided is None:
+        return None
+    value, confidence, vote = decided
+    return Attribute(value=value, confidence=confidence, source=_source(vote), evidence=vote.evidence[:6])
+
+
+def _vocab_attribute(name: str, vocab: Vocabulary, item: Item, spans: list[TextSpan]) -> Attribute | None:
+    votes = _mention_votes(vocab, spans)
+    meta = _metadata_value(item, name)
+    if meta:
+        term = vocab.lookup(meta)
+        return _with_metadata(name, meta, term.canonical if term else None, votes)
+    decided = _decide(votes, sum(v.score for v in votes.values()))
+    if decided is None:
+        return None
+    value, confidence, vote = decided
+    return Attribute(value=value, confidence=confidence, source=_source(vote), evidence=vote.evidence[:6],
+                     conflicts=_others(votes, value))
+
+
+def describe(attrs: dict[str, Attribute], taxonomy: Taxonomy, lang: str = "en") -> str | None:
+    """A short description for an item with no title, built from what was inferred ("Red Dresses · 红色连衣裙")."""
+    cat = attrs.get("category")
+    col = attrs.get("color")
+    if not cat and not col:
+        return None
+    term = taxonomy.lookup(str(cat.value)) if cat else None
+    colour_term = COLOUR_VOCABULARY.lookup(str(col.value)) if col else None
+    en = " ".join(x for x in (colour_term.canonical if colour_term else None,
+                              term.canonical if term else (str(cat.value) if cat else None)) if x)
+    zh = "".join(x for x in (colour_term.zh_name if colour_term else None,
+                             term.zh_name if term else None) if x)
+    return f"{en} · {zh}" if zh and zh != en else en
+
+
+def search_text(profile_attrs: dict[str, Attribute], item: Item, transcript: list[TranscriptLine],
+                ocr: list[ScreenText], taxonomy: Taxonomy) -> str:
+    """The text indexed for retrieval: metadata text, inferred attributes in both languages, speech, captions."""
+    parts: list[str] = [x for x in (item.title, item.description, item.brand, " ".join(item.tags)) if x]
+    for name, attr in profile_attrs.items():
+        values = attr.value if isinstance(attr.value, list) else [attr.value]
+        for v in values:
+            if name == "price":
+                continue
+            vocab = {"category": taxonomy, "color": COLOUR_VOCABULARY, "colors": COLOUR_VOCABULARY,
+                     "gender": GENDER_VOCABULARY, "material": MATERIAL_VOCABULARY, "usage": USAGE_VOCABULARY,
+                     "season": SEASON_VOCABULARY, "pattern": PATTERN_VOCABULARY}.get(name)
+            term = vocab.lookup(str(v)) if vocab else None
+            if term:
+                parts.append(f"{term.canonical} {term.en_name} {term.zh_name}")
+            else:
+                parts.append(str(v))
+    parts += [t.text for t in transcript]
+    parts += [o.text for o in ocr]
+    seen: dict[str, None] = {}
+    for p in parts:
+        seen.setdefault(p.strip(), None)
+    return "\n".join(p for p in seen if p)

@@ -1,0 +1,72 @@
+"""The fused item profile: what vidrec knows about one product video, and where each fact came from."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Modality = Literal["metadata", "visual", "speech", "ocr", "text"]
+
+
+class Evidence(BaseModel):
+    """One piece of support for an attribute: which modality, which seconds, which words."""
+
+    modality: Modality
+    start: float | None = None
+    end: float | None = None
+    text: str | None = None
+
+
+class Attribute(BaseModel):
+    """A fused attribute value. `source` is the modality that decided it; `conflicts` lists disagreeing values."""
+
+    value: Any
+    confidence: float = Field(ge=0.0, le=1.0)
+    source: Modality
+    evidence: list[Evidence] = Field(default_factory=list)
+    conflicts: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class TranscriptLine(BaseModel):
+    start: float
+    end: float
+    text: str
+    lang: str
+
+
+class ScreenText(BaseModel):
+    start: float
+    end: float
+    text: str
+
+
+class ShotSummary(BaseModel):
+    start: float
+    end: float
+    keyframe: float | None = None
+    colors: list[str] = Field(default_factory=list)
+    category: str | None = None
+
+
+class ItemProfile(BaseModel):
+    """What `vidrec items show ID --json` prints."""
+
+    id: str
+    title: str | None = None
+    video: str
+    duration: float | None = None
+    attributes: dict[str, Attribute] = Field(default_factory=dict)
+    transcript: list[TranscriptLine] = Field(default_factory=list)
+    ocr: list[ScreenText] = Field(default_factory=list)
+    shots: list[ShotSummary] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    description: str | None = None  # the title or, for a bare video, a description built from what was inferred
+    warnings: list[str] = Field(default_factory=list)
+
+    def value(self, name: str, default: Any = None) -> Any:
+        attr = self.attributes.get(name)
+        return attr.value if attr is not None else default
+
+    def display_title(self) -> str:
+        return self.title or self.description or self.id
