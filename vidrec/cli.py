@@ -108,9 +108,9 @@ def items_show(item_id: Annotated[str, typer.Argument(help="Item id.")], store: 
                as_json: JsonOpt = False) -> None:
     """Show one item's fused profile with its evidence."""
     from vidrec.errors import NotFoundError
-    from vidrec.store import Store
+    from vidrec.library import Library
 
-    with Store.open(_existing_store(store), create=False) as st:
+    with Library.open(_existing_store(store)) as st:
         profile = st.profile(item_id)
     if profile is None:
         raise NotFoundError(f"no item {item_id!r} in this store; list them with `vidrec items list`")
@@ -134,10 +134,10 @@ def items_show(item_id: Annotated[str, typer.Argument(help="Item id.")], store: 
 def items_list(store: StoreOpt = None, as_json: JsonOpt = False,
                limit: Annotated[int, typer.Option("--limit", help="At most this many.")] = 100) -> None:
     """List ingested items."""
-    from vidrec.store import Store
+    from vidrec.library import Library
 
     rows = []
-    with Store.open(_existing_store(store), create=False) as st:
+    with Library.open(_existing_store(store)) as st:
         for i, p in enumerate(st.profiles()):
             if i >= limit:
                 break
@@ -160,10 +160,10 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """One-shot search over the catalog: dense + lexical + filters, with the reason and the second to play."""
+    from vidrec.library import Library
     from vidrec.recommend.search import Searcher
-    from vidrec.store import Store
 
-    with Store.open(_existing_store(store), create=False) as st:
+    with Library.open(_existing_store(store)) as st:
         result = Searcher(st).search(query, k=k)
     if as_json:
         _print_json(result.to_dict())

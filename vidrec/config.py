@@ -50,6 +50,7 @@ class IngestSettings:
     ocr: bool = True
     image_backend: str = "lite0"  # "lite0" (bundled) | "clip" (open_clip / transformers, local weights)
     clip_model: str | None = None  # path or name for the clip backend
+    projection: str | None = None  # an image→text projection .npz to use when the store has none of its own
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from vidrec.catalog import Item, load_catalog
 from vidrec.config import IngestSettings, store_dir
-from vidrec.errors import MediaError, VidrecError
+from vidrec.errors import ConfigError, MediaError, VidrecError
 from vidrec.ingest.analysis import STAGES, ItemAnalysis, analyze_item
 from vidrec.ingest.models import Models
 from vidrec.ingest.writer import StoreWriter
@@ -52,6 +52,7 @@ class IngestSummary:
     wall_seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=lambda: {s: 0.0 for s in STAGES})
     interrupted: bool = False
+    projection: str | None = None  # what happened to the catalog-learned image→text projection
 
     @property
     def ok(self) -> bool:
@@ -154,6 +155,10 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
                 _run_inline(todo, settings, taxonomy, writer, summary, brands, report, models)
             else:
                 _run_pool(todo, settings, taxonomy, writer, summary, brands, report, workers)
+        if (todo or summary.pruned) and settings.image_backend != "clip":
+            from vidrec.ingest.alignment import fit_catalog_projection
+
+            summary.projection = fit_catalog_projection(writer).reason
     except KeyboardInterrupt:
         summary.interrupted = True
         summary.warnings.append("interrupted: everything finished so far is stored; run the same command to resume")
@@ -198,8 +203,20 @@ def _describe_error(exc: BaseException) -> str:
     return f"unexpected {type(exc).__name__}: {exc} (please report this with the video)"
 
 
+def _projection(writer: StoreWriter, settings: IngestSettings) -> Path | None:
+    """The store's own projection, else the one the settings name, else None (the shipped default)."""
+    if writer.projection_path is not None:
+        return writer.projection_path
+    if settings.projection:
+        p = Path(settings.projection).expanduser()
+        if not p.exists():
+            raise ConfigError(f"projection file {p} (setting 'projection') does not exist")
+        return p
+    return None
+
+
 def _run_inline(todo, settings, taxonomy, writer, summary, brands, report, models) -> None:
-    models = models or Models(settings, taxonomy, writer.projection_path)
+    models = models or Models(settings, taxonomy, _projection(writer, settings))
     for item, digest in todo:
         t0 = time.perf_counter()
         try:
@@ -220,7 +237,8 @@ def _run_pool(todo, settings, taxonomy, writer, summary, brands, report, workers
     ctx = multiprocessing.get_context("spawn")
     pending = list(todo)
     crashes: dict[str, int] = {}
-    projection = str(writer.projection_path) if writer.projection_path else None
+    path = _projection(writer, settings)
+    projection = str(path) if path else None
     while pending:
         pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx,
                                    initializer=_init_worker, initargs=(settings, taxonomy, projection))

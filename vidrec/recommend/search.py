@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from vidrec.errors import InputError
+from vidrec.library import Library
 from vidrec.recommend.explain import explain
 from vidrec.recommend.query import ParsedQuery, QueryReader
 from vidrec.store.vector_index import Filter
@@ -56,14 +57,14 @@ def _minmax(scores: dict[str, float]) -> dict[str, float]:
 class Searcher:
     """Searches one store. Build once and reuse: it caches the catalog's vocabulary."""
 
-    def __init__(self, store, text_encoder=None, candidates: int = 200):
+    def __init__(self, store: Library, text_encoder=None, candidates: int = 200):
         from vidrec.encoders.text import default_text_encoder
 
         self.store = store
         self.text = text_encoder or default_text_encoder()
         self.candidates = candidates
-        self.reader = QueryReader(store.taxonomy, store.metadata.distinct("category"),
-                                  store.metadata.distinct("brand"))
+        self.reader = QueryReader(store.taxonomy, store.distinct("category"),
+                                  store.distinct("brand"))
 
     def parse(self, query: str) -> ParsedQuery:
         return self.reader.read(query)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install vidrec into .venv (idempotent). System packages: espeak-ng and a CJK font (tests that speak and draw
+# Chinese), Chromium (browser tests), when apt-get is available and we may use it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+
+if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] && [ "${VIDREC_SKIP_APT:-0}" != 1 ]; then
+  need=()
+  for pkg in espeak-ng fonts-wqy-microhei; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "setup: apt-get install ${need[*]}"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
+      || echo "setup: could not install ${need[*]}; tests that need them will be skipped" >&2
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.vidrec-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing vidrec and its dependencies into .venv (first time: a few minutes)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  # The CPU build of torch; a plain `torch` would pull a multi-GB CUDA build.
+  .venv/bin/python -m pip install -q "torch==2.13.0"
+  .venv/bin/python -m pip install -q -e ".[dev]"
+  touch "$stamp"
+fi

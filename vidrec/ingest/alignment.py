@@ -1,0 +1,80 @@
+"""Learn the image→text projection from the user's own catalog: items that have titles teach vidrec what their
+pictures are called, so text queries match pictures of untitled items better than the shipped default does.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from vidrec.ingest.writer import PROJECTION_FILE, StoreWriter, vector_rows
+
+log = logging.getLogger(__name__)
+
+MIN_TITLED_ITEMS = 50  # fewer than this and the shipped default projection generalises better
+FIT_KEY = "projection_fit_items"
+
+
+@dataclass
+class AlignmentReport:
+    fitted: bool
+    items: int
+    reason: str
+
+
+def fit_catalog_projection(writer: StoreWriter, text_encoder=None, *, min_items: int = MIN_TITLED_ITEMS,
+                           force: bool = False, seed: int = 0) -> AlignmentReport:
+    """Fit the projection on every stored item that has a metadata title, save it in the store and re-project the
+    picture and shot vectors of every item. Skipped when too few titled items, or none changed since the last fit."""
+    from vidrec.encoders.projection import ImageTextProjection
+    from vidrec.encoders.text import default_text_encoder
+
+    meta = writer.store.metadata
+    titled: list[tuple[str, str]] = []
+    for row in meta.items():
+        title = (row.get("profile") or {}).get("title")
+        if title:
+            titled.append((row["id"], title))
+    if len(titled) < min_items:
+        return AlignmentReport(False, len(titled), f"{len(titled)} titled items; at least {min_items} needed")
+    signature = f"{len(titled)}:{hash(tuple(sorted(i for i, _ in titled))) & 0xFFFFFFFF}"
+    if not force and meta.get_meta(FIT_KEY) == signature:
+        return AlignmentReport(False, len(titled), "no titled item changed since the last fit")
+    feats, texts = [], []
+    for item_id, title in titled:
+        f = writer.features.read(item_id)
+        if f is None or not f["image_features"].size:
+            continue
+        shots = f["image_features"].astype(np.float32)
+        for row in shots:  # every keyframe of the item is a view of the titled product
+            feats.append(row)
+            texts.append(title)
+    if len(set(texts)) < min_items:
+        return AlignmentReport(False, len(set(texts)), "too few titled items with pictures")
+    encoder = text_encoder or default_text_encoder()
+    unique = sorted(set(texts))
+    emb = dict(zip(unique, encoder.encode(unique, kind="passage"), strict=True))
+    projection = ImageTextProjection.fit(np.stack(feats), np.stack([emb[t] for t in texts]), seed=seed)
+    projection.save(writer.store.path / PROJECTION_FILE)
+    _reproject(writer, projection)
+    meta.set_meta(FIT_KEY, signature)
+    log.info("fitted the image→text projection on %d titled items (%d keyframes)", len(unique), len(feats))
+    return AlignmentReport(True, len(unique), f"fitted on {len(unique)} titled items ({len(feats)} keyframes)")
+
+
+def _reproject(writer: StoreWriter, projection) -> None:
+    for row in writer.store.metadata.items():
+        f = writer.features.read(row["id"])
+        if f is None or not f["image_features"].size:
+            continue
+        shots = projection.project(f["image_features"].astype(np.float32))
+        mean = shots.mean(axis=0)
+        f["shot_vectors"] = shots
+        f["image_vector"] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        facets = {"category": row.get("category"), "colors": row.get("colors") or [], "price": row.get("price"),
+                  "brand": row.get("brand"), "gender": row.get("gender")}
+        ids, vecs, payload = vector_rows(f, row["id"], facets)
+        writer.store.vectors.add(ids[1:], vecs[1:], payload[1:])  # the text vector stays as it is
+    writer.flush()
