@@ -194,7 +194,7 @@ def _register_optional() -> None:
     """Commands of the other stages, registered when their modules are installed."""
     import importlib
 
-    for module in ("vidrec.nlu.commands", "vidrec.learn.commands"):
+    for module in ("vidrec.nlu.commands", "vidrec.dialog.commands", "vidrec.learn.commands"):
         try:
             mod = importlib.import_module(module)
         except ImportError as exc:

@@ -1,0 +1,1 @@
+"""The conversation: dialog state, policy (ask or recommend), answers from evidence, replies in zh/en."""

@@ -1,0 +1,87 @@
+"""`vidrec chat`: an interactive terminal chat, or one JSON turn per stdin line for programs (`--jsonl`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def chat(
+        store: Annotated[str | None, typer.Option("--store", help="Store directory.")] = None,
+        user: Annotated[str | None, typer.Option("--user", help="User id: feedback is recorded for it and its "
+                                                                "trained model personalises the ranking.")] = None,
+        session: Annotated[str | None, typer.Option("--session", help="Continue this session id.")] = None,
+        lang: Annotated[str, typer.Option("--lang", help="zh, en or auto (follow the shopper).")] = "auto",
+        jsonl: Annotated[bool, typer.Option("--jsonl", help="Read one message per stdin line, write one JSON turn "
+                                                            "per line (flushed at once).")] = False,
+    ) -> None:
+        """Talk to the recommender. Sessions persist in the store and survive a restart."""
+        from vidrec.cli import _existing_store
+        from vidrec.dialog.engine import Engine
+        from vidrec.errors import ConfigError, VidrecError
+        from vidrec.library import Library
+
+        if lang not in ("zh", "en", "auto"):
+            raise ConfigError(f"--lang must be zh, en or auto, not {lang!r}")
+        library = Library.open(_existing_store(store), readonly=False)
+        try:
+            engine = Engine(library, user_model=_user_model(library, user), thumbnail_url=None)
+            sid = session or uuid.uuid4().hex
+            if jsonl:
+                for line in sys.stdin:
+                    text = line.rstrip("\n")
+                    try:
+                        turn = engine.respond(sid, text, user_id=user)
+                        out = turn.model_dump()
+                    except VidrecError as exc:
+                        out = {"session_id": sid, "error": str(exc)}
+                    sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+                    sys.stdout.flush()
+                return
+            _interactive(engine, sid, user, lang)
+        finally:
+            library.close()
+
+
+def _user_model(library, user: str | None):
+    """The trained user model saved in the store, if there is one (see `vidrec train`)."""
+    if not user:
+        return None
+    try:
+        from vidrec.learn.store_model import load_store_model
+    except ImportError:
+        return None
+    return load_store_model(library)
+
+
+def _interactive(engine, sid: str, user: str | None, lang: str) -> None:
+    from rich.console import Console
+    from rich.prompt import Prompt
+    from rich.table import Table
+
+    console = Console()
+    hello = "你好！想买点什么？（输入 exit 退出）" if lang == "zh" else \
+        "Hi! What are you shopping for? (type exit to quit)"
+    console.print(f"[bold green]vidrec[/]: {hello}")
+    while True:
+        try:
+            text = Prompt.ask("[bold]you[/]")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if text.strip().lower() in ("exit", "quit", "退出"):
+            return
+        turn = engine.respond(sid, text, user_id=user)
+        console.print(f"[bold green]vidrec[/]: {turn.reply}")
+        if turn.items:
+            table = Table("#", "item", "price", "play from", "why", show_lines=False)
+            for i, item in enumerate(turn.items, 1):
+                table.add_row(str(i), item.title, f"¥{item.price:g}" if item.price is not None else "-",
+                              f"{item.start:.1f}s" if item.start is not None else "-", item.why)
+            console.print(table)

@@ -1,0 +1,109 @@
+"""Ask or recommend: ask one clarifying question when the candidates are many and one attribute splits them well.
+
+The attribute is chosen by expected information gain over the candidates (the entropy of its values, weighted by
+each candidate's relevance, times the share of candidates whose value is known). Known slots are never asked,
+and never two questions in a row unless the last one was answered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from vidrec.understand.profile import ItemProfile
+
+# slot -> profile attribute it splits on
+ASKABLE = {"category": "category", "gender": "gender", "color": "color", "usage": "usage", "price": "price",
+           "material": "material", "brand": "brand"}
+MIN_CANDIDATES = 8  # fewer than this: just show them
+MIN_GAIN_BITS = 1.0  # a question must at least halve the candidates (in expectation)
+MAX_OPTIONS = 4
+
+
+@dataclass
+class Question:
+    slot: str
+    options: list[str]
+    gain: float
+
+    def to_dict(self) -> dict:
+        return {"slot": self.slot, "options": self.options}
+
+
+def _price_buckets(prices: list[float]) -> list[tuple[float | None, float | None, str]]:
+    qs = np.quantile(np.asarray(prices), [1 / 3, 2 / 3])
+    lo, hi = (float(round(q, -1)) for q in qs)
+    if hi <= lo:
+        return []
+    return [(None, lo, f"<{lo:g}"), (lo, hi, f"{lo:g}-{hi:g}"), (hi, None, f">{hi:g}")]
+
+
+def _value(profile: ItemProfile, attr: str) -> str | None:
+    v = profile.value(attr)
+    if v is None or v == "":
+        return None
+    return str(v)
+
+
+def information_gain(values: list[str | None], weights: list[float]) -> tuple[float, dict[str, float]]:
+    """Expected bits learned by asking: entropy of the known values' weighted distribution × known share."""
+    mass: dict[str, float] = defaultdict(float)
+    known = 0.0
+    total = sum(weights) or 1.0
+    for v, w in zip(values, weights, strict=True):
+        if v is not None:
+            mass[v] += w
+            known += w
+    if known <= 0 or len(mass) < 2:
+        return 0.0, dict(mass)
+    h = -sum((m / known) * math.log2(m / known) for m in mass.values() if m > 0)
+    return h * (known / total), dict(mass)
+
+
+def choose_question(candidates: list[ItemProfile], weights: list[float], known: set[str], asked: list[str],
+                    last_turn_asked: bool) -> Question | None:
+    """The best question to ask now, or None (recommend instead)."""
+    if last_turn_asked or len(candidates) < MIN_CANDIDATES:
+        return None
+    best: Question | None = None
+    for slot, attr in ASKABLE.items():
+        if slot in asked or slot in known or (slot == "price" and ({"price_min", "price_max"} & known)):
+            continue
+        if slot == "price":
+            prices = [p.value("price") for p in candidates]
+            numeric = [float(x) for x in prices if isinstance(x, (int, float))]
+            if len(numeric) < MIN_CANDIDATES:
+                continue
+            buckets = _price_buckets(numeric)
+            if not buckets:
+                continue
+            values = []
+            for x in prices:
+                if not isinstance(x, (int, float)):
+                    values.append(None)
+                    continue
+                values.append(next(label for lo, hi, label in buckets
+                                   if (lo is None or x >= lo) and (hi is None or x < hi)))
+            gain, mass = information_gain(values, weights)
+            options = [label for _, _, label in buckets]
+        else:
+            values = [_value(p, attr) for p in candidates]
+            gain, mass = information_gain(values, weights)
+            options = [v for v, _ in sorted(mass.items(), key=lambda kv: -kv[1])][:MAX_OPTIONS]
+        if gain >= MIN_GAIN_BITS and (best is None or gain > best.gain):
+            best = Question(slot=slot, options=options, gain=round(gain, 3))
+    return best
+
+
+def price_option_range(option: str) -> tuple[float | None, float | None]:
+    """"<100" → (None, 100); "100-300" → (100, 300); ">300" → (300, None)."""
+    option = option.strip()
+    if option.startswith("<"):
+        return None, float(option[1:])
+    if option.startswith(">"):
+        return float(option[1:]), None
+    lo, _, hi = option.partition("-")
+    return float(lo), float(hi)

@@ -1,0 +1,77 @@
+"""Short, natural replies in the shopper's language. Templates with variety, picked deterministically per turn."""
+
+from __future__ import annotations
+
+TEMPLATES: dict[str, dict[str, list[str]]] = {
+    "recommend": {
+        "zh": ["为你找到这些{what}：", "看看这几款{what}：", "这些{what}可能适合你：", "推荐这几款{what}："],
+        "en": ["Here are some {what} for you:", "Take a look at these {what}:", "These {what} might suit you:",
+               "I found these {what}:"],
+    },
+    "recommend_more": {
+        "zh": ["再看看这些：", "还有这几款：", "换一批给你："],
+        "en": ["Here are a few more:", "Some more options:", "How about these:"],
+    },
+    "none": {
+        "zh": ["没有找到符合所有条件的商品，要不要放宽一点条件（比如价格或颜色）？",
+               "抱歉，目前没有满足这些条件的商品。可以换个颜色或调整预算试试。"],
+        "en": ["I couldn't find anything that meets all of that. Want to relax a condition, like the price or colour?",
+               "Sorry, nothing matches all of those. Try another colour or budget?"],
+    },
+    "no_more": {
+        "zh": ["符合条件的商品都给你看过了。要不要换个条件？"],
+        "en": ["That's everything that matches. Shall we change something?"],
+    },
+    "ask": {
+        "zh": ["想要哪种{slot}？", "{slot}有偏好吗？", "请问{slot}有要求吗？"],
+        "en": ["Any preference for {slot}?", "Which {slot} would you like?", "What {slot} are you after?"],
+    },
+    "rejected": {
+        "zh": ["好的，不再推荐它了。", "明白，已排除。", "好，换掉它。"],
+        "en": ["Got it, I won't show that again.", "OK, that one's out.", "Understood, removing it."],
+    },
+    "liked": {
+        "zh": ["好的，记下你喜欢这款，会推荐类似的。", "收到，按这个风格给你找。"],
+        "en": ["Noted, I'll look for more like it.", "Great, I'll keep that style in mind."],
+    },
+    "cart": {
+        "zh": ["已把「{title}」加入购物车。", "好的，「{title}」已加入购物车。"],
+        "en": ["Added \"{title}\" to your cart.", "Done, \"{title}\" is in your cart."],
+    },
+    "reset": {
+        "zh": ["好的，我们重新开始。你想找什么？"],
+        "en": ["Sure, let's start over. What are you looking for?"],
+    },
+    "chitchat": {
+        "zh": ["你好！告诉我你想买什么，比如“红色连衣裙 300元以内”。", "不客气！还想看点什么吗？"],
+        "en": ["Hi! Tell me what you're shopping for, e.g. \"a red dress under 300\".",
+               "You're welcome! Anything else you'd like to see?"],
+    },
+    "bad_ref": {
+        "zh": ["我只给你看了{n}个，你指的是哪一个？", "刚才只有{n}个推荐，请说第1到第{n}个中的哪一个。"],
+        "en": ["I only showed {n}; which one do you mean?", "There were just {n} items; which of 1 to {n}?"],
+    },
+    "no_ref": {
+        "zh": ["你指的是哪一个？可以说“第一个”或“第二个”。"],
+        "en": ["Which one do you mean? You can say \"the first one\" or \"number 2\"."],
+    },
+    "empty_catalog": {
+        "zh": ["商品库还是空的，请先导入商品视频（vidrec ingest）。"],
+        "en": ["The catalog is empty; ingest some product videos first (vidrec ingest)."],
+    },
+}
+SLOT_NAMES = {
+    "category": ("type of product", "品类"), "gender": ("men's or women's", "男款还是女款"),
+    "color": ("colour", "颜色"), "usage": ("occasion", "场合"), "price": ("budget", "预算"),
+    "material": ("material", "材质"), "brand": ("brand", "品牌"),
+}
+
+
+def say(key: str, lang: str, turn: int, **kw) -> str:
+    options = TEMPLATES[key]["zh" if lang == "zh" else "en"]
+    return options[turn % len(options)].format(**kw)
+
+
+def slot_name(slot: str, lang: str) -> str:
+    en, zh = SLOT_NAMES.get(slot, (slot, slot))
+    return zh if lang == "zh" else en
