@@ -23,3 +23,14 @@ def shared_data() -> Path:
     if not SHARED.exists():
         pytest.skip("../shared/data is not here (optional extra checks)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory, demo_dir) -> Path:
+    """The whole demo catalog ingested once (real models), shared read-mostly by dialog, search and server tests."""
+    from vidrec.ingest import ingest
+
+    store = tmp_path_factory.mktemp("demo-store") / "store"
+    summary = ingest(demo_dir / "catalog.csv", store, workers=2)
+    assert not summary.failed and not summary.row_errors, summary.failed
+    return store

@@ -35,7 +35,7 @@ class Question:
 
 def _price_buckets(prices: list[float]) -> list[tuple[float | None, float | None, str]]:
     qs = np.quantile(np.asarray(prices), [1 / 3, 2 / 3])
-    lo, hi = (float(round(q, -1)) for q in qs)
+    lo, hi = (float(round(q, -1)) if q >= 100 else float(round(q)) for q in qs)
     if hi <= lo:
         return []
     return [(None, lo, f"<{lo:g}"), (lo, hi, f"{lo:g}-{hi:g}"), (hi, None, f">{hi:g}")]

@@ -1,0 +1,230 @@
+"""The FAISS backend: the shared contract (flat and IVF), plus what is particular to it."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import pytest
+from index_contract import DIM, VectorIndexContract, brute_force, random_payloads, subset, unit
+
+from vidrec.errors import StoreError
+from vidrec.store.faiss_index import FaissIndex
+from vidrec.store.vector_index import Filter
+
+
+class TestFaissFlat(VectorIndexContract):
+    def make_index(self, path, dim):
+        return FaissIndex(dim, path)
+
+    def open_index(self, path, dim):
+        return FaissIndex.open(path, dim)
+
+
+class TestFaissIVF(VectorIndexContract):
+    """IVF from 1000 vectors on, so the 5k contract data runs on it (retrained once at 4000)."""
+
+    exact_unfiltered = False
+    min_unfiltered_recall = 0.85  # measured 0.93: random vectors, no clusters, the worst case for IVF
+
+    def make_index(self, path, dim):
+        return FaissIndex(dim, path, ivf_threshold=1000)
+
+    def open_index(self, path, dim):
+        return FaissIndex.open(path, dim, ivf_threshold=1000)
+
+    def test_the_contract_data_is_held_in_ivf(self, filled):
+        assert filled.is_ivf
+
+
+def clustered(rng: np.random.Generator, n: int, dim: int = DIM, centres: int = 50, spread: float = 0.5):
+    """Vectors around a few centres, like embeddings of a catalog (where IVF is meant to work)."""
+    c = unit(rng.standard_normal((centres, dim)))
+    return unit(c[rng.integers(centres, size=n)] + spread * unit(rng.standard_normal((n, dim))))
+
+
+def test_switches_to_ivf_past_the_threshold_and_stays_ivf_after_reopening(tmp_path):
+    rng = np.random.default_rng(0)
+    vecs = clustered(rng, 3000)
+    index = FaissIndex(DIM, tmp_path / "v.npz", ivf_threshold=2000)
+    index.add([str(i) for i in range(1999)], vecs[:1999], [{}] * 1999)
+    assert not index.is_ivf
+    index.add(["1999"], vecs[1999:2000], [{}])
+    assert index.is_ivf and len(index) == 2000
+    index.add([str(i) for i in range(2000, 3000)], vecs[2000:], [{}] * 1000)
+    index.save()
+    again = FaissIndex.open(tmp_path / "v.npz", DIM, ivf_threshold=2000)
+    assert again.is_ivf and len(again) == 3000
+    assert again.search(vecs[2500], 1)[0][0] == "2500"
+    again.delete(["2500"])
+    again.add(["x"], vecs[2500:2501], [{"category": "moved"}])
+    assert again.search(vecs[2500], 1, Filter(category={"moved"})) == [("x", pytest.approx(1.0, abs=1e-4))]
+
+
+def test_ivf_is_retrained_when_the_index_has_grown_fourfold(tmp_path):
+    rng = np.random.default_rng(1)
+    vecs = clustered(rng, 4000)
+    index = FaissIndex(DIM, ivf_threshold=500)
+    index.add([str(i) for i in range(500)], vecs[:500], [{}] * 500)
+    first = index._trained_n
+    index.add([str(i) for i in range(500, 4000)], vecs[500:], [{}] * 3500)
+    assert first == 500 and index._trained_n == 4000
+
+
+def test_ivf_recall_on_clustered_vectors(tmp_path):
+    rng = np.random.default_rng(2)
+    vecs = clustered(rng, 20_000)
+    ids = [str(i) for i in range(len(vecs))]
+    index = FaissIndex(DIM, ivf_threshold=1000)
+    index.add(ids, vecs, [{}] * len(ids))
+    queries = clustered(np.random.default_rng(3), 50)
+    exact = vecs @ queries.T
+    recalls = []
+    for qi, q in enumerate(queries):
+        truth = set(np.argsort(-exact[:, qi])[:10].astype(str))
+        recalls.append(len(truth & {h[0] for h in index.search(q, 10)}) / 10)
+    assert np.mean(recalls) >= 0.9
+
+
+def test_ivf_probes_more_lists_for_narrow_filters_and_never_misses_a_lone_match(tmp_path):
+    rng = np.random.default_rng(4)
+    vecs = clustered(rng, 8000)
+    ids = [str(i) for i in range(len(vecs))]
+    pays = random_payloads(rng, len(ids))
+    index = FaissIndex(DIM, ivf_threshold=1000, exhaustive_below=0)  # force the adaptive path
+    index.add(ids, vecs, pays)
+    # a lone vector far from the query lives in a list nprobe would never reach: the retry with every list finds it
+    assert [h[0] for h in index.search(-vecs[77], 5, Filter(ids={"77"}))] == ["77"]
+    reference = {i: (v, p) for i, v, p in zip(ids, vecs, pays, strict=True)}
+    f = Filter(category={f"cat{i}" for i in range(20)})  # keeps ~40 %
+    kept = subset(reference, f)
+    recalls = []
+    for q in clustered(np.random.default_rng(5), 30):
+        truth = {vid for vid, _ in brute_force(kept, q, 10, None)}
+        got = index.search(q, 10, f)
+        assert all(f.matches(vid, reference[vid][1]) for vid, _ in got)
+        recalls.append(len(truth & {vid for vid, _ in got}) / 10)
+    assert np.mean(recalls) >= 0.9
+
+
+def test_ivf_retries_with_every_list_when_the_probed_lists_hold_too_few_matches():
+    rng = np.random.default_rng(8)
+    axis = unit(rng.standard_normal(DIM))
+    near = unit(axis + 0.4 * unit(rng.standard_normal((2000, DIM))))
+    far = unit(-axis + 0.4 * unit(rng.standard_normal((2000, DIM))))
+    vecs = np.concatenate([near, far])
+    pays = [{"category": "near"}] * 2000 + [{"category": "far"}] * 2000
+    ids = [str(i) for i in range(4000)]
+    # nprobe=1 and half the vectors kept: 2 lists probed, both on the query's side, where no "far" vector lives
+    index = FaissIndex(DIM, ivf_threshold=1000, nprobe=1, exhaustive_below=0)
+    index.add(ids, vecs, pays)
+    f = Filter(category={"far"})
+    got = index.search(axis, 10, f)
+    reference = {i: (v, p) for i, v, p in zip(ids, vecs, pays, strict=True)}
+    assert [vid for vid, _ in got] == [vid for vid, _ in brute_force(reference, axis, 10, f)]
+
+
+def test_a_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    path = tmp_path / "v.npz"
+    index = FaissIndex(4, path)
+    index.add(["a"], unit(np.eye(4))[:1], [{"n": 1}])
+    index.save()
+    index.add(["b"], unit(np.eye(4))[1:2], [{"n": 2}])
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(StoreError, match="disk space"):
+        index.save()
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.npz"]  # no temporary left behind
+    again = FaissIndex.open(path, 4)
+    assert len(again) == 1 and again.payload("a") == {"n": 1}
+
+
+def test_temporaries_of_a_crashed_save_are_removed_on_open(tmp_path):
+    path = tmp_path / "v.npz"
+    FaissIndex(4, path).save()
+    dead_pid = 2**22 + 12345  # above the default pid_max, so no process has it
+    stale = tmp_path / f"v.npz.tmp-{dead_pid}-1"
+    stale.write_bytes(b"half a file")
+    FaissIndex.open(path, 4)
+    assert not stale.exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"not an index at all", b"PK\x03\x04 truncated zip"])
+def test_a_corrupt_file_is_a_clear_store_error(tmp_path, content):
+    path = tmp_path / "v.npz"
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match="rebuild"):
+        FaissIndex.open(path, 4)
+
+
+def test_a_truncated_real_file_is_a_clear_store_error(tmp_path):
+    path = tmp_path / "v.npz"
+    index = FaissIndex(DIM, path)
+    index.add([str(i) for i in range(100)], unit(np.random.default_rng(0).standard_normal((100, DIM))), [{}] * 100)
+    index.save()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreError, match="rebuild"):
+        FaissIndex.open(path, DIM)
+
+
+def test_an_index_without_a_path_cannot_be_saved():
+    with pytest.raises(StoreError, match="no path"):
+        FaissIndex(4).save()
+
+
+def test_a_reader_picks_up_what_a_writer_saved(tmp_path):
+    path = tmp_path / "v.npz"
+    writer = FaissIndex(4, path)
+    writer.add(["a"], unit(np.eye(4))[:1], [{}])
+    writer.save()
+    reader = FaissIndex.open(path, 4)
+    assert reader.refresh() is False
+    writer.add(["b"], unit(np.eye(4))[1:2], [{"category": "new"}])
+    assert len(reader) == 1  # nothing saved yet
+    writer.save()
+    assert reader.refresh() is True
+    assert len(reader) == 2 and reader.search(unit(np.eye(4))[1], 1, Filter(category={"new"}))[0][0] == "b"
+
+
+def test_concurrent_searches_while_writing(tmp_path):
+    rng = np.random.default_rng(6)
+    vecs = unit(rng.standard_normal((3000, DIM)))
+    pays = random_payloads(rng, 3000)
+    index = FaissIndex(DIM, ivf_threshold=2000)
+    index.add([str(i) for i in range(1000)], vecs[:1000], pays[:1000])
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read(seed: int) -> None:
+        local = np.random.default_rng(seed)
+        try:
+            while not stop.is_set():
+                q = unit(local.standard_normal(DIM))
+                for f in (None, Filter(category={"cat1", "cat2"}), Filter(price_max=300.0)):
+                    hits = index.search(q, 10, f)
+                    scores = [s for _, s in hits]
+                    assert scores == sorted(scores, reverse=True)
+                    assert len({h[0] for h in hits}) == len(hits)
+                index.search_items(q, 5)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read, args=(s,)) for s in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for start in range(1000, 3000, 250):  # crosses the IVF threshold while readers run
+            index.add([str(i) for i in range(start, start + 250)], vecs[start : start + 250], pays[start : start + 250])
+            index.delete([str(i) for i in range(start - 1000, start - 900)])
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors, errors[0]
+    assert index.is_ivf and len(index) == 3000 - 800

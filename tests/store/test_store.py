@@ -1,0 +1,122 @@
+"""Store.open: one folder holding metadata, vectors and the keyword index; one writer, many readers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vidrec.errors import StoreError
+from vidrec.store import Filter, Store
+
+
+def unit(rows):
+    rows = np.asarray(rows, dtype=np.float32)
+    return rows / np.linalg.norm(rows, axis=-1, keepdims=True)
+
+
+def fill(store: Store) -> None:
+    store.metadata.upsert_item("1", "h1", "1.mp4", {"title": "红色连衣裙"}, {"category": "dresses", "price": 199})
+    store.metadata.upsert_item("2", "h2", "2.mp4", {"title": "blue jeans"}, {"category": "jeans", "price": 99})
+    store.vectors.add(["1", "1#shot0", "2"], unit(np.eye(store.dim)[:3]), [
+        {"category": "dresses", "price": 199},
+        {"item_id": "1", "kind": "shot", "category": "dresses", "price": 199, "start": 2.0},
+        {"category": "jeans", "price": 99},
+    ])
+    store.lexical.add(["1", "2"], ["红色连衣裙", "blue jeans"])
+
+
+def test_a_new_store_is_created_and_reopened_with_everything(tmp_path):
+    path = tmp_path / "store"
+    with Store.open(path, dim=8, text_encoder="e5-small") as store:
+        fill(store)
+    assert {p.name for p in path.iterdir()} >= {"vidrec.sqlite", "vectors.npz", "lexical", "write.lock"}
+    with Store.open(path, create=False) as store:
+        assert store.dim == 8
+        assert store.metadata.get_meta("text_encoder") == "e5-small"
+        assert store.metadata.count() == 2
+        assert len(store.vectors) == 3
+        hits = store.vectors.search_items(unit(np.eye(8)[1]), 5, Filter(price_max=150))
+        assert [h.item_id for h in hits] == ["2"]
+        assert [h.item_id for h in store.vectors.search_items(unit(np.eye(8)[1]), 1)] == ["1"]
+        assert store.lexical.search("连衣裙")[0][0] == "1"
+
+
+def test_the_default_location_follows_vidrec_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDREC_HOME", str(tmp_path / "home-store"))
+    with Store.open(dim=4) as store:
+        assert store.path == tmp_path / "home-store"
+    assert (tmp_path / "home-store" / "vidrec.sqlite").exists()
+
+
+def test_missing_store_without_create_says_to_ingest(tmp_path):
+    with pytest.raises(StoreError, match="vidrec ingest"):
+        Store.open(tmp_path / "nothing", create=False)
+    with pytest.raises(StoreError, match="vidrec ingest"):
+        Store.open(tmp_path / "nothing", readonly=True)
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_a_folder_with_other_files_is_not_taken_over(tmp_path):
+    (tmp_path / "holiday.jpg").write_bytes(b"jpeg")
+    with pytest.raises(StoreError, match="not a vidrec store"):
+        Store.open(tmp_path)
+    (tmp_path / "holiday.jpg").unlink()
+    (tmp_path / "vidrec.toml").write_text("[ingest]\n")  # settings alone are fine
+    Store.open(tmp_path, dim=4).close()
+
+
+def test_a_file_in_place_of_the_folder_is_refused(tmp_path):
+    (tmp_path / "store").write_text("x")
+    with pytest.raises(StoreError, match="is a file"):
+        Store.open(tmp_path / "store")
+
+
+def test_other_dimensions_or_encoders_are_refused(tmp_path):
+    Store.open(tmp_path / "s", dim=8, text_encoder="e5-small").close()
+    with pytest.raises(StoreError, match="index_dim=8"):
+        Store.open(tmp_path / "s", dim=16)
+    with pytest.raises(StoreError, match="text_encoder='e5-small'"):
+        Store.open(tmp_path / "s", text_encoder="bge-m3")
+    Store.open(tmp_path / "s").close()  # nothing asked: the recorded settings are used
+
+
+def test_the_default_dimension_is_the_text_encoders():
+    from vidrec.encoders.text import E5TextEncoder
+    from vidrec.store import DEFAULT_DIM
+
+    assert DEFAULT_DIM == E5TextEncoder.dim
+
+
+def test_one_writer_at_a_time_readers_alongside(tmp_path):
+    path = tmp_path / "s"
+    writer = Store.open(path, dim=8)
+    with pytest.raises(StoreError, match="another vidrec process"):
+        Store.open(path)
+    reader = Store.open(path, readonly=True)
+    assert len(reader.vectors) == 0
+    fill(writer)
+    writer.save()
+    reader.refresh()
+    assert len(reader.vectors) == 3 and reader.lexical.search("jeans")[0][0] == "2"
+    assert reader.metadata.count() == 2
+    with pytest.raises(StoreError, match="read-only"):
+        reader.save()
+    reader.close()
+    writer.close()
+    Store.open(path).close()  # the lock is released on close
+
+
+def test_a_corrupt_database_or_index_is_a_clear_error_and_releases_the_lock(tmp_path):
+    path = tmp_path / "s"
+    with Store.open(path, dim=4) as store:
+        store.vectors.add(["a"], unit(np.ones((1, 4))), [{}])
+    (path / "vectors.npz").write_bytes(b"garbage")
+    with pytest.raises(StoreError, match="rebuild"):
+        Store.open(path)
+    (path / "vectors.npz").unlink()
+    Store.open(path).close()  # lock released after the failure; a missing index is rebuilt empty
+    (path / "vidrec.sqlite").write_bytes(b"garbage" * 1000)
+    for name in ("vidrec.sqlite-wal", "vidrec.sqlite-shm"):
+        (path / name).unlink(missing_ok=True)
+    with pytest.raises(StoreError, match="not a readable vidrec database"):
+        Store.open(path)
