@@ -70,7 +70,7 @@ class Engine:
     """Conversational recommender over one library (store opened for writing: sessions and interactions)."""
 
     def __init__(self, library: Library, *, user_model=None, page_size: int = 4, text_encoder=None,
-                 thumbnail_url: str | None = "/v1/items/{id}/thumbnail"):
+                 thumbnail_url: str | None = "/v1/items/{id}/thumbnail", ask_questions: bool = True):
         from vidrec.nlu.lexicon import Lexicon
 
         self.library = library
@@ -79,6 +79,7 @@ class Engine:
         self.user_model = user_model
         self.page_size = page_size
         self.thumbnail_url = thumbnail_url
+        self.ask_questions = ask_questions
         self.lexicon = Lexicon.from_catalog(library.distinct("category"), library.distinct("colors"),
                                             library.distinct("brand"))
         self._locks: dict[str, threading.Lock] = {}
@@ -429,7 +430,7 @@ class Engine:
         if "price_min" in known or "price_max" in known:
             known.add("price")
         last_asked = bool(state.history and state.history[-1].get("question"))
-        if not page and not state.pivot and not state.liked:
+        if self.ask_questions and not page and not state.pivot and not state.liked:
             weights = list(np.exp(np.array([h.score for h in hits]) * 5.0))
             question = choose_question([profiles[h.id] for h in hits], weights, known, state.asked, last_asked)
             if question is not None:
