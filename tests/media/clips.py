@@ -97,6 +97,7 @@ def write_video(
     container_format: str | None = None,
     audio_tone: float | None = None,
     audio_rate: int = 44100,
+    audio_start: float = 0.0,
     rotation: int | None = None,
     options: dict | None = None,
     faststart: bool = False,
@@ -136,7 +137,8 @@ def write_video(
         out.mux(packet)
     if astream is not None:
         rate = astream.codec_context.sample_rate
-        total = int(n / fps * rate)
+        offset = int(audio_start * rate)
+        total = int(n / fps * rate) - offset
         t = np.arange(total) / rate
         tone = (0.5 * np.sin(2 * math.pi * audio_tone * t)).astype(np.float32)
         chunk = 1024
@@ -145,7 +147,7 @@ def write_video(
             stereo = np.ascontiguousarray(np.stack([block, block]))
             frame = av.AudioFrame.from_ndarray(stereo, format="fltp", layout="stereo")
             frame.sample_rate = rate
-            frame.pts = i
+            frame.pts = offset + i
             frame.time_base = Fraction(1, rate)
             for packet in astream.encode(frame):
                 out.mux(packet)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from clips import VIDEOS, Segment, solid, write_video
+
+# The test modules import the clip writers as `clips`; make that work under any pytest import mode.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from clips import VIDEOS, Segment, solid, write_video  # noqa: E402
 
 
 @pytest.fixture

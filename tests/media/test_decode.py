@@ -45,7 +45,7 @@ def test_frames_are_downscaled_to_max_side(fixture_video):
     assert result.info.width == 1920
     assert {f.image.shape for f in result.frames} == {(270, 480, 3)}
     assert len(result.frames) == pytest.approx(20, abs=1)
-    small = analyze(fixture_video("moviepy_smpte-2997.mp4"), max_side=200, sample_fps=0.5)
+    small = analyze(fixture_video("moviepy_smpte-2997.mp4"), max_side=200, max_seconds=2.0)
     assert {f.image.shape for f in small.frames} == {(112, 200, 3)}
 
 

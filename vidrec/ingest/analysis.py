@@ -73,7 +73,7 @@ def merge_screen_text(reads: Iterable[tuple[float, float, str]]) -> list[ScreenT
 def analyze_item(item: Item, content_hash: str, models: Models, settings: IngestSettings,
                  known_brands: Iterable[str] = ()) -> ItemAnalysis:
     """Decode, look, listen, read and fuse one video. Raises MediaError when the video cannot be read at all."""
-    from vidrec.media import analyze, extract_audio
+    from vidrec.media import analyze
     from vidrec.nlu.numbers import find_prices
     from vidrec.understand.colour import name_colours, name_colours_multi
 
@@ -81,8 +81,8 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
     t0 = time.perf_counter()
     media = analyze(item.video, max_seconds=settings.max_seconds, sample_fps=settings.sample_fps,
                     max_side=settings.max_side, max_shots=settings.max_shots,
-                    ocr_frames_per_shot=settings.ocr_frames_per_shot)
-    audio = extract_audio(item.video, max_seconds=settings.max_seconds) if settings.speech else None
+                    ocr_frames_per_shot=settings.ocr_frames_per_shot, audio=settings.speech, threads=1)
+    audio = media.audio
     timings["decode"] = time.perf_counter() - t0
     warnings = list(media.warnings)
 
@@ -111,8 +111,6 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
             if seg.text.strip():
                 transcript.append(TranscriptLine(start=round(seg.start, 2), end=round(seg.end, 2),
                                                  text=seg.text.strip(), lang=seg.lang))
-    elif settings.speech and media.info.has_audio:
-        warnings.append("audio stream could not be decoded; no transcript")
     timings["speech"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
