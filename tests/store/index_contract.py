@@ -141,7 +141,9 @@ class VectorIndexContract:
         ids, vectors, payloads = dataset
         index = cls().make_index(tmp_path_factory.mktemp("filled") / "index", DIM)
         for start in range(0, N, 1000):  # several batches, like an ingest run
-            index.add(ids[start : start + 1000], vectors[start : start + 1000], payloads[start : start + 1000])
+            index.add(
+                ids[start : start + 1000], vectors[start : start + 1000], payloads[start : start + 1000]
+            )
         return index
 
     @pytest.fixture(scope="class")
@@ -233,7 +235,9 @@ class VectorIndexContract:
         assert [h[0] for h in filled.search(queries[0], 5, Filter(item_ids={needle}))] == [needle]
 
     def test_an_empty_filter_keeps_everything(self, filled, queries):
-        assert [h[0] for h in filled.search(queries[0], 10, Filter())] == [h[0] for h in filled.search(queries[0], 10)]
+        assert [h[0] for h in filled.search(queries[0], 10, Filter())] == [
+            h[0] for h in filled.search(queries[0], 10)
+        ]
 
     def test_unknown_values_fail_positive_and_pass_negative_conditions(self, tmp_path):
         index = self.make_index(tmp_path / "index", 4)
@@ -250,7 +254,9 @@ class VectorIndexContract:
         index = self.make_index(tmp_path / "index", 4)
         index.add(["a"], unit(np.eye(4))[:1], [{"category": " Dresses ", "colors": "RED", "brand": "Acme"}])
         q = unit(np.ones(4))
-        assert index.search(q, 1, Filter(category={"dresses"}, colors_any={"Red"}, brand={"ACME"}))[0][0] == "a"
+        assert (
+            index.search(q, 1, Filter(category={"dresses"}, colors_any={"Red"}, brand={"ACME"}))[0][0] == "a"
+        )
 
     # ------------------------------------------------------------------------------------ writes
 
@@ -412,7 +418,10 @@ class VectorIndexContract:
         assert [h.item_id for h in index.search_items(query, 1)] == ["1"]
         only_items = index.search_items(query, 10, Filter(kind="item"))
         assert [(h.item_id, h.vector_id) for h in only_items] == [("1", "1"), ("2", "2"), ("3", "3")]
-        assert [h.item_id for h in index.search_items(query, 10, Filter(exclude_item_ids={"1"}))] == ["2", "3"]
+        assert [h.item_id for h in index.search_items(query, 10, Filter(exclude_item_ids={"1"}))] == [
+            "2",
+            "3",
+        ]
         assert [h.item_id for h in index.search_items(query, 10, Filter(category={"b"}))] == ["2"]
 
     def test_search_items_with_many_shots_per_item_still_finds_k_items(self, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
+import faiss
 import numpy as np
 import pytest
 from index_contract import DIM, VectorIndexContract, brute_force, random_payloads, subset, unit
@@ -47,14 +48,14 @@ def clustered(rng: np.random.Generator, n: int, dim: int = DIM, centres: int = 5
 def test_switches_to_ivf_past_the_threshold_and_stays_ivf_after_reopening(tmp_path):
     rng = np.random.default_rng(0)
     vecs = clustered(rng, 3000)
-    index = FaissIndex(DIM, tmp_path / "v.npz", ivf_threshold=2000)
+    index = FaissIndex(DIM, tmp_path / "v.index", ivf_threshold=2000)
     index.add([str(i) for i in range(1999)], vecs[:1999], [{}] * 1999)
     assert not index.is_ivf
     index.add(["1999"], vecs[1999:2000], [{}])
     assert index.is_ivf and len(index) == 2000
     index.add([str(i) for i in range(2000, 3000)], vecs[2000:], [{}] * 1000)
     index.save()
-    again = FaissIndex.open(tmp_path / "v.npz", DIM, ivf_threshold=2000)
+    again = FaissIndex.open(tmp_path / "v.index", DIM, ivf_threshold=2000)
     assert again.is_ivf and len(again) == 3000
     assert again.search(vecs[2500], 1)[0][0] == "2500"
     again.delete(["2500"])
@@ -108,25 +109,46 @@ def test_ivf_probes_more_lists_for_narrow_filters_and_never_misses_a_lone_match(
     assert np.mean(recalls) >= 0.9
 
 
-def test_ivf_retries_with_every_list_when_the_probed_lists_hold_too_few_matches():
-    rng = np.random.default_rng(8)
+def near_and_far(seed: int = 8):
+    """Half the vectors around an axis ("near"), half around its opposite ("far"), and the axis as the query."""
+    rng = np.random.default_rng(seed)
     axis = unit(rng.standard_normal(DIM))
     near = unit(axis + 0.4 * unit(rng.standard_normal((2000, DIM))))
     far = unit(-axis + 0.4 * unit(rng.standard_normal((2000, DIM))))
-    vecs = np.concatenate([near, far])
-    pays = [{"category": "near"}] * 2000 + [{"category": "far"}] * 2000
     ids = [str(i) for i in range(4000)]
-    # nprobe=1 and half the vectors kept: 2 lists probed, both on the query's side, where no "far" vector lives
+    pays = [{"category": "near"}] * 2000 + [{"category": "far"}] * 2000
+    return axis, ids, np.concatenate([near, far]), pays
+
+
+def test_ivf_probes_past_lists_without_matches_to_reach_the_filtered_vectors():
+    axis, ids, vecs, pays = near_and_far()
+    index = FaissIndex(DIM, ivf_threshold=1000, nprobe=8, exhaustive_below=0)
+    index.add(ids, vecs, pays)
+    ivf = faiss.extract_index_ivf(index._index)
+    far = index._mask(Filter(category={"far"}))
+    lists_with_far = len(set(index._list_of[: len(far)][far].tolist()))
+    lists_near_the_axis = ivf.nlist - lists_with_far
+    nprobe = index._filtered_nprobe(ivf, axis[None, :], far, len(index))
+    assert lists_near_the_axis < nprobe < ivf.nlist  # skipped the near lists, did not probe everything
+    uncorrelated = index._mask(Filter(ids={str(i) for i in range(0, 4000, 2)}))  # half of every list
+    assert 8 <= index._filtered_nprobe(ivf, axis[None, :], uncorrelated, len(index)) <= 24
+    got = index.search(axis, 10, Filter(category={"far"}))
+    assert len(got) == 10 and all(pays[int(vid)]["category"] == "far" for vid, _ in got)
+
+
+def test_ivf_retries_with_every_list_when_the_probed_lists_hold_fewer_than_k_matches():
+    axis, ids, vecs, pays = near_and_far()
+    # nprobe=1: the probed lists hold ~one list's worth (~32) of matches, fewer than k=100: searched again, exactly
     index = FaissIndex(DIM, ivf_threshold=1000, nprobe=1, exhaustive_below=0)
     index.add(ids, vecs, pays)
     f = Filter(category={"far"})
-    got = index.search(axis, 10, f)
     reference = {i: (v, p) for i, v, p in zip(ids, vecs, pays, strict=True)}
-    assert [vid for vid, _ in got] == [vid for vid, _ in brute_force(reference, axis, 10, f)]
+    got = index.search(axis, 100, f)
+    assert [vid for vid, _ in got] == [vid for vid, _ in brute_force(reference, axis, 100, f)]
 
 
 def test_a_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
-    path = tmp_path / "v.npz"
+    path = tmp_path / "v.index"
     index = FaissIndex(4, path)
     index.add(["a"], unit(np.eye(4))[:1], [{"n": 1}])
     index.save()
@@ -139,16 +161,16 @@ def test_a_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
     with pytest.raises(StoreError, match="disk space"):
         index.save()
     monkeypatch.undo()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.npz"]  # no temporary left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.index"]  # no temporary left behind
     again = FaissIndex.open(path, 4)
     assert len(again) == 1 and again.payload("a") == {"n": 1}
 
 
 def test_temporaries_of_a_crashed_save_are_removed_on_open(tmp_path):
-    path = tmp_path / "v.npz"
+    path = tmp_path / "v.index"
     FaissIndex(4, path).save()
     dead_pid = 2**22 + 12345  # above the default pid_max, so no process has it
-    stale = tmp_path / f"v.npz.tmp-{dead_pid}-1"
+    stale = tmp_path / f"v.index.tmp-{dead_pid}-1"
     stale.write_bytes(b"half a file")
     FaissIndex.open(path, 4)
     assert not stale.exists()
@@ -156,16 +178,18 @@ def test_temporaries_of_a_crashed_save_are_removed_on_open(tmp_path):
 
 @pytest.mark.parametrize("content", [b"", b"not an index at all", b"PK\x03\x04 truncated zip"])
 def test_a_corrupt_file_is_a_clear_store_error(tmp_path, content):
-    path = tmp_path / "v.npz"
+    path = tmp_path / "v.index"
     path.write_bytes(content)
     with pytest.raises(StoreError, match="rebuild"):
         FaissIndex.open(path, 4)
 
 
 def test_a_truncated_real_file_is_a_clear_store_error(tmp_path):
-    path = tmp_path / "v.npz"
+    path = tmp_path / "v.index"
     index = FaissIndex(DIM, path)
-    index.add([str(i) for i in range(100)], unit(np.random.default_rng(0).standard_normal((100, DIM))), [{}] * 100)
+    index.add(
+        [str(i) for i in range(100)], unit(np.random.default_rng(0).standard_normal((100, DIM))), [{}] * 100
+    )
     index.save()
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
@@ -179,7 +203,7 @@ def test_an_index_without_a_path_cannot_be_saved():
 
 
 def test_a_reader_picks_up_what_a_writer_saved(tmp_path):
-    path = tmp_path / "v.npz"
+    path = tmp_path / "v.index"
     writer = FaissIndex(4, path)
     writer.add(["a"], unit(np.eye(4))[:1], [{}])
     writer.save()
@@ -220,7 +244,11 @@ def test_concurrent_searches_while_writing(tmp_path):
         t.start()
     try:
         for start in range(1000, 3000, 250):  # crosses the IVF threshold while readers run
-            index.add([str(i) for i in range(start, start + 250)], vecs[start : start + 250], pays[start : start + 250])
+            index.add(
+                [str(i) for i in range(start, start + 250)],
+                vecs[start : start + 250],
+                pays[start : start + 250],
+            )
             index.delete([str(i) for i in range(start - 1000, start - 900)])
     finally:
         stop.set()
@@ -228,3 +256,17 @@ def test_concurrent_searches_while_writing(tmp_path):
             t.join()
     assert not errors, errors[0]
     assert index.is_ivf and len(index) == 3000 - 800
+
+
+def test_dirty_tracks_unsaved_changes(tmp_path):
+    index = FaissIndex.open(tmp_path / "v.index", 4)
+    assert not index.dirty
+    index.add(["a", "b"], unit(np.eye(4))[:2], [{}, {}])
+    assert index.dirty
+    index.save()
+    assert not index.dirty
+    index.delete(["missing"])
+    assert not index.dirty
+    index.delete(["a"])
+    assert index.dirty
+    assert not FaissIndex.open(tmp_path / "v.index", 4).dirty

@@ -15,13 +15,21 @@ def unit(rows):
 
 
 def fill(store: Store) -> None:
-    store.metadata.upsert_item("1", "h1", "1.mp4", {"title": "红色连衣裙"}, {"category": "dresses", "price": 199})
-    store.metadata.upsert_item("2", "h2", "2.mp4", {"title": "blue jeans"}, {"category": "jeans", "price": 99})
-    store.vectors.add(["1", "1#shot0", "2"], unit(np.eye(store.dim)[:3]), [
-        {"category": "dresses", "price": 199},
-        {"item_id": "1", "kind": "shot", "category": "dresses", "price": 199, "start": 2.0},
-        {"category": "jeans", "price": 99},
-    ])
+    store.metadata.upsert_item(
+        "1", "h1", "1.mp4", {"title": "红色连衣裙"}, {"category": "dresses", "price": 199}
+    )
+    store.metadata.upsert_item(
+        "2", "h2", "2.mp4", {"title": "blue jeans"}, {"category": "jeans", "price": 99}
+    )
+    store.vectors.add(
+        ["1", "1#shot0", "2"],
+        unit(np.eye(store.dim)[:3]),
+        [
+            {"category": "dresses", "price": 199},
+            {"item_id": "1", "kind": "shot", "category": "dresses", "price": 199, "start": 2.0},
+            {"category": "jeans", "price": 99},
+        ],
+    )
     store.lexical.add(["1", "2"], ["红色连衣裙", "blue jeans"])
 
 
@@ -29,7 +37,7 @@ def test_a_new_store_is_created_and_reopened_with_everything(tmp_path):
     path = tmp_path / "store"
     with Store.open(path, dim=8, text_encoder="e5-small") as store:
         fill(store)
-    assert {p.name for p in path.iterdir()} >= {"vidrec.sqlite", "vectors.npz", "lexical", "write.lock"}
+    assert {p.name for p in path.iterdir()} >= {"vidrec.sqlite", "vectors.index", "lexical", "write.lock"}
     with Store.open(path, create=False) as store:
         assert store.dim == 8
         assert store.metadata.get_meta("text_encoder") == "e5-small"
@@ -110,10 +118,10 @@ def test_a_corrupt_database_or_index_is_a_clear_error_and_releases_the_lock(tmp_
     path = tmp_path / "s"
     with Store.open(path, dim=4) as store:
         store.vectors.add(["a"], unit(np.ones((1, 4))), [{}])
-    (path / "vectors.npz").write_bytes(b"garbage")
+    (path / "vectors.index").write_bytes(b"garbage")
     with pytest.raises(StoreError, match="rebuild"):
         Store.open(path)
-    (path / "vectors.npz").unlink()
+    (path / "vectors.index").unlink()
     Store.open(path).close()  # lock released after the failure; a missing index is rebuilt empty
     (path / "vidrec.sqlite").write_bytes(b"garbage" * 1000)
     for name in ("vidrec.sqlite-wal", "vidrec.sqlite-shm"):

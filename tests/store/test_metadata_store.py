@@ -29,7 +29,11 @@ def db(tmp_path):
 def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code), *args], env=env, cwd=REPO, capture_output=True, text=True
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -53,7 +57,10 @@ def test_opening_an_older_database_applies_the_new_migrations_and_keeps_data(tmp
     monkeypatch.setattr(
         metadata_module,
         "MIGRATIONS",
-        [*metadata_module.MIGRATIONS, ["ALTER TABLE items ADD COLUMN material TEXT", "UPDATE items SET material = 'silk'"]],
+        [
+            *metadata_module.MIGRATIONS,
+            ["ALTER TABLE items ADD COLUMN material TEXT", "UPDATE items SET material = 'silk'"],
+        ],
     )
     new = MetadataStore(path)
     assert new.schema_version() == len(metadata_module.MIGRATIONS)
@@ -114,19 +121,31 @@ def test_read_only_refuses_writes_and_missing_files(tmp_path, db):
 
 def test_items_round_trip_update_delete_and_revive(db):
     db.upsert_item(
-        "1", "h1", "videos/1.mp4", {"title": "红色连衣裙", "attributes": {"color": {"value": "red"}}},
+        "1",
+        "h1",
+        "videos/1.mp4",
+        {"title": "红色连衣裙", "attributes": {"color": {"value": "red"}}},
         {"category": "dresses", "colors": ["red"], "price": "199", "brand": "Acme", "gender": "women"},
     )
     item = db.get_item("1")
     assert item["title"] == "红色连衣裙"  # from the profile when facets have none
     assert item["profile"]["attributes"]["color"]["value"] == "red"
     assert (item["category"], item["colors"], item["price"], item["brand"], item["gender"]) == (
-        "dresses", ["red"], 199.0, "Acme", "women"
+        "dresses",
+        ["red"],
+        199.0,
+        "Acme",
+        "women",
     )
     assert item["content_hash"] == "h1" and item["video_path"] == "videos/1.mp4" and not item["deleted"]
     db.upsert_item("1", "h2", "videos/1.mp4", {}, {"title": "Red dress", "colors": "blue"})
     item = db.get_item("1")
-    assert (item["content_hash"], item["title"], item["colors"], item["price"]) == ("h2", "Red dress", ["blue"], None)
+    assert (item["content_hash"], item["title"], item["colors"], item["price"]) == (
+        "h2",
+        "Red dress",
+        ["blue"],
+        None,
+    )
     assert db.count() == 1
     assert db.delete_items(["1", "nope"]) == 1
     assert db.get_item("1") is None and db.get_item("1", include_deleted=True)["deleted"]
@@ -261,8 +280,11 @@ def test_a_reader_process_sees_a_consistent_growing_store_while_another_writes(t
     path = tmp_path / "vidrec.sqlite"
     MetadataStore(path).close()
     writer = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(
-            """
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
             import sys
             from vidrec.store.metadata import MetadataStore
             db = MetadataStore(sys.argv[1])
@@ -271,7 +293,9 @@ def test_a_reader_process_sees_a_consistent_growing_store_while_another_writes(t
                     db.upsert_item(str(i), f"h{i}", f"{i}.mp4", {"n": i}, {"price": i})
                     db.set_meta("last", i)
             """
-        ), str(path)],
+            ),
+            str(path),
+        ],
         env=dict(os.environ, PYTHONPATH=str(REPO)),
         cwd=REPO,
     )
@@ -331,14 +355,25 @@ def test_runs_record_items_and_summaries(db):
 def test_interactions_in_time_order_per_user_and_forgetting_a_user(db):
     db.add_interaction("u1", "i1", "view", ts=30.0, session_id="s1")
     db.add_interaction("u2", "i2", "like", 1.0, ts=10.0)
-    db.add_interactions([Interaction("u1", "i3", "buy", 199.0, 20.0), Interaction("u1", "i4", "click", None, 20.0)])
-    assert [(i.item_id, i.ts) for i in db.interactions()] == [("i2", 10.0), ("i3", 20.0), ("i4", 20.0), ("i1", 30.0)]
+    db.add_interactions(
+        [Interaction("u1", "i3", "buy", 199.0, 20.0), Interaction("u1", "i4", "click", None, 20.0)]
+    )
+    assert [(i.item_id, i.ts) for i in db.interactions()] == [
+        ("i2", 10.0),
+        ("i3", 20.0),
+        ("i4", 20.0),
+        ("i1", 30.0),
+    ]
     assert [i.item_id for i in db.interactions("u1")] == ["i3", "i4", "i1"]
     assert next(db.interactions("u2")) == Interaction("u2", "i2", "like", 1.0, 10.0, None)
     db.put_session("s1", {"likes": ["i1"]}, owner="u1")
     db.put_session("s2", {}, owner="u2")
     assert db.delete_user("u1") == 4
-    assert list(db.interactions("u1")) == [] and db.get_session("s1") is None and db.get_session("s2") is not None
+    assert (
+        list(db.interactions("u1")) == []
+        and db.get_session("s1") is None
+        and db.get_session("s2") is not None
+    )
 
 
 def test_interactions_page_through_many_rows_with_equal_timestamps(db):

@@ -39,9 +39,21 @@ def test_tokens_split_chinese_words_inside_longer_runs_and_normalise_english():
 
 @pytest.mark.parametrize(
     ("word", "folded"),
-    [("dresses", "dress"), ("dress", "dress"), ("shoes", "shoe"), ("jeans", "jean"), ("watches", "watch"),
-     ("accessories", "accessory"), ("boxes", "box"), ("bags", "bag"), ("glass", "glass"), ("bus", "bus"),
-     ("连衣裙", "连衣裙"), ("s", "s"), ("T2s", "T2s")],
+    [
+        ("dresses", "dress"),
+        ("dress", "dress"),
+        ("shoes", "shoe"),
+        ("jeans", "jean"),
+        ("watches", "watch"),
+        ("accessories", "accessory"),
+        ("boxes", "box"),
+        ("bags", "bag"),
+        ("glass", "glass"),
+        ("bus", "bus"),
+        ("连衣裙", "连衣裙"),
+        ("s", "s"),
+        ("T2s", "T2s"),
+    ],
 )
 def test_fold_plural(word, folded):
     assert fold_plural(word) == folded

@@ -1,0 +1,596 @@
+"""Items, ingest runs, interactions and chat sessions in SQLite (WAL mode).
+
+One writer and many readers, across threads and processes: WAL lets readers go on while a write commits, every
+write is one ``BEGIN IMMEDIATE`` transaction (so writers queue on ``busy_timeout`` instead of failing halfway), and
+each thread gets its own connection. A crash loses at most the transaction it interrupted; everything committed
+before it stays.
+
+The schema has a version (table ``schema_version``) and a list of migrations; opening a store made by an older
+vidrec applies the missing ones in one transaction, and a store made by a newer vidrec is refused.
+Timestamps are Unix seconds (float).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vidrec.errors import InputError, StoreError
+
+log = logging.getLogger(__name__)
+
+# Each migration is a list of statements; migration i brings the schema from version i to i + 1.
+MIGRATIONS: list[list[str]] = [
+    [
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """CREATE TABLE items (
+            id TEXT PRIMARY KEY,
+            content_hash TEXT,
+            video_path TEXT,
+            title TEXT,
+            profile_json TEXT NOT NULL DEFAULT '{}',
+            category TEXT,
+            colors_json TEXT NOT NULL DEFAULT '[]',
+            price REAL,
+            brand TEXT,
+            gender TEXT,
+            updated_at REAL NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX items_category ON items (category)",
+        "CREATE INDEX items_brand ON items (brand)",
+        "CREATE INDEX items_price ON items (price)",
+        """CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            args_json TEXT NOT NULL DEFAULT '{}',
+            summary_json TEXT
+        )""",
+        """CREATE TABLE run_items (
+            run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+            item_id TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ingested', 'skipped', 'failed')),
+            error TEXT,
+            seconds REAL,
+            PRIMARY KEY (run_id, item_id)
+        )""",
+        """CREATE TABLE interactions (
+            id INTEGER PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            value REAL,
+            ts REAL NOT NULL,
+            session_id TEXT
+        )""",
+        "CREATE INDEX interactions_user ON interactions (user_id, ts)",
+        "CREATE INDEX interactions_ts ON interactions (ts)",
+        """CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            owner TEXT,
+            state_json TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE INDEX sessions_owner ON sessions (owner)",
+    ],
+]
+
+FACET_KEYS = ("title", "category", "colors", "price", "brand", "gender")
+RUN_STATUSES = ("ingested", "skipped", "failed")
+_ITEM_COLUMNS = "id, content_hash, video_path, title, profile_json, category, colors_json, price, brand, gender, updated_at, deleted"
+_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One thing a user did with an item: ``event`` is e.g. "view", "click", "like", "reject", "buy"."""
+
+    user_id: str
+    item_id: str
+    event: str
+    value: float | None
+    ts: float
+    session_id: str | None = None
+
+
+def _json(value: Any, what: str) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"{what} is not JSON-serialisable ({exc}); pass plain dicts, lists, strings and numbers"
+        ) from exc
+
+
+def _item_row(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "content_hash": row["content_hash"],
+        "video_path": row["video_path"],
+        "title": row["title"],
+        "profile": json.loads(row["profile_json"]),
+        "category": row["category"],
+        "colors": json.loads(row["colors_json"]),
+        "price": row["price"],
+        "brand": row["brand"],
+        "gender": row["gender"],
+        "updated_at": row["updated_at"],
+        "deleted": bool(row["deleted"]),
+    }
+
+
+class MetadataStore:
+    """The SQLite side of a store (``store_dir/vidrec.sqlite``)."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False, busy_timeout_s: float = 30.0) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self.busy_timeout_s = busy_timeout_s
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._closed = False
+        if readonly and not self.path.exists():
+            raise StoreError(f"no database at {self.path}; run `vidrec ingest` to build the store first")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+
+    # ------------------------------------------------------------------------------------------ connections
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError(f"the database {self.path} was closed; open the store again")
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            with self._errors():
+                conn = sqlite3.connect(
+                    self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False
+                )
+                conn.row_factory = sqlite3.Row
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+                if not self.readonly:
+                    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                    if str(mode).lower() != "wal":
+                        log.warning(
+                            "%s: WAL mode unavailable (journal_mode=%s); readers may wait", self.path, mode
+                        )
+                conn.execute("PRAGMA synchronous = NORMAL")  # durable across process crashes in WAL mode
+                conn.execute("PRAGMA foreign_keys = ON")
+                if self.readonly:
+                    conn.execute("PRAGMA query_only = ON")
+            self._local.conn = conn
+            self._local.depth = 0
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """sqlite3 errors as StoreErrors that say what to do."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise StoreError(
+                    f"{self.path} is busy: another process held its write lock for more than "
+                    f"{self.busy_timeout_s:g} s; wait for it to finish (or stop it) and try again"
+                ) from exc
+            if "readonly" in text or "read-only" in text:
+                raise StoreError(f"{self.path} cannot be written ({text}); check file permissions") from exc
+            raise StoreError(f"{self.path}: {text}") from exc
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path} is not a readable vidrec database ({exc}); move it away and run `vidrec ingest` "
+                f"to rebuild the store"
+            ) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything inside commits together or not at all. Nested calls join the outer one."""
+        if self.readonly:
+            raise StoreError(f"{self.path} was opened read-only; open the store for writing to change it")
+        conn = self._conn()
+        if getattr(self._local, "snapshot", False):
+            raise StoreError(
+                "cannot write inside MetadataStore.snapshot(); use transaction() for reads and writes"
+            )
+        if self._local.depth:
+            self._local.depth += 1
+            try:
+                yield conn
+            finally:
+                self._local.depth -= 1
+            return
+        with self._errors():
+            conn.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
+        try:
+            yield conn
+        except BaseException:
+            self._local.depth = 0
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._local.depth = 0
+        with self._errors():
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one consistent state of the database, even while another process commits.
+        Writing inside a snapshot is an error (open a :meth:`transaction` instead)."""
+        conn = self._conn()
+        if self._local.depth or getattr(self._local, "snapshot", False):
+            yield
+            return
+        with self._errors():
+            conn.execute("BEGIN")
+        self._local.snapshot = True
+        try:
+            yield
+        finally:
+            self._local.snapshot = False
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")  # nothing was written: this only ends the read
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._errors():
+            return self._conn().execute(sql, tuple(params)).fetchall()
+
+    def close(self) -> None:
+        """Close every connection this store opened (in any thread)."""
+        self._closed = True
+        with self._connections_lock:
+            for conn in self._connections:
+                try:
+                    conn.close()
+                except sqlite3.Error:  # pragma: no cover
+                    pass
+            self._connections.clear()
+
+    # ------------------------------------------------------------------------------------------ schema
+
+    def schema_version(self) -> int:
+        rows = self._query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
+        if not rows:
+            return 0
+        row = self._query("SELECT version FROM schema_version")
+        return int(row[0]["version"]) if row else 0
+
+    def _migrate(self) -> None:
+        target = len(MIGRATIONS)
+        current = self.schema_version()
+        if current > target:
+            raise StoreError(
+                f"{self.path} uses schema version {current}, newer than this vidrec knows ({target}); upgrade vidrec"
+            )
+        if current == target:
+            return
+        if self.readonly:
+            raise StoreError(
+                f"{self.path} uses schema version {current} and needs upgrading to {target}; run a command that "
+                f"writes to the store (e.g. `vidrec ingest`) once to upgrade it"
+            )
+        with self.transaction() as conn, self._errors():
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            current = int((conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]) or 0)
+            for version in range(current, target):  # another process may have migrated while we waited
+                for statement in MIGRATIONS[version]:
+                    conn.execute(statement)
+                log.info("%s: schema migrated to version %d", self.path, version + 1)
+            conn.execute("DELETE FROM schema_version")
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (max(current, target),))
+
+    # ------------------------------------------------------------------------------------------ meta
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        """A value stored with :meth:`set_meta` (JSON), or ``default``."""
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return json.loads(rows[0]["value"]) if rows else default
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self.transaction() as conn, self._errors():
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, _json(value, f"meta value for {key!r}")),
+            )
+
+    # ------------------------------------------------------------------------------------------ items
+
+    def upsert_item(
+        self,
+        id: str,
+        content_hash: str | None,
+        video_path: str | None,
+        profile: dict[str, Any],
+        facets: dict[str, Any] | None = None,
+    ) -> None:
+        """Insert or replace one item (and un-delete it). ``facets`` may hold title, category, colors (list),
+        price (number), brand, gender: the columns searches filter on; ``profile`` is the full item profile."""
+        facets = dict(facets or {})
+        unknown = set(facets) - set(FACET_KEYS)
+        if unknown:
+            raise InputError(
+                f"item {id!r}: unknown facets {sorted(unknown)}; known facets are {list(FACET_KEYS)}"
+            )
+        colors = facets.get("colors") or []
+        if isinstance(colors, str):
+            colors = [colors]
+        price = facets.get("price")
+        if price is not None:
+            try:
+                price = float(price)
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"item {id!r}: price {price!r} is not a number") from exc
+        title = facets.get("title", profile.get("title") if isinstance(profile, dict) else None)
+        row = (
+            str(id),
+            content_hash,
+            None if video_path is None else str(video_path),
+            title,
+            _json(profile, f"item {id!r} profile"),
+            facets.get("category"),
+            _json(list(colors), f"item {id!r} colors"),
+            price,
+            facets.get("brand"),
+            facets.get("gender"),
+            time.time(),
+        )
+        with self.transaction() as conn, self._errors():
+            conn.execute(
+                f"INSERT INTO items ({_ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) "
+                "ON CONFLICT (id) DO UPDATE SET content_hash = excluded.content_hash, "
+                "video_path = excluded.video_path, title = excluded.title, profile_json = excluded.profile_json, "
+                "category = excluded.category, colors_json = excluded.colors_json, price = excluded.price, "
+                "brand = excluded.brand, gender = excluded.gender, updated_at = excluded.updated_at, deleted = 0",
+                row,
+            )
+
+    def get_item(self, id: str, include_deleted: bool = False) -> dict[str, Any] | None:
+        """The item as a dict (id, content_hash, video_path, title, profile, category, colors, price, brand,
+        gender, updated_at, deleted), or None if unknown (or deleted)."""
+        rows = self._query(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?", (str(id),))
+        if not rows or (rows[0]["deleted"] and not include_deleted):
+            return None
+        return _item_row(rows[0])
+
+    def items(
+        self, ids: Iterable[str] | None = None, include_deleted: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """Items in id order (or the given ids that exist, in id order), read page by page."""
+        alive = "" if include_deleted else " AND deleted = 0"
+        if ids is not None:
+            wanted = sorted({str(i) for i in ids})
+            for start in range(0, len(wanted), _PAGE):
+                chunk = wanted[start : start + _PAGE]
+                marks = ",".join("?" * len(chunk))
+                rows = self._query(
+                    f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks}){alive} ORDER BY id", chunk
+                )
+                yield from (_item_row(r) for r in rows)
+            return
+        last = None
+        while True:
+            if last is None:
+                rows = self._query(
+                    f"SELECT {_ITEM_COLUMNS} FROM items WHERE 1{alive} ORDER BY id LIMIT {_PAGE}"
+                )
+            else:
+                rows = self._query(
+                    f"SELECT {_ITEM_COLUMNS} FROM items WHERE id > ?{alive} ORDER BY id LIMIT {_PAGE}",
+                    (last,),
+                )
+            if not rows:
+                return
+            yield from (_item_row(r) for r in rows)
+            last = rows[-1]["id"]
+
+    def item_hashes(self) -> dict[str, str | None]:
+        """{id: content_hash} of every item not deleted: what an ingest run compares against to skip work."""
+        return {
+            r["id"]: r["content_hash"]
+            for r in self._query("SELECT id, content_hash FROM items WHERE deleted = 0")
+        }
+
+    def delete_items(self, ids: Iterable[str]) -> int:
+        """Mark items deleted (their rows stay for past interactions); returns how many were alive."""
+        wanted = [str(i) for i in ids]
+        count = 0
+        with self.transaction() as conn, self._errors():
+            now = time.time()
+            for start in range(0, len(wanted), _PAGE):
+                chunk = wanted[start : start + _PAGE]
+                marks = ",".join("?" * len(chunk))
+                cur = conn.execute(
+                    f"UPDATE items SET deleted = 1, updated_at = ? WHERE id IN ({marks}) AND deleted = 0",
+                    (now, *chunk),
+                )
+                count += cur.rowcount
+        return count
+
+    def count(self) -> int:
+        """The number of items not deleted."""
+        return int(self._query("SELECT count(*) AS n FROM items WHERE deleted = 0")[0]["n"])
+
+    # ------------------------------------------------------------------------------------------ runs
+
+    def start_run(self, args: dict[str, Any], run_id: str | None = None) -> str:
+        """Record the start of an ingest run; returns its id."""
+        run_id = run_id or time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        with self.transaction() as conn, self._errors():
+            conn.execute(
+                "INSERT INTO runs (run_id, started_at, args_json) VALUES (?, ?, ?)",
+                (run_id, time.time(), _json(args, "run args")),
+            )
+        return run_id
+
+    def record_run_item(
+        self, run_id: str, item_id: str, status: str, error: str | None = None, seconds: float | None = None
+    ) -> None:
+        """What happened to one item in a run ('ingested', 'skipped' or 'failed'); a later record replaces it."""
+        if status not in RUN_STATUSES:
+            raise InputError(f"run item status must be one of {RUN_STATUSES}, got {status!r}")
+        with self.transaction() as conn, self._errors():
+            conn.execute(
+                "INSERT INTO run_items (run_id, item_id, status, error, seconds) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (run_id, item_id) DO UPDATE SET status = excluded.status, error = excluded.error, "
+                "seconds = excluded.seconds",
+                (run_id, str(item_id), status, error, seconds),
+            )
+
+    def finish_run(self, run_id: str, summary: dict[str, Any]) -> None:
+        with self.transaction() as conn, self._errors():
+            cur = conn.execute(
+                "UPDATE runs SET finished_at = ?, summary_json = ? WHERE run_id = ?",
+                (time.time(), _json(summary, "run summary"), run_id),
+            )
+            if cur.rowcount == 0:
+                raise InputError(f"no run {run_id!r}; start it with start_run first")
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """The run (run_id, started_at, finished_at, args, summary) with counts per status, or None."""
+        rows = self._query("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+        return self._run_dict(rows[0]) if rows else None
+
+    def runs(self, unfinished_only: bool = False) -> list[dict[str, Any]]:
+        """Runs, latest first; ``unfinished_only`` gives the runs that crashed or are still going."""
+        where = " WHERE finished_at IS NULL" if unfinished_only else ""
+        rows = self._query(f"SELECT * FROM runs{where} ORDER BY started_at DESC, run_id DESC")
+        return [self._run_dict(r) for r in rows]
+
+    def _run_dict(self, row: sqlite3.Row) -> dict[str, Any]:
+        counts = {status: 0 for status in RUN_STATUSES}
+        for r in self._query(
+            "SELECT status, count(*) AS n FROM run_items WHERE run_id = ? GROUP BY status", (row["run_id"],)
+        ):
+            counts[r["status"]] = int(r["n"])
+        return {
+            "run_id": row["run_id"],
+            "started_at": row["started_at"],
+            "finished_at": row["finished_at"],
+            "args": json.loads(row["args_json"]),
+            "summary": json.loads(row["summary_json"]) if row["summary_json"] is not None else None,
+            "counts": counts,
+        }
+
+    def run_items(self, run_id: str) -> list[dict[str, Any]]:
+        """Per-item records of a run: item_id, status, error, seconds."""
+        rows = self._query(
+            "SELECT item_id, status, error, seconds FROM run_items WHERE run_id = ? ORDER BY rowid", (run_id,)
+        )
+        return [dict(r) for r in rows]
+
+    # ------------------------------------------------------------------------------------------ interactions
+
+    def add_interaction(
+        self,
+        user_id: str,
+        item_id: str,
+        event: str,
+        value: float | None = None,
+        ts: float | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        self.add_interactions(
+            [Interaction(user_id, item_id, event, value, time.time() if ts is None else ts, session_id)]
+        )
+
+    def add_interactions(self, rows: Iterable[Interaction]) -> int:
+        """Append many interactions in one transaction; returns how many."""
+        values = [
+            (
+                str(r.user_id),
+                str(r.item_id),
+                str(r.event),
+                None if r.value is None else float(r.value),
+                float(r.ts),
+                r.session_id,
+            )
+            for r in rows
+        ]
+        with self.transaction() as conn, self._errors():
+            conn.executemany(
+                "INSERT INTO interactions (user_id, item_id, event, value, ts, session_id) VALUES (?, ?, ?, ?, ?, ?)",
+                values,
+            )
+        return len(values)
+
+    def interactions(self, user_id: str | None = None) -> Iterator[Interaction]:
+        """Interactions in time order (all users, or one), read page by page."""
+        where = "" if user_id is None else " AND user_id = ?"
+        params: tuple[Any, ...] = () if user_id is None else (str(user_id),)
+        last = (-float("inf"), -1)
+        while True:
+            rows = self._query(
+                "SELECT id, user_id, item_id, event, value, ts, session_id FROM interactions "
+                f"WHERE (ts > ? OR (ts = ? AND id > ?)){where} ORDER BY ts, id LIMIT {_PAGE}",
+                (last[0], last[0], last[1], *params),
+            )
+            if not rows:
+                return
+            for r in rows:
+                yield Interaction(
+                    r["user_id"], r["item_id"], r["event"], r["value"], r["ts"], r["session_id"]
+                )
+            last = (rows[-1]["ts"], rows[-1]["id"])
+
+    def delete_user(self, user_id: str) -> int:
+        """Forget a user: their interactions and the sessions they own. Returns the number of rows removed."""
+        with self.transaction() as conn, self._errors():
+            n = conn.execute("DELETE FROM interactions WHERE user_id = ?", (str(user_id),)).rowcount
+            n += conn.execute("DELETE FROM sessions WHERE owner = ?", (str(user_id),)).rowcount
+        return n
+
+    # ------------------------------------------------------------------------------------------ sessions
+
+    def put_session(self, id: str, state: dict[str, Any], owner: str | None = None) -> None:
+        """Save a chat session's state (replacing the previous one)."""
+        with self.transaction() as conn, self._errors():
+            conn.execute(
+                "INSERT INTO sessions (id, owner, state_json, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, state_json = excluded.state_json, "
+                "updated_at = excluded.updated_at",
+                (str(id), owner, _json(state, f"session {id!r} state"), time.time()),
+            )
+
+    def get_session(self, id: str) -> dict[str, Any] | None:
+        """{"id", "owner", "state", "updated_at"}, or None."""
+        rows = self._query("SELECT id, owner, state_json, updated_at FROM sessions WHERE id = ?", (str(id),))
+        if not rows:
+            return None
+        r = rows[0]
+        return {
+            "id": r["id"],
+            "owner": r["owner"],
+            "state": json.loads(r["state_json"]),
+            "updated_at": r["updated_at"],
+        }
+
+    def delete_session(self, id: str) -> bool:
+        with self.transaction() as conn, self._errors():
+            return conn.execute("DELETE FROM sessions WHERE id = ?", (str(id),)).rowcount > 0
+
+    def delete_sessions_before(self, updated_before: float) -> int:
+        """Drop sessions not touched since ``updated_before`` (Unix seconds); returns how many."""
+        with self.transaction() as conn, self._errors():
+            return conn.execute(
+                "DELETE FROM sessions WHERE updated_at < ?", (float(updated_before),)
+            ).rowcount
