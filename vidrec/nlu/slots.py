@@ -1,0 +1,355 @@
+"""Slots from one message: lexicon values (with negation), prices, sizes, item references, asked attribute.
+
+`extract(text, lexicon, shown)` returns the slots and the evidence the intent classifier uses as features.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from vidrec.nlu.lexicon import Lexicon, Mention, fold
+from vidrec.nlu.numbers import find_prices, parse_price_range
+from vidrec.nlu.references import FOCUS, ItemRef, find_item_refs, resolve
+
+# ------------------------------------------------------------------------------------------------ sizes
+
+_LETTER_SIZES = {
+    "xxs": "XXS", "xs": "XS", "s": "S", "m": "M", "l": "L", "xl": "XL", "xxl": "XXL", "xxxl": "XXXL",
+    "2xl": "XXL", "3xl": "XXXL", "4xl": "XXXXL", "2x": "XXL", "3x": "XXXL", "x-large": "XL", "xx-large": "XXL",
+    "x-small": "XS",
+}
+_WORD_SIZES = {"small": "S", "medium": "M", "large": "L", "extra large": "XL", "extra small": "XS",
+               "extra-large": "XL", "extra-small": "XS", "extra extra large": "XXL", "petite": "XS"}
+_ZH_SIZES = {"小号": "S", "中号": "M", "大号": "L", "加大号": "XL", "加大码": "XL", "特大号": "XXL", "均码": "Free Size",
+             "加加大": "XXL"}
+_SIZE_CUE = r"(?:size|sized|尺码|码数|码|号|尺寸|穿|in|a|an|get|want|need|要|有|拿|来)"
+_LETTER_RE = re.compile(r"(?<![a-z0-9'])(xxxl|xxl|xl|xxs|xs|[2-4]xl|[23]x|xx-large|x-large|x-small|s|m|l)(?![a-z0-9'])", re.A)
+_NUM_SIZE_RE = re.compile(
+    r"(?:(?:size|sz|尺码|码数|鞋码|eu|us|uk)\s*:?\s*(?P<a>\d{1,2}(?:\.5)?)(?![\d.]))"
+    r"|(?:(?<![\d.])(?P<b>\d{1,2}(?:\.5)?)\s*(?:码|号(?!码))(?![\d]))"
+    r"|(?:(?<![\d.])(?P<c>[2-4]\d)\s*(?:码|号|size\b))", re.A)
+_WORD_SIZE_RE = re.compile(
+    r"(?:\bsize\s+|\bin\s+(?:a\s+)?|\bin\s+size\s+)(extra[\s-]extra[\s-]large|extra[\s-]large|extra[\s-]small|small|"
+    r"medium|large|petite)\b|\b(small|medium|large|extra[\s-]large)\s+size\b", re.A)
+
+
+# "small hoodies", "some large shoes", "she wears a small": a size word before clothing or after "wear(s)"
+_CLOTHES = (r"(?:hoodies?|shirts?|t-?shirts?|tees?|tops?|blouses?|dress(?:es)?|skirts?|jackets?|coats?|sweaters?|"
+            r"jeans|pants|trousers|joggers|shorts|shoes|sneakers|boots|hats?|caps?|socks|suits?|vests?|tanks?|"
+            r"polos?|cardigans?|jumpers?|leggings|one|ones)")
+_WORD_SIZE_BEFORE_NOUN_RE = re.compile(
+    rf"\b(extra[\s-]large|extra[\s-]small|small|medium|large)\s+{_CLOTHES}\b"
+    r"|\bwears?\s+(?:a\s+|an\s+|size\s+)?(extra[\s-]large|extra[\s-]small|small|medium|large)\b", re.A)
+
+
+def find_size(folded: str, original: str) -> tuple[str | None, tuple[int, int] | None]:
+    """A clothing or shoe size: "XL", "M", "42", "10", "Free Size" (normalised), with its span."""
+    for zh, value in _ZH_SIZES.items():
+        i = folded.find(zh)
+        if i >= 0:
+            return value, (i, i + len(zh))
+    m = _NUM_SIZE_RE.search(folded)
+    if m:
+        raw = m.group("a") or m.group("b") or m.group("c")
+        grp = "a" if m.group("a") else ("b" if m.group("b") else "c")
+        n = float(raw)
+        # "2号" is the second item, "42号" is a size
+        if grp != "b" or n >= 20 or folded[m.end(grp):m.end(grp) + 1] == "码":
+            return (raw[:-2] if raw.endswith(".0") else raw), (m.start(), m.end())
+    m = _WORD_SIZE_RE.search(folded) or _WORD_SIZE_BEFORE_NOUN_RE.search(folded)
+    if m:
+        word = next(g for g in m.groups() if g).replace("-", " ")
+        word = re.sub(r"\s+", " ", word)
+        return _WORD_SIZES.get(word, _WORD_SIZES.get(word.replace(" ", "-"))), (m.start(), m.end())
+    for m in _LETTER_RE.finditer(folded):
+        tok = m.group(1)
+        s, e = m.span(1)
+        if len(tok) == 1:
+            upper = original[s:e].isupper()
+            before = folded[max(0, s - 8):s]
+            after = folded[e:e + 3]
+            cue_before = re.search(_SIZE_CUE + r"\s*$", before) is not None
+            cue_after = re.match(r"\s*(?:码|号|size|的|吗|呢|$|[,，。.!?！？])", after) is not None
+            if not (cue_before and (upper or re.search(r"(?:size|尺码|码数)\s*$", before))) and not (
+                upper and cue_after and (cue_before or re.match(r"\s*(?:码|号|size)", after))
+            ):
+                continue
+        return _LETTER_SIZES[tok], (s, e)
+    return None, None
+
+
+# ------------------------------------------------------------------------------------------- attributes
+
+_ATTRIBUTE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("price", re.compile(r"多少钱|多少米|多少元|几块|几多钱|价格|价钱|价位|什么价|贵不贵|贵吗|便宜吗|哪个便宜|哪个更便宜|"
+                         r"哪个贵|how much|\bprice\b|\bprices\b|\bpriced\b|\bcost\b|\bcosts\b|\bpricier\b|"
+                         r"which (?:one )?is cheaper|which (?:one )?(?:is )?more expensive|cheaper one|"
+                         r"\bhw much\b|\bhow mch\b", re.A)),
+    ("material", re.compile(r"材质|面料|料子|什么料|什么做的|啥做的|成分|质地|\bmade of\b|\bmade from\b|\bmaterial\b|"
+                            r"\bfabric\b|\bwhat is it made\b", re.A)),
+    ("brand", re.compile(r"牌子|品牌|哪家的|哪个厂|\bbrand\b|\bwho makes\b|\bmade by\b|\bmanufacturer\b|\bwhich company\b", re.A)),
+    ("care", re.compile(r"机洗|水洗|手洗|怎么洗|干洗|起球|掉色|缩水|\bwash\b|\bwashable\b|\bwashing\b|\bdry clean|"
+                        r"\bshrink\b|\biron\b", re.A)),
+    ("color", re.compile(r"颜色|几种色|什么色|几个色|\bcolou?rs?\b|\bwhat colou?r\b", re.A)),
+    ("size", re.compile(r"尺码|尺寸|码数|多大|偏大|偏小|大小|合身|\bsizes?\b|\bfit\b|\bfits\b|\brun(?:s)? (?:small|large|big)|"
+                        r"\btrue to size\b|\bhow big\b", re.A)),
+    ("pattern", re.compile(r"图案|花纹|\bpattern\b", re.A)),
+    ("usage", re.compile(r"场合|什么时候穿|适合.{0,4}穿吗|\boccasion\b|\bwear it to\b|\bgood for\b", re.A)),
+    ("season", re.compile(r"什么季节|哪个季节|季节|\bseason\b|\bwinter\b.*\?|\bwarm enough\b", re.A)),
+    ("gender", re.compile(r"男款还是女款|男的还是女的|男女|\bfor men or women\b|\bmen or women\b", re.A)),
+    ("stock", re.compile(r"有货|现货|库存|缺货|断货|卖完|\bin stock\b|\bavailable\b|\bavailability\b|\bsold out\b", re.A)),
+    ("shipping", re.compile(r"包邮|运费|邮费|发货|快递|几天到|多久到|配送|\bshipping\b|\bdelivery\b|\bdeliver\b|\bship\b|"
+                            r"\barrive\b", re.A)),
+    ("returns", re.compile(r"退货|退换|换货|退款|无理由|\breturn\b|\breturns\b|\brefund\b|\bexchange\b", re.A)),
+    ("rating", re.compile(r"评价|口碑|好评|差评|评分|星级|买家秀|\breviews?\b|\brating\b|\bratings\b|\brated\b|\bstars\b", re.A)),
+    ("warranty", re.compile(r"保修|质保|\bwarranty\b|\bguarantee\b", re.A)),
+    ("category", re.compile(r"是什么东西|是啥东西|\bwhat kind of\b|\bwhat type of\b", re.A)),
+    ("details", re.compile(r"介绍|详细|详情|说说|讲讲|具体|参数|\btell me (?:more )?about\b|\bdetails?\b|\bmore info|"
+                           r"\bdescribe\b|\bspecs\b|\bmore about\b|\binfo on\b", re.A)),
+]
+
+
+def find_attribute(folded: str) -> str | None:
+    """What the message asks about (price, material, brand...), the earliest-named first."""
+    best: tuple[int, int, str] | None = None
+    for rank, (name, pattern) in enumerate(_ATTRIBUTE_PATTERNS):
+        m = pattern.search(folded)
+        if m and (best is None or (m.start(), rank) < best[:2]):
+            best = (m.start(), rank, name)
+    return best[2] if best else None
+
+
+# --------------------------------------------------------------------------------------- price direction
+
+_LOWER_RE = re.compile(
+    r"便宜|实惠|划算|性价比|低价|省钱|太贵|贵了|有点贵|价格低|低一点|低一些|低点|不要太贵|没那么贵|不那么贵|平价|白菜价|"
+    r"预算有限|\bcheap|\bcheaper\b|\bchepaer\b|\bcheapr\b|\baffordable\b|\binexpensive\b|\bless expensive\b|"
+    r"\bless pricey\b|\blower price|\btoo expensive\b|\b(?:too|so|a bit|kinda|pretty|bit) (?:pricey|costly)\b|"
+    r"\bbargain\b|\breasonabl[ey](?: priced)?\b|\bafford\b|\bbudget[- ]friendly\b|\bthrifty\b|"
+    r"\bnot (?:so |too )?expensive\b|\bbudget\b(?!'s|\s*(?:of|is|was|around|about|\$|\d|:))|\bover ?priced\b|\blow[- ]cost\b|"
+    r"\bexpensive\b(?=.{0,3}(?:了|啦))|太\s*(?:expensive|pricey)|\bway too (?:expensive|pricey)\b", re.A)
+_HIGHER_RE = re.compile(
+    r"贵一点|贵一些|贵点|更贵|高档|高端|上档次|奢侈|质量好一点|质量更好|好一点的|品质|\bpremium\b|\bhigh[- ]end\b|"
+    r"\bhigher[- ]end\b|\bluxury\b|\bluxurious\b|\bpricier\b|\bmore expensive\b|\bbetter quality\b|"
+    r"\bhigher quality\b|\bexpensive\b|\bupscale\b|\bdesigner\b|\britzy\b|\bposh\b|\bswanky\b|"
+    r"\bfancy (?:stuff|ones|things|items|options)\b|\bsplurge\b|\bpricey (?:ones|stuff|options)\b", re.A)
+_WHICH_RE = re.compile(r"哪个|哪一个|哪款|\bwhich\b|吗|\bis it\b|\bis the\b|\bare they\b", re.A)
+
+
+def find_price_direction(folded: str) -> str | None:
+    """"lower" for cheaper / 便宜点, "higher" for more premium / 贵一点; None in a question ("哪个便宜", "便宜吗")."""
+    low = _LOWER_RE.search(folded)
+    high = _HIGHER_RE.search(folded)
+    if not low and not high:
+        return None
+    first = min((m for m in (low, high) if m), key=lambda m: m.start())
+    before = folded[max(0, first.start() - 18):first.start()]
+    after = folded[first.end():first.end() + 4]
+    if _WHICH_RE.search(before) or re.match(r"\s*(?:吗|不|嘛)", after):
+        return None
+    if low and (not high or low.start() <= high.start() or "too" in folded[max(0, high.start() - 6):high.start()]):
+        return "lower"
+    return "higher"
+
+
+# -------------------------------------------------------------------------------------------- negation
+
+_NEG_BEFORE = re.compile(
+    r"(?P<cue>不要|不想要|不想|不用|别要|别给我|别(?!的)|不喜欢|除了|排除|去掉|去除|不考虑|不能是|不含|拒绝|讨厌|"
+    r"\bno\b|\bnot\b|\bdon't want\b|\bdont want\b|\bwithout\b|\bexcept\b|\bexcluding\b|\bother than\b|"
+    r"\bexclude\b|\bavoid\b|\bnothing\b|\bhate\b|\bnever\b|\bno more\b|\bnon\b|\bskip\b|\bdon't like\b|"
+    r"\bdont like\b|\bdon't show\b|\banything but\b|\bremove\b|\bminus\b)"
+    r"[^,，。;；!！?？]{0,8}$", re.A)
+_NEG_AFTER = re.compile(
+    r"\s*(?:的|色|颜色)?\s*(?:就|也|都)?(?:不要|不行|不喜欢|不考虑|算了|免了|pass|除外|就算了|不好看|不适合|太丑|"
+    r"is a no\b|are out\b|is out\b|not please\b|please no\b|no thanks\b)", re.A)
+_NEG_STOP = re.compile(r"(?<!不)要|想要|换成|来点|来个|只要|但是|而是|\bbut\b|\binstead\b|\bwant\b|\bprefer\b|"
+                       r"\brather\b|\bonly\b|\bjust\b", re.A)
+
+
+def _negated(folded: str, m: Mention) -> bool:
+    """"不要黑色", "no black ones", "anything but red", "黑色的不要": the mention is excluded, not wanted."""
+    before = folded[max(0, m.start - 16):m.start]
+    nb = _NEG_BEFORE.search(before)
+    if nb is not None:
+        between = before[nb.end("cue"):]
+        if not _NEG_STOP.search(between) and not (nb.group("cue") == "not" and re.match(r"\s*(?:only|just)\b",
+                                                                                           between, re.A)):
+            return True
+    return _NEG_AFTER.match(folded, m.end) is not None
+
+
+# ------------------------------------------------------------------------------------ described items
+
+_DETERMINERS = {"the", "that", "those", "this", "these", "its", "both"}
+_BREAKERS = {"a", "an", "any", "some", "another", "more", "for", "in", "with", "under", "than", "like", "perfect",
+             "best", "right", "ideal", "latest", "new", "newest", "same", "cheapest", "most", "of", "to", "and",
+             "or", "but", "is", "are", "at", "on", "from", "by", "color", "colour", "size", "price", "brand",
+             "rating", "ratings", "reviews", "sizes", "prices", "brands"}
+_HEAD_SLOTS = {"category", "brand"}
+_ZH_DET_BEFORE = re.compile(r"(?:这|那|左边|右边|中间|上面|下面|前面|后面|刚才|刚刚)(?:一)?(?:个|件|条|款|双|套|只|顶|块)?"
+                            r"[^，。,.!?？！\s]{0,3}$", re.A)
+_ZH_DET_AFTER = re.compile(r"(?:的)?(?:那|这)(?:一)?(?:个|件|条|款|双|套|只|顶)", re.A)
+_EN_TOKEN = re.compile(r"[a-z0-9]+(?:['&-][a-z0-9]+)*", re.A)
+
+
+def find_described_items(folded: str, mentions: list[Mention]) -> list[tuple[int, int]]:
+    """Items pointed at by description, not position: "the black dress (on the left)", "those grey pants",
+    "the blue one", "那件黑色的连衣裙", "黑色那款". Each is one span (determiner .. head word)."""
+    spans: list[tuple[int, int]] = []
+    heads = [m for m in mentions if m.slot in _HEAD_SLOTS]
+    colourish = [m for m in mentions if m.slot not in _HEAD_SLOTS]
+    # English: determiner, up to five modifier words, then a category/brand word or "one(s)"
+    toks = [(m.start(), m.end(), m.group()) for m in _EN_TOKEN.finditer(folded)]
+    head_at = {m.start: m for m in heads}
+    mention_starts = {m.start for m in mentions}
+    i = 0
+    while i < len(toks):
+        s, _, w = toks[i]
+        if w not in _DETERMINERS:
+            i += 1
+            continue
+        j = i + 1
+        end = None
+        while j < len(toks) and j <= i + 6:
+            ts, te, tw = toks[j]
+            if ts in head_at:
+                end = head_at[ts].end
+                # a head may run over several tokens ("running shoes"); skip past it
+                while j + 1 < len(toks) and toks[j + 1][0] < end:
+                    j += 1
+                # "the black dress and the ..." stops here; "the grey and white jacket" continues to "jacket"
+                if j + 1 < len(toks) and toks[j + 1][2] in ("one", "ones") and toks[j + 1][0] - end <= 1:
+                    end = toks[j + 1][1]
+                break
+            if tw in ("one", "ones") and (j > i + 1 or w in ("this", "that")):
+                end = te
+                break
+            if tw in _BREAKERS and not (tw == "and" and j + 1 < len(toks) and toks[j + 1][0] in mention_starts):
+                break
+            if tw in _DETERMINERS:
+                break
+            j += 1
+        if end is not None and (j > i + 1 or w in ("the", "those", "these", "that", "this")):
+            if not (w in ("this", "that") and j == i + 1 and toks[j][2] in ("one", "ones")):
+                spans.append((s, end))
+            else:
+                spans.append((s, end))
+            i = j + 1
+        else:
+            i += 1
+    # Chinese: 这/那 + measure word before a mention, or a mention followed by 那个/这件
+    for m in heads + colourish:
+        if any(a <= m.start < b for a, b in spans):
+            continue
+        if not any("\u4e00" <= ch <= "\u9fff" for ch in folded[max(0, m.start - 4):m.end + 4]):
+            continue
+        before = folded[max(0, m.start - 8):m.start]
+        db = _ZH_DET_BEFORE.search(before)
+        da = _ZH_DET_AFTER.match(folded, m.end)
+        if db:
+            start = m.start - (len(before) - db.start())
+            end = m.end
+            # take the following head word into the same item ("那件黑色的连衣裙")
+            for h in heads:
+                if m.end <= h.start <= m.end + 2:
+                    end = h.end
+            spans.append((start, end))
+        elif da:
+            spans.append((m.start, da.end()))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+# ---------------------------------------------------------------------------------------------- extract
+
+@dataclass
+class Evidence:
+    """What was found where: the slots and the spans the intent classifier replaces by placeholders."""
+
+    slots: dict = field(default_factory=dict)
+    mentions: list[Mention] = field(default_factory=list)
+    negated: list[Mention] = field(default_factory=list)
+    refs: list[ItemRef] = field(default_factory=list)
+    prices: list[tuple[int, int]] = field(default_factory=list)
+    size_span: tuple[int, int] | None = None
+    attribute_keyword: str | None = None
+    described: list[tuple[int, int]] = field(default_factory=list)
+
+
+def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
+    """Every slot named in `text` (already normalised), before the intent is known."""
+    folded = fold(text)
+    ev = Evidence()
+    slots: dict = {}
+    mentions = lexicon.find(text)
+    for m in mentions:
+        if m.slot == "color":
+            if _negated(folded, m):
+                ev.negated.append(m)
+                excl = slots.setdefault("color_exclude", [])
+                if m.value not in excl:
+                    excl.append(m.value)
+            else:
+                ev.mentions.append(m)
+                colors = slots.setdefault("color", [])
+                if m.value not in colors:
+                    colors.append(m.value)
+            continue
+        if _negated(folded, m):
+            ev.negated.append(m)
+            continue
+        ev.mentions.append(m)
+        slots.setdefault(m.slot, m.value)
+
+    size, size_span = find_size(folded, text)
+    if size:
+        slots["size"] = size
+        ev.size_span = size_span
+
+    refs = [r for r in find_item_refs(folded, shown)
+            if not (size_span and size_span[0] <= r.start < size_span[1])]
+    ev.refs = refs
+
+    lo, hi = parse_price_range(text)
+    if lo is not None:
+        slots["price_min"] = lo
+    if hi is not None:
+        slots["price_max"] = hi
+    ev.prices = [(p.start, p.end) for p in find_prices(text)]
+    if lo is not None or hi is not None:
+        # where the numbers are, for the placeholders (a range's numbers are not "stated prices")
+        for m in re.finditer(r"\d[\d,.]*\s*[kw万千]?|[一二两三四五六七八九十百千万]+(?=\s*(?:块|元|以|到|左右|以内|以下|以上))",
+                             folded):
+            if not any(r.start <= m.start() < r.end for r in refs) and not (
+                    size_span and size_span[0] <= m.start() < size_span[1]):
+                ev.prices.append((m.start(), m.end()))
+
+    direction = find_price_direction(folded)
+    if direction:
+        slots["price_direction"] = direction
+
+    ev.attribute_keyword = find_attribute(folded)
+    ev.described = [d for d in find_described_items(folded, ev.mentions + ev.negated)
+                    if not any(r.start <= d[0] < r.end or d[0] <= r.start < d[1] for r in refs if not r.deictic)]
+    ev.slots = slots
+    ev.refs = [ItemRef(resolve(r.position, shown), r.start, r.end, r.deictic) for r in refs]
+    return ev
+
+
+def positions(refs: list[ItemRef]) -> list[int]:
+    """Distinct referenced positions in text order; the focus (0) only when nothing else is referenced."""
+    out: list[int] = []
+    for r in refs:
+        if r.position != FOCUS and r.position not in out:
+            out.append(r.position)
+    if not out and any(r.position == FOCUS for r in refs):
+        out.append(FOCUS)
+    return out
