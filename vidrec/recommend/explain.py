@@ -34,7 +34,7 @@ def cite(e: Evidence, label: str, lang: str) -> str:
         return f"字幕{at}显示“{quoted}”" if lang == "zh" else f"'{quoted}' on screen at {at}"
     if e.modality == "text":
         return f"标题/描述写明“{quoted}”" if lang == "zh" else f"title/description says '{quoted}'"
-    return f"商品信息：{quoted}" if lang == "zh" else f"listed as {quoted}"
+    return f"商品信息标注为{label}" if lang == "zh" else f"listed as {label}"
 
 
 def _label(vocab: Vocabulary | None, value: object, lang: str) -> str:
@@ -42,6 +42,16 @@ def _label(vocab: Vocabulary | None, value: object, lang: str) -> str:
     if term is None:
         return str(value)
     return term.zh_name if lang == "zh" else term.canonical
+
+
+def _matches(profile: ItemProfile, name: str, attr: Attribute, wanted: object) -> bool:
+    """Cite only what agrees with the request: a blue dress is not explained by "colour: blue" for "red"."""
+    if wanted is None:
+        return True
+    if name in ("color", "colors"):
+        colours = profile.value("colors") or [attr.value]
+        return str(wanted) in [str(c) for c in colours]
+    return str(attr.value).lower() == str(wanted).lower()
 
 
 def explain(profile: ItemProfile, matched: dict[str, object], taxonomy: Taxonomy, lang: str,
@@ -56,7 +66,7 @@ def explain(profile: ItemProfile, matched: dict[str, object], taxonomy: Taxonomy
     start: float | None = None
     for name, wanted in matched.items():
         attr: Attribute | None = profile.attributes.get(name)
-        if attr is None:
+        if attr is None or not _matches(profile, name, attr, wanted):
             continue
         label = _label(vocabs.get(name), wanted if wanted is not None else attr.value, lang)
         if name == "price":

@@ -118,7 +118,12 @@ def _source(vote: _Vote) -> Modality:
     return max(vote.modalities.items(), key=lambda kv: kv[1])[0]  # type: ignore[return-value]
 
 
-def _with_metadata(name: str, meta_value: str, meta_canonical: str | None, votes: dict[str, _Vote]) -> Attribute:
+def _with_metadata(name: str, meta_value: str, meta_canonical: str | None, votes: dict[str, _Vote],
+                   keep_label: bool = False) -> Attribute:
+    """The metadata value decides; values seen elsewhere that differ are kept as conflicts.
+
+    `keep_label` keeps the catalog's own label (categories are the platform's words) instead of the canonical one.
+    """
     conflicts = []
     for other, vote in sorted(votes.items(), key=lambda kv: -kv[1].score):
         if meta_canonical is not None and other == meta_canonical:
@@ -127,9 +132,12 @@ def _with_metadata(name: str, meta_value: str, meta_canonical: str | None, votes
             continue
         conflicts.append({"value": other, "source": _source(vote), "score": round(vote.score, 3),
                           "evidence": [e.model_dump() for e in vote.evidence[:3]]})
-    value = meta_canonical or meta_value
+    value = meta_value if keep_label else (meta_canonical or meta_value)
+    agreeing = votes.get(meta_canonical or meta_value)
+    support = [e for e in (agreeing.evidence if agreeing else []) if e.start is not None][:3]
     return Attribute(value=value, confidence=1.0, source="metadata",
-                     evidence=[Evidence(modality="metadata", text=f"{name}: {meta_value}")], conflicts=conflicts[:5])
+                     evidence=[Evidence(modality="metadata", text=f"{name}: {meta_value}"), *support],
+                     conflicts=conflicts[:5])
 
 
 def infer_attributes(obs: Observations, taxonomy: Taxonomy, known_brands: Iterable[str] = (),
@@ -175,7 +183,7 @@ def _category(obs: Observations, spans: list[TextSpan], taxonomy: Taxonomy) -> A
     meta = obs.item.category
     if meta:
         term = taxonomy.lookup(meta)
-        return _with_metadata("category", meta, term.canonical if term else None, votes)
+        return _with_metadata("category", meta, term.canonical if term else None, votes, keep_label=True)
     decided = _decide(votes, total)
     if decided is None:
         return None
