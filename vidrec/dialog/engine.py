@@ -421,9 +421,8 @@ class Engine:
         qv = self._query_vector(state, text)
         result = self.searcher.search(text or " ", k=CANDIDATES, parsed=parsed, base_filter=base, query_vector=qv)
         hits = result.results
-        if not hits:
+        if not hits:  # the last list stays what "the first one" refers to
             turn.reply = say("no_more" if page and state.shown else "none", lang, state.turn)
-            state.last_shown = []
             return turn
         profiles = {h.id: self.library.profile(h.id) for h in hits}
         known = state.constraints.known()
