@@ -1,0 +1,160 @@
+"""Speech recognition: bundled whisper-base, zh/en per chunk, word times, nothing invented on non-speech."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+from vidrec.encoders.speech import (
+    SAMPLE_RATE,
+    SpeechRecognizer,
+    SpeechSettings,
+    _chinese_converter,
+    _repetitive,
+    _strip_prompt,
+    build_model_folder,
+    default_speech_recognizer,
+    is_hallucination,
+    to_simplified,
+)
+from vidrec.errors import InputError
+
+from .conftest import speak
+
+
+def tone_melody(seconds: float = 8.0) -> np.ndarray:
+    """A plucked-string-like melody: harmonics, a note every half second, amplitude swells."""
+    t = np.arange(int(SAMPLE_RATE * seconds)) / SAMPLE_RATE
+    pitch = 220 * 2 ** (np.floor(t * 2) % 8 / 12)
+    swell = (0.5 + 0.5 * np.sin(2 * np.pi * 2 * t)) ** 2
+    return (sum(0.15 / k * np.sin(2 * np.pi * k * pitch * t) for k in range(1, 8)) * swell).astype(np.float32)
+
+
+def white_noise(seconds: float = 6.0, level: float = 0.1) -> np.ndarray:
+    return (level * np.random.default_rng(0).standard_normal(int(SAMPLE_RATE * seconds))).astype(np.float32)
+
+
+def has_cjk(text: str) -> int:
+    return sum("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Thank you.", "Thanks for watching!", " you", "♪♪", "...", "字幕由Amara.org社区提供", "谢谢观看。",
+     "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目", "以下是普通话的句子。", "字幕裁判"],
+)
+def test_classic_hallucinations_are_recognised(text):
+    assert is_hallucination(text)
+
+
+@pytest.mark.parametrize("text", ["This dress is only 199 dollars.", "这件连衣裙只要一百九十九元", "Thank you for buying"])
+def test_real_sentences_are_not_taken_for_hallucinations(text):
+    assert not is_hallucination(text)
+    assert not _repetitive(text)
+
+
+def test_decoding_loops_are_recognised():
+    assert _repetitive("转发、转发、转发、转发、转发、转发")
+    assert _repetitive("高高高高高高高高高高")
+    assert _repetitive("no, no, no, no, no, no, no")
+
+
+def test_an_echo_of_the_chinese_prompt_is_cut_from_text_and_words():
+    word = namedtuple("word", "word start end")
+    words = [word(w, i * 0.2, i * 0.2 + 0.2) for i, w in enumerate(["以下", "是", "普通话", "的", "句子。", "这件", "裙子"])]
+    text, rest = _strip_prompt("以下是普通话的句子。这件裙子", words)
+    assert text == "这件裙子" and [w.word for w in rest] == ["这件", "裙子"]
+    assert _strip_prompt("这件裙子", words[5:]) == ("这件裙子", words[5:])
+
+
+def test_traditional_chinese_becomes_simplified():
+    converter = _chinese_converter()
+    if converter is None:
+        pytest.skip("no OpenCC converter installed (opencc-python-reimplemented)")
+    assert to_simplified("這件連衣裙只要一百九十九元", converter) == "这件连衣裙只要一百九十九元"
+    assert to_simplified("This dress", converter) == "This dress"
+
+
+def test_silence_and_bad_shapes_need_no_model():
+    recognizer = SpeechRecognizer(model_dir="/nonexistent")  # would fail if it tried to load
+    assert recognizer.transcribe(np.zeros(SAMPLE_RATE * 3, np.float32)) == []
+    assert recognizer.transcribe(np.zeros(100, np.float32)) == []
+    with pytest.raises(InputError):
+        recognizer.transcribe(np.zeros((2, SAMPLE_RATE), np.float32))
+
+
+@pytest.mark.slow
+def test_model_folder_is_built_once_and_atomically(tmp_path):
+    target = build_model_folder(tmp_path / "whisper")
+    names = sorted(p.name for p in target.iterdir())
+    assert names == ["config.json", "model.bin", "tokenizer.json", "vocabulary.txt"]
+    assert target.joinpath("model.bin").stat().st_size > 100_000_000
+    assert [p.name for p in tmp_path.iterdir()] == ["whisper"]  # no temp folder left
+    stamp = target.joinpath("model.bin").stat().st_mtime_ns
+    build_model_folder(target)
+    assert target.joinpath("model.bin").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.slow
+def test_english_speech_with_word_times(tmp_path):
+    audio = speak(tmp_path, "en-us", "This cotton summer dress is now only one hundred and ninety nine dollars. "
+                                     "It comes in red and blue.")
+    segments = default_speech_recognizer().transcribe(audio)
+    assert segments and all(s.lang == "en" for s in segments)
+    text = " ".join(s.text for s in segments).lower()
+    assert "red" in text and "blue" in text and ("199" in text or "ninety" in text), text
+    duration = len(audio) / SAMPLE_RATE
+    words = [w for s in segments for w in s.words]
+    assert len(words) >= 8
+    assert all(0 <= w.start <= w.end <= duration + 0.5 for w in words)
+    assert all(a.start <= b.start for a, b in zip(words, words[1:], strict=False))
+    assert all(s.start <= s.words[0].start + 0.01 and s.words[-1].end <= s.end + 0.01 for s in segments if s.words)
+
+
+@pytest.mark.slow
+def test_mandarin_speech_is_transcribed_as_simplified_chinese(tmp_path):
+    audio = speak(tmp_path, "cmn-latn-pinyin", "欢迎来到直播间，今天给大家推荐一款白色运动鞋。")
+    segments = default_speech_recognizer().transcribe(audio)
+    assert segments and all(s.lang == "zh" for s in segments), segments
+    text = "".join(s.text for s in segments)
+    assert has_cjk(text) >= 8, text
+    converter = _chinese_converter()
+    if converter is not None:
+        assert to_simplified(text, converter) == text
+
+
+@pytest.mark.slow
+def test_language_is_chosen_per_chunk(tmp_path):
+    en = speak(tmp_path, "en-us", "It comes in red and blue.")
+    zh = speak(tmp_path, "cmn-latn-pinyin", "欢迎来到直播间，今天给大家推荐一款白色运动鞋。")
+    gap = np.zeros(SAMPLE_RATE * 2, np.float32)
+    segments = default_speech_recognizer().transcribe(np.concatenate([en, gap, zh]))
+    langs = [s.lang for s in segments]
+    assert langs[0] == "en" and langs[-1] == "zh", [(s.lang, s.text) for s in segments]
+    boundary = (len(en) + len(gap)) / SAMPLE_RATE
+    assert all(s.end <= boundary for s in segments if s.lang == "en")
+    assert all(s.start >= len(en) / SAMPLE_RATE for s in segments if s.lang == "zh")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["silence", "dither", "white noise", "tone melody"])
+def test_non_speech_gives_an_empty_transcript(kind):
+    audio = {
+        "silence": np.zeros(SAMPLE_RATE * 5, np.float32),
+        "dither": white_noise(level=0.001),
+        "white noise": white_noise(),
+        "tone melody": tone_melody(),
+    }[kind]
+    assert default_speech_recognizer().transcribe(audio) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["white noise", "tone melody"])
+def test_whisper_output_on_non_speech_is_dropped_even_when_vad_lets_it_through(kind):
+    # VAD made (almost) always-on: whisper now decodes the noise/music and its inventions must be filtered
+    recognizer = SpeechRecognizer(settings=SpeechSettings(vad_threshold=0.001, min_speech_ms=0))
+    audio = white_noise(8.0) if kind == "white noise" else tone_melody()
+    assert recognizer.speech_chunks(audio), "the VAD should have let this through for the test to mean anything"
+    assert recognizer.transcribe(audio) == []
