@@ -8,7 +8,7 @@ command -v "$PY" >/dev/null || PY=python3
 
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] && [ "${VIDREC_SKIP_APT:-0}" != 1 ]; then
   need=()
-  for pkg in espeak-ng fonts-wqy-microhei; do
+  for pkg in espeak-ng fonts-wqy-microhei chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
   if [ ${#need[@]} -gt 0 ]; then

@@ -91,7 +91,11 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
     feats = models.image.encode(keyframes)
     features = np.asarray(feats.features, dtype=np.float32)
     projected = models.project(features)
-    cat_probs = models.visual_category(projected, feats.logits)
+    cat_probs = models.visual_category(features, projected, feats.logits)
+    if projected is None:
+        warnings.append("no image→text projection for these image features: pictures are not text-searchable "
+                        "until the catalog has enough titled items to learn one")
+        projected = np.zeros((0, models.text.dim), np.float32)
     categories = list(models.category_names)
     weights = np.array([max(s.end - s.start, 0.1) for s in media.shots], dtype=np.float64)
     item_probs = (cat_probs * weights[:, None]).sum(axis=0) / weights.sum()
@@ -144,7 +148,7 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
     return ItemAnalysis(
         item_id=item.id, content_hash=content_hash, video_path=str(item.video), profile=profile.model_dump(),
         facets=facets_of(profile), search_text=text, text_vector=text_vector, image_vector=image_vector,
-        shot_vectors=projected.astype(np.float32), shot_starts=[s.start for s in media.shots],
+        shot_vectors=projected.astype(np.float32), shot_starts=[s.start for s in media.shots][: len(projected)],
         image_features=features, video_seconds=float(min(media.info.duration or 0.0, settings.max_seconds)),
         timings=timings,
     )

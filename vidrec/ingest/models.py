@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 # Softmax temperature turning category cosines (projected image vs category-name embeddings) into probabilities.
 CATEGORY_TEMPERATURE = 0.02
+CLIP_TEMPERATURE = 0.01  # CLIP's own logit scale is 100
 
 
 class Models:
@@ -35,13 +36,13 @@ class Models:
 
     @cached_property
     def image(self):
-        if self.settings.image_backend == "clip":
-            from vidrec.encoders.clip import load_clip
+        from vidrec.encoders.clip import image_encoder_from_settings
 
-            return load_clip(self.settings.clip_model)
-        from vidrec.encoders.image import default_image_encoder
+        return image_encoder_from_settings(self.settings)
 
-        return default_image_encoder()
+    @property
+    def is_clip(self) -> bool:
+        return self.settings.image_backend == "clip"
 
     @cached_property
     def speech(self):
@@ -57,10 +58,16 @@ class Models:
 
     @cached_property
     def projection(self):
+        """Image features → text space: the store's own (learned from its titled items), else the shipped one.
+
+        The shipped projection is for Lite0 features; a CLIP backend has none until the catalog teaches one.
+        """
         from vidrec.encoders.projection import ImageTextProjection
 
         if self.projection_path is not None and self.projection_path.exists():
             return ImageTextProjection.load(self.projection_path)
+        if self.is_clip:
+            return None
         return ImageTextProjection.default()
 
     @cached_property
@@ -85,19 +92,41 @@ class Models:
             rows.append(v / max(np.linalg.norm(v), 1e-12))
         return np.stack(rows).astype(np.float32)
 
-    def project(self, features: np.ndarray) -> np.ndarray:
-        """Image features → text-embedding space (L2-normalised), so text queries can match pictures."""
-        if self.settings.image_backend == "clip":
-            return np.asarray(features, dtype=np.float32)
-        return self.projection.project(features)
+    def project(self, features: np.ndarray) -> np.ndarray | None:
+        """Image features → text-embedding space (L2-normalised), so text queries can match pictures.
 
-    def visual_category(self, projected: np.ndarray, logits: np.ndarray | None) -> np.ndarray:
-        """(n, categories) probabilities from the projected image vectors, blended with ConSE when logits exist."""
-        sims = projected @ self.category_prototypes.T
-        probs = _softmax(sims / CATEGORY_TEMPERATURE)
-        if logits is not None and self.settings.image_backend != "clip":
-            conse = self.zeroshot.scores(logits)
-            probs = 0.75 * probs + 0.25 * _softmax(conse / CATEGORY_TEMPERATURE)
+        None when no projection fits these features (a CLIP backend before the catalog taught one).
+        """
+        projection = self.projection
+        if projection is None or projection.in_dim != features.shape[1]:
+            return None
+        return projection.project(features)
+
+    @cached_property
+    def clip_category_prototypes(self) -> np.ndarray:
+        """(categories, d) CLIP text embeddings of "a photo of a <name>" per category (CLIP backend only)."""
+        rows = []
+        for canonical, names in self.category_names.items():
+            texts = [f"a photo of a {n}" for n in [canonical, *names] if n.isascii()][:4] or [canonical]
+            v = self.image.encode_text(texts, kind="passage").mean(axis=0)
+            rows.append(v / max(np.linalg.norm(v), 1e-12))
+        return np.stack(rows).astype(np.float32)
+
+    def visual_category(self, features: np.ndarray, projected: np.ndarray | None,
+                        logits: np.ndarray | None) -> np.ndarray:
+        """(n, categories) probabilities: CLIP zero-shot on the CLIP backend; else the projected image vectors
+        against the category names, blended with ConSE over the ImageNet classes."""
+        if self.is_clip:
+            f = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+            return _softmax((f @ self.clip_category_prototypes.T) / CLIP_TEMPERATURE)
+        probs = None
+        if projected is not None:
+            probs = _softmax((projected @ self.category_prototypes.T) / CATEGORY_TEMPERATURE)
+        if logits is not None:
+            conse = _softmax(self.zeroshot.scores(logits) / CATEGORY_TEMPERATURE)
+            probs = conse if probs is None else 0.75 * probs + 0.25 * conse
+        if probs is None:
+            return np.full((len(features), len(self.category_names)), 1.0 / len(self.category_names), np.float32)
         return probs
 
 

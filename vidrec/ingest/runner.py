@@ -155,7 +155,7 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
                 _run_inline(todo, settings, taxonomy, writer, summary, brands, report, models)
             else:
                 _run_pool(todo, settings, taxonomy, writer, summary, brands, report, workers)
-        if (todo or summary.pruned) and settings.image_backend != "clip":
+        if todo or summary.pruned:
             from vidrec.ingest.alignment import fit_catalog_projection
 
             summary.projection = fit_catalog_projection(writer).reason
