@@ -194,7 +194,8 @@ def _register_optional() -> None:
     """Commands of the other stages, registered when their modules are installed."""
     import importlib
 
-    for module in ("vidrec.nlu.commands", "vidrec.dialog.commands", "vidrec.learn.commands"):
+    for module in ("vidrec.nlu.commands", "vidrec.dialog.commands", "vidrec.learn.commands",
+                   "vidrec.server.commands"):
         try:
             mod = importlib.import_module(module)
         except ImportError as exc:
@@ -209,7 +210,7 @@ _register_optional()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except VidrecError as exc:
         console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
         sys.exit(exc.exit_code)
@@ -228,6 +229,7 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

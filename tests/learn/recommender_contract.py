@@ -30,7 +30,9 @@ class RecommenderContract:
         assert np.isfinite(s).all()
         c = fitted.score("u0", ["dress-1", "no-such-item", "kettle-2"])
         assert np.isfinite(c[[0, 2]]).all() and np.isnan(c[1])
-        np.testing.assert_allclose(c[[0, 2]], s[[interactions.items.index["dress-1"], interactions.items.index["kettle-2"]]])
+        np.testing.assert_allclose(
+            c[[0, 2]], s[[interactions.items.index["dress-1"], interactions.items.index["kettle-2"]]]
+        )
 
     def test_recommend_excludes_seen_and_excluded(self, fitted):
         seen = set(fitted.history("u1"))
@@ -87,7 +89,11 @@ class RecommenderContract:
             seen = set(fitted.history(user))
             s = fitted.score(user)
             ids = interactions.items.ids
-            mine = [s[k] for k, i in enumerate(ids) if i not in seen and category_of(i) == own and "new" not in i]
-            other = [s[k] for k, i in enumerate(ids) if i not in seen and category_of(i) != own and "new" not in i]
+            mine = [
+                s[k] for k, i in enumerate(ids) if i not in seen and category_of(i) == own and "new" not in i
+            ]
+            other = [
+                s[k] for k, i in enumerate(ids) if i not in seen and category_of(i) != own and "new" not in i
+            ]
             wins += np.mean(mine) > np.mean(other)
         assert wins >= 0.8 * len(users)

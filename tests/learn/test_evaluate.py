@@ -42,7 +42,9 @@ def toy_split():
 def test_oracle_is_perfect_and_json_has_every_field():
     split = toy_split()
     ev = Evaluator(split, ks=(5, 10, 20), n_boot=50)
-    oracle = Oracle(dict(zip(split.test.users.tolist(), split.test.items.tolist())), split.train.n_items)
+    oracle = Oracle(
+        dict(zip(split.test.users.tolist(), split.test.items.tolist(), strict=True)), split.train.n_items
+    )
     rep = ev.evaluate(oracle)
     assert rep.metrics["ndcg@10"] == 1.0 and rep.metrics["hr@5"] == 1.0
     assert rep.metrics["precision@5"] == pytest.approx(0.2)

@@ -104,7 +104,11 @@ def test_missing_columns_and_empty_inputs(tmp_path):
 def test_recbole_inter_and_folder(tmp_path):
     d = tmp_path / "toy"
     d.mkdir()
-    write(d, "toy.inter", "user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t10\t4\t100\n1\t11\t3\t50\n")
+    write(
+        d,
+        "toy.inter",
+        "user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t10\t4\t100\n1\t11\t3\t50\n",
+    )
     write(d, "toy.item", "item_id:token\tmovie_title:token_seq\n10\tA\n11\tB\n")
     inter = load_interactions(d)
     assert as_rows(inter) == [("1", "11", 50.0), ("1", "10", 100.0)]

@@ -48,12 +48,23 @@ def test_vectorised_matches_single_user_functions():
     for _ in range(50):
         ranked_lists.append(list(rng.permutation(n_items)))
         relevant_sets.append(set(rng.choice(n_items, size=int(rng.integers(1, 5)), replace=False).tolist()))
-    hits = np.array([[1 if r in rel else 0 for r in ranked[:20]] for ranked, rel in zip(ranked_lists, relevant_sets)])
+    hits = np.array(
+        [
+            [1 if r in rel else 0 for r in ranked[:20]]
+            for ranked, rel in zip(ranked_lists, relevant_sets, strict=True)
+        ]
+    )
     out = metrics_from_hits(hits, np.array([len(r) for r in relevant_sets]), ks)
-    fns = {"ndcg": ndcg_at_k, "recall": recall_at_k, "hr": hit_rate_at_k, "precision": precision_at_k, "f1": f1_at_k}
+    fns = {
+        "ndcg": ndcg_at_k,
+        "recall": recall_at_k,
+        "hr": hit_rate_at_k,
+        "precision": precision_at_k,
+        "f1": f1_at_k,
+    }
     for k in ks:
         for name, fn in fns.items():
-            expected = [fn(ranked, rel, k) for ranked, rel in zip(ranked_lists, relevant_sets)]
+            expected = [fn(ranked, rel, k) for ranked, rel in zip(ranked_lists, relevant_sets, strict=True)]
             np.testing.assert_allclose(out[f"{name}@{k}"], expected, rtol=1e-12, atol=1e-12)
 
 

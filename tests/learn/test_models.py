@@ -9,7 +9,9 @@ from vidrec.learn.models import make_model
 from .conftest import CATEGORIES, HashingEncoder
 from .recommender_contract import RecommenderContract
 
-SEQ = dict(dim=16, max_len=8, layers=1, heads=1, max_epochs=8, patience=8, batch_size=16, lr=0.01, dropout=0.1)
+SEQ = dict(
+    dim=16, max_len=8, layers=1, heads=1, max_epochs=8, patience=8, batch_size=16, lr=0.01, dropout=0.1
+)
 
 
 class TestPopularity(RecommenderContract):
@@ -92,3 +94,55 @@ def test_unknown_model_name():
 
     with pytest.raises(InputError, match="choose from"):
         make_model("magic")
+
+
+def _tiny(rows):
+    from vidrec.learn.interactions import InteractionsBuilder
+
+    b = InteractionsBuilder()
+    b.add([r[0] for r in rows], [r[1] for r in rows], np.array([r[2] for r in rows], dtype=float))
+    return b.build()
+
+
+def test_short_histories_and_empty_history():
+    """Users with one or two interactions: no validation users; the sequential model trains all its epochs."""
+    inter = _tiny([("a", "x", 1), ("a", "y", 2), ("b", "y", 1), ("b", "z", 2), ("c", "x", 5)])
+    m = make_model("sasrec-ce", **{**SEQ, "max_epochs": 2}).fit(inter)
+    assert m.fit_info["epochs"] == 2
+    assert m.knows_user("c")
+    assert [i for i, _ in m.recommend("c", k=5)] and "x" not in [i for i, _ in m.recommend("c", k=5)]
+    # an explicitly empty history carries no information: the popular items come back
+    pop = make_model("pop").fit(inter)
+    assert m.recommend("a", k=3, history=[], exclude_seen=False) == pop.recommend(
+        "a", k=3, history=[], exclude_seen=False
+    )
+
+
+def test_sequential_model_needs_some_sequence():
+    import pytest
+
+    from vidrec.errors import InputError
+
+    inter = _tiny([("a", "x", 1), ("b", "y", 1)])
+    with pytest.raises(InputError, match="two or more interactions"):
+        make_model("sasrec", **SEQ).fit(inter)
+    assert make_model("pop").fit(inter).recommend("a", k=1) == [("y", 1.0)]
+
+
+def test_item_table_gate_and_mean_prior():
+    import torch
+
+    from vidrec.learn.models.sequence_net import ItemTable
+
+    counts = torch.tensor([0.0, 10.0, 30.0])
+    content = torch.eye(3, 4)
+    t = ItemTable(3, 4, counts, content=content, use_id=True, gate_init=10.0, id_prior="mean").eval()
+    g = t.id_gate().detach()
+    assert g[0] == 0 and 0 < g[1] < g[2] < 1
+    table = t().detach()
+    content_part = t.proj(t.content).detach()
+    mean_id = t.ids.weight[1:].mean(dim=0).detach()
+    # a new item: its content + the average ID
+    torch.testing.assert_close(table[0], content_part[0] + mean_id)
+    zero = ItemTable(3, 4, counts, content=content, use_id=True).eval()
+    torch.testing.assert_close(zero()[0].detach(), zero.proj(zero.content)[0].detach())  # content alone

@@ -83,12 +83,20 @@ class Models:
     @cached_property
     def category_prototypes(self) -> np.ndarray:
         """(categories, d): mean passage embedding of each category's names and caption-like phrasings."""
-        rows = []
+        from vidrec.encoders.zeroshot import cached_embeddings
+
+        groups = []
         for canonical, names in self.category_names.items():
             texts = [canonical, *names]
             texts += [f"a photo of a {n}" for n in names if n.isascii()][:2]
             texts += [f"一件{n}的照片" for n in names if not n.isascii()][:2]
-            v = self.text.encode(texts, kind="passage").mean(axis=0)
+            groups.append(texts)
+        flat = [t for g in groups for t in g]
+        emb = cached_embeddings(self.text, flat, "passage")  # computed once per taxonomy, kept on disk
+        rows, start = [], 0
+        for g in groups:
+            v = emb[start:start + len(g)].mean(axis=0)
+            start += len(g)
             rows.append(v / max(np.linalg.norm(v), 1e-12))
         return np.stack(rows).astype(np.float32)
 

@@ -185,7 +185,7 @@ def _unreadable(item: Item, exc: OSError) -> str:
 def _fail(summary: IngestSummary, writer: StoreWriter, item: Item, error: str, seconds: float = 0.0) -> None:
     summary.failed.append({"id": item.id, "error": error, "where": item.source})
     writer.record(summary.run_id, item.id, "failed", error, seconds)
-    log.warning("%s: %s", item.id, error)
+    log.info("%s failed: %s", item.id, error)
 
 
 def _store(summary: IngestSummary, writer: StoreWriter, result: ItemAnalysis, seconds: float) -> None:

@@ -1,0 +1,143 @@
+"""The CLI commands through typer's CliRunner on a tiny app built here (the real app wires the same register())."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from vidrec.learn.commands import parse_ks, parse_models, register
+
+from .conftest import make_catalog, make_interactions
+
+
+@pytest.fixture()
+def app():
+    a = typer.Typer()
+    register(a)
+    return a
+
+
+@pytest.fixture()
+def files(tmp_path):
+    inter = make_interactions(n_users=24, per_user=6)
+    lines = ["user,item,timestamp"]
+    for u, i, t in zip(inter.user, inter.item, inter.timestamp, strict=True):
+        lines.append(f"{inter.users.ids[u]},{inter.items.ids[i]},{int(t)}")
+    log = tmp_path / "log.csv"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cat = make_catalog()
+    items = tmp_path / "items.csv"
+    items.write_text("id,title\n" + "".join(f"{k},{v}\n" for k, v in cat.texts.items()), encoding="utf-8")
+    return log, items
+
+
+runner = CliRunner()
+
+
+def test_train_then_recommend(app, files, tmp_path):
+    log, items = files
+    store = tmp_path / "store"
+    r = runner.invoke(app, ["train", str(log), "--model", "itemknn", "--store", str(store), "--json"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["model"] == "itemknn" and summary["interactions"]["users"] == 24
+    assert (store / "models" / "current").read_text() == "itemknn"
+
+    r = runner.invoke(app, ["recommend", "--user", "u0", "--k", "3", "--store", str(store), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["known_user"] is True and out["fallback"] is None and len(out["items"]) == 3
+
+    r = runner.invoke(app, ["recommend", "--user", "nobody", "--store", str(store), "--json"])
+    assert r.exit_code == 0
+    out = json.loads(r.stdout)
+    assert out["fallback"] == "popular" and "unknown user" in out["message"]
+
+    r = runner.invoke(app, ["recommend", "--user", "nobody", "--k", "2", "--store", str(store)])
+    assert r.exit_code == 0
+    assert "unknown user 'nobody': showing the most popular items" in r.output
+
+
+def test_train_ours_with_items_and_out(app, files, tmp_path, monkeypatch):
+    from . import conftest
+
+    monkeypatch.setattr("vidrec.encoders.text.default_text_encoder", conftest.HashingEncoder)
+    log, items = files
+    out = tmp_path / "m"
+    r = runner.invoke(
+        app,
+        ["train", str(log), "--model", "ours", "--items", str(items), "--out", str(out), "--max-epochs", "2"],
+    )
+    assert r.exit_code == 0, r.output
+    assert (out / "meta.json").exists() and (out / "items.json").exists()
+    r = runner.invoke(app, ["recommend", "--user", "u1", "--model-dir", str(out), "--k", "2"])
+    assert r.exit_code == 0, r.output
+    assert "1." in r.stdout and "2." in r.stdout
+
+
+def test_evaluate_json(app, files, tmp_path):
+    log, _ = files
+    out = tmp_path / "res.json"
+    r = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(log),
+            "--models",
+            "pop,itemknn",
+            "--k",
+            "5,10",
+            "--json",
+            "--out",
+            str(out),
+            "--bootstrap",
+            "50",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)
+    assert set(res["models"]) == {"pop", "itemknn"}
+    m = res["models"]["itemknn"]
+    assert {
+        "ndcg@10",
+        "recall@5",
+        "hr@10",
+        "precision@5",
+        "f1@10",
+        "ci95",
+        "cold_start",
+        "train_seconds",
+    } <= set(m)
+    assert res["split"]["test"] == 24
+    assert json.loads(out.read_text()) == res
+    r = runner.invoke(app, ["evaluate", str(log), "--models", "pop", "--k", "5", "--bootstrap", "20"])
+    assert r.exit_code == 0 and "pop" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["evaluate", "LOG", "--k", "ten"], 2, "--k takes whole numbers"),
+        (["evaluate", "LOG", "--models", "pop,magic"], 2, "unknown model"),
+        (["evaluate", "LOG", "--models", "ours"], 2, "need item texts"),
+        (["evaluate", "missing.csv", "--models", "pop"], 2, "no such file"),
+        (["train", "LOG", "--model", "pop", "--max-epochs", "3"], 2, "sequential models"),
+        (["recommend", "--user", "u1", "--store", "EMPTY"], 2, "no trained model"),
+        (["recommend", "--user", "u1", "--k", "0"], 2, "positive"),
+    ],
+)
+def test_bad_input_exits_with_a_message(app, files, tmp_path, args, code, message):
+    log, _ = files
+    args = [str(log) if a == "LOG" else str(tmp_path / "empty") if a == "EMPTY" else a for a in args]
+    r = runner.invoke(app, args)
+    assert r.exit_code == code, r.output
+    assert message in r.output
+    assert "Traceback" not in r.output
+
+
+def test_parsers():
+    assert parse_ks("20,5,10,5") == [5, 10, 20]
+    assert parse_models("pop, als,pop") == ["pop", "als"]

@@ -1,0 +1,116 @@
+"""Interactions recorded in a store flow into training, and the trained model re-ranks for a user with a history."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+
+from vidrec.learn.models import make_model
+from vidrec.learn.personal import PersonalRanker
+from vidrec.learn.store_data import load_store_data, set_current_model
+
+from .conftest import CATEGORIES, HashingEncoder, make_catalog, make_interactions
+
+
+def make_store(path):
+    """A store folder with the tables the vidrec store keeps (items + interactions), filled from the toy data."""
+    path.mkdir(parents=True)
+    con = sqlite3.connect(path / "vidrec.sqlite")
+    con.execute(
+        "CREATE TABLE items(id TEXT PRIMARY KEY, title, profile_json, category, price REAL, deleted INTEGER)"
+    )
+    con.execute("CREATE TABLE interactions(user_id, item_id, event, value, ts, session_id)")
+    cat = make_catalog()
+    for item_id, text in cat.texts.items():
+        c = item_id.split("-")[0]
+        con.execute(
+            "INSERT INTO items VALUES (?,?,?,?,?,0)",
+            (item_id, text, json.dumps({"category": c, "colors": ["red"]}), c, 10.0),
+        )
+    con.execute("INSERT INTO items VALUES ('gone', 'deleted thing', '{}', 'x', 1.0, 1)")
+    inter = make_interactions(n_users=32, per_user=6)
+    for u, i, t in zip(inter.user, inter.item, inter.timestamp, strict=True):
+        con.execute(
+            "INSERT INTO interactions VALUES (?,?,?,?,?,?)",
+            (inter.users.ids[u], inter.items.ids[i], "view", None, float(t), "s"),
+        )
+    # a shopper who, over chat sessions, looked at and bought kettles only
+    for k, item in enumerate(["kettle-0", "kettle-1", "kettle-2", "kettle-3"]):
+        con.execute(
+            "INSERT INTO interactions VALUES (?,?,?,?,?,?)",
+            ("shopper", item, "purchase" if k == 3 else "view", None, f"2024-05-0{k + 1}T10:00:00", "chat-1"),
+        )
+    con.execute("INSERT INTO interactions VALUES ('shopper', 'dress-0', 'reject', NULL, 1.0, 'chat-1')")
+    con.commit()
+    con.close()
+
+
+def test_store_interactions_flow_into_training_and_rerank(tmp_path):
+    store = tmp_path / "store"
+    make_store(store)
+    inter, texts = load_store_data(store)
+    assert "shopper" in inter.users.index and "gone" not in texts
+    assert "dress-new" in inter.items.index  # catalog item nobody touched: still rankable
+    shopper_items = [inter.items.ids[i] for i in inter.sequences()[inter.users.index["shopper"]]]
+    assert shopper_items == [
+        "kettle-0",
+        "kettle-1",
+        "kettle-2",
+        "kettle-3",
+    ]  # the rejected dress is no positive
+
+    m = make_model(
+        "ours",
+        dim=16,
+        max_len=8,
+        layers=1,
+        heads=1,
+        max_epochs=10,
+        patience=10,
+        lr=0.01,
+        batch_size=16,
+        content_hidden=0,
+    )
+    m.encoder = HashingEncoder()
+    m.fit(inter, texts)
+    m.save(store / "models" / "ours")
+    set_current_model(store, "ours")
+
+    ranker = PersonalRanker.open(store)
+    assert ranker is not None and ranker.knows("shopper")
+    # a search result list where kettles come last
+    candidates = [f"{c}-{k}" for c in ("dress", "sneaker", "lipstick") for k in range(6, 8)] + [
+        "kettle-8",
+        "kettle-new",
+    ]
+    relevance = list(np.linspace(1.0, 0.5, len(candidates)))
+    ranked = list(zip(candidates, relevance, strict=True))
+    for_shopper = [i for i, _ in ranker.rerank("shopper", ranked, weight=0.6)]
+    assert for_shopper[0].startswith("kettle")
+    for k in ("kettle-8", "kettle-new"):  # both climb from the bottom of the list
+        assert for_shopper.index(k) < candidates.index(k) - 2
+    assert set(for_shopper[:2]) == {"kettle-8", "kettle-new"} or ranker.rerank("shopper", ranked, weight=0.9)[
+        1
+    ][0].startswith("kettle")
+    # a stranger without history: unchanged, and the ranker says it does not know them
+    assert not ranker.knows("stranger")
+    assert [i for i, _ in ranker.rerank("stranger", ranked)] == candidates
+    # a new chat user who brings a history gets it used
+    guest = [i for i, _ in ranker.rerank("guest", ranked, weight=0.6, history=["kettle-4", "kettle-5"])]
+    assert guest[:2] != candidates[:2]
+
+
+def test_no_model_means_no_ranker(tmp_path):
+    assert PersonalRanker.open(tmp_path / "nothing") is None
+
+
+def test_user_category_scores(tmp_path):
+    store = tmp_path / "store"
+    make_store(store)
+    inter, texts = load_store_data(store)
+    m = make_model("als", factors=8, iterations=10).fit(inter, texts)
+    ranker = PersonalRanker(m)
+    s = ranker.scores("u1", [f"{c}-9" for c in CATEGORIES])
+    assert max(s, key=s.get) == f"{CATEGORIES[1]}-9"
