@@ -46,15 +46,15 @@ class Models:
 
     @cached_property
     def speech(self):
-        from vidrec.encoders.speech import SpeechRecognizer
+        from vidrec.encoders.speech import default_speech_recognizer
 
-        return SpeechRecognizer()
+        return default_speech_recognizer()  # one per process: loading whisper takes seconds
 
     @cached_property
     def ocr(self):
-        from vidrec.encoders.ocr import TextReader
+        from vidrec.encoders.ocr import default_text_reader
 
-        return TextReader()
+        return default_text_reader()
 
     @cached_property
     def projection(self):
@@ -142,3 +142,20 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     z = x - x.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
+
+
+_shared: dict[str, Models] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_models(settings: IngestSettings, taxonomy: Taxonomy, projection_path: Path | None = None) -> Models:
+    """One Models per process for the same settings, taxonomy and projection (their caches are costly)."""
+    key = repr((settings.image_backend, settings.clip_model, [t.names for t in taxonomy],
+                str(projection_path) if projection_path else None,
+                projection_path.stat().st_mtime_ns if projection_path and projection_path.exists() else None))
+    with _shared_lock:
+        models = _shared.get(key)
+        if models is None:
+            models = _shared[key] = Models(settings, taxonomy, projection_path)
+        models.settings = settings
+        return models

@@ -22,7 +22,7 @@ from vidrec.catalog import Item, load_catalog
 from vidrec.config import IngestSettings, store_dir
 from vidrec.errors import ConfigError, MediaError, VidrecError
 from vidrec.ingest.analysis import STAGES, ItemAnalysis, analyze_item
-from vidrec.ingest.models import Models
+from vidrec.ingest.models import Models, shared_models
 from vidrec.ingest.writer import StoreWriter
 from vidrec.vocabulary import Taxonomy
 
@@ -92,7 +92,7 @@ def _init_worker(settings: IngestSettings, taxonomy: Taxonomy, projection_path: 
         torch.set_num_threads(1)
     except ImportError:  # pragma: no cover
         pass
-    _worker_models = Models(settings, taxonomy, Path(projection_path) if projection_path else None)
+    _worker_models = shared_models(settings, taxonomy, Path(projection_path) if projection_path else None)
 
 
 def _work(item: Item, digest: str, settings: IngestSettings, brands: list[str]) -> ItemAnalysis:
@@ -216,7 +216,7 @@ def _projection(writer: StoreWriter, settings: IngestSettings) -> Path | None:
 
 
 def _run_inline(todo, settings, taxonomy, writer, summary, brands, report, models) -> None:
-    models = models or Models(settings, taxonomy, _projection(writer, settings))
+    models = models or shared_models(settings, taxonomy, _projection(writer, settings))
     for item, digest in todo:
         t0 = time.perf_counter()
         try:
