@@ -202,7 +202,22 @@ def _register_optional() -> None:
             if exc.name and exc.name.startswith("vidrec"):
                 continue
             raise
-        mod.register(app)
+        if module == "vidrec.nlu.commands":
+            mod.register(app, lexicon_loader=_store_lexicon)
+        else:
+            mod.register(app)
+
+
+def _store_lexicon():
+    """`vidrec parse` speaks the catalog's labels when a store is there ($VIDREC_HOME or ./vidrec-data)."""
+    from vidrec.config import store_dir
+    from vidrec.library import Library
+
+    root = store_dir(None)
+    if not (root / "vidrec.sqlite").exists():
+        return None
+    with Library.open(root) as lib:
+        return lib.lexicon()
 
 
 _register_optional()

@@ -91,3 +91,9 @@ class Library:
     def distinct(self, facet: str) -> list[str]:
         """Every value a facet takes in this catalogue (category, brand, gender, colors)."""
         return list(self._facets.get(facet, []))
+
+    def lexicon(self):
+        """The NLU lexicon grounded in this catalogue: its own category, colour and brand labels."""
+        from vidrec.nlu.lexicon import Lexicon
+
+        return Lexicon.from_catalog(self.distinct("category"), self.distinct("colors"), self.distinct("brand"))

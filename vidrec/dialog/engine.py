@@ -71,8 +71,6 @@ class Engine:
 
     def __init__(self, library: Library, *, user_model=None, page_size: int = 4, text_encoder=None,
                  thumbnail_url: str | None = "/v1/items/{id}/thumbnail", ask_questions: bool = True):
-        from vidrec.nlu.lexicon import Lexicon
-
         self.library = library
         self.searcher = Searcher(library, text_encoder=text_encoder, candidates=200)
         self.text = self.searcher.text
@@ -80,8 +78,7 @@ class Engine:
         self.page_size = page_size
         self.thumbnail_url = thumbnail_url
         self.ask_questions = ask_questions
-        self.lexicon = Lexicon.from_catalog(library.distinct("category"), library.distinct("colors"),
-                                            library.distinct("brand"))
+        self.lexicon = library.lexicon()
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._popularity = self._load_popularity()
