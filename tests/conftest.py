@@ -27,10 +27,15 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory, demo_dir) -> Path:
-    """The whole demo catalog ingested once (real models), shared read-mostly by dialog, search and server tests."""
+    """The whole demo catalog ingested once (real models), shared read-mostly by dialog, search and server tests.
+
+    Speech recognition is left out here to keep the suite fast (it is most of the ingest time); the ingest tests
+    run it on their own subset of the same videos.
+    """
+    from vidrec.config import IngestSettings
     from vidrec.ingest import ingest
 
     store = tmp_path_factory.mktemp("demo-store") / "store"
-    summary = ingest(demo_dir / "catalog.csv", store, workers=2)
+    summary = ingest(demo_dir / "catalog.csv", store, workers=2, settings=IngestSettings(speech=False))
     assert not summary.failed and not summary.row_errors, summary.failed
     return store
