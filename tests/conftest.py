@@ -36,6 +36,6 @@ def demo_store(tmp_path_factory, demo_dir) -> Path:
     from vidrec.ingest import ingest
 
     store = tmp_path_factory.mktemp("demo-store") / "store"
-    summary = ingest(demo_dir / "catalog.csv", store, workers=2, settings=IngestSettings(speech=False))
+    summary = ingest(demo_dir / "catalog.csv", store, workers=1, settings=IngestSettings(speech=False))
     assert not summary.failed and not summary.row_errors, summary.failed
     return store

@@ -235,6 +235,10 @@ def _run_inline(todo, settings, taxonomy, writer, summary, brands, report, model
 
 def _run_pool(todo, settings, taxonomy, writer, summary, brands, report, workers) -> None:
     ctx = multiprocessing.get_context("spawn")
+    # One BLAS/OpenMP thread per worker, set before the workers start (and import numpy): each worker already
+    # owns a core, and oversubscribed BLAS threads spinning against each other slowed workers down many times.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     pending = list(todo)
     crashes: dict[str, int] = {}
     path = _projection(writer, settings)
