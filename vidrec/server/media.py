@@ -1,0 +1,150 @@
+"""Item videos and thumbnails.
+
+Videos are served from the file the catalog named (range requests come from Starlette's ``FileResponse``, so a
+browser can seek). A thumbnail is one decoded frame as JPEG: by default the keyframe of the item's *best shot* —
+the shot whose picture vector is closest to the item's own text (title, description) — or the frame at a given
+second. Thumbnails are decoded once with PyAV, encoded with Pillow and cached in ``<store>/thumbnails/``, keyed by
+the item, its content hash, the second and the width (a re-ingested video gets new thumbnails).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import mimetypes
+import os
+import threading
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+from PIL import Image
+
+from vidrec.errors import MediaError, NotFoundError
+from vidrec.library import Library
+from vidrec.media.decode import frame_to_rgb
+from vidrec.media.probe import sample_aspect_ratio, time_origin
+from vidrec.understand.profile import ItemProfile
+
+log = logging.getLogger("vidrec.server")
+
+THUMB_WIDTHS = (160, 320, 480, 640)
+THUMB_STEP_S = 0.5  # requested seconds are rounded to this, so the cache stays small
+JPEG_QUALITY = 82
+VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
+               ".mkv": "video/x-matroska", ".avi": "video/x-msvideo", ".ts": "video/mp2t"}
+
+
+def video_path(library: Library, item_id: str) -> Path:
+    """The item's video file on disk; NotFoundError when the item or its file is gone."""
+    row = library.metadata.get_item(item_id)
+    if row is None:
+        raise NotFoundError(f"no item {item_id!r} in this catalog")
+    raw = row.get("video_path") or (row.get("profile") or {}).get("video")
+    path = Path(raw) if raw else None
+    if path is None or not path.is_file():
+        raise NotFoundError(f"the video of item {item_id!r} is no longer on the server; re-ingest the catalog")
+    return path
+
+
+def video_type(path: Path) -> str:
+    return VIDEO_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def best_second(library: Library, profile: ItemProfile) -> float:
+    """The keyframe second of the shot that looks most like the item's own description."""
+    text = library.vectors.vector(profile.id)
+    best: tuple[float, float] | None = None  # (similarity, shot start)
+    if text is not None:
+        for i in range(len(profile.shots)):
+            v = library.vectors.vector(f"{profile.id}#shot{i}")
+            if v is None:
+                continue
+            start = (library.vectors.payload(f"{profile.id}#shot{i}") or {}).get("start")
+            sim = float(np.dot(v, text))
+            if start is not None and (best is None or sim > best[0]):
+                best = (sim, float(start))
+    shots = profile.shots
+    if best is not None and shots:
+        shot = min(shots, key=lambda s: abs(s.start - best[1]))
+    elif shots:
+        shot = shots[0]
+    else:
+        return min(1.0, (profile.duration or 2.0) / 2)
+    if shot.keyframe is not None:
+        return float(shot.keyframe)
+    return shot.start + 0.3 * max(0.0, shot.end - shot.start)
+
+
+def decode_frame(path: Path, second: float, max_side: int) -> Image.Image:
+    """The first frame at or after ``second`` (the last one if the video ends first), upright, as an image."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.video:
+                raise MediaError(f"{path.name} has no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            origin = time_origin(container)
+            if second > 0 and stream.time_base:
+                container.seek(int((second + origin) / stream.time_base), stream=stream, backward=True,
+                               any_frame=False)
+            chosen = None
+            for frame in container.decode(stream):
+                chosen = frame
+                if frame.time is not None and frame.time - origin >= second - 1e-3:
+                    break
+            if chosen is None:
+                raise MediaError(f"no frame of {path.name} could be decoded")
+            image, _ = frame_to_rgb(chosen, max_side, sample_aspect_ratio(stream))
+            return Image.fromarray(image)
+    except (av.error.FFmpegError, OSError) as exc:
+        raise MediaError(f"cannot decode {path.name}: {exc}") from exc
+
+
+class Thumbnails:
+    """Decode-once JPEG thumbnails, cached on disk; concurrent requests for one thumbnail decode it once."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, key: str) -> threading.Lock:
+        with self._guard:
+            if len(self._locks) > 4096:  # forget idle locks now and then
+                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+            return self._locks.setdefault(key, threading.Lock())
+
+    def get(self, library: Library, item_id: str, second: float | None = None, width: int = 320) -> Path:
+        profile = library.profile(item_id)
+        if profile is None:
+            raise NotFoundError(f"no item {item_id!r} in this catalog")
+        path = video_path(library, item_id)
+        if second is None:
+            second = best_second(library, profile)
+        if profile.duration:
+            second = min(second, max(0.0, profile.duration - 0.05))
+        second = round(max(0.0, second) / THUMB_STEP_S) * THUMB_STEP_S
+        width = min(THUMB_WIDTHS, key=lambda w: abs(w - width))
+        row = library.metadata.get_item(item_id) or {}
+        key = hashlib.sha256(f"{item_id}\n{row.get('content_hash')}\n{second:.2f}\n{width}".encode()).hexdigest()
+        target = self.folder / key[:2] / f"{key}.jpg"
+        if target.exists():
+            return target
+        with self._lock(key):
+            if target.exists():
+                return target
+            image = decode_frame(path, second, max_side=width * 2)
+            if image.width > width:
+                image = image.resize((width, max(1, round(image.height * width / image.width))),
+                                     Image.Resampling.LANCZOS)
+            buf = io.BytesIO()
+            image.convert("RGB").save(buf, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_bytes(buf.getvalue())
+            os.replace(tmp, target)
+            log.debug("thumbnail of %s at %.1f s: %d bytes", item_id, second, len(buf.getvalue()))
+        return target

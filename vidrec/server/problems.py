@@ -1,0 +1,135 @@
+"""Errors as HTTP answers: one JSON shape, a message that says what to do, never a traceback.
+
+    {"error": "not_found", "message": "no item 'x'; ...", "request_id": "..."}
+
+``VidrecError``s map by kind (NotFoundError 404, InputError 422, ConfigError and CatalogError 400, MediaError
+422, StoreError and ModelUnavailableError 503); anything else is logged with its traceback and answered 500 with
+the request id only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vidrec.errors import (
+    CatalogError,
+    ConfigError,
+    InputError,
+    MediaError,
+    ModelUnavailableError,
+    NotFoundError,
+    StoreError,
+    VidrecError,
+)
+
+log = logging.getLogger("vidrec.server")
+
+RETRY_AFTER_S = 30
+
+_BY_KIND: list[tuple[type[VidrecError], int, str]] = [
+    (NotFoundError, 404, "not_found"),
+    (CatalogError, 400, "bad_catalog"),
+    (ConfigError, 400, "bad_config"),
+    (InputError, 422, "bad_input"),
+    (MediaError, 422, "bad_media"),
+    (StoreError, 503, "store_unavailable"),
+    (ModelUnavailableError, 503, "model_unavailable"),
+]
+
+
+class Problem(Exception):
+    """An answer other than success, raised anywhere below a route."""
+
+    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+                 details: Any = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+        self.details = details
+
+
+def problem_body(status: int, code: str, message: str, request: Request | None = None, details: Any = None) -> dict:
+    body: dict[str, Any] = {"error": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    rid = getattr(request.state, "request_id", None) if request is not None else None
+    if rid:
+        body["request_id"] = rid
+    return body
+
+
+def problem_response(status: int, code: str, message: str, request: Request | None = None,
+                     headers: dict[str, str] | None = None, details: Any = None) -> JSONResponse:
+    return JSONResponse(problem_body(status, code, message, request, details), status_code=status, headers=headers)
+
+
+def from_vidrec_error(exc: VidrecError) -> Problem:
+    for kind, status, code in _BY_KIND:
+        if isinstance(exc, kind):
+            headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+            return Problem(status, code, str(exc), headers=headers)
+    return Problem(400, "bad_request", str(exc))
+
+
+def _validation_details(errors: list[dict]) -> list[dict]:
+    """Pydantic's errors without the echoed input (it may be huge or private)."""
+    out = []
+    for e in errors[:20]:
+        loc = [str(p) for p in e.get("loc", ())]
+        out.append({"where": ".".join(loc), "problem": str(e.get("msg", "invalid"))})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into the JSON shape above."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.code, exc.message, request, exc.headers, exc.details)
+
+    @app.exception_handler(VidrecError)
+    async def _vidrec(request: Request, exc: VidrecError) -> JSONResponse:
+        p = from_vidrec_error(exc)
+        if p.status >= 500:
+            log.warning("%s: %s", p.code, exc)
+        return problem_response(p.status, p.code, p.message, request, p.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return problem_response(400, "malformed_json", "the body is not valid JSON; send a JSON object with "
+                                    "Content-Type: application/json", request)
+        details = _validation_details(errors)
+        first = details[0] if details else {"where": "request", "problem": "invalid"}
+        return problem_response(422, "invalid_request", f"{first['where']}: {first['problem']}", request,
+                                details=details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {404: "no such endpoint; see /docs for the API", 405: "method not allowed on this endpoint; see "
+                    "/docs"}
+        message = exc.detail if isinstance(exc.detail, str) and exc.status_code not in messages else \
+            messages.get(exc.status_code, str(exc.detail))
+        code = getattr(exc, "code", None) or {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code,
+                                                                                            "http_error")
+        return problem_response(exc.status_code, code, message, request, dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem_response(500, "internal_error", "something went wrong on the server; it was logged with "
+                                "this request id", request)
+
+
+def sse_error(p: Problem) -> str:
+    return f"event: error\ndata: {json.dumps({'error': p.code, 'message': p.message}, ensure_ascii=False)}\n\n"

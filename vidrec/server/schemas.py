@@ -1,0 +1,165 @@
+"""Request and response bodies of the HTTP API (they make the OpenAPI spec at /openapi.json)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from vidrec.dialog.engine import MAX_MESSAGE_CHARS, TurnItem
+
+USER_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean_text(value: str) -> str:
+    """Text a shopper typed: valid Unicode (no lone surrogates), no control characters, not blank."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("text is not valid Unicode (lone surrogate); send UTF-8 text") from exc
+    value = _CONTROL.sub(" ", value)
+    if not value.strip():
+        raise ValueError("text is blank; say what you are looking for")
+    return value
+
+
+ShopperText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS), AfterValidator(_clean_text)]
+UserId = Annotated[str, Field(pattern=USER_ID_PATTERN, description="Your id for the shopper (letters, digits, "
+                                                                    "_ . : @ -; at most 128).")]
+ItemId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SessionCreate(Strict):
+    user_id: UserId | None = None
+
+
+class SessionCreated(BaseModel):
+    session_id: str
+    user_id: str | None = None
+    client_token: str | None = Field(None, description="Only when you sent no credentials to an open server: keep "
+                                     "it and send it as 'Authorization: Bearer <token>' from now on.")
+
+
+class MessageIn(Strict):
+    text: ShopperText
+    user_id: UserId | None = None
+
+
+class TurnOut(BaseModel):
+    """One reply: the same fields as a line of `vidrec chat --jsonl`; `video` and `thumbnail` are URLs here, and a
+    question's options come with `labels` in the shopper's language."""
+
+    session_id: str
+    reply: str
+    lang: str
+    intent: str
+    slots: dict[str, Any] = Field(default_factory=dict)
+    state: dict[str, Any] = Field(default_factory=dict)
+    items: list[TurnItem] = Field(default_factory=list)
+    question: dict[str, Any] | None = None
+    table: list[dict[str, Any]] | None = None
+
+
+class SessionView(BaseModel):
+    session_id: str
+    user_id: str | None = None
+    lang: str
+    turn: int
+    state: dict[str, Any]
+    history: list[dict[str, Any]]
+    updated_at: float | None = None
+
+
+class SearchIn(Strict):
+    query: ShopperText
+    k: int = Field(10, ge=1, le=50)
+
+
+class ParseIn(Strict):
+    text: ShopperText
+
+
+class FeedbackIn(Strict):
+    item_id: ItemId
+    event: Literal["like", "reject", "cart", "view", "click", "play", "buy"]
+    session_id: Annotated[str, Field(pattern=SESSION_ID_PATTERN)] | None = None
+    user_id: UserId | None = None
+    value: float | None = Field(None, ge=-1e6, le=1e6, description="e.g. seconds watched for 'play'")
+
+
+class FeedbackOut(BaseModel):
+    recorded: bool = Field(description="Whether an interaction was stored for a user (needs a user id).")
+    event: str
+    item_id: str
+    reply: str | None = None
+    lang: str | None = None
+    replacement: TurnItem | None = Field(None, description="'reject' in a session: the item shown in its place.")
+    shown: list[str] | None = None
+    state: dict[str, Any] | None = None
+
+
+class UserRecommendations(BaseModel):
+    user_id: str
+    source: Literal["model", "popular", "catalog"]
+    note: str
+    items: list[TurnItem]
+
+
+class UserErased(BaseModel):
+    user_id: str
+    removed_rows: int
+    sessions: int
+
+
+class IngestIn(Strict):
+    catalog: str = Field(min_length=1, max_length=4096, description="A catalog .csv/.jsonl or a folder of videos on "
+                         "the server, inside VIDREC_INGEST_ROOTS.")
+    workers: int | None = Field(None, ge=1, le=64)
+    prune: bool = False
+    force: bool = False
+
+
+class IngestJobOut(BaseModel):
+    id: str
+    catalog: str
+    state: str
+    created_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    done: int
+    total: int | None = None
+    last_item: str | None = None
+    counts: dict[str, int]
+    summary: dict[str, Any] | None = None
+    error: str | None = None
+    options: dict[str, Any]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "degraded", "unavailable"]
+    mode: str
+    note: str
+    items: int
+    personalised: bool
+    query_cache: dict[str, int] | None = None
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str
+    request_id: str | None = None
+    details: list[dict[str, Any]] | None = None
+
+
+Problems = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 422, 503)}
