@@ -9,19 +9,21 @@ A turn understands the message (NLU), updates the session's state, then asks one
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import threading
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from vidrec.dialog.answers import answer, compare
 from vidrec.dialog.policy import choose_question, price_option_range
+from vidrec.dialog.ranking import Blend, blended_scores, diverse_page
 from vidrec.dialog.replies import say, slot_name
+from vidrec.dialog.sessions import SessionLocks
 from vidrec.dialog.state import DialogState
-from vidrec.errors import InputError
+from vidrec.errors import InputError, NotFoundError
 from vidrec.library import Library
 from vidrec.recommend.query import ParsedQuery, detect_lang
 from vidrec.recommend.search import Searcher
@@ -33,13 +35,14 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
 CANDIDATES = 40
+# An item whose category was inferred (not given) with less confidence than this, and whose runner-up categories
+# include the one asked for, is still a candidate for that request, its score scaled down: a category that the
+# pixels got wrong must not hide the product for the whole conversation.
+UNSURE_CATEGORY = 0.6
+UNSURE_CATEGORY_PENALTY = 0.85
 FEEDBACK_LIKE = 0.35  # Rocchio weights: how far likes pull and rejects push the query vector
 FEEDBACK_REJECT = 0.15
 PIVOT_WEIGHT = 0.8
-USER_MODEL_WEIGHT = 0.15
-POPULARITY_WEIGHT = 0.03
-MMR_LAMBDA = 0.75
-NEAR_DUPLICATE = 0.97
 
 
 class TurnItem(BaseModel):
@@ -66,11 +69,25 @@ class Turn(BaseModel):
     table: list[dict[str, Any]] | None = None  # compare: attribute rows
 
 
+ButtonEvent = Literal["like", "reject", "cart"]
+
+
+class FeedbackResult(BaseModel):
+    """What a button on a card (like / not this / add to cart) did to its session."""
+
+    reply: str
+    lang: str
+    replacement: TurnItem | None = None  # "not this": the item now shown in the rejected one's place
+    shown: list[str]
+    state: dict[str, Any]
+
+
 class Engine:
     """Conversational recommender over one library (store opened for writing: sessions and interactions)."""
 
     def __init__(self, library: Library, *, user_model=None, page_size: int = 4, text_encoder=None,
-                 thumbnail_url: str | None = "/v1/items/{id}/thumbnail", ask_questions: bool = True):
+                 thumbnail_url: str | None = "/v1/items/{id}/thumbnail", ask_questions: bool = True,
+                 blend: Blend | None = None):
         self.library = library
         self.searcher = Searcher(library, text_encoder=text_encoder, candidates=200)
         self.text = self.searcher.text
@@ -78,15 +95,14 @@ class Engine:
         self.page_size = page_size
         self.thumbnail_url = thumbnail_url
         self.ask_questions = ask_questions
+        self.blend = blend or Blend()
         self.lexicon = library.lexicon()
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self.sessions = SessionLocks()
         self._popularity = self._load_popularity()
+        self._by_category: dict[str, set[str]] = {}
+        self._unsure = self._unsure_categories()
 
     # ------------------------------------------------------------------------------------------------ sessions
-    def _lock(self, session_id: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(session_id, threading.Lock())
 
     def load_state(self, session_id: str) -> DialogState | None:
         row = self.library.metadata.get_session(session_id)
@@ -107,6 +123,21 @@ class Engine:
         top = max(counts.values()) or 1.0
         return {k: max(0.0, v) / top for k, v in counts.items()}
 
+    def _unsure_categories(self) -> dict[str, set[str]]:
+        """category -> items not filed under it, whose inferred category is unsure and names it as runner-up."""
+        out: dict[str, set[str]] = {}
+        for profile in self.library.profiles():
+            cat = profile.attributes.get("category")
+            if cat is not None:
+                self._by_category.setdefault(str(cat.value), set()).add(profile.id)
+            if cat is None or cat.source == "metadata" or cat.confidence >= UNSURE_CATEGORY:
+                continue
+            for other in cat.conflicts:
+                value = other.get("value")
+                if value and value != cat.value:
+                    out.setdefault(str(value), set()).add(profile.id)
+        return out
+
     # ------------------------------------------------------------------------------------------------ the turn
     def respond(self, session_id: str | None, text: str, user_id: str | None = None,
                 owner: str | None = None) -> Turn:
@@ -116,18 +147,76 @@ class Engine:
         if len(text) > MAX_MESSAGE_CHARS:
             raise InputError(f"message is {len(text)} characters long; the limit is {MAX_MESSAGE_CHARS}")
         session_id = session_id or uuid.uuid4().hex
-        with self._lock(session_id):
+        with self.sessions.hold(session_id):
             state = self.load_state(session_id) or DialogState(session_id=session_id, user_id=user_id)
             if user_id:
                 state.user_id = user_id
             turn = self._respond(state, text)
-            state.turn += 1
-            state.history.append({"text": text[:200], "intent": turn.intent, "items": [i.id for i in turn.items],
-                                  "question": turn.question["slot"] if turn.question else None})
-            state.history = state.history[-50:]
-            self._save_state(state, owner)
+            self._end_turn(state, owner, text=text[:200], intent=turn.intent, items=[i.id for i in turn.items],
+                           question=turn.question["slot"] if turn.question else None)
             turn.state = self.state_view(state)
             return turn
+
+    def feedback(self, session_id: str, item_id: str, event: ButtonEvent, owner: str | None = None) -> FeedbackResult:
+        """A button on a card, applied to a session that exists (NotFoundError otherwise).
+
+        A button is not a sentence, so it skips the NLU: it changes the state as the matching intent would, records
+        the interaction for the session's user and counts as a turn. "Not this" also puts one replacement — the
+        best item not shown in this request yet — in the rejected card's place, so "the second one" still means
+        the second card on the screen.
+        """
+        if event not in ("like", "reject", "cart"):
+            raise InputError(f"unknown button {event!r}; use like, reject or cart")
+        with self.sessions.hold(session_id):
+            state = self.load_state(session_id)
+            if state is None:
+                raise NotFoundError(f"no session {session_id!r}; start one with a message first")
+            profile = self.library.profile(item_id)
+            if profile is None:
+                raise NotFoundError(f"no item {item_id!r} in this catalog")
+            lang = state.lang
+            replacement = None
+            if event == "reject":
+                state.rejected = list(dict.fromkeys([*state.rejected, item_id]))
+                state.liked = [i for i in state.liked if i != item_id]
+                if state.pivot == item_id:
+                    state.pivot = None
+                self._record(state, [item_id], "reject")
+                replacement = self._replacement(state, item_id) if item_id in state.last_shown else None
+                if replacement is not None:
+                    state.last_shown = [replacement.id if i == item_id else i for i in state.last_shown]
+                    state.shown = list(dict.fromkeys([*state.shown, replacement.id]))
+                    self._record(state, [replacement.id], "view")
+                else:
+                    state.last_shown = [i for i in state.last_shown if i != item_id]
+                reply = say("rejected", lang, state.turn)
+            elif event == "like":
+                state.liked = list(dict.fromkeys([*state.liked, item_id]))
+                state.pivot = state.focus = item_id
+                self._record(state, [item_id], "like")
+                reply = say("liked", lang, state.turn)
+            else:
+                state.cart = list(dict.fromkeys([*state.cart, item_id]))
+                state.focus = item_id
+                self._record(state, [item_id], "cart")
+                reply = say("cart", lang, state.turn, title=profile.display_title())
+            self._end_turn(state, owner, text=f"[{event} {item_id}]", intent=event, items=[item_id], question=None)
+            return FeedbackResult(reply=reply, lang=lang, replacement=replacement, shown=list(state.last_shown),
+                                  state=self.state_view(state))
+
+    def _replacement(self, state: DialogState, rejected: str) -> TurnItem | None:
+        """The best item for the session's request not shown yet (asks nothing, records nothing)."""
+        probe = state.model_copy(deep=True)
+        probe.user_id = None
+        probe.shown = list(dict.fromkeys([*probe.shown, *probe.last_shown, rejected]))
+        turn = self._recommend(probe, Turn(session_id=state.session_id, reply="", lang=state.lang, intent="reject"),
+                               page=True)
+        return next((i for i in turn.items if i.id not in state.last_shown and i.id not in state.rejected), None)
+
+    def _end_turn(self, state: DialogState, owner: str | None, **entry: Any) -> None:
+        state.turn += 1
+        state.history = [*state.history, entry][-50:]
+        self._save_state(state, owner)
 
     @staticmethod
     def state_view(state: DialogState) -> dict[str, Any]:
@@ -416,8 +505,7 @@ class Engine:
         base = Filter(exclude_item_ids=exclude or None,
                       brand_none=set(c.brand_exclude) or None)
         qv = self._query_vector(state, text)
-        result = self.searcher.search(text or " ", k=CANDIDATES, parsed=parsed, base_filter=base, query_vector=qv)
-        hits = result.results
+        hits = self._search(text, parsed, base, qv)
         if not hits:  # the last list stays what "the first one" refers to
             turn.reply = say("no_more" if page and state.shown else "none", lang, state.turn)
             return turn
@@ -439,7 +527,7 @@ class Engine:
                     (f"（{sep.join(options)}）" if lang == "zh" else f" ({sep.join(options)})")
                 state.pending_options = list(question.options)
                 return turn
-        chosen = self._rerank(state, hits)
+        chosen = self._rerank(state, hits, profiles)
         state.last_shown = [h.id for h in chosen]
         state.shown = list(dict.fromkeys([*state.shown, *state.last_shown]))
         state.focus = None
@@ -448,6 +536,25 @@ class Engine:
         what = self._what(state, lang)
         turn.reply = say("recommend_more" if page else "recommend", lang, state.turn, what=what)
         return turn
+
+    def _search(self, text: str, parsed: ParsedQuery, base: Filter, qv: np.ndarray) -> list:
+        """Candidates for the request. Items filed under another category by an unsure guess, with the asked-for
+        category as runner-up, compete in the same search (one scale of scores), their scores scaled down."""
+        unsure = set()
+        for category in parsed.categories:
+            unsure |= self._unsure.get(category, set())
+        unsure -= base.exclude_item_ids or set()
+        if not unsure:
+            return self.searcher.search(text or " ", k=CANDIDATES, parsed=parsed, base_filter=base,
+                                        query_vector=qv).results
+        sure = set().union(*(self._by_category.get(c, set()) for c in parsed.categories))
+        scope = dataclasses.replace(base, item_ids=sure | unsure)
+        hits = self.searcher.search(text or " ", k=CANDIDATES, parsed=dataclasses.replace(parsed, categories=[]),
+                                    base_filter=scope, query_vector=qv).results
+        for h in hits:
+            if h.id in unsure:
+                h.score = round(h.score * UNSURE_CATEGORY_PENALTY, 4)
+        return sorted(hits, key=lambda h: -h.score)
 
     def _what(self, state: DialogState, lang: str) -> str:
         c = state.constraints
@@ -459,39 +566,15 @@ class Engine:
             return (colour.zh_name if colour else "") + (t.zh_name if t else c.category)
         return ((colour.canonical.lower() + " ") if colour else "") + (t.en_name if t else c.category.lower())
 
-    def _rerank(self, state: DialogState, hits: list) -> list:
-        """Blend in the user's long-term model and popularity, then pick a diverse page (MMR, no near-duplicates)."""
-        scores = np.array([h.score for h in hits], dtype=np.float64)
+    def _rerank(self, state: DialogState, hits: list, profiles: dict[str, ItemProfile | None]) -> list:
         ids = [h.id for h in hits]
+        user_scores = None
         if self.user_model is not None and state.user_id:
-            try:
-                u = np.asarray(self.user_model.score(state.user_id, ids), dtype=np.float64)
-                if u.size == len(ids) and np.isfinite(u).all() and u.std() > 0:
-                    scores = scores + USER_MODEL_WEIGHT * (u - u.mean()) / u.std()
-            except Exception as exc:  # an unknown user or a model problem never breaks the conversation
-                log.info("user model not used for %s: %s", state.user_id, exc)
-        if self._popularity:
-            scores = scores + POPULARITY_WEIGHT * np.array([self._popularity.get(i, 0.0) for i in ids])
-        vecs = [self.library.vectors.vector(f"{i}#image") for i in ids]
-        chosen: list[int] = []
-        order = list(np.argsort(-scores))
-        while order and len(chosen) < self.page_size:
-            best, best_val = None, -np.inf
-            for j in order:
-                sim = 0.0
-                if vecs[j] is not None:
-                    sims = [float(vecs[j] @ vecs[c]) for c in chosen if vecs[c] is not None]
-                    sim = max(sims) if sims else 0.0
-                if sim >= NEAR_DUPLICATE:
-                    continue
-                val = MMR_LAMBDA * scores[j] - (1 - MMR_LAMBDA) * sim
-                if val > best_val:
-                    best, best_val = j, val
-            if best is None:
-                break
-            chosen.append(best)
-            order.remove(best)
-        return [hits[j] for j in chosen]
+            user_scores = lambda cands: self.user_model.score(state.user_id, cands)  # noqa: E731
+        scores = blended_scores(ids, [h.score for h in hits], profiles, user_scores=user_scores,
+                                popularity=self._popularity, season=state.constraints.season, blend=self.blend)
+        vectors = [self.library.vectors.vector(f"{i}#image") for i in ids]
+        return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
 
     def _item(self, profile: ItemProfile, why: str, start: float | None = None) -> TurnItem:
         price = profile.value("price")

@@ -51,7 +51,6 @@ from vidrec.server.auth import (
     require_identified,
 )
 from vidrec.server.backend import Backend, Live
-from vidrec.server.feedback import apply_feedback
 from vidrec.server.jobs import IngestJobs, resolve_catalog
 from vidrec.server.media import Thumbnails, best_second, video_path, video_type
 from vidrec.server.middleware import RequestGuard
@@ -389,7 +388,7 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
             if body.session_id is not None:
                 user_id = session_user(live, caller, body.session_id, body.user_id)
                 if body.event in ("like", "reject", "cart"):
-                    result = apply_feedback(live.engine, body.session_id, body.item_id, body.event, owner=user_id)
+                    result = live.engine.feedback(body.session_id, body.item_id, body.event, owner=user_id)
                     return FeedbackOut(recorded=user_id is not None, event=body.event, item_id=body.item_id,
                                        reply=result.reply, lang=result.lang, shown=result.shown, state=result.state,
                                        replacement=item_out(result.replacement) if result.replacement else None)

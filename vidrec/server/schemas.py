@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from vidrec.dialog.engine import MAX_MESSAGE_CHARS, TurnItem
+from vidrec.dialog.engine import MAX_MESSAGE_CHARS, Turn, TurnItem
 
 USER_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
@@ -52,19 +52,9 @@ class MessageIn(Strict):
     user_id: UserId | None = None
 
 
-class TurnOut(BaseModel):
+class TurnOut(Turn):
     """One reply: the same fields as a line of `vidrec chat --jsonl`; `video` and `thumbnail` are URLs here, and a
     question's options come with `labels` in the shopper's language."""
-
-    session_id: str
-    reply: str
-    lang: str
-    intent: str
-    slots: dict[str, Any] = Field(default_factory=dict)
-    state: dict[str, Any] = Field(default_factory=dict)
-    items: list[TurnItem] = Field(default_factory=list)
-    question: dict[str, Any] | None = None
-    table: list[dict[str, Any]] | None = None
 
 
 class SessionView(BaseModel):

@@ -1,0 +1,96 @@
+"""One page of recommendations: relevance to the request blended with the user's long-term model, popularity and
+the season asked for, then a diverse page (MMR over picture vectors, never two near-duplicate videos)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from vidrec.understand.profile import ItemProfile
+
+log = logging.getLogger(__name__)
+
+# Product types worn or used mostly in some seasons (built-in taxonomy names). A request for another season ranks
+# them lower; an item whose own evidence names a season ("冬季新款") is judged by that instead.
+SEASONAL_CATEGORIES: dict[str, frozenset[str]] = {
+    "Jackets": frozenset({"Winter", "Fall"}),
+    "Sweaters": frozenset({"Winter", "Fall"}),
+    "Sweatshirts": frozenset({"Winter", "Fall", "Spring"}),
+    "Boots": frozenset({"Winter", "Fall"}),
+    "Blazers": frozenset({"Winter", "Fall", "Spring"}),
+    "Shorts": frozenset({"Summer", "Spring"}),
+    "Sandals": frozenset({"Summer", "Spring"}),
+    "Flip Flops": frozenset({"Summer"}),
+    "Swimwear": frozenset({"Summer"}),
+    "Sunglasses": frozenset({"Summer", "Spring"}),
+}
+
+
+@dataclass(frozen=True)
+class Blend:
+    user_model: float = 0.15  # weight of the user's long-term model (z-scored over the candidates)
+    popularity: float = 0.03
+    season: float = 0.12
+    mmr_lambda: float = 0.75  # relevance vs. difference from the items already on the page
+    near_duplicate: float = 0.97  # picture cosine at or above which two videos count as the same product
+
+
+def season_fit(profile: ItemProfile | None, season: str | None) -> float:
+    """+1 the item is for that season, -1 it is for other seasons, 0 unknown."""
+    if not season or profile is None:
+        return 0.0
+    own = profile.value("season")
+    if own:
+        return 1.0 if own == season else -1.0
+    seasons = SEASONAL_CATEGORIES.get(str(profile.value("category") or ""))
+    if seasons is None:
+        return 0.0
+    return 0.5 if season in seasons else -1.0
+
+
+def blended_scores(ids: Sequence[str], relevance: Sequence[float], profiles: dict[str, ItemProfile | None], *,
+                   user_scores: Callable[[list[str]], Sequence[float]] | None = None,
+                   popularity: dict[str, float] | None = None, season: str | None = None,
+                   blend: Blend | None = None) -> np.ndarray:
+    blend = blend or Blend()
+    scores = np.asarray(relevance, dtype=np.float64).copy()
+    if user_scores is not None:
+        try:
+            u = np.asarray(user_scores(list(ids)), dtype=np.float64)
+            if u.size == len(ids) and np.isfinite(u).all() and u.std() > 0:
+                scores += blend.user_model * (u - u.mean()) / u.std()
+        except Exception as exc:  # an unknown user or a model problem never breaks the conversation
+            log.info("user model not used: %s", exc)
+    if popularity:
+        scores += blend.popularity * np.array([popularity.get(i, 0.0) for i in ids])
+    if season:
+        scores += blend.season * np.array([season_fit(profiles.get(i), season) for i in ids])
+    return scores
+
+
+def diverse_page(scores: np.ndarray, vectors: Sequence[np.ndarray | None], size: int,
+                 blend: Blend | None = None) -> list[int]:
+    """Indices of a page picked by maximal marginal relevance; near-duplicates of a picked item are skipped."""
+    blend = blend or Blend()
+    chosen: list[int] = []
+    order = list(np.argsort(-scores, kind="stable"))
+    while order and len(chosen) < size:
+        best, best_val = None, -np.inf
+        for j in order:
+            sim = 0.0
+            if vectors[j] is not None:
+                sims = [float(vectors[j] @ vectors[c]) for c in chosen if vectors[c] is not None]
+                sim = max(sims) if sims else 0.0
+            if sim >= blend.near_duplicate:
+                continue
+            val = blend.mmr_lambda * scores[j] - (1 - blend.mmr_lambda) * sim
+            if val > best_val:
+                best, best_val = j, val
+        if best is None:
+            break
+        chosen.append(best)
+        order.remove(best)
+    return chosen
