@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -69,23 +70,39 @@ def main() -> None:
     ap.add_argument("--max-turns", type=int, default=10)
     ap.add_argument("--limit", type=int, default=0, help="at most this many targets (0 = all)")
     ap.add_argument("--out", default=None, help="write the report JSON here")
+    ap.add_argument("--systems", default="vidrec,no_questions,one_shot",
+                    help="which of vidrec, no_questions, one_shot to run")
+    ap.add_argument("--query-cache", type=int, default=0,
+                    help="remember this many query embeddings (the server's default is 4096; 0 = embed every turn)")
     args = ap.parse_args()
+    systems = set(args.systems.split(","))
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "store"
         shutil.copytree(args.store, store, ignore=shutil.ignore_patterns("write.lock"))
         lib = Library.open(store, readonly=False)
         targets = load_targets(Path(args.truth), lib)
         ids = sorted(targets)[: args.limit or None]
-        report: dict = {"date": time.strftime("%Y-%m-%d"), "catalog_items": len(lib), "targets": len(ids)}
+        report: dict = {"date": time.strftime("%Y-%m-%d"), "catalog_items": len(lib), "targets": len(ids),
+                        "query_cache": args.query_cache, "load_average_start": os.getloadavg()}
         latencies: list[float] = []
+        cpu: list[float] = []
+        text_encoder = None
+        if args.query_cache:
+            from vidrec.encoders.text import default_text_encoder
+            from vidrec.server.query_cache import CachedTextEncoder
+
+            text_encoder = CachedTextEncoder(default_text_encoder(), args.query_cache)
         for name, ask in (("vidrec", True), ("no_questions", False)):
-            engine = Engine(lib, ask_questions=ask, thumbnail_url=None)
+            if name not in systems:
+                continue
+            engine = Engine(lib, ask_questions=ask, thumbnail_url=None, text_encoder=text_encoder)
             timed = engine.respond
 
             def respond(sid, text, user_id=None, _f=timed):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 out = _f(sid, text, user_id)
                 latencies.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
                 return out
 
             engine.respond = respond  # type: ignore[method-assign]
@@ -98,14 +115,22 @@ def main() -> None:
             report[name]["by_lang"] = {lang: summarise([e for e in episodes if e.lang == lang], args.max_turns)
                                        for lang in ("zh", "en")}
             print(name, report[name], file=sys.stderr, flush=True)
-        searcher = Searcher(lib)
-        searcher.library_taxonomy = lib.taxonomy
-        for k in (4, 10):
-            hits = [one_shot(searcher, targets[t], lang, k) for t in ids for lang in ("zh", "en")]
-            report[f"one_shot_top{k}"] = {"episodes": len(hits), "success": round(sum(hits) / len(hits), 3)}
-        latencies.sort()
-        report["turn_latency_ms"] = {"catalog_items": len(lib), "p50": round(latencies[len(latencies) // 2], 1),
-                                     "p95": round(latencies[int(len(latencies) * 0.95)], 1), "turns": len(latencies)}
+        if "one_shot" in systems:
+            searcher = Searcher(lib)
+            searcher.library_taxonomy = lib.taxonomy
+            for k in (4, 10):
+                hits = [one_shot(searcher, targets[t], lang, k) for t in ids for lang in ("zh", "en")]
+                report[f"one_shot_top{k}"] = {"episodes": len(hits), "success": round(sum(hits) / len(hits), 3)}
+        if latencies:
+            latencies.sort()
+            cpu.sort()
+            report["turn_latency_ms"] = {
+                "catalog_items": len(lib), "turns": len(latencies),
+                "p50": round(latencies[len(latencies) // 2], 1), "p95": round(latencies[int(len(latencies) * 0.95)], 1),
+                "cpu_p50": round(cpu[len(cpu) // 2], 1), "cpu_p95": round(cpu[int(len(cpu) * 0.95)], 1)}
+            if text_encoder is not None:
+                report["turn_latency_ms"]["query_cache"] = text_encoder.stats()
+        report["load_average_end"] = os.getloadavg()
         lib.close()
     text = json.dumps(report, indent=2, ensure_ascii=False)
     if args.out:
