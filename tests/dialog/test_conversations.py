@@ -105,3 +105,16 @@ def test_bad_input_never_raises(engine):
                  "Привет", "第五个多少钱"]:
         t = engine.respond("bad1", text)
         assert isinstance(t.reply, str) and t.reply
+
+
+@pytest.mark.parametrize("text", ["推荐几件夏天穿的衣服", "show me something to wear in summer"])
+def test_season_request_shows_no_winter_wear(engine, text):
+    from vidrec.dialog.ranking import season_fit
+
+    t = engine.respond(f"season-{text}", text)
+    if t.question:
+        t = engine.respond(f"season-{text}", "都可以" if t.lang == "zh" else "any is fine")
+    assert t.state["constraints"].get("season") == "Summer"
+    assert t.items, t.reply
+    assert all(season_fit(engine.library.profile(i.id), "Summer") >= 0 for i in t.items), \
+        [engine.library.profile(i.id).value("category") for i in t.items]

@@ -19,6 +19,7 @@ def test_season_fit_prefers_the_items_own_evidence():
     assert season_fit(_profile("b", "Jackets", season="Summer"), "Summer") == 1.0  # "夏季薄款" said in the video
     assert season_fit(_profile("c", "Tshirts"), "Summer") == 0.0  # no seasonal prior: unknown
     assert season_fit(_profile("c", "Tshirts"), None) == 0.0
+    assert season_fit(_profile("d", "Outwear"), "Summer") == -1.0  # a catalog's own label, matched by synonym
 
 
 def test_summer_request_moves_winter_items_down():

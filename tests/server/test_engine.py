@@ -103,3 +103,21 @@ def test_unsure_inferred_category_stays_findable(store_copy, encoder, confidence
         assert "d024" in skirts  # still found under the category it was filed under
     finally:
         lib.close()
+
+
+@pytest.mark.parametrize("answer", ["any is fine", "随便", "都可以", "doesn't matter, just show me"])
+def test_no_preference_answers_the_question(engine, answer):
+    t = engine.respond(f"np-{answer}", "show me some clothes")
+    state = engine.load_state(f"np-{answer}")
+    assert t.question, t.reply  # 36 items of 11 kinds: the policy asks what kind first
+    asked = t.question["slot"]
+    t2 = engine.respond(f"np-{answer}", answer)
+    assert t2.intent == "refine" and t2.items, t2.reply
+    assert t2.question is None and asked in engine.load_state(f"np-{answer}").asked
+    assert state.pending_question == asked
+
+
+@pytest.mark.parametrize("text", ["show me some clothes", "我想买衣服", "I want to buy clothes"])
+def test_a_first_message_is_a_request_even_when_it_sounds_like_more_or_buy(engine, text):
+    t = engine.respond(f"first-{text}", text)
+    assert t.intent == "search" and (t.items or t.question), t.reply

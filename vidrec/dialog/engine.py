@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import uuid
 from typing import Any, Literal
 
@@ -39,6 +40,11 @@ CANDIDATES = 40
 # include the one asked for, is still a candidate for that request, its score scaled down: a category that the
 # pixels got wrong must not hide the product for the whole conversation.
 UNSURE_CATEGORY = 0.6
+# "Any is fine" as the answer to a question: the shopper has no preference on that slot, so show items.
+NO_PREFERENCE = re.compile(
+    r"(都可以|都行|随便|无所谓|不限|没有要求|没要求|不挑|都好|哪个都|什么都|直接推荐|先看看)"
+    r"|\b(any(thing|one)?( is| are)? (fine|ok|okay|good)|no preference|doesn'?t matter|don'?t care|whatever|"
+    r"either|any of them|just show me|surprise me|not sure)\b", re.IGNORECASE)
 UNSURE_CATEGORY_PENALTY = 0.85
 FEEDBACK_LIKE = 0.35  # Rocchio weights: how far likes pull and rejects push the query vector
 FEEDBACK_REJECT = 0.15
@@ -240,6 +246,9 @@ class Engine:
             turn.reply = say("empty_catalog", lang, state.turn)
             return turn
 
+        refers = slots.get("item_ref") is not None or bool(slots.get("item_refs"))
+        if intent in ("more", "buy") and not refers and not state.last_shown and not state.focus:
+            intent = turn.intent = "search"  # "show me some clothes", "我想买衣服": nothing shown yet to page or buy
         answered = self._apply_answer(state, text, slots)
         if answered and intent in ("chitchat", "search", "more", "like"):
             intent = turn.intent = "refine"
@@ -307,6 +316,10 @@ class Engine:
         if slot == "price" and ("price_max" in slots or "price_min" in slots):
             return True
         if slot != "price" and slots.get(slot):
+            return True
+        if NO_PREFERENCE.search(text):
+            state.pending_question = None
+            state.pending_options = []
             return True
         options = state.pending_options
         chosen = None

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidrec.understand.profile import ItemProfile
+from vidrec.vocabulary import Taxonomy
 
 log = logging.getLogger(__name__)
 
-# Product types worn or used mostly in some seasons (built-in taxonomy names). A request for another season ranks
-# them lower; an item whose own evidence names a season ("冬季新款") is judged by that instead.
+# Product types worn or used mostly in some seasons (built-in taxonomy names; a catalog's own labels are matched to
+# them by name and synonym, e.g. "Outwear" -> Jackets). A request for another season ranks them lower; an item
+# whose own evidence names a season ("冬季新款") is judged by that instead.
 SEASONAL_CATEGORIES: dict[str, frozenset[str]] = {
     "Jackets": frozenset({"Winter", "Fall"}),
     "Sweaters": frozenset({"Winter", "Fall"}),
@@ -27,6 +29,9 @@ SEASONAL_CATEGORIES: dict[str, frozenset[str]] = {
     "Swimwear": frozenset({"Summer"}),
     "Sunglasses": frozenset({"Summer", "Spring"}),
 }
+
+
+_BUILT_IN = Taxonomy()
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,9 @@ def season_fit(profile: ItemProfile | None, season: str | None) -> float:
     own = profile.value("season")
     if own:
         return 1.0 if own == season else -1.0
-    seasons = SEASONAL_CATEGORIES.get(str(profile.value("category") or ""))
+    category = str(profile.value("category") or "")
+    term = _BUILT_IN.lookup(category) if category else None
+    seasons = SEASONAL_CATEGORIES.get(term.canonical if term else category)
     if seasons is None:
         return 0.0
     return 0.5 if season in seasons else -1.0
