@@ -121,3 +121,15 @@ def test_no_preference_answers_the_question(engine, answer):
 def test_a_first_message_is_a_request_even_when_it_sounds_like_more_or_buy(engine, text):
     t = engine.respond(f"first-{text}", text)
     assert t.intent == "search" and (t.items or t.question), t.reply
+
+
+def test_a_wish_that_sounds_like_buying_refines(engine):
+    t = engine.respond("wish", "show me some shorts")
+    if t.question:
+        t = engine.respond("wish", "any is fine")
+    assert t.items
+    t2 = engine.respond("wish", "I'd like it in black")
+    assert t2.intent == "refine" and t2.state["constraints"]["color"] == ["Black"]
+    assert t2.items and not t2.state["cart"]
+    t3 = engine.respond("wish", "add the first one to my cart")
+    assert t3.intent == "buy" and t3.state["cart"] == [t2.items[0].id]

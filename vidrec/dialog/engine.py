@@ -40,6 +40,9 @@ CANDIDATES = 40
 # include the one asked for, is still a candidate for that request, its score scaled down: a category that the
 # pixels got wrong must not hide the product for the whole conversation.
 UNSURE_CATEGORY = 0.6
+# Slots that, in a "buy"-sounding message with no ordinal ("I'd like it in black"), state a wish, not a purchase.
+WANT_SLOTS = ("color", "color_exclude", "category", "price_min", "price_max", "gender", "material", "pattern",
+              "usage", "season", "brand")
 # "Any is fine" as the answer to a question: the shopper has no preference on that slot, so show items.
 NO_PREFERENCE = re.compile(
     r"(都可以|都行|随便|无所谓|不限|没有要求|没要求|不挑|都好|哪个都|什么都|直接推荐|先看看)"
@@ -246,11 +249,16 @@ class Engine:
             turn.reply = say("empty_catalog", lang, state.turn)
             return turn
 
-        refers = slots.get("item_ref") is not None or bool(slots.get("item_refs"))
-        if intent in ("more", "buy") and not refers and not state.last_shown and not state.focus:
-            intent = turn.intent = "search"  # "show me some clothes", "我想买衣服": nothing shown yet to page or buy
+        if intent in ("more", "buy") and not state.last_shown and not state.focus:
+            # nothing shown yet to page through or to buy ("show me some clothes", "我想买衣服", "I'd like it in
+            # grey" after a question): a request, or more of the one under way
+            under_way = bool(state.constraints.known() or state.query)
+            intent = turn.intent = "refine" if under_way and not slots.get("category") else "search"
+        pointed = bool(slots.get("item_refs")) or slots.get("item_ref") not in (None, 0)
+        if intent == "buy" and not pointed and any(slots.get(k) for k in WANT_SLOTS):
+            intent = turn.intent = "refine"  # "I'd like it in black", "想要黑色的": a wish, not "add it to my cart"
         answered = self._apply_answer(state, text, slots)
-        if answered and intent in ("chitchat", "search", "more", "like"):
+        if answered and intent in ("chitchat", "search", "more", "like", "buy"):
             intent = turn.intent = "refine"
 
         if intent == "reset":
