@@ -210,6 +210,35 @@ def bench_index(
     return rows
 
 
+class ActorCpu:
+    """Samples the CPU seconds of Ray's `ray::VideoAnalyser` processes every second (they end with the run)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.wait(1.0):
+            for proc in psutil.process_iter(["cmdline"]):
+                try:
+                    if any("VideoAnalyser" in part for part in proc.info["cmdline"] or []):
+                        t = proc.cpu_times()
+                        self.seen[proc.pid] = max(self.seen.get(proc.pid, 0.0), t.user + t.system)
+                except psutil.Error:
+                    pass
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return sum(self.seen.values())
+
+
 def bench_ingest(items: int, workers: int) -> dict:
     import csv
     import shutil
@@ -231,20 +260,26 @@ def bench_ingest(items: int, workers: int) -> dict:
         w.writerows(rows)
     settings = IngestSettings(speech=True)
     out = {"items": items, "workers": workers}
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    k0 = kids.ru_utime + kids.ru_stime
     c0, t0 = cpu_s(), time.perf_counter()
     local = ingest(catalog, work / "local", settings=settings, workers=workers)
     out["local_s"] = round(time.perf_counter() - t0, 1)
     out["local_cpu_s_driver"] = round(cpu_s() - c0, 1)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["local_cpu_s_workers"] = round(kids.ru_utime + kids.ru_stime - k0, 1)
     out["local_video_s"] = local.video_seconds
     import ray
 
     t0 = time.perf_counter()
     ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
     out["ray_start_s"] = round(time.perf_counter() - t0, 1)
+    actors = ActorCpu()
     c0, t0 = cpu_s(), time.perf_counter()
     remote = ingest(catalog, work / "ray", settings=settings, workers=workers, ray="auto")
     out["ray_s"] = round(time.perf_counter() - t0, 1)
     out["ray_cpu_s_driver"] = round(cpu_s() - c0, 1)
+    out["ray_cpu_s_actors"] = round(actors.stop(), 1)
     ray.shutdown()
     assert local.ingested == remote.ingested == items, (local.failed, remote.failed)
     out["local_videos_per_min"] = round(items / out["local_s"] * 60, 2)
