@@ -120,8 +120,8 @@ def run_ray(todo: list[tuple[Item, str]], settings, taxonomy, writer, summary, b
         count = max(1, min(workers or cpus, cpus, len(todo)))
         remote = ray.remote(num_cpus=1, max_restarts=1, max_task_retries=1)(VideoAnalyser)
         blob = projection.read_bytes() if projection is not None else None
-        taxonomy_ref = ray.put(taxonomy)
-        actors = [remote.remote(settings, taxonomy_ref, blob) for _ in range(count)]
+        # arguments by value (small), not object refs: a restarted actor must still find them
+        actors = [remote.remote(settings, taxonomy, blob) for _ in range(count)]
         log.info("ray: %d actors on %d CPUs", count, cpus)
         idle = list(actors)
         queue = list(todo)
