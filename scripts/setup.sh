@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install vidrec into .venv (idempotent). System packages: espeak-ng and a CJK font (tests that speak and draw
-# Chinese), Chromium (browser tests), when apt-get is available and we may use it.
+# Chinese), Chromium (browser tests), PostgreSQL (the metadata tests start a throw-away server), when apt-get is
+# available and we may use it. Python extras: dev, and ray/milvus/postgres for the scale-out tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
@@ -8,7 +9,7 @@ command -v "$PY" >/dev/null || PY=python3
 
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] && [ "${VIDREC_SKIP_APT:-0}" != 1 ]; then
   need=()
-  for pkg in espeak-ng fonts-wqy-microhei chromium; do
+  for pkg in espeak-ng fonts-wqy-microhei chromium postgresql; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
   if [ ${#need[@]} -gt 0 ]; then
@@ -28,6 +29,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   # The CPU build of torch; a plain `torch` would pull a multi-GB CUDA build.
   .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -e ".[dev,ray,milvus,postgres]"
   touch "$stamp"
 fi

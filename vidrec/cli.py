@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -54,6 +55,16 @@ def ingest(
     max_seconds: Annotated[float | None, typer.Option("--max-seconds", help="Cap the work per video "
                                                                                "(default 600 s).")] = None,
     as_json: JsonOpt = False,
+    # --- scale out (issue 7) ---
+    ray: Annotated[str | None, typer.Option("--ray", help="Analyse on Ray: 'auto' (a running cluster, else a "
+                                                           "local Ray), 'local', or a cluster ADDRESS.")] = None,
+    metadata_url: Annotated[str | None, typer.Option("--metadata", help="Keep the store's metadata in "
+                                                     "PostgreSQL: postgresql://USER@HOST:PORT/DB (default: "
+                                                     "$VIDREC_METADATA_URL, else SQLite in the store).")] = None,
+    vectors_url: Annotated[str | None, typer.Option("--vectors", help="Keep the vectors in Milvus: "
+                                                    "milvus://HOST:PORT[/COLLECTION] or a Milvus Lite FILE.db "
+                                                    "(default: $VIDREC_VECTORS_URL, else FAISS in the "
+                                                    "store).")] = None,
 ) -> None:
     """Ingest a catalog: decode, look, listen, read, fuse, index. Incremental and resumable.
 
@@ -67,6 +78,7 @@ def ingest(
 
     root = store_dir(store)
     settings = load_settings(root / "vidrec.toml")
+    _use_backends(metadata_url, vectors_url)
     if no_speech:
         settings.speech = False
     if no_ocr:
@@ -83,7 +95,7 @@ def ingest(
             bar.update(task, total=total, completed=done, description=f"{status}: {item_id}")
 
         summary = run_ingest(catalog, root, settings=settings, workers=workers, prune=prune, taxonomy=tax,
-                             force=force, progress=progress)
+                             force=force, progress=progress, ray=ray)
     data = summary.to_dict()
     if as_json:
         _print_json(data)
@@ -180,6 +192,17 @@ def search(
             out.print(f"    {h.why}")
 
 
+def _use_backends(metadata_url: str | None, vectors_url: str | None) -> None:
+    """--metadata / --vectors: Store.open reads them from the environment, so every part of the run agrees
+    (a new store records them; later commands find them without the flags)."""
+    from vidrec.store import METADATA_ENV, VECTORS_ENV
+
+    if metadata_url:
+        os.environ[METADATA_ENV] = metadata_url
+    if vectors_url:
+        os.environ[VECTORS_ENV] = vectors_url
+
+
 def _existing_store(store: str | None) -> Path:
     from vidrec.config import store_dir
     from vidrec.errors import StoreError
@@ -212,9 +235,10 @@ def _store_lexicon():
     """`vidrec parse` speaks the catalog's labels when a store is there ($VIDREC_HOME or ./vidrec-data)."""
     from vidrec.config import store_dir
     from vidrec.library import Library
+    from vidrec.store import is_store
 
     root = store_dir(None)
-    if not (root / "vidrec.sqlite").exists():
+    if not is_store(root):
         return None
     with Library.open(root) as lib:
         return lib.lexicon()

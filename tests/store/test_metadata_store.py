@@ -1,4 +1,7 @@
-"""MetadataStore: schema and migrations, WAL with concurrent readers, transactions and crashes, every table."""
+"""MetadataStore: schema and migrations, concurrent readers, transactions and crashes, every table.
+
+Every test that takes ``db``, ``location`` or ``make_location`` runs twice: on SQLite (a file) and on PostgreSQL
+(a fresh database on the throw-away server of conftest.py)."""
 
 from __future__ import annotations
 
@@ -19,11 +22,51 @@ from vidrec.store.metadata import Interaction, MetadataStore
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def make_location(request, tmp_path):
+    """Makes a new, empty database location (a SQLite path or a PostgreSQL URL) each call."""
+    if request.param == "sqlite":
+        counter = iter(range(1000))
+        return lambda: str(tmp_path / f"vidrec-{next(counter)}.sqlite")
+    server = request.getfixturevalue("postgres_server")
+    return server.new_database
+
+
 @pytest.fixture
-def db(tmp_path):
-    store = MetadataStore(tmp_path / "vidrec.sqlite")
+def location(make_location) -> str:
+    return make_location()
+
+
+@pytest.fixture
+def db(location):
+    store = MetadataStore(location)
     yield store
     store.close()
+
+
+def raw_execute(location: str, sql: str) -> list[tuple]:
+    """Run SQL on the database directly (not through MetadataStore); the rows as tuples."""
+    if location.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(location, autocommit=True) as conn:
+            cur = conn.execute(sql)
+            return cur.fetchall() if cur.description else []
+    raw = sqlite3.connect(location)
+    try:
+        rows = raw.execute(sql).fetchall()
+        raw.commit()
+        return rows
+    finally:
+        raw.close()
+
+
+def has_table(location: str, name: str) -> bool:
+    if location.startswith("postgresql://"):
+        return raw_execute(location, f"SELECT to_regclass('{name}') IS NOT NULL")[0][0]
+    return bool(
+        raw_execute(location, f"SELECT name FROM sqlite_master WHERE type = 'table' AND name = '{name}'")
+    )
 
 
 def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
@@ -40,17 +83,26 @@ def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
 # ------------------------------------------------------------------------------------------------ schema
 
 
-def test_a_new_database_is_in_wal_mode_at_the_latest_schema(db):
+def test_a_new_database_is_at_the_latest_schema_and_sqlite_in_wal_mode(db):
     assert db.schema_version() == len(metadata_module.MIGRATIONS)
-    raw = sqlite3.connect(db.path)
-    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"items", "runs", "run_items", "interactions", "sessions", "meta", "schema_version"} <= tables
-    raw.close()
+    for table in ("items", "runs", "run_items", "interactions", "sessions", "meta", "schema_version"):
+        assert has_table(db.location, table), table
+    if db.dialect == "sqlite":
+        assert raw_execute(db.location, "PRAGMA journal_mode")[0][0] == "wal"
 
 
-def test_opening_an_older_database_applies_the_new_migrations_and_keeps_data(tmp_path, monkeypatch):
-    path = tmp_path / "vidrec.sqlite"
+def test_postgresql_keeps_full_precision_timestamps_and_bytewise_id_order(db):
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's own types")
+    db.add_interaction("u", "i", "view", ts=1_790_000_000.123456)
+    assert next(db.interactions()).ts == 1_790_000_000.123456  # REAL would have been float4 there
+    for item_id in ("b", "B", "a", "_", "10", "9"):
+        db.upsert_item(item_id, "h", "v.mp4", {}, {})
+    assert [it["id"] for it in db.items()] == sorted(["b", "B", "a", "_", "10", "9"])  # as SQLite orders them
+
+
+def test_opening_an_older_database_applies_the_new_migrations_and_keeps_data(location, monkeypatch):
+    path = location
     old = MetadataStore(path)
     old.upsert_item("1", "h1", "a.mp4", {"title": "red dress"}, {"category": "dresses", "price": 99})
     old.close()
@@ -69,8 +121,8 @@ def test_opening_an_older_database_applies_the_new_migrations_and_keeps_data(tmp
     new.close()
 
 
-def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch):
-    path = tmp_path / "vidrec.sqlite"
+def test_a_failing_migration_changes_nothing(location, monkeypatch):
+    path = location
     MetadataStore(path).close()
     before = len(metadata_module.MIGRATIONS)
     monkeypatch.setattr(
@@ -81,21 +133,22 @@ def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch):
     with pytest.raises(StoreError):
         MetadataStore(path)
     monkeypatch.undo()
-    raw = sqlite3.connect(path)
-    assert raw.execute("SELECT version FROM schema_version").fetchone()[0] == before
-    assert raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'extra'").fetchone()[0] == 0
-    raw.close()
+    assert raw_execute(path, "SELECT version FROM schema_version")[0][0] == before
+    assert not has_table(path, "extra")
 
 
-def test_a_database_from_a_newer_vidrec_is_refused(tmp_path):
-    path = tmp_path / "vidrec.sqlite"
+def test_a_database_from_a_newer_vidrec_is_refused(location):
+    path = location
     MetadataStore(path).close()
-    raw = sqlite3.connect(path)
-    raw.execute("UPDATE schema_version SET version = 999")
-    raw.commit()
-    raw.close()
+    raw_execute(path, "UPDATE schema_version SET version = 999")
     with pytest.raises(StoreError, match="upgrade vidrec"):
         MetadataStore(path)
+
+
+def test_an_unreachable_postgresql_server_is_a_clear_error():
+    pytest.importorskip("psycopg")
+    with pytest.raises(StoreError, match="cannot connect to PostgreSQL at postgresql://vidrec@127.0.0.1:9/x"):
+        MetadataStore("postgresql://vidrec:secret@127.0.0.1:9/x")  # the password is not shown
 
 
 def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
@@ -105,11 +158,11 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
         MetadataStore(path)
 
 
-def test_read_only_refuses_writes_and_missing_files(tmp_path, db):
+def test_read_only_refuses_writes_and_missing_databases(make_location, db):
     with pytest.raises(StoreError, match="ingest"):
-        MetadataStore(tmp_path / "missing.sqlite", readonly=True)
+        MetadataStore(make_location(), readonly=True)  # nothing there yet (or an empty PostgreSQL database)
     db.upsert_item("1", "h", "v.mp4", {}, {})
-    reader = MetadataStore(db.path, readonly=True)
+    reader = MetadataStore(db.location, readonly=True)
     assert reader.get_item("1")["id"] == "1"
     with pytest.raises(StoreError, match="read-only"):
         reader.upsert_item("2", "h", "v.mp4", {}, {})
@@ -201,8 +254,8 @@ def test_a_failed_transaction_rolls_back_and_keeps_what_was_committed(db):
     assert db.count() == 2
 
 
-def test_a_process_killed_mid_transaction_loses_only_that_transaction(tmp_path):
-    path = tmp_path / "vidrec.sqlite"
+def test_a_process_killed_mid_transaction_loses_only_that_transaction(location):
+    path = location
     result = run_python(
         """
         import os, sys
@@ -242,7 +295,7 @@ def test_readers_are_not_blocked_by_an_open_write_transaction(db):
     writer.start()
     in_transaction.wait()
     try:
-        reader = MetadataStore(db.path, readonly=True)
+        reader = MetadataStore(db.location, readonly=True)
         assert reader.count() == 1  # sees the last commit, does not wait for the writer
         assert db.count() == 1  # another thread of the same store: its own connection
     finally:
@@ -253,7 +306,7 @@ def test_readers_are_not_blocked_by_an_open_write_transaction(db):
 
 
 def test_a_second_writer_waits_for_busy_timeout_then_says_what_to_do(db):
-    other = MetadataStore(db.path, busy_timeout_s=0.2)
+    other = MetadataStore(db.location, busy_timeout_s=0.2)
     in_transaction, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -276,8 +329,8 @@ def test_a_second_writer_waits_for_busy_timeout_then_says_what_to_do(db):
     other.close()
 
 
-def test_a_reader_process_sees_a_consistent_growing_store_while_another_writes(tmp_path):
-    path = tmp_path / "vidrec.sqlite"
+def test_a_reader_process_sees_a_consistent_growing_store_while_another_writes(location):
+    path = location
     MetadataStore(path).close()
     writer = subprocess.Popen(
         [
@@ -395,8 +448,8 @@ def test_sessions_put_get_replace_delete_and_expire(db):
     assert db.delete_session("s") is True and db.delete_session("s") is False
 
 
-def test_connections_of_other_threads_are_closed_too(tmp_path):
-    db = MetadataStore(tmp_path / "vidrec.sqlite")
+def test_connections_of_other_threads_are_closed_too(location):
+    db = MetadataStore(location)
     t = threading.Thread(target=db.count)
     t.start()
     t.join()

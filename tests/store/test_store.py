@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vidrec.errors import StoreError
-from vidrec.store import Filter, Store
+from vidrec.store import Filter, Store, is_store
 
 
 def unit(rows):
@@ -128,3 +128,41 @@ def test_a_corrupt_database_or_index_is_a_clear_error_and_releases_the_lock(tmp_
         (path / name).unlink(missing_ok=True)
     with pytest.raises(StoreError, match="not a readable vidrec database"):
         Store.open(path)
+
+
+# ------------------------------------------------------------------------------------------------ other backends
+
+
+def test_a_store_on_postgresql_and_milvus_lite_records_where_they_are(tmp_path, postgres_url):
+    pytest.importorskip("milvus_lite")
+    path = tmp_path / "store"
+    vectors = str(tmp_path / "vectors.db")
+    with Store.open(path, dim=8, metadata=postgres_url, vectors=vectors) as store:
+        assert store.metadata.dialect == "postgresql" and type(store.vectors).__name__ == "MilvusIndex"
+        fill(store)
+    assert not (path / "vidrec.sqlite").exists() and is_store(path)
+    with Store.open(path, readonly=True) as store:  # nothing said: the recorded backends are used
+        assert store.metadata.dialect == "postgresql" and store.metadata.count() == 2
+        assert [h.item_id for h in store.vectors.search_items(unit(np.eye(8))[0], 2)] == ["1", "2"]
+    with pytest.raises(StoreError, match="keeps its vectors at"):
+        Store.open(path, vectors=str(tmp_path / "other.db"))
+    Store.open(tmp_path / "sqlite-store", dim=8).close()
+    with pytest.raises(StoreError, match="keeps its metadata at its own folder"):
+        Store.open(tmp_path / "sqlite-store", metadata=postgres_url)  # an existing SQLite store is not moved
+
+
+def test_the_metadata_url_can_come_from_the_environment(tmp_path, postgres_url, monkeypatch):
+    monkeypatch.setenv("VIDREC_METADATA_URL", postgres_url)
+    with Store.open(tmp_path / "store", dim=8) as store:
+        assert store.metadata.dialect == "postgresql"
+    monkeypatch.delenv("VIDREC_METADATA_URL")
+    with Store.open(tmp_path / "store") as store:
+        assert store.metadata.dialect == "postgresql" and store.dim == 8
+
+
+def test_wrong_backend_urls_are_clear_errors(tmp_path):
+    with pytest.raises(StoreError, match="postgresql://"):
+        Store.open(tmp_path / "s", metadata="mysql://db/x")
+    with pytest.raises(StoreError, match="milvus://HOST:PORT"):
+        Store.open(tmp_path / "s", vectors="redis://x")
+    assert not (tmp_path / "s" / "backends.json").exists()

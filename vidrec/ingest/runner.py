@@ -104,10 +104,14 @@ def _work(item: Item, digest: str, settings: IngestSettings, brands: list[str]) 
 def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = None, *,
            settings: IngestSettings | None = None, workers: int | None = None, prune: bool = False,
            taxonomy: Taxonomy | None = None, force: bool = False, progress: ProgressFn | None = None,
-           models: Models | None = None) -> IngestSummary:
-    """Ingest a catalog into a store. Returns the summary; raises only for problems with the whole run."""
+           models: Models | None = None, ray: str | None = None) -> IngestSummary:
+    """Ingest a catalog into a store. Returns the summary; raises only for problems with the whole run.
+
+    ``ray``: analyse on Ray instead of local processes ("auto", "local" or a cluster address; see ray_runner.py).
+    """
     started = time.perf_counter()
     settings = settings or IngestSettings()
+    ray_workers = workers  # on Ray, unset means as many actors as the cluster has CPUs
     workers = max(1, int(workers or settings.workers or 1))
     root = store_dir(store)
     catalog = load_catalog(catalog_path)
@@ -118,7 +122,7 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
                            "error": e.message} for e in catalog.errors]
     summary.warnings = list(catalog.warnings)
     summary.run_id = writer.start_run({"catalog": str(catalog.source), "workers": workers, "prune": prune,
-                                       "force": force})
+                                       "force": force, **({"ray": ray} if ray else {})})
     done = 0
 
     def report(item_id: str, status: str) -> None:
@@ -150,7 +154,12 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
                 writer.delete(gone)
                 summary.pruned = len(gone)
         brands = sorted({i.brand for i in catalog.items if i.brand} | writer.known_brands())
-        if todo:
+        if todo and ray:
+            from vidrec.ingest.ray_runner import run_ray
+
+            run_ray(todo, settings, taxonomy, writer, summary, brands, report, ray, ray_workers,
+                    _projection(writer, settings))
+        elif todo:
             if workers == 1 or len(todo) == 1:
                 _run_inline(todo, settings, taxonomy, writer, summary, brands, report, models)
             else:

@@ -6,6 +6,12 @@ Layout of a store directory::
     vectors.index        item and shot vectors with their filterable payloads (see faiss_index.py)
     lexical/             BM25 keyword index over item texts (see lexical.py)
     write.lock           held (flock) by the one process that writes
+    backends.json        only when metadata or vectors live elsewhere (below)
+
+Scaling out, the metadata can live in PostgreSQL and the vectors in Milvus, chosen by URL
+(``metadata="postgresql://..."`` / ``$VIDREC_METADATA_URL``, ``vectors="milvus://host:port"`` or a Milvus Lite
+``.db`` file / ``$VIDREC_VECTORS_URL``). A new store records them in ``backends.json`` (passwords left out), so
+every later open, by any command, finds them without being told; asking for other ones is an error.
 
 One process writes (it holds ``write.lock``); any number read (``readonly=True``) and call :meth:`Store.refresh`
 to see what the writer saved since.
@@ -13,6 +19,7 @@ to see what the writer saved since.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -20,6 +27,7 @@ from typing import Any
 
 from vidrec.config import store_dir
 from vidrec.errors import StoreError
+from vidrec.store.database import is_postgres_url, redact
 from vidrec.store.faiss_index import FaissIndex
 from vidrec.store.lexical import LexicalIndex
 from vidrec.store.metadata import Interaction, MetadataStore
@@ -39,6 +47,7 @@ __all__ = [
     "MetadataStore",
     "Store",
     "VectorIndex",
+    "is_store",
 ]
 
 log = logging.getLogger(__name__)
@@ -49,6 +58,9 @@ DATABASE = "vidrec.sqlite"
 VECTORS = "vectors.index"
 LEXICAL = "lexical"
 LOCK = "write.lock"
+BACKENDS = "backends.json"
+METADATA_ENV = "VIDREC_METADATA_URL"
+VECTORS_ENV = "VIDREC_VECTORS_URL"
 _ALLOWED_IN_NEW_STORE = {"vidrec.toml", LOCK}  # a folder holding only these may become a store
 
 
@@ -59,7 +71,7 @@ class Store:
         self,
         path: Path,
         metadata: MetadataStore,
-        vectors: FaissIndex,
+        vectors: VectorIndex,
         lexical: LexicalIndex,
         readonly: bool,
         lock_fd: int | None,
@@ -85,6 +97,8 @@ class Store:
         readonly: bool = False,
         dim: int | None = None,
         text_encoder: str | None = None,
+        metadata: str | None = None,
+        vectors: str | None = None,
         **index_options: Any,
     ) -> Store:
         """Open the store in ``dir`` (default: ``--store`` / ``$VIDREC_HOME`` / ``./vidrec-data``).
@@ -92,11 +106,28 @@ class Store:
         ``create``: make a new store if ``dir`` does not hold one (ignored when ``readonly``).
         ``dim`` and ``text_encoder``: what the vectors are made with; a new store records them, an existing one
         refuses different ones (searching vectors of one encoder with another's queries gives nonsense).
-        ``index_options`` go to :class:`FaissIndex` (``ivf_threshold``, ``nprobe``, ``exhaustive_below``).
+        ``metadata``: a ``postgresql://`` URL to keep the metadata there (default ``$VIDREC_METADATA_URL``, else
+        ``vidrec.sqlite`` in the folder). ``vectors``: ``milvus://host:port[/collection]`` or a Milvus Lite
+        ``.db`` file (default ``$VIDREC_VECTORS_URL``, else the FAISS file in the folder). Recorded by a new store.
+        ``index_options`` go to the vector index (:class:`FaissIndex`: ``ivf_threshold``, ``nprobe``,
+        ``exhaustive_below``; :class:`~vidrec.store.milvus_index.MilvusIndex`: ``index_type``, ...).
         """
         path = store_dir(dir)
         database = path / DATABASE
-        if not database.exists():
+        recorded = _recorded_backends(path)
+        existing = database.exists() or bool(recorded)
+        metadata_at = _backend("metadata", metadata, METADATA_ENV, recorded, existing, path)
+        vectors_at = _backend("vectors", vectors, VECTORS_ENV, recorded, existing, path)
+        if metadata_at is not None and not is_postgres_url(metadata_at):
+            raise StoreError(
+                f"metadata URL {redact(metadata_at)!r} is not postgresql://...; leave it unset for SQLite"
+            )
+        if vectors_at is not None and not _is_milvus(vectors_at):
+            raise StoreError(
+                f"vectors location {vectors_at!r} is neither milvus://HOST:PORT nor a Milvus Lite .db file; "
+                f"leave it unset for the embedded FAISS index"
+            )
+        if not database.exists() and not recorded:
             if readonly or not create:
                 raise StoreError(
                     f"no vidrec store at {path} (no {DATABASE}); run `vidrec ingest CATALOG --store {path}` first, "
@@ -117,35 +148,46 @@ class Store:
             path.mkdir(parents=True, exist_ok=True)
 
         lock_fd = None if readonly else _take_writer_lock(path)
-        metadata = None
+        metadata_store = None
+        vector_index: VectorIndex | None = None
         try:
-            metadata = MetadataStore(database, readonly=readonly)
-            fmt = metadata.get_meta("store_format")
+            metadata_store = MetadataStore(metadata_at or database, readonly=readonly)
+            fmt = metadata_store.get_meta("store_format")
             if fmt is None:
                 if readonly:
                     raise StoreError(
                         f"{path} is not a finished vidrec store; run `vidrec ingest` into it first"
                     )
-                metadata.set_meta("store_format", STORE_FORMAT)
+                metadata_store.set_meta("store_format", STORE_FORMAT)
             elif int(fmt) > STORE_FORMAT:
                 raise StoreError(f"{path} was made by a newer vidrec (store format {fmt}); upgrade vidrec")
-            dim = _agree(metadata, "index_dim", dim, DEFAULT_DIM, path, readonly)
-            _agree(metadata, "text_encoder", text_encoder, None, path, readonly)
-            vectors = FaissIndex.open(path / VECTORS, int(dim), **index_options)
+            dim = _agree(metadata_store, "index_dim", dim, DEFAULT_DIM, path, readonly)
+            _agree(metadata_store, "text_encoder", text_encoder, None, path, readonly)
+            if vectors_at is not None:
+                from vidrec.store.milvus_index import MilvusIndex
+
+                vector_index = MilvusIndex.open(vectors_at, int(dim), **index_options)
+            else:
+                vector_index = FaissIndex.open(path / VECTORS, int(dim), **index_options)
             lexical = LexicalIndex(path / LEXICAL, readonly=readonly)
+            if not recorded and (metadata_at or vectors_at) and not readonly:
+                _record_backends(path, metadata_at, vectors_at)
         except BaseException:
-            if metadata is not None:
-                metadata.close()
+            if metadata_store is not None:
+                metadata_store.close()
+            if vector_index is not None and hasattr(vector_index, "close"):
+                vector_index.close()
             _release_writer_lock(lock_fd)
             raise
-        return cls(path, metadata, vectors, lexical, readonly, lock_fd)
+        return cls(path, metadata_store, vector_index, lexical, readonly, lock_fd)
 
     def save(self) -> None:
         """Make the vector and keyword indexes durable (metadata writes are durable as they happen).
         The vector file is rewritten only if something changed (about 0.6 s per 100k vectors)."""
         if self.readonly:
             raise StoreError(f"the store {self.path} was opened read-only; open it for writing to save")
-        if self.vectors.dirty or not self.vectors.path.exists():
+        vector_file = getattr(self.vectors, "path", None)
+        if getattr(self.vectors, "dirty", True) or (vector_file is not None and not vector_file.exists()):
             self.vectors.save()
         self.lexical.commit()
 
@@ -164,6 +206,8 @@ class Store:
                 self.lexical.close()
         finally:
             self.metadata.close()
+            if hasattr(self.vectors, "close"):
+                self.vectors.close()
             _release_writer_lock(self._lock_fd)
             self._lock_fd = None
             self._closed = True
@@ -189,6 +233,51 @@ def _agree(metadata: MetadataStore, key: str, given: Any, default: Any, path: Pa
             f"setting, or ingest into a new store (--store) to use the new one"
         )
     return stored
+
+
+def is_store(path: Path) -> bool:
+    """Whether ``path`` holds a vidrec store (its SQLite file, or the record of where its backends live)."""
+    return (path / DATABASE).exists() or (path / BACKENDS).exists()
+
+
+def _is_milvus(location: str) -> bool:
+    from vidrec.store.milvus_index import is_milvus_location
+
+    return is_milvus_location(location)
+
+
+def _recorded_backends(path: Path) -> dict[str, str]:
+    file = path / BACKENDS
+    if not file.exists():
+        return {}
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{file} is not readable JSON ({exc}); restore it or re-create the store") from exc
+    return {k: str(v) for k, v in data.items() if k in ("metadata", "vectors") and v}
+
+
+def _backend(
+    kind: str, given: str | None, env: str, recorded: dict[str, str], existing: bool, path: Path
+) -> str | None:
+    """Where ``kind`` lives: the given URL, else $env, else what the store recorded; None for the default."""
+    wanted = given or os.environ.get(env) or None
+    stored = recorded.get(kind)
+    if wanted is None:
+        return stored
+    if existing and redact(wanted) != stored:
+        raise StoreError(
+            f"the store {path} keeps its {kind} at {stored or 'its own folder (the default)'}, not at "
+            f"{redact(wanted)}; drop --{kind} / ${env}, or use another --store for the new location"
+        )
+    return wanted
+
+
+def _record_backends(path: Path, metadata_at: str | None, vectors_at: str | None) -> None:
+    record = {k: redact(v) for k, v in (("metadata", metadata_at), ("vectors", vectors_at)) if v}
+    tmp = path / f".{BACKENDS}.tmp"
+    tmp.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path / BACKENDS)
 
 
 def _take_writer_lock(path: Path) -> int | None:

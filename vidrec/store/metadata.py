@@ -1,4 +1,7 @@
-"""Items, ingest runs, interactions and chat sessions in SQLite (WAL mode).
+"""Items, ingest runs, interactions and chat sessions in SQLite (WAL mode), or in PostgreSQL given a URL.
+
+The SQL is written once in the SQLite dialect; vidrec/store/database.py opens connections and translates what
+PostgreSQL needs (placeholders, types, the writer lock, snapshots). What follows holds for both.
 
 One writer and many readers, across threads and processes: WAL lets readers go on while a write commits, every
 write is one ``BEGIN IMMEDIATE`` transaction (so writers queue on ``busy_timeout`` instead of failing halfway), and
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 import time
 import uuid
@@ -25,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from vidrec.errors import InputError, StoreError
+from vidrec.store.database import Connection, Database, SqliteDatabase, open_database
 
 log = logging.getLogger(__name__)
 
 # Each migration is a list of statements; migration i brings the schema from version i to i + 1.
-MIGRATIONS: list[list[str]] = [
+MIGRATIONS: list[list[str | dict[str, str]]] = [
     [
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         """CREATE TABLE items (
@@ -56,7 +59,8 @@ MIGRATIONS: list[list[str]] = [
             args_json TEXT NOT NULL DEFAULT '{}',
             summary_json TEXT
         )""",
-        """CREATE TABLE run_items (
+        {  # PostgreSQL has no implicit rowid; run_items() lists records in the order they were first made
+            "sqlite": """CREATE TABLE run_items (
             run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
             item_id TEXT NOT NULL,
             status TEXT NOT NULL CHECK (status IN ('ingested', 'skipped', 'failed')),
@@ -64,6 +68,16 @@ MIGRATIONS: list[list[str]] = [
             seconds REAL,
             PRIMARY KEY (run_id, item_id)
         )""",
+            "postgresql": """CREATE TABLE run_items (
+            rowid BIGINT GENERATED ALWAYS AS IDENTITY,
+            run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+            item_id TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ingested', 'skipped', 'failed')),
+            error TEXT,
+            seconds REAL,
+            PRIMARY KEY (run_id, item_id)
+        )""",
+        },
         """CREATE TABLE interactions (
             id INTEGER PRIMARY KEY,
             user_id TEXT NOT NULL,
@@ -112,7 +126,7 @@ def _json(value: Any, what: str) -> str:
         ) from exc
 
 
-def _item_row(row: sqlite3.Row) -> dict[str, Any]:
+def _item_row(row: Any) -> dict[str, Any]:
     return {
         "id": row["id"],
         "content_hash": row["content_hash"],
@@ -130,78 +144,52 @@ def _item_row(row: sqlite3.Row) -> dict[str, Any]:
 
 
 class MetadataStore:
-    """The SQLite side of a store (``store_dir/vidrec.sqlite``)."""
+    """The metadata of a store: ``store_dir/vidrec.sqlite`` by default, or a PostgreSQL database."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False, busy_timeout_s: float = 30.0) -> None:
-        self.path = Path(path)
+        """``path``: a SQLite file, or a ``postgresql://user@host:port/dbname`` URL (see database.py)."""
+        self._db: Database = open_database(path, busy_timeout_s)
+        self.location = str(path)  # what to pass to open this database again
+        self.path = Path(path) if isinstance(self._db, SqliteDatabase) else None
+        self.where = self._db.where
         self.readonly = readonly
         self.busy_timeout_s = busy_timeout_s
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[Connection] = []
         self._connections_lock = threading.Lock()
         self._closed = False
-        if readonly and not self.path.exists():
-            raise StoreError(f"no database at {self.path}; run `vidrec ingest` to build the store first")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if readonly and not self._db.exists():
+            raise StoreError(f"no database at {self.where}; run `vidrec ingest` to build the store first")
         self._migrate()
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if isinstance(self._db, SqliteDatabase) else "postgresql"
 
     # ------------------------------------------------------------------------------------------ connections
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> Connection:
         if self._closed:
-            raise StoreError(f"the database {self.path} was closed; open the store again")
+            raise StoreError(f"the database {self.where} was closed; open the store again")
         conn = getattr(self._local, "conn", None)
         if conn is None:
             with self._errors():
-                conn = sqlite3.connect(
-                    self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False
-                )
-                conn.row_factory = sqlite3.Row
-                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
-                if not self.readonly:
-                    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                    if str(mode).lower() != "wal":
-                        log.warning(
-                            "%s: WAL mode unavailable (journal_mode=%s); readers may wait", self.path, mode
-                        )
-                conn.execute("PRAGMA synchronous = NORMAL")  # durable across process crashes in WAL mode
-                conn.execute("PRAGMA foreign_keys = ON")
-                if self.readonly:
-                    conn.execute("PRAGMA query_only = ON")
+                conn = self._db.connect(self.readonly)
             self._local.conn = conn
             self._local.depth = 0
             with self._connections_lock:
                 self._connections.append(conn)
         return conn
 
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        """sqlite3 errors as StoreErrors that say what to do."""
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
-            text = str(exc)
-            if "locked" in text or "busy" in text:
-                raise StoreError(
-                    f"{self.path} is busy: another process held its write lock for more than "
-                    f"{self.busy_timeout_s:g} s; wait for it to finish (or stop it) and try again"
-                ) from exc
-            if "readonly" in text or "read-only" in text:
-                raise StoreError(f"{self.path} cannot be written ({text}); check file permissions") from exc
-            raise StoreError(f"{self.path}: {text}") from exc
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"{self.path} is not a readable vidrec database ({exc}); move it away and run `vidrec ingest` "
-                f"to rebuild the store"
-            ) from exc
+    def _errors(self):
+        """Driver errors as StoreErrors that say what to do."""
+        return self._db.errors()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """One atomic write: everything inside commits together or not at all. Nested calls join the outer one."""
         if self.readonly:
-            raise StoreError(f"{self.path} was opened read-only; open the store for writing to change it")
+            raise StoreError(f"{self.where} was opened read-only; open the store for writing to change it")
         conn = self._conn()
         if getattr(self._local, "snapshot", False):
             raise StoreError(
@@ -215,7 +203,12 @@ class MetadataStore:
                 self._local.depth -= 1
             return
         with self._errors():
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.begin_write(conn)
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
         self._local.depth = 1
         try:
             yield conn
@@ -242,7 +235,7 @@ class MetadataStore:
             yield
             return
         with self._errors():
-            conn.execute("BEGIN")
+            self._db.begin_snapshot(conn)
         self._local.snapshot = True
         try:
             yield
@@ -251,7 +244,7 @@ class MetadataStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")  # nothing was written: this only ends the read
 
-    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         with self._errors():
             return self._conn().execute(sql, tuple(params)).fetchall()
 
@@ -260,18 +253,15 @@ class MetadataStore:
         self._closed = True
         with self._connections_lock:
             for conn in self._connections:
-                try:
-                    conn.close()
-                except sqlite3.Error:  # pragma: no cover
-                    pass
+                conn.close()
             self._connections.clear()
 
     # ------------------------------------------------------------------------------------------ schema
 
     def schema_version(self) -> int:
-        rows = self._query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
-        if not rows:
-            return 0
+        with self._errors():
+            if not self._db.table_exists(self._conn(), "schema_version"):
+                return 0
         row = self._query("SELECT version FROM schema_version")
         return int(row[0]["version"]) if row else 0
 
@@ -280,22 +270,22 @@ class MetadataStore:
         current = self.schema_version()
         if current > target:
             raise StoreError(
-                f"{self.path} uses schema version {current}, newer than this vidrec knows ({target}); upgrade vidrec"
+                f"{self.where} uses schema version {current}, newer than this vidrec knows ({target}); upgrade vidrec"
             )
         if current == target:
             return
         if self.readonly:
             raise StoreError(
-                f"{self.path} uses schema version {current} and needs upgrading to {target}; run a command that "
+                f"{self.where} uses schema version {current} and needs upgrading to {target}; run a command that "
                 f"writes to the store (e.g. `vidrec ingest`) once to upgrade it"
             )
         with self.transaction() as conn, self._errors():
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            current = int((conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]) or 0)
+            current = int(conn.execute("SELECT max(version) AS v FROM schema_version").fetchone()["v"] or 0)
             for version in range(current, target):  # another process may have migrated while we waited
                 for statement in MIGRATIONS[version]:
-                    conn.execute(statement)
-                log.info("%s: schema migrated to version %d", self.path, version + 1)
+                    conn.execute(self._db.ddl(statement))
+                log.info("%s: schema migrated to version %d", self.where, version + 1)
             conn.execute("DELETE FROM schema_version")
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (max(current, target),))
 
@@ -391,7 +381,7 @@ class MetadataStore:
         while True:
             if last is None:
                 rows = self._query(
-                    f"SELECT {_ITEM_COLUMNS} FROM items WHERE 1{alive} ORDER BY id LIMIT {_PAGE}"
+                    f"SELECT {_ITEM_COLUMNS} FROM items WHERE 1 = 1{alive} ORDER BY id LIMIT {_PAGE}"
                 )
             else:
                 rows = self._query(
@@ -476,7 +466,7 @@ class MetadataStore:
         rows = self._query(f"SELECT * FROM runs{where} ORDER BY started_at DESC, run_id DESC")
         return [self._run_dict(r) for r in rows]
 
-    def _run_dict(self, row: sqlite3.Row) -> dict[str, Any]:
+    def _run_dict(self, row: Any) -> dict[str, Any]:
         counts = {status: 0 for status in RUN_STATUSES}
         for r in self._query(
             "SELECT status, count(*) AS n FROM run_items WHERE run_id = ? GROUP BY status", (row["run_id"],)
