@@ -133,3 +133,14 @@ def test_a_wish_that_sounds_like_buying_refines(engine):
     assert t2.items and not t2.state["cart"]
     t3 = engine.respond("wish", "add the first one to my cart")
     assert t3.intent == "buy" and t3.state["cart"] == [t2.items[0].id]
+
+
+def test_a_writing_library_caches_profiles_and_a_reader_does_not(store_copy):
+    with Library.open(store_copy, readonly=False) as lib:
+        a = lib.profile("d001")
+        assert lib.profile("d001") is a  # parsed once
+        assert lib.profile("nope") is None and lib.profile("nope") is None
+        lib.forget_profiles()
+        assert lib.profile("d001") is not a and lib.profile("d001").id == "d001"
+    with Library.open(store_copy, readonly=True) as reader:
+        assert reader.profile("d001") is not reader.profile("d001")  # a writer elsewhere may change it
