@@ -39,6 +39,8 @@ class ContentSequential(SequentialRecommender):
         cache_features: bool = True,
         id_init_std: float | None = None,
         id_prior: str = "zero",
+        gate_kind: str = "count",
+        content_loss: float = 0.0,
         **params: Any,
     ) -> None:
         super().__init__(
@@ -51,6 +53,8 @@ class ContentSequential(SequentialRecommender):
             cache_features=cache_features,
             id_init_std=id_init_std,
             id_prior=id_prior,
+            gate_kind=gate_kind,
+            content_loss=content_loss,
             **params,
         )
         self.encoder = None  # anything with encode(texts, kind); None = the bundled multilingual e5
@@ -82,6 +86,22 @@ class ContentSequential(SequentialRecommender):
             content_dropout=p["content_dropout"],
             id_init_std=p["id_init_std"],
             id_prior=p["id_prior"],
+            gate_kind=p["gate_kind"],
+        )
+
+    def _loss(self, inp: torch.Tensor, tgt: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
+        """The next-item loss of the full item table, plus (`content_loss` > 0) the same loss with every item
+        represented by its content alone, from the same hidden states: the content path must rank on its own,
+        which is what an item with no interactions gets at serving time."""
+        weight = self.params["content_loss"]
+        if weight <= 0 or self.net.items.proj is None or not self.net.items.use_id:
+            return super()._loss(inp, tgt, kind, gen)
+        table, content_only = self.net.items.parts()
+        h = self.net.encode(inp, table)
+        real = tgt >= 0
+        h, t = h[real], tgt[real]
+        return self._next_item_loss(h, t, table, kind, gen) + weight * self._next_item_loss(
+            h, t, content_only, kind, gen
         )
 
     def content_part(self) -> np.ndarray | None:

@@ -209,7 +209,12 @@ class SequentialRecommender(Recommender):
         table = self.net.items()
         h = self.net.encode(inp, table)
         real = tgt >= 0
-        h, t = h[real], tgt[real]
+        return self._next_item_loss(h[real], tgt[real], table, kind, gen)
+
+    def _next_item_loss(
+        self, h: torch.Tensor, t: torch.Tensor, table: torch.Tensor, kind: str, gen: torch.Generator
+    ) -> torch.Tensor:
+        """Loss of hidden states h (N, d) predicting items t (N,) against item vectors `table`."""
         known = self._known_items
         if kind == "ce":
             logits = h @ table.T
