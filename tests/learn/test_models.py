@@ -231,3 +231,24 @@ def test_content_mixture_lifts_brand_new_items_into_the_top(interactions, catalo
     m.params["content_mix"] = 0.0
     full_only = new_item_in_top5()
     assert mixed > full_only and mixed >= 0.5 * interactions.n_users
+
+
+def test_a_model_saved_by_the_first_version_loads_with_its_behaviour(interactions, catalog, tmp_path):
+    """meta.json of the first version has no gate_kind/content_loss/content_mix: it loads as count-gated, unmixed."""
+    import json
+
+    from vidrec.learn.models.base import Recommender
+
+    old = make_ours(gate_kind="count", id_init_std=None, content_loss=0.0, content_mix=0.0).fit(
+        interactions, catalog
+    )
+    old.save(tmp_path / "v1")
+    meta_path = tmp_path / "v1" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    for k in ("gate_kind", "content_loss", "content_mix", "field_tokens"):
+        del meta["params"][k]
+    meta_path.write_text(json.dumps(meta))
+    loaded = Recommender.load(tmp_path / "v1")
+    assert loaded.params["gate_kind"] == "count" and loaded.params["content_mix"] == 0.0
+    np.testing.assert_allclose(loaded.score("u2"), old.score("u2"), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loaded.score("u2"), loaded.score("u2"))  # served twice from the cached tables

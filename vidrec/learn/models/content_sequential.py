@@ -69,6 +69,22 @@ class ContentSequential(SequentialRecommender):
             **params,
         )
         self.encoder = None  # anything with encode(texts, kind); None = the bundled multilingual e5
+        self._parts: tuple[torch.Tensor, torch.Tensor] | None = (
+            None  # (full, content-only) tables for serving
+        )
+
+    @classmethod
+    def upgrade_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """A model saved by the first version (no gate_kind) keeps that version's behaviour when loaded."""
+        if "gate_kind" in params:
+            return params
+        return {
+            "gate_kind": "count",
+            "content_loss": 0.0,
+            "content_mix": 0.0,
+            "field_tokens": False,
+            **params,
+        }
 
     def _content(self, interactions, items) -> np.ndarray | None:
         if not self.params["use_content"]:
@@ -130,7 +146,12 @@ class ContentSequential(SequentialRecommender):
             return super().score_histories(users, histories)
         was_training = net.training
         net.eval()
-        table, content_only = net.items.parts()
+        if was_training or self._parts is None or self._table is None:
+            table, content_only = net.items.parts()
+            self._parts = None if was_training else (table, content_only)
+            self._table = None if was_training else table
+        else:
+            table, content_only = self._parts
         hidden = self._last_hidden(histories, table)
         full = torch.log_softmax(hidden @ table.T, dim=-1)
         content = torch.log_softmax(hidden @ content_only.T, dim=-1)
