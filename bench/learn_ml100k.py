@@ -44,6 +44,12 @@ RUNS: dict[str, tuple[str, dict, dict]] = {
     "sasrec-ce": ("sasrec-ce", dict(SEQ), {}),
     "ours": ("ours", dict(SEQ), {}),
     "ours-content-only": ("ours", {**SEQ, "use_id": False}, {}),
+    # the first version of ours (2026-11-25): count-gated ID, no content loss, no mixture
+    "ours-v1": (
+        "ours",
+        {**SEQ, "gate_kind": "count", "id_init_std": None, "content_loss": 0.0, "content_mix": 0.0},
+        {},
+    ),
 }
 ID_ONLY = ("pop", "itemknn", "als", "bpr", "sasrec", "sasrec-ce")
 DEFAULT_RUNS = ("pop", "itemknn", "als", "bpr", "sasrec", "sasrec-ce", "ours", "ours-content-only")
@@ -54,7 +60,7 @@ def run_one(name: str, data: Path, out: Path, bootstrap: int) -> None:
     import torch
 
     torch.set_num_threads(1)
-    from vidrec.learn.evaluate import Evaluator
+    from vidrec.learn.evaluate import Evaluator, ndcg_from_ranks
     from vidrec.learn.interactions import load_interactions
     from vidrec.learn.items import ItemTexts
     from vidrec.learn.models import make_model
@@ -82,6 +88,24 @@ def run_one(name: str, data: Path, out: Path, bootstrap: int) -> None:
     rare = Evaluator(split, n_boot=bootstrap, seed=0, cold_threshold=20)
     rare_rep = rare.report_from_ranks(name, rep.ranks, "test")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    mix_curve = None
+    if "content_mix" in model.params and model.params.get("use_id", True):
+        # diagnostic: the serving mixture weight after the fact, same fitted model (validation and test)
+        chosen = model.params["content_mix"]
+        mix_curve = []
+        for w in (0.0, 0.1, 0.2, 0.3, 0.5):
+            model.params["content_mix"] = w
+            v, t = ev.ranks(model, "valid"), ev.ranks(model, "test")
+            cold = ev.cold_mask("test")
+            mix_curve.append(
+                {
+                    "content_mix": w,
+                    "valid_ndcg@10": ndcg_from_ranks(v, 10),
+                    "test_ndcg@10": ndcg_from_ranks(t, 10),
+                    "test_cold_hr@20": float((t[cold] < 20).mean()) if cold.any() else None,
+                }
+            )
+        model.params["content_mix"] = chosen
     result = {
         "name": name,
         "model": model_name,
@@ -95,6 +119,7 @@ def run_one(name: str, data: Path, out: Path, bootstrap: int) -> None:
         "fit_info": {k: v for k, v in model.fit_info.items() if k != "curve"},
         "peak_rss_mb": peak_mb,
         "rare_items_lt20": rare_rep.cold_start,
+        "content_mix_curve": mix_curve,
         "split": ev.split_info(),
     }
     out.write_text(json.dumps(result), encoding="utf-8")
@@ -115,11 +140,34 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "learn_ml100k.json")
     ap.add_argument("--bootstrap", type=int, default=1000)
     ap.add_argument("--render", action="store_true", help="print the tables of an earlier run's --out JSON")
+    ap.add_argument(
+        "--combine",
+        nargs="+",
+        type=Path,
+        help="merge the runs of earlier --out files (same data and split) into --out and print the tables",
+    )
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--one-out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
         run_one(args.one, args.data, args.one_out, args.bootstrap)
+        return
+    if args.combine:
+        parts = [json.loads(p.read_text(encoding="utf-8")) for p in args.combine]
+        runs = {n: r for part in parts for n, r in part["runs"].items()}
+        runs = {n: runs[n] for n in [*RUNS, *runs] if n in runs}
+        first, last = parts[0]["summary"], parts[-1]["summary"]
+        summary = summarise(
+            runs,
+            max(p["summary"]["text_feature_seconds"] for p in parts),
+            " | ".join(p["summary"]["load_average_before"] for p in parts),
+            " | ".join(p["summary"]["load_average_after"] for p in parts),
+            args.bootstrap,
+        )
+        summary["date"], summary["machine"] = first["date"], last["machine"]
+        summary["parts"] = [str(p) for p in args.combine]
+        args.out.write_text(json.dumps({"summary": summary, "runs": runs}), encoding="utf-8")
+        print(markdown(runs, summary))
         return
     if args.render:
         saved = json.loads(args.out.read_text(encoding="utf-8"))
@@ -227,6 +275,14 @@ def fmt(r: dict, key: str) -> str:
     return f"{r[key]:.4f} [{lo:.4f}, {hi:.4f}]"
 
 
+def fmt_slice(c: dict, key: str) -> str:
+    """A slice's mean and interval (n users), '-' for an empty slice."""
+    if c.get(key) is None:
+        return "-"
+    lo, hi = c["ci95"][key]
+    return f"{c[key]:.4f} [{lo:.4f}, {hi:.4f}] (n={c['users']})"
+
+
 def markdown(results: dict, summary: dict) -> str:
     lines = []
     any_split = next(iter(results.values()))["split"]
@@ -268,6 +324,18 @@ def markdown(results: dict, summary: dict) -> str:
             f"| {name} | "
             + " | ".join(f"{v:.4f}" for v in vals)
             + f" | {res['valid_ndcg@10']:.4f} | {params} |"
+        )
+    lines.append("")
+    lines.append(
+        "| model | cold (<5) NDCG@10 [95% CI] | cold (<5) HR@20 [95% CI] | rare (<20) NDCG@10 [95% CI] | "
+        "rare (<20) HR@20 [95% CI] |"
+    )
+    lines.append("|---|---|---|---|---|")
+    for name, res in results.items():
+        lines.append(
+            f"| {name} | {fmt_slice(res['report']['cold_start'], 'ndcg@10')} | "
+            f"{fmt_slice(res['report']['cold_start'], 'hr@20')} | {fmt_slice(res['rare_items_lt20'], 'ndcg@10')} | "
+            f"{fmt_slice(res['rare_items_lt20'], 'hr@20')} |"
         )
     cmp_ = summary.get("ours_vs_best_id_only")
     if cmp_:

@@ -58,6 +58,12 @@ def main() -> None:
     ap.add_argument("--models", default="pop,als,sasrec-ce,ours")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "learn_new_items.json")
     ap.add_argument("--ours-params", default="{}", help="JSON parameters for ours (e.g. an ablation)")
+    ap.add_argument(
+        "--variants",
+        default="{}",
+        help='JSON {"label": {params}}: more rows of ours with other parameters, e.g. {"ours-content-only": '
+        '{"use_id": false}}',
+    )
     args = ap.parse_args()
 
     import torch
@@ -78,20 +84,29 @@ def main() -> None:
     if main_results.exists():
         tuned = {n: r["params"] for n, r in json.loads(main_results.read_text())["runs"].items()}
     rows, out = [], {"split": ev.split_info(), "load_before": load_average(), "models": {}}
-    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+    runs = [(n, n, {}) for n in (m.strip() for m in args.models.split(",")) if n]
+    runs += [(label, "ours", p) for label, p in json.loads(args.variants).items()]
+    for label, name, variant in runs:
         t = time.perf_counter()
-        params = {k: v for k, v in tuned.get(name, {}).items()}
+        params = {k: v for k, v in tuned.get(name, {}).items()} if name != "ours" else {}
         if name == "ours":
             params.update(json.loads(args.ours_params))
+            params.update(variant)
         m = make_model(name, **params).fit(split.train, items, valid=split.valid)
-        rep = ev.evaluate(m, "test", name=name)
-        out["models"][name] = {**rep.to_json(), "cpu_seconds": m.fit_info.get("cpu_seconds")}
-        r = rep.metrics
+        rep = ev.evaluate(m, "test", name=label)
+        out["models"][label] = {
+            **rep.to_json(),
+            "params": params,
+            "cpu_seconds": m.fit_info.get("cpu_seconds"),
+            "median_rank": float(np.median(rep.ranks)),
+        }
+        r, ci = rep.metrics, rep.ci95
         rows.append(
-            f"| {name} | {r['ndcg@10']:.4f} [{rep.ci95['ndcg@10'][0]:.4f}, {rep.ci95['ndcg@10'][1]:.4f}] | "
-            f"{r['recall@10']:.4f} | {r['recall@20']:.4f} | {r['hr@20']:.4f} | {m.fit_seconds:.0f} |"
+            f"| {label} | {r['ndcg@10']:.4f} [{ci['ndcg@10'][0]:.4f}, {ci['ndcg@10'][1]:.4f}] | "
+            f"{r['recall@10']:.4f} | {r['hr@20']:.4f} [{ci['hr@20'][0]:.4f}, {ci['hr@20'][1]:.4f}] | "
+            f"{np.median(rep.ranks):.0f} | {m.fit_seconds:.0f} ({m.fit_info.get('cpu_seconds', 0):.0f}) |"
         )
-        print(f"{name}: {r['ndcg@10']:.4f} ({time.perf_counter() - t:.0f} s)", file=sys.stderr, flush=True)
+        print(f"{label}: {r['ndcg@10']:.4f} ({time.perf_counter() - t:.0f} s)", file=sys.stderr, flush=True)
     out["load_after"] = load_average()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1), encoding="utf-8")
@@ -99,7 +114,9 @@ def main() -> None:
         f"{int(new.sum())} new items; {split.info['test']} test users whose last item is new; "
         f"load average {out['load_before']} -> {out['load_after']}\n"
     )
-    print("| model | NDCG@10 [95% CI] | Recall@10 | Recall@20 | HR@20 | train s |")
+    print(
+        "| model | NDCG@10 [95% CI] | Recall@10 | HR@20 [95% CI] | median rank of the new item | train s (CPU s) |"
+    )
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))
 

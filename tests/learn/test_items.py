@@ -48,10 +48,13 @@ def test_describe_skips_empty_fields():
     assert describe("T", {"a": "", "b": None, "c": "x"}) == "T. c: x"
 
 
-def test_content_features_cached_and_extra_concatenated(encoder, monkeypatch):
+def test_content_features_cached_and_extra_concatenated(encoder, monkeypatch, caplog):
     items = ItemTexts({"a": "red dress", "b": "steel kettle"}, extra={"a": np.array([0.0, 2.0], np.float32)})
-    f1 = content_features(["a", "b", "zz"], items, encoder=encoder)
+    with caplog.at_level("WARNING", logger="vidrec.learn.items"):
+        f1 = content_features(["a", "b", "zz"], items, encoder=encoder)
     assert f1.shape == (3, 64 + 2)
+    # an item the catalog lacks is embedded from an empty string, and the log says so
+    assert "1 of 3 items have no text" in caplog.text
     np.testing.assert_allclose(f1[0, -2:], [0.0, 1.0])
     np.testing.assert_allclose(f1[1, -2:], [0.0, 0.0])
 

@@ -114,3 +114,53 @@ def test_user_category_scores(tmp_path):
     ranker = PersonalRanker(m)
     s = ranker.scores("u1", [f"{c}-9" for c in CATEGORIES])
     assert max(s, key=s.get) == f"{CATEGORIES[1]}-9"
+
+
+def test_chat_interactions_in_the_real_store_train_the_model_that_recommend_uses(tmp_path):
+    """MetadataStore.add_interaction (what chat sessions call) -> `vidrec train --store` -> `vidrec recommend --user`:
+    a shopper whose sessions were all kettles gets kettles, a stranger gets the popular list and is told so."""
+    import typer
+    from typer.testing import CliRunner
+
+    from vidrec.learn.commands import register
+    from vidrec.store.metadata import MetadataStore
+
+    store = tmp_path / "store"
+    meta = MetadataStore(store / "vidrec.sqlite")
+    for item_id, text in make_catalog().texts.items():
+        c = item_id.split("-")[0]
+        meta.upsert_item(item_id, None, None, {"title": text, "category": c}, {"title": text, "category": c})
+    inter = make_interactions(n_users=32, per_user=6)
+    for u, i, t in zip(inter.user, inter.item, inter.timestamp, strict=True):
+        meta.add_interaction(inter.users.ids[u], inter.items.ids[i], "view", ts=float(t), session_id="s")
+    for k in range(6):  # the shopper's chat sessions: kettles only, one dress rejected
+        meta.add_interaction("shopper", f"kettle-{k}", "view", ts=1e6 + k, session_id="chat-1")
+    meta.add_interaction("shopper", "dress-0", "reject", ts=1e6 + 7, session_id="chat-1")
+    meta.close()
+
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    r = runner.invoke(app, ["train", "--store", str(store), "--model", "itemknn", "--json"])
+    assert r.exit_code == 0, r.output
+    trained = json.loads(r.stdout)
+    assert trained["interactions"]["users"] == 33  # the 32 toy users and the shopper, all read from the store
+
+    def top(user: str) -> dict:
+        res = runner.invoke(app, ["recommend", "--user", user, "--k", "4", "--store", str(store), "--json"])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout)
+
+    shopper, stranger = top("shopper"), top("stranger")
+    assert shopper["known_user"] and shopper["fallback"] is None
+    shopper_ids = [x["id"] for x in shopper["items"]]
+    assert all(i.startswith("kettle") for i in shopper_ids[:3]), shopper_ids
+    assert not set(shopper_ids) & {f"kettle-{k}" for k in range(6)}  # what they already saw is left out
+    assert stranger["fallback"] == "popular" and "unknown user" in stranger["message"]
+    assert [x["id"] for x in stranger["items"]] != shopper_ids  # the history changed the ranking
+
+    # the same model behind the re-ranker chat and search use: kettles climb for the shopper only
+    ranker = PersonalRanker.open(store)
+    ranked = list(zip(["dress-7", "sneaker-7", "lipstick-7", "kettle-8"], [1.0, 0.9, 0.8, 0.7], strict=True))
+    assert ranker.rerank("shopper", ranked, weight=0.6)[0][0] == "kettle-8"
+    assert [i for i, _ in ranker.rerank("stranger", ranked, weight=0.6)] == [i for i, _ in ranked]

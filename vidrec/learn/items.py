@@ -49,6 +49,7 @@ class ItemTexts:
 
     texts: dict[str, str] = field(default_factory=dict)
     extra: dict[str, np.ndarray] | None = None  # e.g. image features from the store, same dim for every item
+    tokens: dict[str, list[str]] | None = None  # item id -> "field=value" tokens (genres, decade, category)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -97,6 +98,7 @@ class ItemTexts:
                 )
             title_col = next((plain.index(n) for n in _TITLE_NAMES if n in plain), None)
             texts: dict[str, str] = {}
+            tokens: dict[str, list[str]] = {}
             for line, row in enumerate(reader, start=2):
                 if not row or all(not c.strip() for c in row):
                     continue
@@ -111,11 +113,13 @@ class ItemTexts:
                     if k not in (id_col, title_col)
                 }
                 texts[item_id] = describe(row[title_col].strip() if title_col is not None else "", fields)
-        return cls(texts)
+                tokens[item_id] = field_tokens(fields)
+        return cls(texts, tokens=tokens)
 
     @classmethod
     def _from_jsonl(cls, p: Path) -> ItemTexts:
         texts: dict[str, str] = {}
+        tokens: dict[str, list[str]] = {}
         with open(p, encoding="utf-8") as fh:
             for line, raw in enumerate(fh, start=1):
                 if not raw.strip():
@@ -130,7 +134,8 @@ class ItemTexts:
                 title = next((str(obj[k]) for k in _TITLE_NAMES if k in obj), "")
                 rest = {k: v for k, v in obj.items() if k not in _ID_NAMES and k not in _TITLE_NAMES}
                 texts[str(rid)] = describe(title, rest)
-        return cls(texts)
+                tokens[str(rid)] = field_tokens(rest)
+        return cls(texts, tokens=tokens)
 
     @classmethod
     def from_store_items(cls, items: Iterable[Mapping]) -> ItemTexts:
@@ -139,6 +144,7 @@ class ItemTexts:
         An `item_vector` / `vector` entry, when present, becomes the item's extra content vector (image/video).
         """
         texts: dict[str, str] = {}
+        tokens: dict[str, list[str]] = {}
         extra: dict[str, np.ndarray] = {}
         for it in items:
             rid = it.get("id")
@@ -157,10 +163,11 @@ class ItemTexts:
                 if k not in fields and it.get(k) not in (None, ""):
                     fields[k] = it[k]
             texts[str(rid)] = describe(title, fields)
+            tokens[str(rid)] = field_tokens(fields)
             vec = it.get("item_vector", it.get("vector"))
             if vec is not None:
                 extra[str(rid)] = np.asarray(vec, dtype=np.float32)
-        return cls(texts, extra or None)
+        return cls(texts, extra or None, tokens)
 
 
 def describe(title: str, fields: Mapping[str, object]) -> str:
@@ -182,6 +189,49 @@ def describe(title: str, fields: Mapping[str, object]) -> str:
             v = ", ".join(str(v).split())
         parts.append(f"{k}: {v}")
     return ". ".join([head] + parts) if head else ". ".join(parts)
+
+
+_TOKEN_FIELDS = ("genres", "year", "category", "brand", "colors", "colours", "material", "usage", "gender")
+
+
+def field_tokens(fields: Mapping[str, object]) -> list[str]:
+    """Exact "field=value" tokens of the short categorical fields: each genre, the decade of the year, the
+    category/brand/colours of a product. They go into the content vector as a multi-hot part (`token_features`),
+    so two items sharing a genre share a coordinate however differently their titles read."""
+    out: list[str] = []
+    for k in _TOKEN_FIELDS:
+        v = fields.get(k)
+        if v in (None, "", [], {}):
+            continue
+        if k == "year":
+            y = str(v).strip()
+            if y[:4].isdigit():
+                out.append(f"decade={y[:3]}0s")
+            continue
+        values = v if isinstance(v, (list, tuple)) else str(v).split() if k == "genres" else [v]
+        out.extend(f"{k}={str(x).strip().lower()}" for x in values if str(x).strip())
+    return out
+
+
+def token_features(item_ids: Sequence[str], item_texts: ItemTexts | None, min_items: int = 2) -> np.ndarray:
+    """(len(item_ids), n_tokens) L2-normalised multi-hot of the items' field tokens (tokens on >= min_items
+    items; zero columns when there are none)."""
+    if item_texts is None or not item_texts.tokens:
+        return np.zeros((len(item_ids), 0), dtype=np.float32)
+    per_item = [item_texts.tokens.get(i, []) for i in item_ids]
+    freq: dict[str, int] = {}
+    for toks in per_item:
+        for t in set(toks):
+            freq[t] = freq.get(t, 0) + 1
+    vocab = {t: j for j, t in enumerate(sorted(t for t, n in freq.items() if n >= min_items))}
+    out = np.zeros((len(item_ids), len(vocab)), dtype=np.float32)
+    for r, toks in enumerate(per_item):
+        for t in toks:
+            j = vocab.get(t)
+            if j is not None:
+                out[r, j] = 1.0
+    norm = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norm, 1e-12)
 
 
 def content_features(

@@ -11,12 +11,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vidrec.learn.matrix import user_item_matrix
-from vidrec.learn.models.base import Recommender, histories_matrix
-from vidrec.learn.models.implicit_backend import require_implicit, single_threaded_blas
+from vidrec.learn.models.base import histories_matrix
+from vidrec.learn.models.implicit_backend import ImplicitFactorModel, require_implicit, single_threaded_blas
 
 
-class ALS(Recommender):
+class ALS(ImplicitFactorModel):
     name = "als"
 
     def __init__(
@@ -29,17 +28,8 @@ class ALS(Recommender):
         seed: int = 0,
         **params,
     ) -> None:
-        super().__init__(
-            seed=seed,
-            factors=factors,
-            regularization=regularization,
-            alpha=alpha,
-            iterations=iterations,
-            threads=threads,
-            **params,
-        )
-        self.factors, self.regularization, self.alpha = factors, regularization, alpha
-        self.iterations, self.threads = iterations, threads
+        super().__init__(factors, regularization, iterations, threads, seed, alpha=alpha, **params)
+        self.alpha = alpha
         self._model = None
 
     def _new_model(self):
@@ -56,10 +46,7 @@ class ALS(Recommender):
             )
 
     def _fit(self, interactions, items, valid, progress) -> None:
-        self._model = self._new_model()
-        cb = (lambda it, _t, _l: progress(it + 1, self.iterations, "als")) if progress else None
-        with single_threaded_blas():
-            self._model.fit(user_item_matrix(interactions), show_progress=False, callback=cb)
+        self._model = self._fit_model(interactions, progress)
 
     def score_histories(self, users: np.ndarray, histories: Sequence[np.ndarray]) -> np.ndarray:
         h = histories_matrix(histories, self.n_items)

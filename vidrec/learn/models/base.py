@@ -198,6 +198,11 @@ class Recommender(ABC):
 
     # ------------------------------------------------------------------ persistence
 
+    @classmethod
+    def upgrade_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Parameters saved by an older version of the model, as this version must be built to behave the same."""
+        return params
+
     def _state(self) -> dict[str, np.ndarray]:
         return {}
 
@@ -256,7 +261,7 @@ class Recommender(ABC):
         klass = model_class(meta["model"])
         if cls is not Recommender and not issubclass(klass, cls):
             raise StoreError(f"{p}: holds a {meta['model']} model, not {cls.name}")
-        model = klass(**meta["params"])
+        model = klass(**klass.upgrade_params(meta["params"]))
         model.users = IdMap.of(meta["users"])
         model.items = IdMap.of(meta["items"])
         model.item_counts = arrays["item_counts"]

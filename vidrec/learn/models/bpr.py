@@ -11,12 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vidrec.learn.matrix import user_item_matrix
-from vidrec.learn.models.base import Recommender
-from vidrec.learn.models.implicit_backend import require_implicit, single_threaded_blas
+from vidrec.learn.models.implicit_backend import ImplicitFactorModel, require_implicit
 
 
-class BPR(Recommender):
+class BPR(ImplicitFactorModel):
     name = "bpr"
 
     def __init__(
@@ -30,22 +28,15 @@ class BPR(Recommender):
         **params,
     ) -> None:
         super().__init__(
-            seed=seed,
-            factors=factors,
-            learning_rate=learning_rate,
-            regularization=regularization,
-            iterations=iterations,
-            threads=threads,
-            **params,
+            factors, regularization, iterations, threads, seed, learning_rate=learning_rate, **params
         )
-        self.factors, self.learning_rate, self.regularization = factors, learning_rate, regularization
-        self.iterations, self.threads = iterations, threads
+        self.learning_rate = learning_rate
         self.user_factors = np.zeros((0, 0), np.float32)
         self.item_factors = np.zeros((0, 0), np.float32)
 
-    def _fit(self, interactions, items, valid, progress) -> None:
+    def _new_model(self):
         bpr = require_implicit("implicit.cpu.bpr")
-        model = bpr.BayesianPersonalizedRanking(
+        return bpr.BayesianPersonalizedRanking(
             factors=self.factors,
             learning_rate=self.learning_rate,
             regularization=self.regularization,
@@ -53,9 +44,9 @@ class BPR(Recommender):
             num_threads=self.threads,
             random_state=self.seed,
         )
-        cb = (lambda it, _t, _l: progress(it + 1, self.iterations, "bpr")) if progress else None
-        with single_threaded_blas():
-            model.fit(user_item_matrix(interactions), show_progress=False, callback=cb)
+
+    def _fit(self, interactions, items, valid, progress) -> None:
+        model = self._fit_model(interactions, progress)
         self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
 

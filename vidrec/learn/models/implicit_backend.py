@@ -1,12 +1,18 @@
-"""Loading the `implicit` library (ALS, BPR, ItemKNN baselines) with a clear message when it is missing."""
+"""The `implicit` library behind the ALS, BPR and ItemKNN baselines: loading it with a clear message when it is
+missing, keeping BLAS to one thread around it, and the fitting both matrix-factorisation models share
+(`ImplicitFactorModel`: factors/regularisation/iterations/threads, progress per iteration, a seeded model)."""
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+from abc import abstractmethod
 from collections.abc import Iterator
+from typing import Any
 
 from vidrec.errors import ModelUnavailableError
+from vidrec.learn.matrix import user_item_matrix
+from vidrec.learn.models.base import Progress, Recommender
 
 
 def require_implicit(module: str = "implicit"):
@@ -28,3 +34,40 @@ def single_threaded_blas() -> Iterator[None]:
         return
     with threadpool_limits(1, "blas"):
         yield
+
+
+class ImplicitFactorModel(Recommender):
+    """A user x item factorisation fitted by `implicit` on the binary user x item matrix of the training data."""
+
+    def __init__(
+        self,
+        factors: int,
+        regularization: float,
+        iterations: int,
+        threads: int = 1,
+        seed: int = 0,
+        **params: Any,
+    ) -> None:
+        super().__init__(
+            seed=seed,
+            factors=factors,
+            regularization=regularization,
+            iterations=iterations,
+            threads=threads,
+            **params,
+        )
+        self.factors, self.regularization = factors, regularization
+        self.iterations, self.threads = iterations, threads
+
+    @abstractmethod
+    def _new_model(self):
+        """A fresh, seeded implicit model with this recommender's parameters."""
+
+    def _fit_model(self, interactions, progress: Progress | None):
+        """Fit a fresh implicit model on `interactions` (one progress call per iteration) and return it."""
+        with single_threaded_blas():  # implicit checks (and warns about) the BLAS thread count when built
+            model = self._new_model()
+        cb = (lambda it, _t, _l: progress(it + 1, self.iterations, self.name)) if progress else None
+        with single_threaded_blas():
+            model.fit(user_item_matrix(interactions), show_progress=False, callback=cb)
+        return model

@@ -37,6 +37,7 @@ class ItemTable(nn.Module):
         content_dropout: float = 0.0,
         id_init_std: float | None = None,
         id_prior: str = "zero",
+        gate_kind: str = "count",
     ) -> None:
         super().__init__()
         if content is None and not use_id:
@@ -48,6 +49,9 @@ class ItemTable(nn.Module):
         self.id_dropout = id_dropout
         if id_prior not in ("zero", "mean"):
             raise ValueError("id_prior must be 'zero' or 'mean'")
+        if gate_kind not in ("count", "seen"):
+            raise ValueError("gate_kind must be 'count' (n / (n + c)) or 'seen' (1 once an item has data)")
+        self.gate_kind = gate_kind
         self.id_prior = id_prior
         self.register_buffer("counts", counts.float().clone())
         if content is not None:
@@ -70,19 +74,30 @@ class ItemTable(nn.Module):
             if id_init_std is None:  # small next to the content part; SASRec's scale when IDs stand alone
                 id_init_std = 0.02 if content is not None else 1.0 / math.sqrt(dim)
             nn.init.normal_(self.ids.weight, std=id_init_std)
-        if self.gate:
+        if self.gate and gate_kind == "count":
             self.gate_c = nn.Parameter(torch.tensor(_inv_softplus(gate_init)))
 
     def id_gate(self) -> torch.Tensor:
         if not self.gate:
             return torch.ones_like(self.counts)
+        if self.gate_kind == "seen":
+            return (self.counts > 0).float()
         c = nn.functional.softplus(self.gate_c)
         return self.counts / (self.counts + c)
 
+    def content_part(self) -> torch.Tensor | None:
+        """The projected content vectors alone: how an item nobody has used yet is represented."""
+        return None if self.proj is None else self.proj(self.content)
+
     def forward(self) -> torch.Tensor:
+        return self.parts()[0]
+
+    def parts(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(full table, content-only table or None)."""
         table = None
         if self.proj is not None:
             table = self.proj(self.content)
+        content_only = table
         if self.use_id:
             idv = self.ids.weight
             if self.gate:
@@ -101,7 +116,7 @@ class ItemTable(nn.Module):
                 keep = (torch.rand(self.n_items, device=idv.device) >= self.id_dropout).float()
                 idv = idv * keep[:, None]
             table = idv if table is None else table + idv
-        return table
+        return table, content_only
 
 
 class SequenceNet(nn.Module):

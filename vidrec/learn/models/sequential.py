@@ -209,7 +209,12 @@ class SequentialRecommender(Recommender):
         table = self.net.items()
         h = self.net.encode(inp, table)
         real = tgt >= 0
-        h, t = h[real], tgt[real]
+        return self._next_item_loss(h[real], tgt[real], table, kind, gen)
+
+    def _next_item_loss(
+        self, h: torch.Tensor, t: torch.Tensor, table: torch.Tensor, kind: str, gen: torch.Generator
+    ) -> torch.Tensor:
+        """Loss of hidden states h (N, d) predicting items t (N,) against item vectors `table`."""
         known = self._known_items
         if kind == "ce":
             logits = h @ table.T
@@ -245,6 +250,15 @@ class SequentialRecommender(Recommender):
                 self._table = table
         else:
             table = self._table
+        hidden = self._last_hidden(histories, table)
+        out = (hidden @ table.T).numpy()
+        if was_training:
+            net.train()
+        return out
+
+    def _last_hidden(self, histories: Sequence[np.ndarray], table: torch.Tensor) -> torch.Tensor:
+        """(len(histories), d) hidden state after each history's last item (its newest max_len items)."""
+        net = self.net
         L = self.params["max_len"]
         longest = max(1, min(L, max((len(h) for h in histories), default=1)))
         inp = np.full((len(histories), longest), net.pad, dtype=np.int64)
@@ -252,11 +266,7 @@ class SequentialRecommender(Recommender):
             h = np.asarray(h)[-longest:]
             if len(h):
                 inp[r, longest - len(h) :] = h
-        hidden = net.encode(torch.from_numpy(inp), table)[:, -1]
-        out = (hidden @ table.T).numpy()
-        if was_training:
-            net.train()
-        return out
+        return net.encode(torch.from_numpy(inp), table)[:, -1]
 
     # ------------------------------------------------------------------ persistence
 
