@@ -69,6 +69,8 @@ def main() -> None:
     ap.add_argument("--truth", required=True)
     ap.add_argument("--max-turns", type=int, default=10)
     ap.add_argument("--limit", type=int, default=0, help="at most this many targets (0 = all)")
+    ap.add_argument("--offset", type=int, default=0,
+                    help="skip the first N targets (in id order), e.g. those looked at while developing")
     ap.add_argument("--out", default=None, help="write the report JSON here")
     ap.add_argument("--systems", default="vidrec,no_questions,one_shot",
                     help="which of vidrec, no_questions, one_shot to run")
@@ -81,8 +83,9 @@ def main() -> None:
         shutil.copytree(args.store, store, ignore=shutil.ignore_patterns("write.lock"))
         lib = Library.open(store, readonly=False)
         targets = load_targets(Path(args.truth), lib)
-        ids = sorted(targets)[: args.limit or None]
+        ids = sorted(targets)[args.offset:][: args.limit or None]
         report: dict = {"date": time.strftime("%Y-%m-%d"), "catalog_items": len(lib), "targets": len(ids),
+                        "offset": args.offset,
                         "query_cache": args.query_cache, "load_average_start": os.getloadavg()}
         latencies: list[float] = []
         cpu: list[float] = []
