@@ -111,7 +111,7 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
     t0 = time.perf_counter()
     transcript: list[TranscriptLine] = []
     if audio is not None and audio.size:
-        for seg in models.speech.transcribe(audio):
+        for seg in models.speech.transcribe(audio, max_speech_seconds=settings.max_speech_seconds):
             if seg.text.strip():
                 transcript.append(TranscriptLine(start=round(seg.start, 2), end=round(seg.end, 2),
                                                  text=seg.text.strip(), lang=seg.lang))
