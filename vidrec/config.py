@@ -47,6 +47,7 @@ class IngestSettings:
     max_shots: int = 40
     ocr_frames_per_shot: int = 2
     speech: bool = True
+    max_speech_seconds: float = 180.0  # speech transcribed per video at most (the first chunks); 0 = no cap
     ocr: bool = True
     image_backend: str = "lite0"  # "lite0" (bundled) | "clip" (open_clip / transformers, local weights)
     clip_model: str | None = None  # path or name for the clip backend

@@ -218,6 +218,7 @@ class Vocabulary:
         for term in self.terms:
             for name in term.names:
                 self._by_name.setdefault(name.lower(), term)
+        self._longest_first = [n for n in sorted(self._by_name, key=len, reverse=True) if n]
 
     def __iter__(self) -> Iterator[Term]:
         return iter(self.terms)
@@ -246,8 +247,8 @@ class Vocabulary:
         lowered = text.lower()
         taken = [False] * len(text)
         found: list[tuple[Term, int, int]] = []
-        for name in sorted(self._by_name, key=len, reverse=True):
-            if not name:
+        for name in self._longest_first:
+            if name not in lowered:  # cheap test first: most names are absent
                 continue
             if _is_latin(name):
                 pattern = re.compile(r"(?<![a-z0-9])" + re.escape(name) + r"(?![a-z0-9])")

@@ -16,6 +16,7 @@ from vidrec.encoders.speech import (
     _strip_prompt,
     build_model_folder,
     default_speech_recognizer,
+    encoder_frames,
     is_hallucination,
     to_simplified,
 )
@@ -77,6 +78,16 @@ def test_traditional_chinese_becomes_simplified():
     assert to_simplified("This dress", converter) == "This dress"
 
 
+def test_the_encoder_reads_the_content_plus_a_margin_not_the_zero_padding():
+    features = np.zeros((80, 3000), np.float32)
+    features[:, :420] = -0.5  # 4.2 s of log-mel content, then pad_or_trim's exact zeros
+    assert encoder_frames(features, margin=300, minimum=500) == 800  # 4.2 s + 3 s, rounded up to whole seconds
+    assert encoder_frames(features, margin=0, minimum=1000) == 1000  # never below the minimum
+    features[:, :2900] = 0.1
+    assert encoder_frames(features, margin=300, minimum=1000) == 3000  # never beyond the window
+    assert encoder_frames(np.zeros((80, 3000), np.float32), margin=300, minimum=1000) == 3000  # all padding: all
+
+
 def test_silence_and_bad_shapes_need_no_model():
     recognizer = SpeechRecognizer(model_dir="/nonexistent")  # would fail if it tried to load
     assert recognizer.transcribe(np.zeros(SAMPLE_RATE * 3, np.float32)) == []
@@ -111,6 +122,26 @@ def test_english_speech_with_word_times(tmp_path):
     assert all(0 <= w.start <= w.end <= duration + 0.5 for w in words)
     assert all(a.start <= b.start for a, b in zip(words, words[1:], strict=False))
     assert all(s.start <= s.words[0].start + 0.01 and s.words[-1].end <= s.end + 0.01 for s in segments if s.words)
+
+
+@pytest.mark.slow
+def test_each_chunk_is_encoded_once_and_speech_is_capped(tmp_path, monkeypatch):
+    recognizer = default_speech_recognizer()
+    model = recognizer._load()
+    calls = []
+    base = type(model).__mro__[1]  # faster-whisper's WhisperModel, below the compact subclass
+    real_encode = base.encode
+    monkeypatch.setattr(base, "encode", lambda self, f: calls.append(f.shape) or real_encode(self, f))
+    audio = speak(tmp_path, "en-us", "Take a look at these blue sports shoes. Only three hundred and forty nine yuan.")
+    segments = recognizer.transcribe(audio)
+    assert segments and "blue" in " ".join(s.text for s in segments).lower()
+    assert len(calls) == 1, calls  # language detection and decoding share one encoder pass
+    assert calls[0][-1] < 3000  # of a window shorter than whisper's 30 s
+    gap = np.zeros(SAMPLE_RATE * 3, np.float32)
+    twice = np.concatenate([audio, gap, audio])
+    first = len(audio) / SAMPLE_RATE
+    capped = recognizer.transcribe(twice, max_speech_seconds=first)
+    assert capped and all(s.start < first + 0.5 for s in capped), capped
 
 
 @pytest.mark.slow

@@ -7,10 +7,19 @@ Whisper's own language detection misfires on short or synthetic Mandarin (it pic
 the audio is cut into speech chunks with Silero VAD (inside faster-whisper), each chunk's language is chosen between
 Chinese and English only, and each chunk is transcribed with that language. Segments that look like whisper's
 classic hallucinations on silence, noise or music are dropped, so such audio gives an empty transcript.
+
+Cost: whisper pads every input to a 30 s window and its encoder is most of the CPU time (about 2 CPU-s per window
+for whisper-base int8 on one thread). Here the encoder sees only the chunk's own frames plus 3 s of padding (10 s
+at least; CTranslate2 accepts shorter inputs, and a 10 s window costs about a sixth of a 30 s one), and its output
+is reused: the language is detected on the same encoder output the decoder then reads, so a chunk is encoded once.
+A chunk that decodes to nothing usable from the short window is decoded again from a full one. The real Mandarin
+of the MicroLens clips was transcribed (nearly) character for character as with full windows, at a third of the
+CPU time; see BENCHMARKS.md (issue 2).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -98,8 +107,15 @@ class SpeechSettings:
     max_repeats: int = 2  # the same line more often than this in one chunk is a decoding loop
     min_avg_logprob: float = -2.0  # below this a segment is dropped whatever no_speech_prob says
     max_compression_ratio: float = 2.4
-    sure_language_prob: float = 0.75  # below this for every allowed language, each is decoded and compared
+    # below this for every allowed language, each is decoded and compared (the encoder output is shared, so the
+    # second language costs only its decoding)
+    sure_language_prob: float = 0.75
     max_tokens_per_second: float = 12.0
+    word_times: bool = True  # word start/end times (an alignment pass per segment; ~5 % of the speech time)
+    compact_encoder: bool = True  # encode the chunk's own frames, not a zero-padded 30 s window (see module doc)
+    encoder_margin_s: float = 3.0  # padding after the last speech frame the encoder still sees
+    min_encoder_s: float = 10.0  # the shortest window given to the encoder (shorter ones decoded worse)
+    max_speech_seconds: float = 180.0  # speech decoded per call at most (first chunks first); 0 = no cap
     temperatures: tuple[float, ...] = (0.0,)  # greedy only: deterministic, and no slow fallback re-decoding
 
 
@@ -205,6 +221,43 @@ def build_model_folder(target: Path) -> Path:
     return target
 
 
+FRAMES_PER_SECOND = 100  # whisper's mel frames (10 ms hop)
+
+
+def encoder_frames(features: np.ndarray, margin: int, minimum: int) -> int:
+    """How many mel frames of a (possibly zero-padded) window the encoder needs: the content (up to the last frame
+    that is not pad_or_trim's exact zeros) plus `margin`, rounded up to a whole second, at least `minimum`."""
+    nonzero = np.flatnonzero(np.any(features != 0.0, axis=0))
+    content = int(nonzero[-1]) + 1 if nonzero.size else features.shape[-1]
+    n = -(-(content + margin) // FRAMES_PER_SECOND) * FRAMES_PER_SECOND
+    return int(min(features.shape[-1], max(minimum, n)))
+
+
+def _compact_whisper_model(settings: SpeechSettings, **kwargs):
+    """A faster-whisper WhisperModel whose encoder reads only the frames a window needs, and which keeps the last
+    encoder output so that language detection and decoding of the same chunk share one encoder pass."""
+    from faster_whisper import WhisperModel
+
+    class CompactWhisperModel(WhisperModel):
+        _last_key: bytes | None = None
+        _last_output = None
+        compact = settings.compact_encoder  # switched off for a chunk that decodes to nothing usable
+
+        def encode(self, features: np.ndarray):
+            f = features[0] if features.ndim == 3 else features
+            if self.compact:
+                n = encoder_frames(f, round(settings.encoder_margin_s * FRAMES_PER_SECOND),
+                                   round(settings.min_encoder_s * FRAMES_PER_SECOND))
+                f = np.ascontiguousarray(f[:, :n])
+            key = hashlib.blake2b(f.tobytes(), digest_size=16).digest() + repr(f.shape).encode()
+            if key != self._last_key:
+                self._last_output = super().encode(f)
+                self._last_key = key
+            return self._last_output
+
+    return CompactWhisperModel(**kwargs)
+
+
 class SpeechRecognizer:
     """Chinese/English speech recognition with segment and word times (faster-whisper, whisper-base, int8, CPU).
 
@@ -232,13 +285,14 @@ class SpeechRecognizer:
             with self._lock:
                 if self._model is None:
                     try:
-                        from faster_whisper import WhisperModel
+                        import faster_whisper  # noqa: F401
                     except ImportError as exc:
                         raise ModelUnavailableError(f"speech recognition needs faster-whisper: {_INSTALL_HINT}") from exc
                     folder = self._model_dir or build_model_folder(cache_dir() / MODEL_FOLDER)
                     self._converter = _chinese_converter()
-                    self._model = WhisperModel(
-                        str(folder), device="cpu", compute_type="int8", cpu_threads=self.settings.cpu_threads
+                    self._model = _compact_whisper_model(
+                        self.settings, model_size_or_path=str(folder), device="cpu", compute_type="int8",
+                        cpu_threads=self.settings.cpu_threads,
                     )
         return self._model
 
@@ -273,8 +327,15 @@ class SpeechRecognizer:
         do not support goes to the supported one it leans to (East/South-East Asian tonal and CJK languages to
         Chinese, the rest to English) before the two are compared.
         """
+        from faster_whisper.audio import pad_or_trim
+
         model = self._load()
-        _, _, all_probs = model.detect_language(audio)
+        features = model.feature_extractor(audio)
+        # the very window transcribe() will encode (it drops the extractor's last frame), so the encoder output
+        # computed here is the one the decoder reuses
+        window = pad_or_trim(features[:, : min(features.shape[-1] - 1, model.feature_extractor.nb_max_frames)])
+        results = model.model.detect_language(model.encode(window))[0]
+        all_probs = [(token[2:-2], prob) for token, prob in results]
         probs = {lang: 0.0 for lang in self.languages}
         for lang, p in all_probs:
             if lang in probs:
@@ -307,7 +368,7 @@ class SpeechRecognizer:
             # a decoding loop ("no, no, no, ...") stops here instead of running to whisper's 448-token limit
             max_new_tokens=min(400, int(s.max_tokens_per_second * len(chunk) / SAMPLE_RATE) + 24),
             vad_filter=False,  # the chunk is speech already
-            word_timestamps=True,
+            word_timestamps=s.word_times,
             condition_on_previous_text=False,
             no_speech_threshold=s.no_speech_threshold,
             log_prob_threshold=s.logprob_threshold,
@@ -325,7 +386,21 @@ class SpeechRecognizer:
 
     def _decode_chunk(self, model, chunk: np.ndarray) -> tuple[str, list]:
         """Decode in the likelier language; when whisper is unsure between them (it often is on synthetic or
-        accented Mandarin), decode in each and keep the one the decoder itself found likelier."""
+        accented Mandarin), decode in each and keep the one the decoder itself found likelier.
+
+        With the compact encoder, a chunk whose decoding keeps nothing (whisper looped or gave up, which a short
+        window provokes on synthetic Mandarin more often than a full one) is decoded once more from a full 30 s
+        window: real speech mostly decodes at the first try, and silence and music never reach here (VAD)."""
+        lang, segments = self._decode_chunk_once(model, chunk)
+        if getattr(model, "compact", False) and not any(self._keep(seg) for seg in segments):
+            model.compact = False
+            try:
+                lang, segments = self._decode_chunk_once(model, chunk)
+            finally:
+                model.compact = True
+        return lang, segments
+
+    def _decode_chunk_once(self, model, chunk: np.ndarray) -> tuple[str, list]:
         lang, probs = self.detect_language(chunk)
         if probs[lang] >= self.settings.sure_language_prob or len(self.languages) == 1:
             return lang, self._decode_language(model, chunk, lang)
@@ -369,8 +444,10 @@ class SpeechRecognizer:
             out.append(Segment(round(offset + float(seg.start), 3), round(offset + float(seg.end), 3), text, seg_lang, words))
         return out
 
-    def transcribe(self, audio: np.ndarray) -> list[Segment]:
-        """Segments of speech in 16 kHz mono float32 audio, in time order. Silence, noise and music give []."""
+    def transcribe(self, audio: np.ndarray, max_speech_seconds: float | None = None) -> list[Segment]:
+        """Segments of speech in 16 kHz mono float32 audio, in time order. Silence, noise and music give [].
+
+        At most `max_speech_seconds` of speech (default: the settings'; 0 = all) is decoded, the first first."""
         a = np.asarray(audio)
         if a.ndim == 2 and 1 in a.shape:
             a = a.reshape(-1)
@@ -385,7 +462,14 @@ class SpeechRecognizer:
         with self._lock:  # one decoder: calls from several threads take turns
             chunks = self.speech_chunks(a)
             segments: list[Segment] = []
+            cap = self.settings.max_speech_seconds if max_speech_seconds is None else max_speech_seconds
+            budget = cap * SAMPLE_RATE or float("inf")
             for start, end in chunks:
+                if budget <= 0:
+                    log.info("speech capped at %.0f s: the rest of the audio is not transcribed", cap)
+                    break
+                end = int(min(end, start + budget))
+                budget -= end - start
                 lang, decoded = self._decode_chunk(model, a[start:end])
                 log.debug("chunk %.2f-%.2f: %s", start / SAMPLE_RATE, end / SAMPLE_RATE, lang)
                 segments.extend(self._to_segments(decoded, start / SAMPLE_RATE, lang))

@@ -4,6 +4,7 @@ matches; each hit with the second to start playing and a reason citing evidence.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -55,9 +56,13 @@ def _minmax(scores: dict[str, float]) -> dict[str, float]:
 
 
 class Searcher:
-    """Searches one store. Build once and reuse: it caches the catalog's vocabulary."""
+    """Searches one store. Build once and reuse: it caches the catalog's vocabulary.
 
-    def __init__(self, store: Library, text_encoder=None, candidates: int = 200):
+    Building it warms up everything a first query would otherwise pay for (the text encoder, jieba's dictionary,
+    the vector and keyword indexes, the query reader): pass `warm_up=False` to skip that.
+    """
+
+    def __init__(self, store: Library, text_encoder=None, candidates: int = 200, warm_up: bool = True):
         from vidrec.encoders.text import default_text_encoder
 
         self.store = store
@@ -65,6 +70,16 @@ class Searcher:
         self.candidates = candidates
         self.reader = QueryReader(store.taxonomy, store.distinct("category"),
                                   store.distinct("brand"))
+        if warm_up:
+            self.warm_up()
+
+    def warm_up(self) -> None:
+        """Load the models and indexes a query needs (seconds, once) so that the first queries are fast."""
+        t0 = time.perf_counter()
+        for query in ("红色连衣裙 300元以内", "blue shoes under 200"):
+            self.search(query, k=3)
+        self.text.encode(["warm up"], kind="passage")
+        log.debug("searcher warmed up in %.2f s", time.perf_counter() - t0)
 
     def parse(self, query: str) -> ParsedQuery:
         return self.reader.read(query)
@@ -89,19 +104,38 @@ class Searcher:
         candidates = set(text_hits) | set(image_hits) | set(lexical)
         if not candidates:
             return SearchResult(query=query, parsed=parsed.to_dict(), results=[])
-        profiles = {i: p for i in candidates if (p := self.store.profile(i)) is not None}
-        if allowed is None and not flt.is_empty():
-            profiles = {i: p for i, p in profiles.items() if i in text_hits or i in image_hits}
-        attr = {i: self._attribute_score(p, parsed) for i, p in profiles.items()}
         t, im, lx = _minmax(text_hits), _minmax(image_hits), _minmax(lexical)
-        scored = []
-        for i in profiles:
-            s = (WEIGHTS["text"] * t.get(i, 0.0) + WEIGHTS["image"] * im.get(i, 0.0)
-                 + WEIGHTS["lexical"] * lx.get(i, 0.0) + WEIGHTS["attributes"] * attr[i])
-            scored.append((s, i))
-        scored.sort(key=lambda x: (-x[0], x[1]))
-        hits = [self._hit(profiles[i], s, parsed, qv) for s, i in scored[:k]]
+        # The attribute score needs the item's profile (a row read and validated: the costly part at 1k items).
+        # It is at most WEIGHTS["attributes"], so profiles are read best-first by the other signals, and reading
+        # stops once no unread item can reach the k-th best final score: the same top k as scoring them all.
+        prelim = sorted(((WEIGHTS["text"] * t.get(i, 0.0) + WEIGHTS["image"] * im.get(i, 0.0)
+                          + WEIGHTS["lexical"] * lx.get(i, 0.0), i) for i in candidates), key=lambda x: (-x[0], x[1]))
+        profiles: dict[str, ItemProfile] = {}
+        scored: list[tuple[float, str]] = []
+        for base, i in prelim:
+            if len(scored) >= k and base + WEIGHTS["attributes"] < scored[k - 1][0]:
+                break
+            p = self.store.profile(i)
+            if p is None:
+                continue
+            profiles[i] = p
+            scored.append((base + WEIGHTS["attributes"] * self._attribute_score(p, parsed), i))
+            scored.sort(key=lambda x: (-x[0], x[1]))
+        top = scored[:k]
+        starts = self._best_shot_starts(qv, [i for _, i in top])
+        hits = [self._hit(profiles[i], s, parsed, starts.get(i)) for s, i in top]
         return SearchResult(query=query, parsed=parsed.to_dict(), results=hits)
+
+    def _best_shot_starts(self, qv: np.ndarray, item_ids: list[str]) -> dict[str, float]:
+        """The start second of each item's shot most like the query (one filtered vector search for all)."""
+        if not item_ids:
+            return {}
+        out: dict[str, float] = {}
+        for h in self.store.vectors.search_items(qv, len(item_ids), Filter(item_ids=set(item_ids), kind="shot")):
+            payload = self.store.vectors.payload(h.vector_id or "") or {}
+            if "start" in payload:
+                out[h.item_id] = float(payload["start"])
+        return out
 
     def _filter(self, parsed: ParsedQuery, base: Filter | None) -> Filter:
         f = Filter(**{k: v for k, v in (base.__dict__ if base else {}).items()})
@@ -150,7 +184,7 @@ class Searcher:
             got += (cat.confidence if cat and cat.value in parsed.categories else 0.0)
         return got / wanted if wanted else 0.0
 
-    def _hit(self, profile: ItemProfile, score: float, parsed: ParsedQuery, qv: np.ndarray) -> SearchHit:
+    def _hit(self, profile: ItemProfile, score: float, parsed: ParsedQuery, shot_start: float | None) -> SearchHit:
         matched: dict[str, object] = {}
         if parsed.colors:
             matched["color"] = parsed.colors[0]
@@ -161,11 +195,8 @@ class Searcher:
         if parsed.price_max is not None or parsed.price_min is not None:
             matched["price"] = None
         why, start = explain(profile, matched, self.store.taxonomy, parsed.lang)
-        best_shot = self.store.vectors.search_items(qv, 1, Filter(item_ids={profile.id}, kind="shot"))
-        if best_shot:
-            shot_start = self.store.vectors.payload(best_shot[0].vector_id or "") or {}
-            if "start" in shot_start and (start is None or not matched):
-                start = float(shot_start["start"])
+        if shot_start is not None and (start is None or not matched):
+            start = shot_start
         price = profile.value("price")
         colors = profile.value("colors") or []
         return SearchHit(id=profile.id, title=profile.display_title(), price=price if isinstance(price, (int, float))
