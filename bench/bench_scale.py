@@ -240,24 +240,15 @@ class ActorCpu:
 
 
 def bench_ingest(items: int, workers: int) -> dict:
-    import csv
     import shutil
 
+    from vidrec.catalog import sample_catalog
     from vidrec.config import IngestSettings
     from vidrec.ingest import ingest
 
     demo = ROOT / "examples" / "demo"
     work = Path(tempfile.mkdtemp(prefix="vidrec-bench-scale-"))
-    with open(demo / "catalog.csv", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))[:items]
-    for r in rows:
-        shutil.copy(demo / r["video"], work / Path(r["video"]).name)
-        r["video"] = Path(r["video"]).name
-    catalog = work / "catalog.csv"
-    with open(catalog, "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    catalog, _ = sample_catalog(demo / "catalog.csv", work, items)
     settings = IngestSettings(speech=True)
     out = {"items": items, "workers": workers}
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)

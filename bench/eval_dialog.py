@@ -89,12 +89,12 @@ def main() -> None:
                         "query_cache": args.query_cache, "load_average_start": os.getloadavg()}
         latencies: list[float] = []
         cpu: list[float] = []
-        text_encoder = None
-        if args.query_cache:
-            from vidrec.encoders.text import default_text_encoder
-            from vidrec.server.query_cache import CachedTextEncoder
+        from vidrec.encoders.query_cache import CachedTextEncoder
+        from vidrec.encoders.text import default_text_encoder
 
-            text_encoder = CachedTextEncoder(default_text_encoder(), args.query_cache)
+        text_encoder = default_text_encoder()  # with --query-cache 0, every turn embeds its query
+        if args.query_cache:
+            text_encoder = CachedTextEncoder(text_encoder, args.query_cache)
         for name, ask in (("vidrec", True), ("no_questions", False)):
             if name not in systems:
                 continue
@@ -119,7 +119,7 @@ def main() -> None:
                                        for lang in ("zh", "en")}
             print(name, report[name], file=sys.stderr, flush=True)
         if "one_shot" in systems:
-            searcher = Searcher(lib)
+            searcher = Searcher(lib, text_encoder=text_encoder)
             searcher.library_taxonomy = lib.taxonomy
             for k in (4, 10):
                 hits = [one_shot(searcher, targets[t], lang, k) for t in ids for lang in ("zh", "en")]
@@ -131,7 +131,7 @@ def main() -> None:
                 "catalog_items": len(lib), "turns": len(latencies),
                 "p50": round(latencies[len(latencies) // 2], 1), "p95": round(latencies[int(len(latencies) * 0.95)], 1),
                 "cpu_p50": round(cpu[len(cpu) // 2], 1), "cpu_p95": round(cpu[int(len(cpu) * 0.95)], 1)}
-            if text_encoder is not None:
+            if isinstance(text_encoder, CachedTextEncoder):
                 report["turn_latency_ms"]["query_cache"] = text_encoder.stats()
         report["load_average_end"] = os.getloadavg()
         lib.close()

@@ -101,3 +101,12 @@ def test_parse_price(raw, value):
 def test_parse_price_rejects(raw):
     with pytest.raises(ValueError):
         parse_price(raw)
+
+
+def test_sample_catalog_copies_rows_and_videos(tmp_path):
+    from vidrec.catalog import load_catalog, sample_catalog
+
+    demo = Path(__file__).resolve().parent.parent / "examples" / "demo" / "catalog.csv"
+    path, rows = sample_catalog(demo, tmp_path / "sample", 3)
+    assert len(rows) == 3 and all((tmp_path / "sample" / r["video"]).is_file() for r in rows)
+    assert [i.id for i in load_catalog(path).items] == [r["id"] for r in rows]

@@ -274,3 +274,27 @@ def _add_row(catalog: Catalog, row: dict[str, Any], p: Path, line: int, seen: di
         brand=_text(row.get("brand")), tags=_tags(row.get("tags")), url=_text(row.get("url")), extra=extra,
         source=f"{p}:{line}",
     ))
+
+
+def sample_catalog(catalog_csv: str | Path, out: str | Path, n: int) -> tuple[Path, list[dict[str, str]]]:
+    """Copy the first `n` rows of a CSV catalog and their videos into `out` (videos beside the new catalog.csv):
+    a small, self-contained sample to try settings or a runner on. Returns the new catalog's path and its rows."""
+    import shutil
+
+    src = Path(catalog_csv)
+    with open(src, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))[:n]
+    if not rows:
+        raise CatalogError(f"{src}: no rows to sample")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for r in rows:
+        video = Path(r["video"])
+        shutil.copy(video if video.is_absolute() else src.parent / video, out / video.name)
+        r["video"] = video.name
+    path = out / "catalog.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path, rows

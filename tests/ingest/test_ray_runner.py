@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import math
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from vidrec.catalog import sample_catalog
 from vidrec.config import IngestSettings
 from vidrec.ingest import ingest
 from vidrec.library import Library
@@ -19,21 +17,6 @@ ray = pytest.importorskip("ray", reason="the Ray runner needs the [ray] extra")
 pytestmark = pytest.mark.slow
 N_ITEMS = 3  # d002 is narrated (speech), captions (OCR) on most; categories, colours and languages vary
 VOLATILE = {"updated_at", "ingested_at", "created_at"}
-
-
-def _subset(demo_dir: Path, out: Path, n: int) -> Path:
-    with open(demo_dir / "catalog.csv", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))[:n]
-    out.mkdir(parents=True, exist_ok=True)
-    for r in rows:
-        shutil.copy(demo_dir / r["video"], out / Path(r["video"]).name)
-        r["video"] = Path(r["video"]).name
-    path = out / "catalog.csv"
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    return path
 
 
 def assert_same(a, b, where: str = "profile") -> None:
@@ -55,7 +38,7 @@ def assert_same(a, b, where: str = "profile") -> None:
 @pytest.fixture(scope="module")
 def both(tmp_path_factory, demo_dir):
     root = tmp_path_factory.mktemp("ray")
-    catalog = _subset(demo_dir, root / "catalog", N_ITEMS)
+    catalog, _ = sample_catalog(demo_dir / "catalog.csv", root / "catalog", N_ITEMS)
     settings = IngestSettings(speech=True)
     # The local runner as it runs by default, one process per core with one BLAS thread each, as each Ray actor
     # has: whisper's decoding of these synthetic voices is sensitive to the BLAS thread count (d001 is transcribed

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from vidrec.catalog import sample_catalog
+
 pytest.importorskip("milvus_lite", reason="the Milvus backend needs the [milvus] extra")
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
-
-
-def small_catalog(demo_dir: Path, out: Path, n: int = 3) -> tuple[Path, list[dict]]:
-    with open(demo_dir / "catalog.csv", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))[:n]
-    out.mkdir(parents=True)
-    for r in rows:
-        shutil.copy(demo_dir / r["video"], out / Path(r["video"]).name)
-        r["video"] = Path(r["video"]).name
-    path = out / "catalog.csv"
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    return path, rows
 
 
 def vidrec(*args: str) -> subprocess.CompletedProcess:
@@ -39,7 +24,7 @@ def vidrec(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_ingest_and_search_on_postgresql_and_milvus(tmp_path, demo_dir, postgres_url):
-    catalog, rows = small_catalog(demo_dir, tmp_path / "catalog")
+    catalog, rows = sample_catalog(demo_dir / "catalog.csv", tmp_path / "catalog", 3)
     store = tmp_path / "store"
     vectors = tmp_path / "vectors.db"
     first = vidrec("ingest", str(catalog), "--store", str(store), "--workers", "1", "--no-speech", "--json",

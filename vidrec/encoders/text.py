@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
@@ -32,7 +31,6 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 
 
 THREADS_ENV = "VIDREC_TEXT_THREADS"
-QUERY_CACHE_SIZE = 2048
 
 
 class E5TextEncoder:
@@ -40,7 +38,7 @@ class E5TextEncoder:
 
     The C engine runs on its own OpenMP runtime with `threads` threads (default 1, or $VIDREC_TEXT_THREADS):
     a query is ~20 CPU-ms on one thread, and with two threads on a busy 2-core machine OpenMP's spinning made it
-    306 CPU-ms (p95 6.5 s) instead of 21 CPU-ms (p95 0.3 s). Query embeddings are kept in a small LRU cache.
+    306 CPU-ms (p95 6.5 s) instead of 21 CPU-ms (p95 0.3 s). Wrap it in `CachedTextEncoder` to remember queries.
     """
 
     dim = 384
@@ -49,7 +47,6 @@ class E5TextEncoder:
         self.threads = threads or int(os.environ.get(THREADS_ENV) or 1)
         self._model = None
         self._lock = threading.Lock()
-        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def _load(self):
         if self._model is None:
@@ -81,19 +78,9 @@ class E5TextEncoder:
         model = self._load()
         with self._lock:  # the C engine is not documented as thread-safe
             if kind == "query":
-                rows = []
-                for t in texts:
-                    v = self._queries.get(t)
-                    if v is None:
-                        v = _normalise(np.asarray(model.query(t), dtype=np.float32))[0]
-                        self._queries[t] = v
-                        if len(self._queries) > QUERY_CACHE_SIZE:
-                            self._queries.popitem(last=False)
-                    else:
-                        self._queries.move_to_end(t)
-                    rows.append(v)
-                return np.stack(rows).copy()
-            out = np.asarray(model.passage(list(texts)), dtype=np.float32)
+                out = np.stack([np.asarray(model.query(t), dtype=np.float32) for t in texts])
+            else:
+                out = np.asarray(model.passage(list(texts)), dtype=np.float32)
         return _normalise(out)
 
 

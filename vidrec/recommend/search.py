@@ -63,10 +63,12 @@ class Searcher:
     """
 
     def __init__(self, store: Library, text_encoder=None, candidates: int = 200, warm_up: bool = True):
+        from vidrec.encoders.query_cache import CachedTextEncoder
         from vidrec.encoders.text import default_text_encoder
 
         self.store = store
-        self.text = text_encoder or default_text_encoder()
+        # shoppers repeat themselves ("more", "cheaper", the same request again): remember query embeddings
+        self.text = text_encoder or CachedTextEncoder(default_text_encoder())
         self.candidates = candidates
         self.reader = QueryReader(store.taxonomy, store.distinct("category"),
                                   store.distinct("brand"))

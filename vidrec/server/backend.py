@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from vidrec.dialog.engine import Engine
+from vidrec.encoders.query_cache import CachedTextEncoder
 from vidrec.errors import StoreError
 from vidrec.library import Library
 from vidrec.server.problems import RETRY_AFTER_S, Problem
-from vidrec.server.query_cache import CachedTextEncoder
 from vidrec.server.settings import ServerSettings
 from vidrec.store import DATABASE
 
@@ -113,10 +113,12 @@ class Backend:
 
     def __init__(self, settings: ServerSettings, *, text_encoder=None):
         self.settings = settings
-        if text_encoder is None and settings.query_cache_size > 0:
+        if text_encoder is None:
             from vidrec.encoders.text import default_text_encoder
 
-            text_encoder = CachedTextEncoder(default_text_encoder(), settings.query_cache_size)
+            text_encoder = default_text_encoder()
+            if settings.query_cache_size > 0:  # VIDREC_QUERY_CACHE=0: embed every query
+                text_encoder = CachedTextEncoder(text_encoder, settings.query_cache_size)
         self.text_encoder = text_encoder
         self.gate = Gate()
         self.mode: Mode = "closed"

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from ngram_encoder import NgramEncoder
 
-from vidrec.server.query_cache import CachedTextEncoder
+from vidrec.encoders.query_cache import CachedTextEncoder
 
 
 class Counting(NgramEncoder):
