@@ -1,14 +1,13 @@
 """Integration: the real pipeline (PyAV, Lite0, whisper, rapidocr, e5) on the shipped demo videos."""
 
-import csv
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from vidrec.catalog import sample_catalog
 from vidrec.ingest import ingest
 from vidrec.library import Library
 from vidrec.recommend.search import Searcher
@@ -19,20 +18,7 @@ N_ITEMS = 6
 
 def _subset(demo_dir: Path, out: Path, n: int = N_ITEMS) -> tuple[Path, list[dict]]:
     """A small catalog of demo items (first with speech and a caption, also one with neither)."""
-    with open(demo_dir / "catalog.csv", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    chosen = rows[:n]
-    out.mkdir(parents=True, exist_ok=True)
-    for r in chosen:
-        dst = out / Path(r["video"]).name
-        shutil.copy(demo_dir / r["video"], dst)
-        r["video"] = dst.name
-    path = out / "catalog.csv"
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(chosen[0]))
-        w.writeheader()
-        w.writerows(chosen)
-    return path, chosen
+    return sample_catalog(demo_dir / "catalog.csv", out, n)
 
 
 @pytest.fixture(scope="module")
