@@ -40,6 +40,7 @@ CANDIDATES = 40
 # include the one asked for, is still a candidate for that request, its score scaled down: a category that the
 # pixels got wrong must not hide the product for the whole conversation.
 UNSURE_CATEGORY = 0.6
+UNSURE_CATEGORY_PENALTY = 0.85
 # Slots that, in a "buy"-sounding message with no ordinal ("I'd like it in black"), state a wish, not a purchase.
 WANT_SLOTS = ("color", "color_exclude", "category", "price_min", "price_max", "gender", "material", "pattern",
               "usage", "season", "brand")
@@ -48,7 +49,6 @@ NO_PREFERENCE = re.compile(
     r"(都可以|都行|随便|无所谓|不限|没有要求|没要求|不挑|都好|哪个都|什么都|直接推荐|先看看)"
     r"|\b(any(thing|one)?( is| are)? (fine|ok|okay|good)|no preference|doesn'?t matter|don'?t care|whatever|"
     r"either|any of them|just show me|surprise me|not sure)\b", re.IGNORECASE)
-UNSURE_CATEGORY_PENALTY = 0.85
 FEEDBACK_LIKE = 0.35  # Rocchio weights: how far likes pull and rejects push the query vector
 FEEDBACK_REJECT = 0.15
 PIVOT_WEIGHT = 0.8
