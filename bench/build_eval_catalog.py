@@ -248,6 +248,28 @@ def _build_one(args: tuple[EvalItem, str, str]) -> tuple[str, float, int, bool]:
     return item.id, result.duration, video.stat().st_size, True
 
 
+def write_catalog_files(out: Path, items: list[EvalItem]) -> None:
+    """ground_truth.csv (every field but the seed), catalog_meta.csv (what a platform knows) and catalog_bare.csv."""
+    fields = [f for f in EvalItem.__dataclass_fields__ if f != "seed"]
+    with (out / "ground_truth.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        for it in items:
+            row = asdict(it)
+            row.pop("seed")
+            w.writerow(row)
+    with (out / "catalog_meta.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "video", "title", "category", "price", "currency"])
+        for it in items:
+            w.writerow([it.id, it.video, it.productDisplayName, it.articleType, it.price, "CNY"])
+    with (out / "catalog_bare.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "video"])
+        for it in items:
+            w.writerow([it.id, it.video])
+
+
 def build(source: Path, out: Path, n_types: int, per_type: int, seed: int, workers: int,
           limit: int | None = None) -> dict:
     if not (source / "styles.csv").is_file():
@@ -271,24 +293,7 @@ def build(source: Path, out: Path, n_types: int, per_type: int, seed: int, worke
                          time.perf_counter() - started)
     elapsed = time.perf_counter() - started
 
-    fields = [f for f in EvalItem.__dataclass_fields__ if f != "seed"]
-    with (out / "ground_truth.csv").open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        for it in items:
-            row = asdict(it)
-            row.pop("seed")
-            w.writerow(row)
-    with (out / "catalog_meta.csv").open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["id", "video", "title", "category", "price", "currency"])
-        for it in items:
-            w.writerow([it.id, it.video, it.productDisplayName, it.articleType, it.price, "CNY"])
-    with (out / "catalog_bare.csv").open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["id", "video"])
-        for it in items:
-            w.writerow([it.id, it.video])
+    write_catalog_files(out, items)
     info = {
         "source": str(source), "seed": seed, "types": n_types, "per_type": per_type, "items": len(items),
         "splits": dict(Counter(it.split for it in items)),

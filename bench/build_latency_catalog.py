@@ -13,18 +13,23 @@ catalog_meta.csv and catalog_bare.csv. Re-running keeps the videos already built
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict, replace
+from dataclasses import replace
 from multiprocessing import Pool
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_eval_catalog import DEFAULT_SOURCE, EvalItem, _captions, select_items  # noqa: E402
+from build_eval_catalog import (  # noqa: E402
+    DEFAULT_SOURCE,
+    EvalItem,
+    _captions,
+    select_items,
+    write_catalog_files,
+)
 
 from vidrec.media.compose import compose_product_video  # noqa: E402
 
@@ -71,24 +76,7 @@ def main(argv: list[str] | None = None) -> None:
             built += new
             if k % 50 == 0 or k == len(items):
                 log.info("%d/%d videos (%d new), %.0f s", k, len(items), built, time.perf_counter() - started)
-    fields = [f for f in EvalItem.__dataclass_fields__ if f != "seed"]
-    with (args.out / "ground_truth.csv").open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        for it in items:
-            row = asdict(it)
-            row.pop("seed")
-            w.writerow(row)
-    with (args.out / "catalog_meta.csv").open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["id", "video", "title", "category", "price", "currency"])
-        for it in items:
-            w.writerow([it.id, it.video, it.productDisplayName, it.articleType, it.price, "CNY"])
-    with (args.out / "catalog_bare.csv").open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["id", "video"])
-        for it in items:
-            w.writerow([it.id, it.video])
+    write_catalog_files(args.out, items)
     info = {"items": len(items), "built_now": built, "seconds": round(time.perf_counter() - started, 1),
             "article_types": dict(Counter(it.articleType for it in items))}
     (args.out / "build_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")

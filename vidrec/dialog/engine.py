@@ -10,6 +10,7 @@ A turn understands the message (NLU), updates the session's state, then asks one
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 import uuid
@@ -108,8 +109,7 @@ class Engine:
         self.lexicon = library.lexicon()
         self.sessions = SessionLocks()
         self._popularity = self._load_popularity()
-        self._by_category: dict[str, set[str]] = {}
-        self._unsure = self._unsure_categories()
+        self._by_category, self._unsure = self._category_index()
 
     # ------------------------------------------------------------------------------------------------ sessions
 
@@ -132,20 +132,23 @@ class Engine:
         top = max(counts.values()) or 1.0
         return {k: max(0.0, v) / top for k, v in counts.items()}
 
-    def _unsure_categories(self) -> dict[str, set[str]]:
-        """category -> items not filed under it, whose inferred category is unsure and names it as runner-up."""
-        out: dict[str, set[str]] = {}
+    def _category_index(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """category -> the items filed under it, and category -> items filed elsewhere by an unsure inference that
+        names it as runner-up."""
+        filed: dict[str, set[str]] = {}
+        unsure: dict[str, set[str]] = {}
         for profile in self.library.profiles():
             cat = profile.attributes.get("category")
-            if cat is not None:
-                self._by_category.setdefault(str(cat.value), set()).add(profile.id)
-            if cat is None or cat.source == "metadata" or cat.confidence >= UNSURE_CATEGORY:
+            if cat is None:
+                continue
+            filed.setdefault(str(cat.value), set()).add(profile.id)
+            if cat.source == "metadata" or cat.confidence >= UNSURE_CATEGORY:
                 continue
             for other in cat.conflicts:
                 value = other.get("value")
                 if value and value != cat.value:
-                    out.setdefault(str(value), set()).add(profile.id)
-        return out
+                    unsure.setdefault(str(value), set()).add(profile.id)
+        return filed, unsure
 
     # ------------------------------------------------------------------------------------------------ the turn
     def respond(self, session_id: str | None, text: str, user_id: str | None = None,
@@ -591,7 +594,7 @@ class Engine:
         ids = [h.id for h in hits]
         user_scores = None
         if self.user_model is not None and state.user_id:
-            user_scores = lambda cands: self.user_model.score(state.user_id, cands)  # noqa: E731
+            user_scores = functools.partial(self.user_model.score, state.user_id)
         scores = blended_scores(ids, [h.score for h in hits], profiles, user_scores=user_scores,
                                 popularity=self._popularity, season=state.constraints.season, blend=self.blend)
         vectors = [self.library.vectors.vector(f"{i}#image") for i in ids]
