@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vidrec.dialog.engine import Engine
-from vidrec.errors import NotFoundError
+from vidrec.errors import InputError, NotFoundError
 from vidrec.library import Library
 from vidrec.store import Store
 from vidrec.understand.profile import Attribute, Evidence
@@ -56,6 +56,9 @@ def test_buttons_change_the_session(engine):
         engine.feedback("nobody", shown[1], "like")
     with pytest.raises(NotFoundError):
         engine.feedback("b1", "no-such-item", "like")
+    with pytest.raises(InputError, match="unknown button"):
+        engine.feedback("b1", shown[1], "steal")
+    assert engine.load_state("b1").turn == 4  # refused presses change nothing
 
 
 def _misfile(store_path, item_id: str, wrong: str, right: str, confidence: float) -> None:
