@@ -18,7 +18,7 @@ from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import DEFAULT_CATEGORIES, Taxonomy, Term
 
 TAXONOMY_KEY = "taxonomy"
-PROFILE_CACHE = 4096  # parsed profiles kept by a library that is its store's only writer
+PROFILE_CACHE = 4096  # parsed profiles kept (most recently used)
 
 
 def taxonomy_to_meta(taxonomy: Taxonomy) -> str:
@@ -36,11 +36,12 @@ class Library:
 
     def __init__(self, store: Store, profile_cache: int = PROFILE_CACHE):
         self.store = store
-        # A library opened for writing is the store's only writer (it holds the writer lock), so the profiles it
-        # read stay true while it is open: a turn reads the same ~100 profiles again and again, and parsing them
-        # was a third of its time at 1k items. A read-only library may be reading a store that is being written.
-        self._profiles: OrderedDict[str, ItemProfile | None] | None = \
-            OrderedDict() if not store.readonly and profile_cache > 0 else None
+        # A turn or a search reads the same ~100 profiles again and again, and parsing them was a third of its time
+        # at 1k items, so parsed profiles are kept. A library opened for writing is the store's only writer (it
+        # holds the writer lock): what it read stays true while it is open (`forget_profiles` after writing
+        # items through it). A read-only library may keep a profile that the store's writer has changed since, as
+        # its vector index keeps the vectors it loaded, until `refresh()` picks up what the writer saved.
+        self._profiles: OrderedDict[str, ItemProfile | None] | None = OrderedDict() if profile_cache > 0 else None
         self._profile_cache = profile_cache
         self._profiles_lock = threading.Lock()
 
@@ -89,6 +90,12 @@ class Library:
                 while len(cache) > self._profile_cache:
                     cache.popitem(last=False)
         return profile
+
+    def refresh(self) -> None:
+        """For a read-only library: see what the store's writer saved since it was opened (vectors, keywords,
+        profiles)."""
+        self.store.refresh()
+        self.forget_profiles()
 
     def forget_profiles(self) -> None:
         """Drop cached profiles (after writing items through this library's store)."""

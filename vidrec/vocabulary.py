@@ -7,6 +7,7 @@ Each term carries synonyms in both languages. A platform's own categories replac
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -209,15 +210,45 @@ PATTERNS: tuple[Term, ...] = (
 )
 
 
+TRADITIONAL_TABLE = Path(__file__).parent / "resources" / "chinese" / "traditional_to_simplified.txt"
+
+
+def build_traditional_table() -> tuple[str, str]:
+    """(traditional, simplified): every character U+3400-U+9FFF that OpenCC's t2s maps to one other character.
+    Written to TRADITIONAL_TABLE by `python -m vidrec.vocabulary` (a test checks the shipped file is current)."""
+    from opencc import OpenCC
+
+    cc = OpenCC("t2s")
+    pairs = [(chr(cp), cc.convert(chr(cp))) for cp in range(0x3400, 0xA000)]
+    pairs = [(t, s) for t, s in pairs if s != t and len(s) == 1]
+    return "".join(t for t, _ in pairs), "".join(s for _, s in pairs)
+
+
+@functools.cache
+def _traditional_to_simplified() -> dict[int, int]:
+    try:
+        traditional, simplified = TRADITIONAL_TABLE.read_text(encoding="utf-8").split("\n")[:2]
+    except (OSError, ValueError):  # a source checkout without the shipped file: build it (~0.3 s)
+        traditional, simplified = build_traditional_table()
+    return str.maketrans(traditional, simplified)
+
+
+def fold_text(text: str) -> str:
+    """What vocabularies match against: lower case, traditional Chinese characters as simplified ("涼鞋" ->
+    "凉鞋"); one character for one, so positions in the folded text are positions in the original."""
+    return text.lower().translate(_traditional_to_simplified())
+
+
 class Vocabulary:
-    """A set of terms with fast lookup of every synonym (case-insensitive for Latin script)."""
+    """A set of terms with fast lookup of every synonym (case-insensitive for Latin script, traditional Chinese
+    characters read as simplified)."""
 
     def __init__(self, terms: Iterable[Term]):
         self.terms: tuple[Term, ...] = tuple(terms)
         self._by_name: dict[str, Term] = {}
         for term in self.terms:
             for name in term.names:
-                self._by_name.setdefault(name.lower(), term)
+                self._by_name.setdefault(fold_text(name), term)
         self._longest_first = [n for n in sorted(self._by_name, key=len, reverse=True) if n]
 
     def __iter__(self) -> Iterator[Term]:
@@ -234,7 +265,7 @@ class Vocabulary:
 
     def lookup(self, name: str) -> Term | None:
         """The term whose canonical label or synonym equals `name` (case-insensitive)."""
-        return self._by_name.get(name.strip().lower())
+        return self._by_name.get(fold_text(name.strip()))
 
     def canonicals(self) -> list[str]:
         return [t.canonical for t in self.terms]
@@ -242,9 +273,10 @@ class Vocabulary:
     def find_all(self, text: str) -> list[tuple[Term, int, int]]:
         """Every non-overlapping mention in `text`, longest synonyms first: [(term, start, end)].
 
-        Latin-script names match on word boundaries; Chinese names match anywhere.
+        Latin-script names match on word boundaries; Chinese names match anywhere, in simplified or traditional
+        characters.
         """
-        lowered = text.lower()
+        lowered = fold_text(text)
         taken = [False] * len(text)
         found: list[tuple[Term, int, int]] = []
         for name in self._longest_first:
@@ -336,3 +368,9 @@ def colour(canonical: str) -> Colour:
     if not isinstance(term, Colour):
         raise KeyError(canonical)
     return term
+
+
+if __name__ == "__main__":
+    TRADITIONAL_TABLE.parent.mkdir(parents=True, exist_ok=True)
+    TRADITIONAL_TABLE.write_text("\n".join(build_traditional_table()) + "\n", encoding="utf-8")
+    print(f"wrote {TRADITIONAL_TABLE}")

@@ -76,6 +76,12 @@ def test_train_ours_with_items_and_out(app, files, tmp_path, monkeypatch):
     r = runner.invoke(app, ["recommend", "--user", "u1", "--model-dir", str(out), "--k", "2"])
     assert r.exit_code == 0, r.output
     assert "1." in r.stdout and "2." in r.stdout
+    assert json.loads((out / "meta.json").read_text())["params"]["use_id"] is True
+    content_only = tmp_path / "content-only"
+    r = runner.invoke(app, ["train", str(log), "--model", "ours", "--items", str(items), "--out", str(content_only),
+                            "--max-epochs", "2", "--content-only"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((content_only / "meta.json").read_text())["params"]["use_id"] is False
 
 
 def test_evaluate_json(app, files, tmp_path):
@@ -125,6 +131,8 @@ def test_evaluate_json(app, files, tmp_path):
         (["evaluate", "LOG", "--models", "ours"], 2, "need item texts"),
         (["evaluate", "missing.csv", "--models", "pop"], 2, "no such file"),
         (["train", "LOG", "--model", "pop", "--max-epochs", "3"], 2, "sequential models"),
+        (["train", "LOG", "--model", "als", "--content-only"], 2, "content model"),
+        (["evaluate", "--store", "EMPTY", "--models", "pop"], 5, "no vidrec store"),
         (["recommend", "--user", "u1", "--store", "EMPTY"], 2, "no trained model"),
         (["recommend", "--user", "u1", "--k", "0"], 2, "positive"),
     ],

@@ -1,5 +1,3 @@
-import sqlite3
-
 import numpy as np
 import pytest
 
@@ -7,7 +5,6 @@ from vidrec.errors import InputError
 from vidrec.learn.interactions import (
     EVENT_STRENGTH,
     interactions_from_records,
-    interactions_from_sqlite,
     items_file_beside,
     load_interactions,
 )
@@ -154,7 +151,7 @@ def test_user_shards_partition_users(tmp_path):
         load_interactions(p, user_shard=(3, 3))
 
 
-def test_store_records_and_sqlite(tmp_path):
+def test_store_records():
     rows = [
         ("u1", "a", "view", None, "2024-01-01T00:00:00", "s1"),
         ("u1", "b", "cart", 1.0, "2024-01-02T00:00:00", "s1"),
@@ -164,14 +161,6 @@ def test_store_records_and_sqlite(tmp_path):
     inter = interactions_from_records(rows)
     assert inter.users.ids == ["u1", "u2"]
     assert [inter.items.ids[i] for i in inter.item] == ["a", "b", "c"]
-    db = tmp_path / "vidrec.sqlite"
-    con = sqlite3.connect(db)
-    con.execute("CREATE TABLE interactions(user_id, item_id, event, value, ts, session_id)")
-    con.executemany("INSERT INTO interactions VALUES (?,?,?,?,?,?)", rows)
-    con.commit()
-    con.close()
-    from_db = interactions_from_sqlite(db)
-    assert as_rows(from_db) == as_rows(inter)
     with pytest.raises(InputError, match="not a number"):
         interactions_from_records([{"user_id": "u", "item_id": "a", "ts": 1, "value": "lots"}])
 

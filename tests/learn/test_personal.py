@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import numpy as np
+import pytest
 
 from vidrec.learn.models import make_model
 from vidrec.learn.personal import PersonalRanker
@@ -14,42 +14,43 @@ from vidrec.learn.store_data import load_store_data, set_current_model
 from .conftest import CATEGORIES, HashingEncoder, make_catalog, make_interactions
 
 
-def make_store(path):
-    """A store folder with the tables the vidrec store keeps (items + interactions), filled from the toy data."""
-    path.mkdir(parents=True)
-    con = sqlite3.connect(path / "vidrec.sqlite")
-    con.execute(
-        "CREATE TABLE items(id TEXT PRIMARY KEY, title, profile_json, category, price REAL, deleted INTEGER)"
-    )
-    con.execute("CREATE TABLE interactions(user_id, item_id, event, value, ts, session_id)")
-    cat = make_catalog()
-    for item_id, text in cat.texts.items():
-        c = item_id.split("-")[0]
-        con.execute(
-            "INSERT INTO items VALUES (?,?,?,?,?,0)",
-            (item_id, text, json.dumps({"category": c, "colors": ["red"]}), c, 10.0),
-        )
-    con.execute("INSERT INTO items VALUES ('gone', 'deleted thing', '{}', 'x', 1.0, 1)")
-    inter = make_interactions(n_users=32, per_user=6)
-    for u, i, t in zip(inter.user, inter.item, inter.timestamp, strict=True):
-        con.execute(
-            "INSERT INTO interactions VALUES (?,?,?,?,?,?)",
-            (inter.users.ids[u], inter.items.ids[i], "view", None, float(t), "s"),
-        )
-    # a shopper who, over chat sessions, looked at and bought kettles only
-    for k, item in enumerate(["kettle-0", "kettle-1", "kettle-2", "kettle-3"]):
-        con.execute(
-            "INSERT INTO interactions VALUES (?,?,?,?,?,?)",
-            ("shopper", item, "purchase" if k == 3 else "view", None, f"2024-05-0{k + 1}T10:00:00", "chat-1"),
-        )
-    con.execute("INSERT INTO interactions VALUES ('shopper', 'dress-0', 'reject', NULL, 1.0, 'chat-1')")
-    con.commit()
-    con.close()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def metadata_url(request) -> str | None:
+    """Where a test store keeps its metadata: its own SQLite file, or a real PostgreSQL database."""
+    return None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
 
 
-def test_store_interactions_flow_into_training_and_rerank(tmp_path):
+def make_store(path, metadata_url=None):
+    """A real vidrec store (metadata on SQLite or PostgreSQL) filled from the toy data: items with profiles, one
+    deleted item, the toy users' views and a chat shopper who looked at and bought kettles only."""
+    from vidrec.store import Store
+    from vidrec.store.metadata import Interaction
+
+    with Store.open(path, dim=8, metadata=metadata_url) as store:
+        meta = store.metadata
+        for item_id, text in make_catalog().texts.items():
+            c = item_id.split("-")[0]
+            meta.upsert_item(
+                item_id, None, None, {"title": text, "category": c, "colors": ["red"]},
+                {"title": text, "category": c, "price": 10.0},
+            )
+        meta.upsert_item("gone", None, None, {"title": "deleted thing"}, {"category": "x"})
+        meta.delete_items(["gone"])
+        inter = make_interactions(n_users=32, per_user=6)
+        meta.add_interactions(
+            Interaction(inter.users.ids[u], inter.items.ids[i], "view", None, float(t), "s")
+            for u, i, t in zip(inter.user, inter.item, inter.timestamp, strict=True)
+        )
+        for k, item in enumerate(["kettle-0", "kettle-1", "kettle-2", "kettle-3"]):
+            meta.add_interaction(
+                "shopper", item, "purchase" if k == 3 else "view", ts=1.7e9 + k, session_id="chat-1"
+            )
+        meta.add_interaction("shopper", "dress-0", "reject", ts=1.0, session_id="chat-1")
+
+
+def test_store_interactions_flow_into_training_and_rerank(tmp_path, metadata_url):
     store = tmp_path / "store"
-    make_store(store)
+    make_store(store, metadata_url)
     inter, texts = load_store_data(store)
     assert "shopper" in inter.users.index and "gone" not in texts
     assert "dress-new" in inter.items.index  # catalog item nobody touched: still rankable
@@ -116,17 +117,19 @@ def test_user_category_scores(tmp_path):
     assert max(s, key=s.get) == f"{CATEGORIES[1]}-9"
 
 
-def test_chat_interactions_in_the_real_store_train_the_model_that_recommend_uses(tmp_path):
-    """MetadataStore.add_interaction (what chat sessions call) -> `vidrec train --store` -> `vidrec recommend --user`:
-    a shopper whose sessions were all kettles gets kettles, a stranger gets the popular list and is told so."""
+def test_chat_interactions_in_the_real_store_train_the_model_that_recommend_uses(tmp_path, metadata_url):
+    """MetadataStore.add_interaction (what chat sessions call) -> `vidrec train --store` -> `vidrec recommend --user`,
+    with the metadata in SQLite or PostgreSQL: a shopper whose sessions were all kettles gets kettles, a stranger
+    gets the popular list and is told so; `vidrec evaluate --store` reads the same interactions."""
     import typer
     from typer.testing import CliRunner
 
     from vidrec.learn.commands import register
-    from vidrec.store.metadata import MetadataStore
+    from vidrec.store import Store
 
     store = tmp_path / "store"
-    meta = MetadataStore(store / "vidrec.sqlite")
+    opened = Store.open(store, dim=8, metadata=metadata_url)
+    meta = opened.metadata
     for item_id, text in make_catalog().texts.items():
         c = item_id.split("-")[0]
         meta.upsert_item(item_id, None, None, {"title": text, "category": c}, {"title": text, "category": c})
@@ -136,7 +139,7 @@ def test_chat_interactions_in_the_real_store_train_the_model_that_recommend_uses
     for k in range(6):  # the shopper's chat sessions: kettles only, one dress rejected
         meta.add_interaction("shopper", f"kettle-{k}", "view", ts=1e6 + k, session_id="chat-1")
     meta.add_interaction("shopper", "dress-0", "reject", ts=1e6 + 7, session_id="chat-1")
-    meta.close()
+    opened.close()
 
     app = typer.Typer()
     register(app)
@@ -145,6 +148,12 @@ def test_chat_interactions_in_the_real_store_train_the_model_that_recommend_uses
     assert r.exit_code == 0, r.output
     trained = json.loads(r.stdout)
     assert trained["interactions"]["users"] == 33  # the 32 toy users and the shopper, all read from the store
+    r = runner.invoke(
+        app, ["evaluate", "--store", str(store), "--models", "pop,itemknn", "--bootstrap", "50", "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    evaluated = json.loads(r.stdout)
+    assert evaluated["split"]["users"] == 33 and set(evaluated["models"]) == {"pop", "itemknn"}
 
     def top(user: str) -> dict:
         res = runner.invoke(app, ["recommend", "--user", user, "--k", "4", "--store", str(store), "--json"])

@@ -68,6 +68,14 @@ def test_find_prices_several_and_ranges():
     assert [p.value for p in find_prices("2023年新款只要两百")] == [200]
 
 
+def test_a_chinese_numeral_run_into_a_word_is_no_price():
+    # misheard narration: "只要一派起是游战" is not "only 1"; a unit or a particle after the number still makes a price
+    assert find_prices("这款约是会舍千包,现在只要一派起是游战。") == []
+    assert [p.value for p in find_prices("现在只要一百七十九元")] == [179]
+    assert [p.value for p in find_prices("只要两百的那条")] == [200]
+    assert [p.value for p in find_prices("到手价九十九，快来")] == [99]
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [

@@ -19,6 +19,17 @@ def test_query_maps_to_catalog_labels():
     assert "连衣裙" in reader().read("red dress").expansion()
 
 
+def test_dense_text_adds_each_missing_name_once():
+    q = "red dress under 300"
+    dense = reader().read(q).dense_text(q)
+    assert dense.startswith(q) and "连衣裙" in dense and "红色" in dense
+    assert dense.lower().count("dress") == 1 and dense.lower().count("red") == 1  # nothing repeated
+    zh = "红色连衣裙 300元以内"
+    dense = reader().read(zh).dense_text(zh)
+    assert dense.count("连衣裙") == 1 and "dress" in dense and "red" in dense.lower()
+    assert len(dense) < len(f"{zh} {reader().read(zh).expansion()}")
+
+
 def test_category_not_in_catalog_is_not_a_filter():
     assert reader().read("red handbag").categories == []
 

@@ -138,7 +138,7 @@ def test_a_wish_that_sounds_like_buying_refines(engine):
     assert t3.intent == "buy" and t3.state["cart"] == [t2.items[0].id]
 
 
-def test_a_writing_library_caches_profiles_and_a_reader_does_not(store_copy):
+def test_libraries_cache_profiles_and_a_reader_refreshes(store_copy):
     with Library.open(store_copy, readonly=False) as lib:
         a = lib.profile("d001")
         assert lib.profile("d001") is a  # parsed once
@@ -146,4 +146,13 @@ def test_a_writing_library_caches_profiles_and_a_reader_does_not(store_copy):
         lib.forget_profiles()
         assert lib.profile("d001") is not a and lib.profile("d001").id == "d001"
     with Library.open(store_copy, readonly=True) as reader:
-        assert reader.profile("d001") is not reader.profile("d001")  # a writer elsewhere may change it
+        before = reader.profile("d001")
+        assert reader.profile("d001") is before
+        with Library.open(store_copy, readonly=False) as writer:  # another process's ingest, say
+            row = writer.metadata.get_item("d001")
+            profile = {**row["profile"], "title": "renamed by the writer"}
+            writer.metadata.upsert_item("d001", row["content_hash"], row["video_path"], profile,
+                                        {"title": "renamed by the writer", "category": row["category"]})
+        assert reader.profile("d001") is before  # kept, like the vectors it loaded, until refreshed
+        reader.refresh()
+        assert reader.profile("d001").title == "renamed by the writer"

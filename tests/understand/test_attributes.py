@@ -34,6 +34,34 @@ def test_bare_video_attributes_come_from_speech_captions_and_pixels():
     assert describe(a, TAX) == "Red Dresses · 红色连衣裙"
 
 
+def test_a_named_colour_beats_pixels_that_see_the_background():
+    # a thin brown belt on a white card: most "product" pixels are the card; the caption names the colour
+    obs = Observations(
+        item=bare(),
+        ocr=[ScreenText(start=1.0, end=4.0, text="棕色皮带 ¥120")],
+        visual_colours=[("White", 0.9), ("Brown", 0.05)],
+    )
+    a = infer_attributes(obs, TAX, find_prices=find_prices)
+    assert a["color"].value == "Brown" and a["color"].source == "ocr"
+    assert "White" in [c["value"] for c in a["color"].conflicts]
+    # pixels alone still decide when nothing names a colour
+    alone = infer_attributes(Observations(item=bare(), visual_colours=[("White", 0.9), ("Brown", 0.05)]), TAX)
+    assert alone["color"].value == "White" and alone["color"].source == "visual"
+    # and choose among named colours
+    two = Observations(item=bare(), transcript=[TranscriptLine(start=0, end=2, text="black or red", lang="en")],
+                       visual_colours=[("Red", 0.8), ("Grey", 0.1)])
+    assert infer_attributes(two, TAX)["color"].value == "Red"
+
+
+def test_a_named_category_beats_pixels_and_traditional_captions_count():
+    # a caption in traditional characters names sandals; the pixels lean to casual shoes
+    obs = Observations(item=bare(), ocr=[ScreenText(start=0, end=2, text="男士黑色涼鞋")],
+                       visual_category=[("Casual Shoes", 0.7), ("Sandals", 0.2)])
+    assert infer_attributes(obs, TAX)["category"].value == "Sandals"
+    alone = Observations(item=bare(), visual_category=[("Casual Shoes", 0.7), ("Sandals", 0.2)])
+    assert infer_attributes(alone, TAX)["category"].value == "Casual Shoes"
+
+
 def test_metadata_wins_and_conflicts_are_recorded():
     obs = Observations(
         item=bare(title="Blue denim shorts", price=129.0, category="Shorts", extra={"color": "Blue"}),

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vidrec.encoders.prototypes import CategoryPrototypes
 from vidrec.errors import InputError, ModelUnavailableError
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,11 @@ class FitReport:
 
 
 class ImageTextProjection:
-    """`project(features)` = L2-normalise(((features - mean) / scale) @ weight + bias)."""
+    """`project(features)` = L2-normalise(((features - mean) / scale) @ weight + bias).
+
+    A projection learned from a catalog may carry that catalog's `prototypes` (its categories' mean image features,
+    `vidrec.encoders.prototypes`), saved in the same file.
+    """
 
     def __init__(
         self,
@@ -62,6 +67,7 @@ class ImageTextProjection:
         self.temperature = float(temperature)
         self.meta = dict(meta or {})
         self.report: FitReport | None = None  # set by fit()
+        self.prototypes: CategoryPrototypes | None = None
         if self.weight.ndim != 2 or self.bias.shape != (self.weight.shape[1],):
             raise InputError(f"projection weight {self.weight.shape} and bias {self.bias.shape} do not match")
         if self.mean.shape != (self.weight.shape[0],) or self.scale.shape != (self.weight.shape[0],):
@@ -186,6 +192,12 @@ class ImageTextProjection:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {**self.meta, "format": FORMAT_VERSION, "temperature": self.temperature}
+        extra = {}
+        if self.prototypes is not None:
+            meta["prototypes"] = {"labels": self.prototypes.labels, "temperature": self.prototypes.temperature}
+            extra["prototype_centroids"] = self.prototypes.centroids.astype(np.float16)
+        else:
+            meta.pop("prototypes", None)
         fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
@@ -196,6 +208,7 @@ class ImageTextProjection:
                     mean=self.mean.astype(np.float32),
                     scale=self.scale.astype(np.float32),
                     meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+                    **extra,
                 )
             umask = os.umask(0)
             os.umask(umask)
@@ -216,7 +229,7 @@ class ImageTextProjection:
                         f"{path}: projection format {meta.get('format')} is newer than this vidrec understands; "
                         "upgrade vidrec"
                     )
-                return cls(
+                projection = cls(
                     data["weight"].astype(np.float32),
                     data["bias"],
                     data["mean"],
@@ -224,6 +237,12 @@ class ImageTextProjection:
                     temperature=float(meta.get("temperature", 0.05)),
                     meta=meta,
                 )
+                proto = meta.get("prototypes")
+                if proto and "prototype_centroids" in data:
+                    projection.prototypes = CategoryPrototypes(
+                        proto["labels"], data["prototype_centroids"].astype(np.float32),
+                        float(proto.get("temperature", 0.02)))
+                return projection
         except (OSError, KeyError, ValueError) as exc:
             raise ModelUnavailableError(
                 f"cannot read the image-text projection {path} ({exc}); rebuild it (bench/train_projection.py) "

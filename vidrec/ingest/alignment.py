@@ -1,5 +1,7 @@
 """Learn the image→text projection from the user's own catalog: items that have titles teach vidrec what their
 pictures are called, so text queries match pictures of untitled items better than the shipped default does.
+Items that also have a category teach what each category looks like (`CategoryPrototypes`, kept in the same file),
+which the visual category of untitled items then leans on.
 """
 
 from __future__ import annotations
@@ -29,25 +31,32 @@ def fit_catalog_projection(writer: StoreWriter, text_encoder=None, *, min_items:
     """Fit the projection on every stored item that has a metadata title, save it in the store and re-project the
     picture and shot vectors of every item. Skipped when too few titled items, or none changed since the last fit."""
     from vidrec.encoders.projection import ImageTextProjection
+    from vidrec.encoders.prototypes import CategoryPrototypes
     from vidrec.encoders.text import default_text_encoder
 
     meta = writer.store.metadata
     titled: list[tuple[str, str]] = []
+    category_of: dict[str, str] = {}
     for row in meta.items():
         title = (row.get("profile") or {}).get("title")
         if title:
             titled.append((row["id"], title))
+            term = writer.taxonomy.lookup(row["category"]) if row.get("category") else None
+            if term is not None:
+                category_of[row["id"]] = term.canonical
     if len(titled) < min_items:
         return AlignmentReport(False, len(titled), f"{len(titled)} titled items; at least {min_items} needed")
     signature = f"{len(titled)}:{hash(tuple(sorted(i for i, _ in titled))) & 0xFFFFFFFF}"
     if not force and meta.get_meta(FIT_KEY) == signature:
         return AlignmentReport(False, len(titled), "no titled item changed since the last fit")
-    feats, texts = [], []
+    feats, texts, labelled = [], [], []
     for item_id, title in titled:
         f = writer.features.read(item_id)
         if f is None or not f["image_features"].size:
             continue
         shots = f["image_features"].astype(np.float32)
+        if item_id in category_of:
+            labelled.append((category_of[item_id], shots))
         for row in shots:  # every keyframe of the item is a view of the titled product
             feats.append(row)
             texts.append(title)
@@ -57,11 +66,14 @@ def fit_catalog_projection(writer: StoreWriter, text_encoder=None, *, min_items:
     unique = sorted(set(texts))
     emb = dict(zip(unique, encoder.encode(unique, kind="passage"), strict=True))
     projection = ImageTextProjection.fit(np.stack(feats), np.stack([emb[t] for t in texts]), seed=seed)
+    projection.prototypes = CategoryPrototypes.fit(labelled)
     projection.save(writer.store.path / PROJECTION_FILE)
     _reproject(writer, projection)
     meta.set_meta(FIT_KEY, signature)
     log.info("fitted the image→text projection on %d titled items (%d keyframes)", len(unique), len(feats))
-    return AlignmentReport(True, len(unique), f"fitted on {len(unique)} titled items ({len(feats)} keyframes)")
+    protos = projection.prototypes
+    shown = f"; {len(protos.labels)} category prototypes" if protos is not None else ""
+    return AlignmentReport(True, len(unique), f"fitted on {len(unique)} titled items ({len(feats)} keyframes){shown}")
 
 
 def _reproject(writer: StoreWriter, projection) -> None:

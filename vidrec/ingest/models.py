@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 # Softmax temperature turning category cosines (projected image vs category-name embeddings) into probabilities.
 CATEGORY_TEMPERATURE = 0.02
 CLIP_TEMPERATURE = 0.01  # CLIP's own logit scale is 100
+PROTOTYPE_WEIGHT = 0.5  # share of a covered category's probability from the catalog's prototypes (set a priori)
 
 
 class Models:
@@ -123,7 +124,17 @@ class Models:
     def visual_category(self, features: np.ndarray, projected: np.ndarray | None,
                         logits: np.ndarray | None) -> np.ndarray:
         """(n, categories) probabilities: CLIP zero-shot on the CLIP backend; else the projected image vectors
-        against the category names, blended with ConSE over the ImageNet classes."""
+        against the category names, blended with ConSE over the ImageNet classes. When the catalog's projection
+        carries category prototypes for these features (its labelled items' pictures), half of each covered
+        category's probability comes from them."""
+        probs = self._zero_shot_category(features, projected, logits)
+        protos = getattr(self.projection, "prototypes", None)
+        if protos is not None and protos.dim == features.shape[1] and len(features):
+            probs = protos.blend_into(probs, list(self.category_names), features, weight=PROTOTYPE_WEIGHT)
+        return probs
+
+    def _zero_shot_category(self, features: np.ndarray, projected: np.ndarray | None,
+                            logits: np.ndarray | None) -> np.ndarray:
         if self.is_clip:
             f = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
             return _softmax((f @ self.clip_category_prototypes.T) / CLIP_TEMPERATURE)

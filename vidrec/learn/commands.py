@@ -1,7 +1,7 @@
 """`vidrec train`, `vidrec evaluate`, `vidrec recommend`: the command-line face of vidrec.learn.
 
     vidrec train interactions.csv [--model ours] [--items catalog] [--out DIR] [--store DIR]
-    vidrec evaluate interactions.csv --models pop,itemknn,als,bpr,sasrec,ours [--k 5,10,20] [--json] [--out FILE]
+    vidrec evaluate [interactions.csv | --store DIR] --models pop,itemknn,als,bpr,sasrec,ours [--k 5,10,20] [--json]
     vidrec recommend --user U123 [--k 10] [--json] [--store DIR]
 
 `register(app)` adds them to a typer app. Errors print one line (what to do) and exit with the error's code
@@ -85,6 +85,23 @@ def _load_items(interactions: Path | None, items: Path | None):
     return None
 
 
+def _training_data(interactions: Path | None, items: Path | None, store: Path | None):
+    """(interactions, item texts or None): from the files given, else from the store's metadata (SQLite or
+    PostgreSQL), whose catalog items are all in the vocabulary."""
+    from vidrec.learn.interactions import load_interactions
+    from vidrec.learn.store_data import load_store_data
+
+    if interactions is None:
+        if items is not None:
+            raise InputError("--items goes with an interactions file; a store brings its own items")
+        return load_store_data(store)
+    data = load_interactions(interactions)
+    texts = _load_items(interactions, items)
+    if texts is not None:
+        data = data.with_items(texts.ids())
+    return data, texts
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -131,21 +148,21 @@ def train(
         int | None, typer.Option("--max-epochs", help="cap for the sequential models")
     ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    content_only: Annotated[
+        bool,
+        typer.Option(
+            "--content-only",
+            help="ours without the ID part: every item is its content alone (for catalogs where new items dominate)",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Train one recommender on all interactions and save it; chat and search use the store's current model."""
-    from vidrec.learn.interactions import load_interactions
     from vidrec.learn.models import model_class
-    from vidrec.learn.store_data import load_store_data, models_dir, save_item_titles, set_current_model
+    from vidrec.learn.store_data import models_dir, save_item_titles, set_current_model
 
     klass = model_class(model)
-    if interactions is None:
-        data, texts = load_store_data(store)
-    else:
-        data = load_interactions(interactions)
-        texts = _load_items(interactions, items)
-        if texts is not None:
-            data = data.with_items(texts.ids())
+    data, texts = _training_data(interactions, items, store)
     if klass.uses_content and texts is None:
         raise InputError(f"the {model} model needs item texts: pass --items FILE (or train from a store)")
     params: dict[str, Any] = {"seed": seed}
@@ -153,6 +170,10 @@ def train(
         if not hasattr(klass, "_training_batch"):
             raise InputError(f"--max-epochs applies to the sequential models, not {model}")
         params["max_epochs"] = max_epochs
+    if content_only:
+        if not klass.uses_content:
+            raise InputError(f"--content-only applies to the content model (ours), not {model}")
+        params["use_id"] = False
     m = klass(**params)
     with _progress() as progress:
         _fit_with_progress(progress, m, data, texts)
@@ -184,8 +205,11 @@ def train(
 @_handle_errors
 def evaluate(
     interactions: Annotated[
-        Path, typer.Argument(help="CSV/Parquet/RecBole .inter file (or a folder holding one)")
-    ],
+        Path | None,
+        typer.Argument(
+            help="CSV/Parquet/RecBole .inter file (or a folder holding one); omit to evaluate on the store's"
+        ),
+    ] = None,
     models: Annotated[str, typer.Option("--models", help="comma-separated model names")] = DEFAULT_MODELS,
     k: Annotated[str, typer.Option("--k", help="cut-offs, e.g. 5,10,20")] = "5,10,20",
     items: Annotated[Path | None, typer.Option("--items", help="item file with text")] = None,
@@ -197,22 +221,21 @@ def evaluate(
         int, typer.Option("--bootstrap", help="bootstrap resamples for the 95% intervals")
     ] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="print results as JSON")] = False,
+    store: Annotated[
+        Path | None, typer.Option("--store", help="vidrec store folder (when no interactions file is given)")
+    ] = None,
 ) -> None:
     """Temporal leave-last-out evaluation of several models, full ranking, with 95% bootstrap intervals."""
     from vidrec.learn.evaluate import Evaluator
-    from vidrec.learn.interactions import load_interactions
     from vidrec.learn.models import make_model, model_class
     from vidrec.learn.split import leave_last_out
 
     ks = parse_ks(k)
     names = parse_models(models)
-    texts = _load_items(interactions, items)
+    data, texts = _training_data(interactions, items, store)
     needs_text = [n for n in names if model_class(n).uses_content]
     if needs_text and texts is None:
         raise InputError(f"{', '.join(needs_text)} need item texts: pass --items FILE (e.g. ml-100k.item)")
-    data = load_interactions(interactions)
-    if texts is not None:
-        data = data.with_items(texts.ids())
     split = leave_last_out(data)
     evaluator = Evaluator(split, ks=ks, n_boot=bootstrap, seed=seed)
     reports = []

@@ -536,8 +536,8 @@ def interactions_from_records(
 ) -> Interactions:
     """Rows shaped like the store table `interactions(user_id, item_id, event, value, ts, session_id)`.
 
-    Each record is a mapping with those keys (`user`/`item`/`timestamp` also accepted) or a tuple in that column
-    order. `ts` may be epoch seconds or an ISO 8601 string. Same rules as the file loader.
+    Each record is a mapping with those keys (`user`/`item`/`timestamp` also accepted), an object with those
+    attributes (the store's `Interaction`) or a tuple in that column order. `ts` may be epoch seconds or an ISO 8601 string. Same rules as the file loader.
     """
     builder = InteractionsBuilder(user_shard=user_shard)
     buf: dict[str, list] = {"u": [], "i": [], "t": [], "e": [], "v": []}
@@ -561,6 +561,8 @@ def interactions_from_records(
             t = rec.get("ts", rec.get("timestamp"))
             e = rec.get("event")
             v = rec.get("value")
+        elif hasattr(rec, "user_id"):
+            u, i, e, v, t = rec.user_id, rec.item_id, rec.event, rec.value, rec.ts
         else:
             u, i, e, v, t = rec[0], rec[1], rec[2], rec[3], rec[4]
         buf["u"].append(u)
@@ -572,27 +574,6 @@ def interactions_from_records(
             flush()
     flush()
     return builder.build()
-
-
-def interactions_from_sqlite(db_path: str | Path, table: str = "interactions") -> Interactions:
-    """Read the store's interactions table straight from its SQLite file (streamed with a cursor)."""
-    import sqlite3
-
-    p = Path(db_path)
-    if not p.exists():
-        raise InputError(
-            f"{p}: no such SQLite file; run `vidrec ingest` / chat first or pass an interactions file"
-        )
-    if not table.isidentifier():
-        raise InputError(f"bad table name {table!r}")
-    con = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
-    try:
-        cur = con.execute(f"SELECT user_id, item_id, event, value, ts FROM {table}")  # noqa: S608 - checked name
-        return interactions_from_records(cur, source=f"{p}:{table}")
-    except sqlite3.Error as exc:
-        raise InputError(f"{p}: cannot read table {table!r} ({exc})") from exc
-    finally:
-        con.close()
 
 
 def _ts_value(t: object, source: str, row: int) -> float:

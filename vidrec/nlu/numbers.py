@@ -290,6 +290,9 @@ _NOT_PRICE_AFTER_RE = re.compile(
     r"colou?rs?|sizes?|gb|tb|mah|pairs?|packs?|units?|stars?|reviews?|sold|orders?|am\b|pm\b|st\b|nd\b|rd\b|th\b|"
     r"x\b|off\b|w\b|k\b|am|ones?\b|of\b|more\b|left\b)", re.A)
 _RANGE_SEP_RE = re.compile(r"\s*(?:-|~|到|至|—|–|to)\s*", re.A)
+# A Chinese numeral with no currency, run into a following ideograph, is usually a misheard word, not a price
+# ("只要一派..." from speech recognition); these particles may still follow a price ("只要两百的", "只要九十九啦").
+_ZH_TAIL_OK = set("的啊呀哦吧呢啦哈了就哟喔")
 
 
 @dataclass
@@ -365,7 +368,8 @@ def find_prices(text: str) -> list[PriceMention]:
     A number is a price when a currency is written next to it ("¥199", "199元", "九块九", "$29.99", "199 rupees")
     or when a price word comes just before it ("售价299", "到手价159", "只要199", "now only 199", "price: 199").
     Sizes, years, percentages, quantities, ordinals and discounts are not prices ("XL", "2023年", "50%", "2件",
-    "第2个", "满199减30", "$5 off").
+    "第2个", "满199减30", "$5 off"). A Chinese numeral without a currency that runs into another word
+    ("只要一派起") is not taken either.
     """
     if not isinstance(text, str) or not text:
         return []
@@ -392,6 +396,10 @@ def find_prices(text: str) -> list[PriceMention]:
             continue
         if a.kind == "en" and a.currency is None:
             continue
+        if a.kind == "zh" and currency is None and a.num_end < len(folded):
+            nxt_char = folded[a.num_end]
+            if "\u4e00" <= nxt_char <= "\u9fff" and nxt_char not in _ZH_TAIL_OK:
+                continue
         if a.value <= 0:
             continue
         out.append(PriceMention(round(a.value, 2), a.start, a.end, currency))

@@ -95,7 +95,7 @@ class Searcher:
         parsed = parsed or self.parse(query)
         flt = self._filter(parsed, base_filter)
         expanded = f"{query} {parsed.expansion()}".strip() or " "
-        qv = query_vector if query_vector is not None else self.text.encode([expanded], kind="query")[0]
+        qv = query_vector if query_vector is not None else self.text.encode([parsed.dense_text(query)], kind="query")[0]
         n = max(self.candidates, k * 5)
         text_hits = {h.item_id: h.score for h in self.store.vectors.search_items(qv, n, _with_kind(flt, "text"))}
         image_hits = {h.item_id: h.score for h in self.store.vectors.search_items(qv, n, _with_kind(flt, "image"))}

@@ -48,6 +48,7 @@ __all__ = [
     "Store",
     "VectorIndex",
     "is_store",
+    "open_metadata",
 ]
 
 log = logging.getLogger(__name__)
@@ -238,6 +239,20 @@ def _agree(metadata: MetadataStore, key: str, given: Any, default: Any, path: Pa
 def is_store(path: Path) -> bool:
     """Whether ``path`` holds a vidrec store (its SQLite file, or the record of where its backends live)."""
     return (path / DATABASE).exists() or (path / BACKENDS).exists()
+
+
+def open_metadata(dir: str | os.PathLike | None = None, *, readonly: bool = True) -> MetadataStore:
+    """Only the metadata of an existing store, wherever it lives (its SQLite file, or the PostgreSQL database its
+    ``backends.json`` or ``$VIDREC_METADATA_URL`` names), without opening the vector and keyword indexes: what
+    training and evaluation read. Read-only by default; takes no writer lock."""
+    path = store_dir(dir)
+    recorded = _recorded_backends(path)
+    if not (path / DATABASE).exists() and not recorded:
+        raise StoreError(
+            f"no vidrec store at {path} (no {DATABASE}); ingest a catalog first or pass --store with the right folder"
+        )
+    metadata_at = _backend("metadata", None, METADATA_ENV, recorded, True, path)
+    return MetadataStore(metadata_at or path / DATABASE, readonly=readonly)
 
 
 def _is_milvus(location: str) -> bool:

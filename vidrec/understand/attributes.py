@@ -26,6 +26,12 @@ from vidrec.vocabulary import (
 # How much one mention in each modality counts. Titles are written by the seller about this very product;
 # speech and captions usually are too, but also mention other things ("also in black").
 MODALITY_WEIGHT: dict[str, float] = {"text": 1.0, "ocr": 0.8, "speech": 0.7, "visual": 1.0}
+# Colour from pixels is right about two times in three (bench/eval_colour.py); a colour the seller names is right far
+# more often. When a title, caption or narration names a colour, pixel votes count this much (at most 1.2 x 0.5 =
+# 0.6, below one spoken mention): they still add to a named colour they also see, and choose among named ones.
+VISUAL_COLOUR_WHEN_NAMED = 0.5
+# The same for categories: pixel votes (1.6 x probability) count half when a text names a category.
+VISUAL_CATEGORY_WHEN_NAMED = 0.5
 # Extra columns a catalog may use for attributes that have no fixed column.
 METADATA_ALIASES: dict[str, tuple[str, ...]] = {
     "color": ("color", "colour", "basecolour", "basecolor", "颜色"),
@@ -168,11 +174,12 @@ def infer_attributes(obs: Observations, taxonomy: Taxonomy, known_brands: Iterab
 def _category(obs: Observations, spans: list[TextSpan], taxonomy: Taxonomy) -> Attribute | None:
     votes = _mention_votes(taxonomy, spans)
     total = sum(MODALITY_WEIGHT[s.modality] for s in spans if taxonomy.find_all(s.text))
+    pixel_weight = 1.6 * (VISUAL_CATEGORY_WHEN_NAMED if votes else 1.0)  # pixels decide when nothing names one
     for canonical, prob in obs.visual_category[:5]:
         if prob <= 0:
             continue
         vote = votes[canonical]
-        w = MODALITY_WEIGHT["visual"] * 1.6 * prob  # pixels decide when nothing is said or written
+        w = MODALITY_WEIGHT["visual"] * pixel_weight * prob
         vote.score += w
         vote.modalities["visual"] += w
         times = [s for s in obs.shots if s.category == canonical]
@@ -203,11 +210,12 @@ def _colours(obs: Observations, spans: list[TextSpan]) -> dict[str, Attribute]:
     for span in spans:
         if COLOUR_VOCABULARY.find_all(span.text):
             total += MODALITY_WEIGHT[span.modality]
+    pixel_weight = 1.2 * (VISUAL_COLOUR_WHEN_NAMED if votes else 1.0)
     for canonical, share in obs.visual_colours[:3]:
         if share <= 0:
             continue
         vote = votes[canonical]
-        w = MODALITY_WEIGHT["visual"] * 1.2 * share
+        w = MODALITY_WEIGHT["visual"] * pixel_weight * share
         vote.score += w
         vote.modalities["visual"] += w
         shots = [s for s in obs.shots if canonical in s.colors]
