@@ -133,13 +133,19 @@ def test_evaluate_json(app, files, tmp_path):
         (["train", "LOG", "--model", "pop", "--max-epochs", "3"], 2, "sequential models"),
         (["train", "LOG", "--model", "als", "--content-only"], 2, "content model"),
         (["evaluate", "--store", "EMPTY", "--models", "pop"], 5, "no vidrec store"),
+        (["train", "--store", "BARE", "--model", "pop"], 2, "recorded no interactions"),
         (["recommend", "--user", "u1", "--store", "EMPTY"], 2, "no trained model"),
         (["recommend", "--user", "u1", "--k", "0"], 2, "positive"),
     ],
 )
 def test_bad_input_exits_with_a_message(app, files, tmp_path, args, code, message):
     log, _ = files
-    args = [str(log) if a == "LOG" else str(tmp_path / "empty") if a == "EMPTY" else a for a in args]
+    if "BARE" in args:  # a store with items but nobody has used it yet
+        from vidrec.store import Store
+
+        Store.open(tmp_path / "bare", dim=8).close()
+    args = [str(log) if a == "LOG" else str(tmp_path / "empty") if a == "EMPTY" else
+            str(tmp_path / "bare") if a == "BARE" else a for a in args]
     r = runner.invoke(app, args)
     assert r.exit_code == code, r.output
     assert message in r.output

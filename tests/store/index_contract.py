@@ -423,6 +423,8 @@ class VectorIndexContract:
             "3",
         ]
         assert [h.item_id for h in index.search_items(query, 10, Filter(category={"b"}))] == ["2"]
+        ids = ["2#shot0", "nope", "1", "1#shot1", "1#shot1"]
+        assert index.item_ids_of(ids) == [index.item_id_of(i) for i in ids] == ["2", "nope", "1", "1", "1"]
 
     def test_search_items_with_many_shots_per_item_still_finds_k_items(self, tmp_path):
         rng = np.random.default_rng(3)

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from vidrec.config import store_dir
-from vidrec.errors import ConfigError
+from vidrec.errors import ConfigError, InputError
 from vidrec.learn.interactions import Interactions, interactions_from_records
 from vidrec.learn.items import ItemTexts
 
@@ -59,6 +59,11 @@ def load_store_data(store: str | Path | None = None) -> tuple[Interactions, Item
 
     meta = open_metadata(store)
     try:
+        if next(iter(meta.interactions()), None) is None:
+            raise InputError(
+                f"{meta.where}: the store has recorded no interactions yet; chat with --user (or record likes and "
+                f"purchases through the API) first, or pass an interactions file"
+            )
         return from_store_object(meta)
     finally:
         meta.close()

@@ -43,7 +43,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,7 @@ class FaissIndex(VectorIndex):
     # ----------------------------------------------------------------------------------------------- state
 
     def _reset(self) -> None:
+        self._kind_masks: dict[str, np.ndarray] = {}  # "which rows are shots / texts ...": asked by every search
         self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         self._ivf = False
         self._trained_n = 0
@@ -261,6 +262,7 @@ class FaissIndex(VectorIndex):
             for label, codes in zip(labels.tolist(), color_codes, strict=True):
                 self._colors[codes, label] = True
             self.dirty = True
+            self._kind_masks = {}
             with _omp_threads(self.build_threads):
                 if self._ivf:
                     self._ivf_add(self._index, vecs, labels)
@@ -277,6 +279,7 @@ class FaissIndex(VectorIndex):
             for label in labels:
                 self._clear_row(label)
             self.dirty = True
+            self._kind_masks = {}
 
     @staticmethod
     def _nlist_for(n: int) -> int:
@@ -354,6 +357,15 @@ class FaissIndex(VectorIndex):
                 return vector_id
             return self._values["item_id"][self._codes["item_id"][label]]
 
+    def item_ids_of(self, vector_ids: Sequence[str]) -> list[str]:
+        with self._lock.reading():
+            labels, codes, values = self._labels, self._codes["item_id"], self._values["item_id"]
+            out = []
+            for v in vector_ids:
+                label = labels.get(v)
+                out.append(v if label is None else values[codes[label]])
+            return out
+
     def ids(self) -> list[str]:
         """Every vector id held, in no particular order."""
         with self._lock.reading():
@@ -400,7 +412,10 @@ class FaissIndex(VectorIndex):
         if f.exclude_item_ids:
             mask &= ~self._allowed("item_id", f.exclude_item_ids)
         if f.kind is not None:
-            mask &= self._allowed("kind", [f.kind])
+            kind = self._kind_masks.get(f.kind)
+            if kind is None or len(kind) != n:
+                kind = self._kind_masks[f.kind] = self._allowed("kind", [f.kind])
+            mask &= kind
         for name, wanted in (("category", f.category), ("brand", f.brand), ("gender", f.gender)):
             if wanted is not None:
                 mask &= self._allowed(name, [facet_value(w) for w in wanted])
@@ -622,6 +637,7 @@ class FaissIndex(VectorIndex):
             self._alive = alive
             self._price = arrays["price"]
             self._codes = {name: arrays[f"code_{name}"] for name in _CODED}
+            self._kind_masks = {}
             self._colors = arrays["colors"].astype(bool)
             self._index = index
             self._ivf = bool(manifest["ivf"])

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -185,6 +185,10 @@ class VectorIndex(ABC):
         payload = self.payload(vector_id) or {}
         return str(payload.get("item_id", vector_id))
 
+    def item_ids_of(self, vector_ids: Sequence[str]) -> list[str]:
+        """The items many vectors belong to (backends override it to look them up in one go)."""
+        return [self.item_id_of(v) for v in vector_ids]
+
     def search_items(self, vector: np.ndarray, k: int, filter: Filter | None = None) -> list[ItemHit]:
         """The ``k`` best items, each scored by its best vector (item or shot) that meets ``filter``.
 
@@ -197,8 +201,8 @@ class VectorIndex(ABC):
         while True:
             hits = self.search(vector, fetch, filter)
             best: dict[str, ItemHit] = {}
-            for vector_id, score in hits:  # best first, so the first hit of an item is its best
-                item_id = self.item_id_of(vector_id)
+            items = self.item_ids_of([vector_id for vector_id, _ in hits])
+            for (vector_id, score), item_id in zip(hits, items, strict=True):  # best first: an item's first is its best
                 if item_id not in best:
                     best[item_id] = ItemHit(item_id, score, vector_id)
             if len(best) >= k or len(hits) < fetch or fetch >= len(self):
