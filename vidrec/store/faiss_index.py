@@ -351,11 +351,7 @@ class FaissIndex(VectorIndex):
             return json.loads(stored) if stored is not None else None
 
     def item_id_of(self, vector_id: str) -> str:
-        with self._lock.reading():
-            label = self._labels.get(vector_id)
-            if label is None:
-                return vector_id
-            return self._values["item_id"][self._codes["item_id"][label]]
+        return self.item_ids_of([vector_id])[0]
 
     def item_ids_of(self, vector_ids: Sequence[str]) -> list[str]:
         with self._lock.reading():
