@@ -46,3 +46,15 @@ def test_explain_cites_evidence_with_times():
     why_zh, _ = explain(p, {"color": "Red"}, TAX, "zh")
     assert why_zh == "画面0:02–0:05可见红色"
     assert clock(67.4) == "1:07"
+
+
+def test_one_caption_naming_colour_and_category_is_cited_once():
+    caption = Evidence(modality="ocr", start=10, end=11, text="红色纯棉连衣裙")
+    p = ItemProfile(id="1", video="v.mp4", attributes={
+        "category": Attribute(value="Dress", confidence=0.9, source="ocr", evidence=[caption]),
+        "color": Attribute(value="Red", confidence=0.9, source="ocr", evidence=[caption]),
+        "material": Attribute(value="Cotton", confidence=0.8, source="speech",
+                              evidence=[Evidence(modality="speech", start=7, end=9, text="纯棉")]),
+    })
+    why, start = explain(p, {"category": "Dress", "color": "Red", "material": "Cotton"}, TAX, "zh")
+    assert why == "字幕0:10显示“红色纯棉连衣裙”；视频第0:07提到“纯棉”" and start == 10

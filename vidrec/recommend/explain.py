@@ -76,9 +76,12 @@ def explain(profile: ItemProfile, matched: dict[str, object], taxonomy: Taxonomy
         best = timed[0] if timed else (attr.evidence[0] if attr.evidence else None)
         if best is None:
             continue
+        part = cite(best, label, lang)
+        if part in parts:  # one caption naming both the colour and the category is cited once
+            continue
         if start is None and best.start is not None:
             start = best.start
-        parts.append(cite(best, label, lang))
+        parts.append(part)
         if len(parts) >= max_parts:
             break
     if not parts:
