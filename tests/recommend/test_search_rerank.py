@@ -21,7 +21,7 @@ class FakeVectors:
         self.scores = scores  # kind -> item -> score
         self.searches: list[str] = []
 
-    def search_items(self, qv, n, flt):
+    def search_items(self, qv, n, flt, *, vectors_per_item=4):
         self.searches.append(flt.kind)
         pool = self.scores.get(flt.kind, {})
         if flt.item_ids is not None:

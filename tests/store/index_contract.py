@@ -99,6 +99,17 @@ FILTERS = {
     "price_max": lambda: Filter(price_max=25.0),
     "price_range": lambda: Filter(price_min=100.0, price_max=110.0),
     "kind": lambda: Filter(kind="item"),
+    # a short list of vectors or items (FaissIndex searches only their rows), alone and with other conditions
+    "few_ids": lambda: Filter(ids={str(i) for i in range(3, 600, 29)}),
+    "few_items": lambda: Filter(item_ids={str(i) for i in range(0, 60, 3)} | {"no-such-item"}),
+    "few_items_and_conditions": lambda: Filter(
+        item_ids={str(i) for i in range(0, 300, 2)}, kind="item", price_max=700.0,
+        colors_none={"col1", "col2"}, exclude_ids={"10", "20"},
+    ),
+    "few_ids_and_conditions": lambda: Filter(
+        ids={str(i) for i in range(0, 900, 5)}, category={f"cat{i}" for i in range(20)}, colors_any={"col3", "col4"},
+        exclude_item_ids={"15"},
+    ),
     "combined_1_to_5_percent": lambda: Filter(
         category={f"cat{i}" for i in range(10)}, price_max=500.0, colors_any={f"col{i}" for i in range(12)}
     ),
@@ -327,7 +338,9 @@ class VectorIndexContract:
                     model[i] = (v, p)
         assert len(index) == len(model)
         for query in unit(rng.standard_normal((5, DIM))):
-            for f in (Filter(exclude_ids={"1"}), Filter(colors_any={"col1", "col2", "col3", "col4"})):
+            few = {str(i) for i in range(0, 400, 9)}
+            for f in (Filter(exclude_ids={"1"}), Filter(colors_any={"col1", "col2", "col3", "col4"}),
+                      Filter(item_ids=few), Filter(ids=few, price_max=500.0)):
                 assert_same_ranking(index.search(query, 15, f), brute_force(model, query, None, f), 15)
 
     # ------------------------------------------------------------------------------------ bad input

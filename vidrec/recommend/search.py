@@ -97,8 +97,11 @@ class Searcher:
         expanded = f"{query} {parsed.expansion()}".strip() or " "
         qv = query_vector if query_vector is not None else self.text.encode([parsed.dense_text(query)], kind="query")[0]
         n = max(self.candidates, k * 5)
-        text_hits = {h.item_id: h.score for h in self.store.vectors.search_items(qv, n, _with_kind(flt, "text"))}
-        image_hits = {h.item_id: h.score for h in self.store.vectors.search_items(qv, n, _with_kind(flt, "image"))}
+        # an item has one text vector and at most one picture vector
+        text_hits = {h.item_id: h.score for h in self.store.vectors.search_items(
+            qv, n, _with_kind(flt, "text"), vectors_per_item=1)}
+        image_hits = {h.item_id: h.score for h in self.store.vectors.search_items(
+            qv, n, _with_kind(flt, "image"), vectors_per_item=1)}
         allowed = None
         if not flt.is_empty():
             allowed = set(text_hits) | set(image_hits)

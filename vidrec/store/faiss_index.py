@@ -45,6 +45,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,8 @@ FORMAT = "vidrec-faiss-index"
 FORMAT_VERSION = 1
 _CODED = ("item_id", "kind", *FACETS_SINGLE)  # single-valued string columns kept as int codes
 _TRAIN_PER_LIST = 32  # k-means training points per IVF list
+SPARSE_ROWS = 256  # a filter naming at most this many vectors or items is searched over their rows alone
+BASE_MASKS_KEPT = 4  # filters (without their kind) whose masks are kept for the next searches
 
 
 class _ReadWriteLock:
@@ -131,6 +134,7 @@ class FaissIndex(VectorIndex):
         self.exhaustive_below = int(exhaustive_below)
         self.build_threads = int(build_threads)
         self._lock = _ReadWriteLock()
+        self._derived_lock = threading.Lock()  # searches share the masks they keep (see _forget_derived)
         self._file_signature: tuple[int, int, int] | None = None
         self._reset()
         self.dirty = False  # changed since the last save or load
@@ -138,7 +142,7 @@ class FaissIndex(VectorIndex):
     # ----------------------------------------------------------------------------------------------- state
 
     def _reset(self) -> None:
-        self._kind_masks: dict[str, np.ndarray] = {}  # "which rows are shots / texts ...": asked by every search
+        self._forget_derived()
         self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         self._ivf = False
         self._trained_n = 0
@@ -154,6 +158,12 @@ class FaissIndex(VectorIndex):
         self._price = np.zeros(0, dtype=np.float64)
         self._colors = np.zeros((0, 0), dtype=bool)  # colour code x label: one contiguous row per colour
         self._list_of = np.zeros(0, dtype=np.int64)  # label -> IVF list holding it (-1: none / flat index)
+
+    def _forget_derived(self) -> None:
+        """Drop what is computed from the rows and kept between searches (call on every change of rows)."""
+        self._kind_masks: dict[str, np.ndarray] = {}  # "which rows are shots / texts ...": asked by every search
+        self._base_masks: dict[tuple, np.ndarray] = {}  # last filters without their kind (text, then image)
+        self._item_rows: tuple[np.ndarray, np.ndarray] | None = None  # labels sorted by item code, list starts
 
     def _grow(self, needed: int) -> None:
         if needed <= self._capacity:
@@ -262,7 +272,7 @@ class FaissIndex(VectorIndex):
             for label, codes in zip(labels.tolist(), color_codes, strict=True):
                 self._colors[codes, label] = True
             self.dirty = True
-            self._kind_masks = {}
+            self._forget_derived()
             with _omp_threads(self.build_threads):
                 if self._ivf:
                     self._ivf_add(self._index, vecs, labels)
@@ -279,7 +289,7 @@ class FaissIndex(VectorIndex):
             for label in labels:
                 self._clear_row(label)
             self.dirty = True
-            self._kind_masks = {}
+            self._forget_derived()
 
     @staticmethod
     def _nlist_for(n: int) -> int:
@@ -375,60 +385,112 @@ class FaissIndex(VectorIndex):
                 return None
             return np.asarray(self._index.reconstruct(label), dtype=np.float32)
 
-    def _allowed(self, name: str, values: Iterable[str | None]) -> np.ndarray:
-        """A mask over labels of the rows whose coded column ``name`` holds one of ``values``."""
+    def _allowed(self, name: str, values: Iterable[str | None], rows: np.ndarray | None = None) -> np.ndarray:
+        """A mask over labels (or over ``rows``, an array of labels) of the rows whose coded column ``name`` holds
+        one of ``values``."""
         vocab = self._vocab[name]
         table = np.zeros(len(vocab) + 1, dtype=bool)  # index 0 is "unknown" (code -1)
         for value in values:
             code = vocab.get(value) if value is not None else None
             if code is not None:
                 table[code + 1] = True
-        return table[self._codes[name][: len(self._ids)] + 1]
+        codes = self._codes[name][: len(self._ids)] if rows is None else self._codes[name][rows]
+        return table[codes + 1]
 
-    def _color_mask(self, colors: Iterable[str]) -> np.ndarray:
-        """A mask over labels of the rows having at least one of ``colors``."""
+    def _color_mask(self, colors: Iterable[str], rows: np.ndarray | None = None) -> np.ndarray:
+        """A mask over labels (or over ``rows``) of the rows having at least one of ``colors``."""
         vocab = self._vocab["colors"]
         codes = [vocab[c] for c in facet_values(list(colors)) if c in vocab]
+        size = len(self._ids) if rows is None else len(rows)
         if not codes:
-            return np.zeros(len(self._ids), dtype=bool)
-        return self._colors[codes, : len(self._ids)].any(axis=0)
+            return np.zeros(size, dtype=bool)
+        table = self._colors[codes, : len(self._ids)] if rows is None else self._colors[np.ix_(codes, rows)]
+        return table.any(axis=0)
 
-    def _mask(self, f: Filter) -> np.ndarray:
-        """The labels that meet every condition of ``f`` (and are alive)."""
+    def _mask(self, f: Filter, rows: np.ndarray | None = None) -> np.ndarray:
+        """Which labels meet every condition of ``f`` (and are alive): a mask over all labels, or over ``rows``.
+
+        Over all labels, the part without ``kind`` is remembered for the next search (a search asks for texts,
+        then pictures, under the same conditions) until the rows change."""
+        if rows is not None:
+            mask = self._conditions(f, rows)
+            return mask & self._allowed("kind", [f.kind], rows) if f.kind is not None else mask
+        key = _filter_key(f)
+        with self._derived_lock:
+            base = self._base_masks.get(key)
+        if base is None or len(base) != len(self._ids):
+            base = self._conditions(f, None)
+            with self._derived_lock:
+                while len(self._base_masks) >= BASE_MASKS_KEPT:
+                    self._base_masks.pop(next(iter(self._base_masks)))
+                self._base_masks[key] = base
+        if f.kind is None:
+            return base.copy()
         n = len(self._ids)
-        mask = self._alive[:n].copy()
+        kind = self._kind_masks.get(f.kind)
+        if kind is None or len(kind) != n:
+            kind = self._kind_masks[f.kind] = self._allowed("kind", [f.kind])
+        return base & kind
+
+    def _conditions(self, f: Filter, rows: np.ndarray | None) -> np.ndarray:
+        """Every condition of ``f`` but ``kind``, over all labels or over ``rows``."""
+        n = len(self._ids)
+        at = slice(0, n) if rows is None else rows
+        mask = self._alive[at].copy()
         if f.ids is not None:
-            keep = np.zeros(n, dtype=bool)
-            keep[[self._labels[i] for i in f.ids if i in self._labels]] = True
-            mask &= keep
+            wanted = np.fromiter((self._labels[i] for i in f.ids if i in self._labels), dtype=np.int64)
+            if rows is None:
+                keep = np.zeros(n, dtype=bool)
+                keep[wanted] = True
+                mask &= keep
+            else:
+                mask &= np.isin(rows, wanted)
         if f.exclude_ids:
-            mask[[self._labels[i] for i in f.exclude_ids if i in self._labels]] = False
+            dropped = np.fromiter((self._labels[i] for i in f.exclude_ids if i in self._labels), dtype=np.int64)
+            if rows is None:
+                mask[dropped] = False
+            else:
+                mask &= ~np.isin(rows, dropped)
         if f.item_ids is not None:
-            mask &= self._allowed("item_id", f.item_ids)
+            mask &= self._allowed("item_id", f.item_ids, rows)
         if f.exclude_item_ids:
-            mask &= ~self._allowed("item_id", f.exclude_item_ids)
-        if f.kind is not None:
-            kind = self._kind_masks.get(f.kind)
-            if kind is None or len(kind) != n:
-                kind = self._kind_masks[f.kind] = self._allowed("kind", [f.kind])
-            mask &= kind
+            mask &= ~self._allowed("item_id", f.exclude_item_ids, rows)
         for name, wanted in (("category", f.category), ("brand", f.brand), ("gender", f.gender)):
             if wanted is not None:
-                mask &= self._allowed(name, [facet_value(w) for w in wanted])
+                mask &= self._allowed(name, [facet_value(w) for w in wanted], rows)
         if f.brand_none:
-            mask &= ~self._allowed("brand", [facet_value(b) for b in f.brand_none])
+            mask &= ~self._allowed("brand", [facet_value(b) for b in f.brand_none], rows)
         if f.colors_any is not None:
-            mask &= self._color_mask(f.colors_any)
+            mask &= self._color_mask(f.colors_any, rows)
         if f.colors_none:
-            mask &= ~self._color_mask(f.colors_none)
+            mask &= ~self._color_mask(f.colors_none, rows)
         if f.price_min is not None or f.price_max is not None:
-            price = self._price[:n]
+            price = self._price[at]
             with np.errstate(invalid="ignore"):
                 if f.price_min is not None:
                     mask &= price >= float(f.price_min)
                 if f.price_max is not None:
                     mask &= price <= float(f.price_max)
         return mask
+
+    def _candidate_rows(self, f: Filter) -> np.ndarray | None:
+        """The labels a filter naming a few vectors or items can keep (a superset), found without a pass over
+        every row; None when the filter names no such short list."""
+        if f.ids is not None and len(f.ids) <= SPARSE_ROWS:
+            return np.fromiter((self._labels[i] for i in f.ids if i in self._labels), dtype=np.int64)
+        if f.item_ids is not None and len(f.item_ids) <= SPARSE_ROWS:
+            if self._item_rows is None:
+                codes = self._codes["item_id"][: len(self._ids)]
+                order = np.argsort(codes, kind="stable")
+                starts = np.searchsorted(codes[order], np.arange(len(self._vocab["item_id"]) + 1))
+                self._item_rows = (order, starts)
+            order, starts = self._item_rows
+            vocab = self._vocab["item_id"]
+            codes_wanted = [vocab[i] for i in f.item_ids if i in vocab]
+            if not codes_wanted:
+                return np.zeros(0, dtype=np.int64)
+            return np.concatenate([order[starts[c] : starts[c + 1]] for c in codes_wanted]).astype(np.int64)
+        return None
 
     def search(self, vector: np.ndarray, k: int, filter: Filter | None = None) -> list[tuple[str, float]]:
         query = check_vectors(vector, self.dim, what="query vector")
@@ -440,6 +502,10 @@ class FaissIndex(VectorIndex):
             total = int(self._index.ntotal)
             if total == 0:
                 return []
+            if filter is not None and not filter.is_empty():
+                rows = self._candidate_rows(filter)
+                if rows is not None:
+                    return self._search_rows(query, k, rows[self._mask(filter, rows)])
             selector = None
             selected = total
             if filter is not None and not filter.is_empty():
@@ -457,10 +523,11 @@ class FaissIndex(VectorIndex):
                 else:
                     ivf = faiss.extract_index_ivf(self._index)
                     nlist = ivf.nlist
+                    if selector is not None and selected <= self.exhaustive_below:
+                        # exact: every list that holds a vector meeting the filter, and no other
+                        return self._search_lists(ivf, query, k_eff, self._lists_holding(mask), selector)
                     if selector is None:
                         nprobe = min(nlist, self.nprobe)
-                    elif selected <= self.exhaustive_below:
-                        nprobe = nlist
                     else:
                         nprobe = self._filtered_nprobe(ivf, query, mask, total)
                     scores, labels = self._index.search(
@@ -470,14 +537,47 @@ class FaissIndex(VectorIndex):
                         scores, labels = self._index.search(
                             query, k_eff, params=faiss.SearchParametersIVF(sel=selector, nprobe=nlist)
                         )
-            out = []
-            for label, score in zip(labels[0], scores[0], strict=True):
-                if label < 0:
-                    continue
-                vector_id = self._ids[label]
-                if vector_id is not None:
-                    out.append((vector_id, float(score)))
-            return out
+            return self._hits(labels[0], scores[0])
+
+    def _search_rows(self, query: np.ndarray, k: int, rows: np.ndarray) -> list[tuple[str, float]]:
+        """Exact inner products with a few stored vectors (their labels), best first."""
+        if len(rows) == 0:
+            return []
+        vectors = np.asarray(self._index.reconstruct_batch(np.ascontiguousarray(rows, dtype=np.int64)),
+                             dtype=np.float32)
+        scores = vectors @ query[0]
+        order = np.lexsort((rows, -scores))[: int(k)]  # ties: lower label first
+        return self._hits(rows[order], scores[order])
+
+    def _hits(self, labels: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
+        out = []
+        for label, score in zip(labels.tolist(), scores.tolist(), strict=True):
+            if label < 0:
+                continue
+            vector_id = self._ids[label]
+            if vector_id is not None:
+                out.append((vector_id, float(score)))
+        return out
+
+    def _lists_holding(self, mask: np.ndarray) -> np.ndarray:
+        """The IVF lists that hold at least one of the labels in ``mask``."""
+        lists = np.unique(self._list_of[: len(mask)][mask])
+        return lists[lists >= 0]
+
+    def _search_lists(self, ivf: faiss.IndexIVF, query: np.ndarray, k: int, lists: np.ndarray,
+                      selector: faiss.IDSelector) -> list[tuple[str, float]]:
+        """Search exactly the given IVF lists (a filter's vectors all lie in them): far fewer codes scanned than
+        probing every list, the same results."""
+        if len(lists) == 0:
+            return []
+        assign = np.ascontiguousarray(lists[None, :], dtype=np.int64)
+        coarse = np.zeros(assign.shape, dtype=np.float32)  # unused by flat lists
+        scores = np.empty((1, k), dtype=np.float32)
+        labels = np.empty((1, k), dtype=np.int64)
+        params = faiss.SearchParametersIVF(sel=selector, nprobe=len(lists))
+        ivf.search_preassigned_c(1, faiss.swig_ptr(query), k, faiss.swig_ptr(assign), faiss.swig_ptr(coarse),
+                                 faiss.swig_ptr(scores), faiss.swig_ptr(labels), False, params)
+        return self._hits(labels[0], scores[0])
 
     def _filtered_nprobe(self, ivf: faiss.IndexIVF, query: np.ndarray, mask: np.ndarray, total: int) -> int:
         """How many lists to probe (closest first) so that they hold as many vectors meeting the filter as an
@@ -633,7 +733,7 @@ class FaissIndex(VectorIndex):
             self._alive = alive
             self._price = arrays["price"]
             self._codes = {name: arrays[f"code_{name}"] for name in _CODED}
-            self._kind_masks = {}
+            self._forget_derived()
             self._colors = arrays["colors"].astype(bool)
             self._index = index
             self._ivf = bool(manifest["ivf"])
@@ -651,6 +751,12 @@ class FaissIndex(VectorIndex):
 
 
 _MAGIC = b"VIDRECVX"
+
+
+def _filter_key(f: Filter) -> tuple:
+    """A hashable form of a filter's conditions other than ``kind``."""
+    values = ((field.name, getattr(f, field.name)) for field in fields(f) if field.name != "kind")
+    return tuple((name, frozenset(v) if isinstance(v, (set, frozenset, list, tuple)) else v) for name, v in values)
 
 
 def _aligned(nbytes: int) -> int:

@@ -350,11 +350,13 @@ class MilvusIndex(VectorIndex):
     def search(self, vector: np.ndarray, k: int, filter: Filter | None = None) -> list[tuple[str, float]]:
         return [(_hit_id(hit), float(hit["distance"])) for hit in self._search(vector, k, filter)]
 
-    def search_items(self, vector: np.ndarray, k: int, filter: Filter | None = None) -> list[ItemHit]:
+    def search_items(
+        self, vector: np.ndarray, k: int, filter: Filter | None = None, *, vectors_per_item: int = 4
+    ) -> list[ItemHit]:
         """As :meth:`VectorIndex.search_items`, with each hit's item read from the search result (no extra query)."""
         if k <= 0:
             return []
-        fetch = max(4 * k, 16)
+        fetch = min(max(max(1, int(vectors_per_item)) * k, 16), MAX_TOPK)
         while True:
             hits = self._search(vector, fetch, filter)
             best: dict[str, ItemHit] = {}

@@ -189,15 +189,18 @@ class VectorIndex(ABC):
         """The items many vectors belong to (backends override it to look them up in one go)."""
         return [self.item_id_of(v) for v in vector_ids]
 
-    def search_items(self, vector: np.ndarray, k: int, filter: Filter | None = None) -> list[ItemHit]:
+    def search_items(
+        self, vector: np.ndarray, k: int, filter: Filter | None = None, *, vectors_per_item: int = 4
+    ) -> list[ItemHit]:
         """The ``k`` best items, each scored by its best vector (item or shot) that meets ``filter``.
 
         Exact whenever :meth:`search` is exact: vectors are fetched in growing batches until ``k`` distinct items
-        are found or the index has no more matching vectors.
+        are found or the index has no more matching vectors. ``vectors_per_item`` is how many vectors of one item
+        are expected to meet the filter (1 for an item's text or picture): the first batch is ``k`` times that.
         """
         if k <= 0:
             return []
-        fetch = max(4 * k, 16)
+        fetch = max(max(1, int(vectors_per_item)) * k, 16)
         while True:
             hits = self.search(vector, fetch, filter)
             best: dict[str, ItemHit] = {}
