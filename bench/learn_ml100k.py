@@ -55,8 +55,14 @@ ID_ONLY = ("pop", "itemknn", "als", "bpr", "sasrec", "sasrec-ce")
 DEFAULT_RUNS = ("pop", "itemknn", "als", "bpr", "sasrec", "sasrec-ce", "ours", "ours-content-only")
 
 
-def run_one(name: str, data: Path, out: Path, bootstrap: int) -> None:
-    """Child process: tune (if a grid), fit, evaluate on test; write JSON with metrics, ranks and peak RSS."""
+SEQUENTIAL = ("sasrec", "sasrec-ce", "ours")
+
+
+def run_one(name: str, data: Path, out: Path, bootstrap: int, seed: int | None = None) -> None:
+    """Child process: tune (if a grid), fit, evaluate on test; write JSON with metrics, ranks and peak RSS.
+
+    `seed` replaces the sequential models' training seed (initialisation, sampling, shuffling); the split and the
+    bootstrap do not depend on it."""
     import torch
 
     torch.set_num_threads(1)
@@ -67,6 +73,8 @@ def run_one(name: str, data: Path, out: Path, bootstrap: int) -> None:
     from vidrec.learn.split import leave_last_out
 
     model_name, fixed, grid = RUNS[name]
+    if seed is not None and model_name in SEQUENTIAL:
+        fixed = {**fixed, "seed": seed}
     inter = load_interactions(data)
     items = ItemTexts.from_file(next(data.glob("*.item")))
     inter = inter.with_items(items.ids())
@@ -139,6 +147,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="models trained at the same time (one process each)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "learn_ml100k.json")
     ap.add_argument("--bootstrap", type=int, default=1000)
+    ap.add_argument("--seed", type=int, help="training seed of the sequential models (default: their own, 0)")
     ap.add_argument("--render", action="store_true", help="print the tables of an earlier run's --out JSON")
     ap.add_argument(
         "--combine",
@@ -150,7 +159,7 @@ def main() -> None:
     ap.add_argument("--one-out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        run_one(args.one, args.data, args.one_out, args.bootstrap)
+        run_one(args.one, args.data, args.one_out, args.bootstrap, args.seed)
         return
     if args.combine:
         parts = [json.loads(p.read_text(encoding="utf-8")) for p in args.combine]
@@ -212,6 +221,8 @@ def main() -> None:
                     str(args.data),
                 ]
                 cmd += ["--bootstrap", str(args.bootstrap)]
+                if args.seed is not None:
+                    cmd += ["--seed", str(args.seed)]
                 running[name] = (subprocess.Popen(cmd, env=env), out, time.perf_counter())
             time.sleep(0.5)
             for name, (proc, out, t) in list(running.items()):
