@@ -24,6 +24,7 @@ from PIL import Image
 
 from vidrec.config import IngestSettings
 from vidrec.encoders.image import ImageEncoder, ImageFeatures, as_rgb, default_image_encoder
+from vidrec.encoders.vectors import l2_normalise
 from vidrec.errors import ConfigError, ModelUnavailableError
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,7 @@ OPEN_CLIP_PREFIX = "open_clip:"
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+    return l2_normalise(np.asarray(x, dtype=np.float32))
 
 
 def _allow_download() -> bool:

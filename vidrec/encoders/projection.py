@@ -21,16 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from vidrec.encoders.prototypes import CategoryPrototypes
+from vidrec.encoders.vectors import l2_normalise
 from vidrec.errors import InputError, ModelUnavailableError
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 DEFAULT_FILE = "lite0-to-e5-small.npz"
-
-
-def _normalise(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
 @dataclass
@@ -88,7 +85,7 @@ class ImageTextProjection:
             x = x[None, :]
         if x.ndim != 2 or x.shape[1] != self.in_dim:
             raise InputError(f"expected image features of shape (n, {self.in_dim}), got {x.shape}")
-        return _normalise(((x - self.mean) / self.scale) @ self.weight + self.bias).astype(np.float32)
+        return l2_normalise(((x - self.mean) / self.scale) @ self.weight + self.bias).astype(np.float32)
 
     # -- training ----------------------------------------------------------------------------------------------
     @classmethod
@@ -126,7 +123,7 @@ class ImageTextProjection:
         x, t = x[ok], t[ok]
         if len(x) < 8:
             raise InputError(f"need at least 8 image-text pairs to learn a projection, got {len(x)}")
-        t = _normalise(t)
+        t = l2_normalise(t)
         mean = x.mean(axis=0)
         scale = np.maximum(x.std(axis=0), 1e-3 + 0.05 * float(x.std()))
 

@@ -15,14 +15,11 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from vidrec.encoders.vectors import l2_normalise
 from vidrec.errors import InputError
 
 DEFAULT_TEMPERATURE = 0.02
 MIN_ITEMS = 3  # a category needs this many labelled items (videos) before its mean stands for it
-
-
-def _normalise(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
 class CategoryPrototypes:
@@ -30,7 +27,7 @@ class CategoryPrototypes:
 
     def __init__(self, labels: Sequence[str], centroids: np.ndarray, temperature: float = DEFAULT_TEMPERATURE):
         self.labels = list(labels)
-        self.centroids = _normalise(np.asarray(centroids, dtype=np.float32))
+        self.centroids = l2_normalise(np.asarray(centroids, dtype=np.float32))
         self.temperature = float(temperature)
         if self.centroids.ndim != 2 or self.centroids.shape[0] != len(self.labels):
             raise InputError(f"{len(self.labels)} prototype labels for centroids of shape {self.centroids.shape}")
@@ -54,7 +51,7 @@ class CategoryPrototypes:
                 f = f[None, :]
             if not label or f.size == 0:
                 continue
-            frames[label].append(_normalise(f))
+            frames[label].append(l2_normalise(f))
             items[label] += 1
         kept = sorted(k for k, n in items.items() if n >= min_items)
         if not kept:
@@ -68,7 +65,7 @@ class CategoryPrototypes:
             f = f[None, :]
         if f.shape[1] != self.dim:
             raise InputError(f"prototypes are {self.dim}-d, the image features {f.shape[1]}-d")
-        z = (_normalise(f) @ self.centroids.T) / self.temperature
+        z = (l2_normalise(f) @ self.centroids.T) / self.temperature
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)

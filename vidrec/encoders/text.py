@@ -9,6 +9,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from vidrec.encoders.vectors import l2_normalise
 from vidrec.errors import ModelUnavailableError
 
 Kind = Literal["query", "passage"]
@@ -24,10 +25,7 @@ class TextEncoder(Protocol):
 
 def _normalise(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
-    if x.ndim == 1:
-        x = x[None, :]
-    n = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.maximum(n, 1e-12)
+    return l2_normalise(x[None, :] if x.ndim == 1 else x)
 
 
 THREADS_ENV = "VIDREC_TEXT_THREADS"

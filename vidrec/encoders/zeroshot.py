@@ -20,6 +20,7 @@ import numpy as np
 
 from vidrec.config import cache_dir
 from vidrec.encoders.text import Kind, TextEncoder, default_text_encoder
+from vidrec.encoders.vectors import l2_normalise
 from vidrec.errors import InputError, ModelUnavailableError
 
 log = logging.getLogger(__name__)
@@ -111,10 +112,6 @@ def cached_embeddings(encoder: TextEncoder, texts: Sequence[str], kind: Kind) ->
     return arr
 
 
-def _normalise(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
-
-
 class ZeroShotCategorizer:
     """Ranks categories for images from their ImageNet logits (ConSE).
 
@@ -160,12 +157,12 @@ class ZeroShotCategorizer:
                 return
             encoder = self._encoder or default_text_encoder()
             texts = [class_text(c) for c in imagenet_classes()]
-            class_vectors = _normalise(cached_embeddings(encoder, texts, "passage"))
+            class_vectors = l2_normalise(cached_embeddings(encoder, texts, "passage"))
             names, owner = [], []
             for i, cat_names in enumerate(self.categories.values()):
                 names.extend(cat_names)
                 owner.extend([i] * len(cat_names))
-            self._name_vectors = _normalise(np.asarray(encoder.encode(names, kind="passage"), np.float32))
+            self._name_vectors = l2_normalise(np.asarray(encoder.encode(names, kind="passage"), np.float32))
             self._name_owner = np.asarray(owner)
             self._name_bias = (class_vectors @ self._name_vectors.T).mean(axis=0)
             self._class_vectors = class_vectors
@@ -186,7 +183,7 @@ class ZeroShotCategorizer:
         w = np.take_along_axis(p, top, axis=1)
         w /= w.sum(axis=1, keepdims=True)
         vectors = np.einsum("nk,nkd->nd", w, self._class_vectors[top].astype(np.float64))
-        return _normalise(vectors).astype(np.float32)
+        return l2_normalise(vectors).astype(np.float32)
 
     def scores(self, logits: np.ndarray) -> np.ndarray:
         """(n, categories) matrix: each image's ConSE vector against each category's names (see the class doc)."""
