@@ -156,3 +156,19 @@ def test_libraries_cache_profiles_and_a_reader_refreshes(store_copy):
         assert reader.profile("d001") is before  # kept, like the vectors it loaded, until refreshed
         reader.refresh()
         assert reader.profile("d001").title == "renamed by the writer"
+
+
+@pytest.mark.parametrize(("text", "colour_missing"), [
+    ("black shoes under 300", True),  # the only black shoes cost 499
+    ("黑色的鞋子 300元以内", True),
+    ("black shoes", False),
+])
+def test_the_reply_says_so_when_no_item_has_the_colour_asked_for(engine, text, colour_missing):
+    turn = engine.respond(f"colour-{text}", text)
+    assert turn.items and turn.question is None
+    colours = [engine.library.profile(i.id).value("colors") or [] for i in turn.items]
+    assert any("Black" in c for c in colours) is not colour_missing
+    if colour_missing:
+        assert any(words in turn.reply for words in ("符合条件的黑色", "found no black", "No black")), turn.reply
+    else:
+        assert "no black" not in turn.reply.lower() and "black" in turn.reply.lower()

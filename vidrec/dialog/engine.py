@@ -557,8 +557,14 @@ class Engine:
         state.focus = None
         self._record(state, state.last_shown, "view")
         turn.items = [self._item(profiles[h.id], h.why, h.start) for h in chosen]
-        what = self._what(state, lang)
-        turn.reply = say("recommend_more" if page else "recommend", lang, state.turn, what=what)
+        shown = [profiles[h.id] for h in chosen]
+        c = state.constraints
+        if c.color and not page and not any(_has_colour(p, c.color) for p in shown):
+            # colour ranks, it does not filter: say so when none of the items has the colour asked for
+            turn.reply = say("recommend_other_colour", lang, state.turn, what=self._what(state, lang),
+                             closest=self._what(state, lang, with_colour=False))
+        else:
+            turn.reply = say("recommend_more" if page else "recommend", lang, state.turn, what=self._what(state, lang))
         return turn
 
     def _search(self, text: str, parsed: ParsedQuery, base: Filter, qv: np.ndarray) -> list:
@@ -580,12 +586,14 @@ class Engine:
                 h.score = round(h.score * UNSURE_CATEGORY_PENALTY, 4)
         return sorted(hits, key=lambda h: -h.score)
 
-    def _what(self, state: DialogState, lang: str) -> str:
+    def _what(self, state: DialogState, lang: str, with_colour: bool = True) -> str:
         c = state.constraints
+        colour = COLOUR_VOCABULARY.lookup(c.color[0]) if c.color and with_colour else None
         if not c.category:
+            if colour is not None:
+                return colour.zh_name + "的商品" if lang == "zh" else colour.canonical.lower() + " items"
             return "商品" if lang == "zh" else "items"
         t = self.library.taxonomy.lookup(c.category)
-        colour = COLOUR_VOCABULARY.lookup(c.color[0]) if c.color else None
         if lang == "zh":
             return (colour.zh_name if colour else "") + (t.zh_name if t else c.category)
         return ((colour.canonical.lower() + " ") if colour else "") + (t.en_name if t else c.category.lower())
@@ -616,3 +624,18 @@ def _option_label(slot: str, option: str, lang: str) -> str:
     if slot == "price" or lang != "zh":
         return option
     return value_text(slot, option, lang)
+
+
+def _has_colour(profile: ItemProfile | None, wanted: list[str]) -> bool:
+    """Whether an item shows one of the colours asked for (the same named colour, or one of its family: "Navy
+    Blue" is blue)."""
+    if profile is None:
+        return False
+    asked = [COLOUR_VOCABULARY.lookup(w) for w in wanted]
+    names = {w.casefold() for w in wanted} | {t.family.casefold() for t in asked if t is not None and t.family}
+    colours = profile.value("colors") or ([profile.value("color")] if profile.value("color") else [])
+    for value in map(str, colours):
+        term = COLOUR_VOCABULARY.lookup(value)
+        if value.casefold() in names or (term is not None and term.family and term.family.casefold() in names):
+            return True
+    return False
