@@ -45,7 +45,9 @@ class E5TextEncoder:
     The C engine runs on its own OpenMP runtime with `threads` threads: $VIDREC_TEXT_THREADS, else
     $OMP_NUM_THREADS (ingest workers set it to 1: one core each), else up to 4 cores. On 2 idle cores a query
     took 28 ms on two threads and 44 ms on one; with both cores busy, 81 and 94 ms. (Two threads only hurt while
-    OpenMP spun waiting for work, 306 CPU-ms a query: `vidrec` sets OMP_WAIT_POLICY=PASSIVE for that.)
+    OpenMP spun waiting for work, 306 CPU-ms a query: `vidrec` sets OMP_WAIT_POLICY=PASSIVE for that.) A short
+    spin (GOMP_SPINCOUNT=30000) once halved a query on idle cores (12 vs 26 ms), but one other busy process, or a
+    busy virtual-machine host, made queries five to ten times slower (BENCHMARKS.md, search latency).
     Wrap it in `CachedTextEncoder` to remember queries.
     """
 
