@@ -6,6 +6,7 @@ from vidrec.vocabulary import (
     Taxonomy,
     Term,
     build_traditional_table,
+    colours_match,
     fold_text,
 )
 
@@ -37,3 +38,12 @@ def test_shipped_table_is_current():
         "regenerate it: python -m vidrec.vocabulary"
     )
     assert len(traditional) == len(simplified) > 3000
+
+
+def test_colours_match_by_name_or_family():
+    assert colours_match(["Navy Blue"], ["Blue"])  # a navy item is blue
+    assert colours_match(["Blue"], ["Navy Blue"])  # and a blue one is close enough for "navy"
+    assert colours_match(["maroon", "White"], ["Red"])
+    assert not colours_match(["Brown"], ["Black"])
+    assert not colours_match([], ["Black"])
+    assert not colours_match(["Grey"], ["Navy Blue"])

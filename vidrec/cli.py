@@ -174,6 +174,7 @@ def search(
     """One-shot search over the catalog: dense + lexical + filters, with the reason and the second to play."""
     from vidrec.library import Library
     from vidrec.recommend.search import Searcher
+    from vidrec.vocabulary import colours_match
 
     with Library.open(_existing_store(store)) as st:
         result = Searcher(st).search(query, k=k)
@@ -184,6 +185,10 @@ def search(
         out.print(f"[dim]understood: {json.dumps(result.parsed, ensure_ascii=False)}[/]")
     if not result.results:
         out.print("no matching items")
+    colours = result.parsed.get("colors")
+    if result.results and colours and not any(colours_match(h.colors, colours) for h in result.results):
+        out.print(f"[yellow]none of these is {' or '.join(colours).lower()}: colour ranks, it does not filter; "
+                  "these are the closest[/]")
     for rank, h in enumerate(result.results, 1):
         price = f"¥{h.price:g}" if h.price is not None else "-"
         start = f"▶ {h.start:.1f}s" if h.start is not None else ""

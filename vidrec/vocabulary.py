@@ -374,3 +374,16 @@ if __name__ == "__main__":
     TRADITIONAL_TABLE.parent.mkdir(parents=True, exist_ok=True)
     TRADITIONAL_TABLE.write_text("\n".join(build_traditional_table()) + "\n", encoding="utf-8")
     print(f"wrote {TRADITIONAL_TABLE}")
+
+
+def colours_match(have: Iterable[str], wanted: Iterable[str]) -> bool:
+    """Whether one of the colours ``have`` is one of ``wanted`` (canonical names), or of its family: "Navy Blue"
+    is blue."""
+    wanted = list(wanted)
+    names = {w.casefold() for w in wanted}
+    names |= {t.family.casefold() for t in map(COLOUR_VOCABULARY.lookup, wanted) if t is not None and t.family}
+    for value in have:
+        term = COLOUR_VOCABULARY.lookup(value)
+        if value.casefold() in names or (term is not None and term.family and term.family.casefold() in names):
+            return True
+    return False

@@ -559,7 +559,7 @@ class Engine:
         turn.items = [self._item(profiles[h.id], h.why, h.start) for h in chosen]
         shown = [profiles[h.id] for h in chosen]
         c = state.constraints
-        if c.color and not page and not any(_has_colour(p, c.color) for p in shown):
+        if c.color and not page and not any(p is not None and p.shows_colour(c.color) for p in shown):
             # colour ranks, it does not filter: say so when none of the items has the colour asked for
             turn.reply = say("recommend_other_colour", lang, state.turn, what=self._what(state, lang),
                              closest=self._what(state, lang, with_colour=False))
@@ -624,18 +624,3 @@ def _option_label(slot: str, option: str, lang: str) -> str:
     if slot == "price" or lang != "zh":
         return option
     return value_text(slot, option, lang)
-
-
-def _has_colour(profile: ItemProfile | None, wanted: list[str]) -> bool:
-    """Whether an item shows one of the colours asked for (the same named colour, or one of its family: "Navy
-    Blue" is blue)."""
-    if profile is None:
-        return False
-    asked = [COLOUR_VOCABULARY.lookup(w) for w in wanted]
-    names = {w.casefold() for w in wanted} | {t.family.casefold() for t in asked if t is not None and t.family}
-    colours = profile.value("colors") or ([profile.value("color")] if profile.value("color") else [])
-    for value in map(str, colours):
-        term = COLOUR_VOCABULARY.lookup(value)
-        if value.casefold() in names or (term is not None and term.family and term.family.casefold() in names):
-            return True
-    return False

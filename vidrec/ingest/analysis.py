@@ -158,11 +158,10 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
 
 def facets_of(profile: ItemProfile) -> dict:
     """The filterable fields of a profile (what hard filters in search act on)."""
-    colors = profile.value("colors") or ([profile.value("color")] if profile.value("color") else [])
     price = profile.value("price")
     return {
         "category": profile.value("category"),
-        "colors": [str(c) for c in colors],
+        "colors": profile.colours(),
         "price": float(price) if isinstance(price, (int, float)) else None,
         "brand": profile.value("brand"),
         "gender": profile.value("gender"),

@@ -70,3 +70,14 @@ class ItemProfile(BaseModel):
 
     def display_title(self) -> str:
         return self.title or self.description or self.id
+
+    def colours(self) -> list[str]:
+        """The item's named colours (all it shows, else its one colour)."""
+        colours = self.value("colors") or ([self.value("color")] if self.value("color") else [])
+        return [str(c) for c in colours]
+
+    def shows_colour(self, wanted: list[str]) -> bool:
+        """Whether the item shows one of the colours ``wanted`` (see `vidrec.vocabulary.colours_match`)."""
+        from vidrec.vocabulary import colours_match
+
+        return colours_match(self.colours(), wanted)
