@@ -370,12 +370,6 @@ def colour(canonical: str) -> Colour:
     return term
 
 
-if __name__ == "__main__":
-    TRADITIONAL_TABLE.parent.mkdir(parents=True, exist_ok=True)
-    TRADITIONAL_TABLE.write_text("\n".join(build_traditional_table()) + "\n", encoding="utf-8")
-    print(f"wrote {TRADITIONAL_TABLE}")
-
-
 def colours_match(have: Iterable[str], wanted: Iterable[str]) -> bool:
     """Whether one of the colours ``have`` is one of ``wanted`` (canonical names), or of its family: "Navy Blue"
     is blue."""
@@ -387,3 +381,9 @@ def colours_match(have: Iterable[str], wanted: Iterable[str]) -> bool:
         if value.casefold() in names or (term is not None and term.family and term.family.casefold() in names):
             return True
     return False
+
+
+if __name__ == "__main__":
+    TRADITIONAL_TABLE.parent.mkdir(parents=True, exist_ok=True)
+    TRADITIONAL_TABLE.write_text("\n".join(build_traditional_table()) + "\n", encoding="utf-8")
+    print(f"wrote {TRADITIONAL_TABLE}")
