@@ -25,6 +25,7 @@ from vidrec.dialog.ranking import Blend, blended_scores, diverse_page
 from vidrec.dialog.replies import say, slot_name
 from vidrec.dialog.sessions import SessionLocks
 from vidrec.dialog.state import DialogState
+from vidrec.encoders.vectors import l2_normalise
 from vidrec.errors import InputError, NotFoundError
 from vidrec.library import Library
 from vidrec.recommend.query import ParsedQuery, detect_lang
@@ -516,7 +517,7 @@ class Engine:
             q = q + FEEDBACK_LIKE * np.mean(liked, axis=0)
         if rejected:
             q = q - FEEDBACK_REJECT * np.mean(rejected, axis=0)
-        return (q / max(float(np.linalg.norm(q)), 1e-12)).astype(np.float32)
+        return l2_normalise(q).astype(np.float32)
 
     def _recommend(self, state: DialogState, turn: Turn, page: bool = False) -> Turn:
         lang = turn.lang

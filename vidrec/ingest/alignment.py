@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidrec.ingest.writer import PROJECTION_FILE, StoreWriter, vector_rows
+from vidrec.encoders.vectors import l2_normalise
+from vidrec.ingest.writer import PROJECTION_FILE, StoreWriter, row_facets, vector_rows
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,7 @@ def _reproject(writer: StoreWriter, projection) -> None:
         shots = projection.project(f["image_features"].astype(np.float32))
         mean = shots.mean(axis=0)
         f["shot_vectors"] = shots
-        f["image_vector"] = mean / max(float(np.linalg.norm(mean)), 1e-12)
-        facets = {"category": row.get("category"), "colors": row.get("colors") or [], "price": row.get("price"),
-                  "brand": row.get("brand"), "gender": row.get("gender")}
-        ids, vecs, payload = vector_rows(f, row["id"], facets)
+        f["image_vector"] = l2_normalise(mean)
+        ids, vecs, payload = vector_rows(f, row["id"], row_facets(row))
         writer.store.vectors.add(ids[1:], vecs[1:], payload[1:])  # the text vector stays as it is
     writer.flush()

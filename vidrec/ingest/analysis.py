@@ -16,6 +16,7 @@ import numpy as np
 
 from vidrec.catalog import Item
 from vidrec.config import IngestSettings
+from vidrec.encoders.vectors import l2_normalise
 from vidrec.ingest.models import Models
 from vidrec.understand.attributes import Observations, describe, infer_attributes, search_text
 from vidrec.understand.profile import ItemProfile, ScreenText, ShotSummary, TranscriptLine
@@ -145,7 +146,7 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
     image_vector = None
     if len(projected):
         mean = projected.mean(axis=0)
-        image_vector = (mean / max(np.linalg.norm(mean), 1e-12)).astype(np.float32)
+        image_vector = l2_normalise(mean).astype(np.float32)
     timings["fuse"] = time.process_time() - t0
     return ItemAnalysis(
         item_id=item.id, content_hash=content_hash, video_path=str(item.video), profile=profile.model_dump(),

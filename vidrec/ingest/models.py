@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from vidrec.config import IngestSettings
+from vidrec.encoders.vectors import l2_normalise
 from vidrec.vocabulary import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ class Models:
         for g in groups:
             v = emb[start:start + len(g)].mean(axis=0)
             start += len(g)
-            rows.append(v / max(np.linalg.norm(v), 1e-12))
+            rows.append(l2_normalise(v))
         return np.stack(rows).astype(np.float32)
 
     def project(self, features: np.ndarray) -> np.ndarray | None:
@@ -118,7 +119,7 @@ class Models:
         for canonical, names in self.category_names.items():
             texts = [f"a photo of a {n}" for n in [canonical, *names] if n.isascii()][:4] or [canonical]
             v = self.image.encode_text(texts, kind="passage").mean(axis=0)
-            rows.append(v / max(np.linalg.norm(v), 1e-12))
+            rows.append(l2_normalise(v))
         return np.stack(rows).astype(np.float32)
 
     def visual_category(self, features: np.ndarray, projected: np.ndarray | None,
@@ -136,7 +137,7 @@ class Models:
     def _zero_shot_category(self, features: np.ndarray, projected: np.ndarray | None,
                             logits: np.ndarray | None) -> np.ndarray:
         if self.is_clip:
-            f = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+            f = l2_normalise(features)
             return _softmax((f @ self.clip_category_prototypes.T) / CLIP_TEMPERATURE)
         probs = None
         if projected is not None:

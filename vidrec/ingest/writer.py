@@ -85,9 +85,9 @@ class StoreWriter:
             if feats is None:
                 log.warning("item %s lost its vectors and features; it will be analysed again", row["id"])
                 self.store.metadata.upsert_item(row["id"], None, row.get("video_path"), row["profile"] or {},
-                                                _facets(row))
+                                                row_facets(row))
                 continue
-            ids, vecs, payload = vector_rows(feats, row["id"], _facets(row))
+            ids, vecs, payload = vector_rows(feats, row["id"], row_facets(row))
             index.add(ids, vecs, payload)
         if lost:
             log.info("re-indexed %d items after an interrupted run", len(lost))
@@ -142,6 +142,7 @@ def _vector_ids(item_id: str) -> list[str]:
     return [item_id, f"{item_id}#image", *(f"{item_id}#shot{i}" for i in range(MAX_SHOT_VECTORS))]
 
 
-def _facets(row: dict) -> dict:
+def row_facets(row: dict) -> dict:
+    """The filterable fields of a stored item row, as the vector index keeps them."""
     return {"category": row.get("category"), "colors": row.get("colors") or [], "price": row.get("price"),
             "brand": row.get("brand"), "gender": row.get("gender")}

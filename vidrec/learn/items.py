@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vidrec.encoders.vectors import l2_normalise
 from vidrec.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -230,8 +231,7 @@ def token_features(item_ids: Sequence[str], item_texts: ItemTexts | None, min_it
             j = vocab.get(t)
             if j is not None:
                 out[r, j] = 1.0
-    norm = np.linalg.norm(out, axis=1, keepdims=True)
-    return out / np.maximum(norm, 1e-12)
+    return l2_normalise(out)
 
 
 def content_features(
