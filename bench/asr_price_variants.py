@@ -25,15 +25,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# name -> (settings changes, languages, Mandarin prompt or None for vidrec's own)
-VARIANTS: dict[str, tuple[dict, tuple[str, ...] | None, str | None]] = {
-    "default": ({}, None, None),
-    "greedy": ({"beam_size": 1, "beam_size_zh": 1}, None, None),
-    "beam 5": ({"beam_size": 5, "beam_size_zh": 5}, None, None),
-    "full 30 s window": ({"compact_encoder": False}, None, None),
-    "Mandarin only": ({}, ("zh",), None),
-    "prompt with a price": ({}, None, "以下是普通话的商品介绍。这件衣服只要一百九十九元。"),
-    "prompt with prices in digits": ({}, None, "商品介绍：只要199元，现在只要209元，仅需20元。"),
+# name -> (SpeechSettings changes, languages or None for vidrec's own)
+VARIANTS: dict[str, tuple[dict, tuple[str, ...] | None]] = {
+    "default": ({}, None),
+    "greedy": ({"beam_size": 1, "beam_size_zh": 1}, None),
+    "beam 5": ({"beam_size": 5, "beam_size_zh": 5}, None),
+    "full 30 s window": ({"compact_encoder": False}, None),
+    "Mandarin only": ({}, ("zh",)),
+    "prompt with a price": ({"zh_prompt": "以下是普通话的商品介绍。这件衣服只要一百九十九元。"}, None),
+    "prompt with prices in digits": ({"zh_prompt": "商品介绍：只要199元，现在只要209元，仅需20元。"}, None),
 }
 
 
@@ -49,29 +49,24 @@ def run_variant(name: str, rows: list[dict], catalog: Path) -> dict:
     from vidrec.media.audio import extract_audio
     from vidrec.nlu.numbers import find_prices
 
-    changes, languages, prompt = VARIANTS[name]
-    recognizer = speech.SpeechRecognizer(settings=replace(speech.SpeechSettings(), **changes),
-                                         languages=languages or speech.LANGUAGES)
-    own_prompt = speech.ZH_PROMPT
-    speech.ZH_PROMPT = prompt or own_prompt
-    prompt_numbers = {float(m.value) for m in find_prices(speech.ZH_PROMPT)} | {
-        float(n) for n in re.findall(r"\d+", speech.ZH_PROMPT)}
+    changes, languages = VARIANTS[name]
+    settings = replace(speech.SpeechSettings(), **changes)
+    recognizer = speech.SpeechRecognizer(settings=settings, languages=languages or speech.LANGUAGES)
+    prompt_numbers = {float(m.value) for m in find_prices(settings.zh_prompt)} | {
+        float(n) for n in re.findall(r"\d+", settings.zh_prompt)}
     heard = wrong = copied = 0
     examples = []
     t0 = time.process_time()
-    try:
-        for row in rows:
-            audio = extract_audio(catalog / row["video"])
-            text = " ".join(seg.text for seg in recognizer.transcribe(audio)) if audio is not None else ""
-            found = {round(float(m.value), 2) for m in find_prices(text)}
-            stated = round(float(row["stated_price"]), 2)
-            heard += stated in found
-            wrong += bool(found) and stated not in found
-            copied += bool(found & prompt_numbers)
-            examples.append({"id": row["id"], "stated": stated, "found": sorted(found), "said": row["narration"],
-                             "heard": text})
-    finally:
-        speech.ZH_PROMPT = own_prompt
+    for row in rows:
+        audio = extract_audio(catalog / row["video"])
+        text = " ".join(seg.text for seg in recognizer.transcribe(audio)) if audio is not None else ""
+        found = {round(float(m.value), 2) for m in find_prices(text)}
+        stated = round(float(row["stated_price"]), 2)
+        heard += stated in found
+        wrong += bool(found) and stated not in found
+        copied += bool(found & prompt_numbers)
+        examples.append({"id": row["id"], "stated": stated, "found": sorted(found), "said": row["narration"],
+                         "heard": text})
     return {"variant": name, "n": len(rows), "heard": heard, "wrong": wrong, "from_prompt": copied,
             "cpu_s": round(time.process_time() - t0, 1), "videos": examples}
 
@@ -95,7 +90,7 @@ def main() -> None:
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     for text in args.prompt:
         name = f"prompt: {text}" + (f" (beam {args.beam})" if args.beam != 1 else "")
-        VARIANTS[name] = ({"beam_size": args.beam, "beam_size_zh": args.beam}, None, text)
+        VARIANTS[name] = ({"beam_size": args.beam, "beam_size_zh": args.beam, "zh_prompt": text}, None)
         names.append(name)
     unknown = [v for v in names if v not in VARIANTS]
     if unknown:

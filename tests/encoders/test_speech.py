@@ -87,6 +87,11 @@ def test_english_is_decoded_with_a_beam_and_mandarin_greedily():
     calls.clear()
     SpeechRecognizer(settings=SpeechSettings(beam_size=2, beam_size_zh=3))._decode_language(Model(), chunk, "zh")
     assert calls[0][1] == 3
+    calls.clear()
+    SpeechRecognizer(settings=SpeechSettings(zh_prompt="商品介绍。"))._decode_language(Model(), chunk, "zh")
+    SpeechRecognizer(settings=SpeechSettings(zh_prompt=""))._decode_language(Model(), chunk, "zh")
+    assert [c[2] for c in calls] == ["商品介绍。", None]
+    assert _strip_prompt("商品介绍。这件裙子", [], "商品介绍。") == ("这件裙子", [])
 
 
 def test_traditional_chinese_becomes_simplified():

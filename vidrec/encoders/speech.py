@@ -97,6 +97,7 @@ class SpeechSettings:
     beam_size: int = 5
     # Mandarin: beam 5 heard no more (espeak Mandarin, 0/14 both) and took twice the CPU time
     beam_size_zh: int = 1
+    zh_prompt: str = ZH_PROMPT  # whisper's initial prompt for Mandarin ("" for none): asks for simplified characters
     vad_threshold: float = 0.5
     min_speech_ms: int = 250
     min_silence_ms: int = 500
@@ -176,13 +177,13 @@ def _repetitive(text: str) -> bool:
     return bool(re.search(r"(.{1,6}?)\1{4,}", squashed))
 
 
-def _strip_prompt(text: str, words: list) -> tuple[str, list]:
+def _strip_prompt(text: str, words: list, prompt: str = ZH_PROMPT) -> tuple[str, list]:
     """Remove an echo of the Chinese initial prompt from the start of a segment (and its words)."""
-    prompt = ZH_PROMPT.rstrip("。")
-    if prompt not in text:
+    bare = prompt.rstrip("。")
+    if not bare or bare not in text:
         return text, words
-    text = text.replace(ZH_PROMPT, "").replace(prompt, "").strip(" ,，。")
-    target = _squash(ZH_PROMPT)
+    text = text.replace(prompt, "").replace(bare, "").strip(" ,，。")
+    target = _squash(prompt)
     consumed = ""
     while words and target.startswith(consumed + _squash(words[0].word)) and len(consumed) < len(target):
         consumed += _squash(words[0].word)
@@ -381,9 +382,9 @@ class SpeechRecognizer:
         return list(segments)
 
     def _decode_language(self, model, chunk: np.ndarray, lang: str) -> list:
-        prompt = ZH_PROMPT if lang == "zh" else None
+        prompt = (self.settings.zh_prompt or None) if lang == "zh" else None
         segments = self._decode(model, chunk, lang, prompt)
-        if prompt and segments and all(_squash(ZH_PROMPT) in _squash(seg.text) for seg in segments):
+        if prompt and segments and all(_squash(prompt) in _squash(seg.text) for seg in segments):
             # whisper sometimes only says the prompt back; decode once more without it
             segments = self._decode(model, chunk, lang, None)
         return segments
@@ -427,7 +428,7 @@ class SpeechRecognizer:
             if counts[_squash(seg.text)] > self.settings.max_repeats or not self._keep(seg):
                 log.debug("dropped segment %.2f-%.2f %r", seg.start, seg.end, seg.text)
                 continue
-            text, words_in = _strip_prompt(seg.text.strip(), list(seg.words or []))
+            text, words_in = _strip_prompt(seg.text.strip(), list(seg.words or []), self.settings.zh_prompt)
             if not text or is_hallucination(text):
                 continue
             seg_lang = lang
