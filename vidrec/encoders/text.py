@@ -46,8 +46,8 @@ class E5TextEncoder:
     $OMP_NUM_THREADS (ingest workers set it to 1: one core each), else up to 4 cores. On 2 idle cores a query
     took 28 ms on two threads and 44 ms on one; with both cores busy, 81 and 94 ms. (Two threads only hurt while
     OpenMP spun waiting for work, 306 CPU-ms a query: `vidrec` sets OMP_WAIT_POLICY=PASSIVE for that.) A short
-    spin (GOMP_SPINCOUNT=30000) once halved a query on idle cores (12 vs 26 ms), but one other busy process, or a
-    busy virtual-machine host, made queries five to ten times slower (BENCHMARKS.md, search latency).
+    spin (GOMP_SPINCOUNT=30000) nearly halved a query on idle cores (p50 13 vs 23 ms), but beside one other busy
+    process its p95 rose to 190 ms (BENCHMARKS.md, search latency; bench/bench_e5_wait.py).
     Wrap it in `CachedTextEncoder` to remember queries.
     """
 
