@@ -15,7 +15,8 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] && [ "${VIDREC_SKIP_APT:-
   if [ ${#need[@]} -gt 0 ]; then
     echo "setup: apt-get install ${need[*]}"
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
-      || echo "setup: could not install ${need[*]}; tests that need them will be skipped" >&2
+      || { echo "setup: could not install ${need[*]}; tests that need them will be skipped (and fail in CI)" >&2
+           [ "${CI:-}" != true ] || exit 1; }
   fi
 fi
 

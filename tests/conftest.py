@@ -11,6 +11,8 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "examples" / "demo"
 SHARED = REPO.parent / "shared" / "data"
 
+pytest_plugins = ["skip_policy", "pytester"]
+
 # Derived model files (joined whisper weights, exported ONNX) are built once per machine, not per test run.
 os.environ.setdefault("VIDREC_CACHE", str(Path.home() / ".cache" / "vidrec"))
 
