@@ -7,7 +7,7 @@ The Myntra "Fashion Product Images" photos carry no licence: the output is for l
 never committed. What it writes under --out:
 
 - ``videos/<id>.mp4``: one video per product (zoom/pan, hard cut to a close-up, closing card), made with
-  ``vidrec.media.compose``; narration from espeak-ng in zh or en, burnt-in captions with the price;
+  ``tools.compose``; narration from espeak-ng in zh or en, burnt-in captions with the price;
 - ``ground_truth.csv``: id, video, articleType, baseColour, gender, usage, season, productDisplayName, price,
   spoken_lang (zh/en/none), caption (yes/no), caption_lang, stated_price (the price said and/or shown; empty
   when neither), split (dev/heldout), narration, caption_text, price_caption, source_image;
@@ -41,7 +41,9 @@ from dataclasses import asdict, dataclass
 from multiprocessing import Pool
 from pathlib import Path
 
-from vidrec.media.compose import DEFAULT_WPM, compose_product_video, speak
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for `tools`
+
+from tools.compose import DEFAULT_WPM, compose_product_video, speak
 
 log = logging.getLogger("build_eval_catalog")
 

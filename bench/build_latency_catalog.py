@@ -31,7 +31,7 @@ from build_eval_catalog import (  # noqa: E402
     write_catalog_files,
 )
 
-from vidrec.media.compose import compose_product_video  # noqa: E402
+from tools.compose import compose_product_video  # noqa: E402
 
 log = logging.getLogger("build_latency_catalog")
 

@@ -4,7 +4,7 @@
     .venv/bin/python bench/eval_colour.py --split dev --n 2000  # the half used for tuning
     .venv/bin/python bench/eval_colour.py --json
     .venv/bin/python bench/eval_colour.py --video                # frames like a product video's shots, pooled
-    .venv/bin/python bench/eval_colour.py --compose 200 --n 200  # real videos built with vidrec.media.compose
+    .venv/bin/python bench/eval_colour.py --compose 200 --n 200  # real videos built with tools.compose
     .venv/bin/python bench/eval_colour.py --tune 8 --split dev --n 5000 > palette.py   # re-tune the palette
     .venv/bin/python bench/eval_colour.py --tune 4 --split dev --n 5000 --start default # ... or refine the shipped one
 
@@ -13,11 +13,11 @@ catalog's `baseColour`; "family" accuracy also accepts the same broader colour (
 Charcoal = Grey, Off White = White, Cream = Beige), as a catalog filter on the broad colour would.
 Reports top-1 / top-2 (exact and family), the mean per-colour recall, the commonest confusions and ms per photo.
 
-`--video` also builds, from each photo, the frames a product video made from it shows (as vidrec.media.compose
+`--video` also builds, from each photo, the frames a product video made from it shows (as tools.compose
 does): a slow zoom on the photo over its blurred copy, a close-up crop, both with a caption banner, and a final card
 with the photo small on a plain colour above a caption; it reports each kind of frame alone and
 `name_colours_multi` over all of them. `--compose N` builds real videos from the first N photos with
-vidrec.media.compose, decodes them with vidrec.media.analyze and pools one keyframe per shot, as ingest does.
+tools.compose, decodes them with vidrec.media.analyze and pools one keyframe per shot, as ingest does.
 
 `--tune ROUNDS` (development half only) re-derives the default palette of vidrec.understand.colour: it starts from
 the hand-picked sRGB looks in START_LOOKS and, for the twelve commonest colours only, moves each prototype's Lab
@@ -86,7 +86,7 @@ def load_sample(data: Path, *, split: str, n: int, seed: int = 0, colours: int =
     return out
 
 
-VIDEO_SIZE = (384, 640)  # vidrec.media.compose's default
+VIDEO_SIZE = (384, 640)  # tools.compose's default
 CARD_COLOURS = ((246, 244, 240), (236, 240, 244), (34, 36, 40), (250, 246, 236), (28, 40, 56))
 ACCENT_COLOURS = ((214, 40, 40), (232, 86, 20), (200, 20, 90))
 
@@ -143,9 +143,9 @@ def video_frames(image: np.ndarray, rng: random.Random) -> dict[str, np.ndarray]
 
 def composed_keyframes(workdir: Path, seed: int = 0) -> Callable[[Photo, int], list[np.ndarray]]:
     """Keyframes (one per shot, as vidrec ingest takes them) of a real video built from each photo with
-    vidrec.media.compose (H.264; 3 in 4 with a caption and a price banner)."""
+    tools.compose (H.264; 3 in 4 with a caption and a price banner)."""
+    from tools.compose import compose_product_video
     from vidrec.media import analyze
-    from vidrec.media.compose import compose_product_video
 
     def frames(photo: Photo, i: int) -> list[np.ndarray]:
         path = workdir / f"{photo.id}.mp4"
@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--video", action="store_true", help="also name frames of videos built from the photos")
     ap.add_argument("--compose", type=int, metavar="N", default=0,
-                    help="also build real videos (vidrec.media.compose) from the first N photos and pool their "
+                    help="also build real videos (tools.compose) from the first N photos and pool their "
                          "keyframes (slow: a few seconds each)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--tune", type=int, metavar="ROUNDS", help="re-tune the palette on the dev split; print it")

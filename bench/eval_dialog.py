@@ -21,8 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for `tools`
+
+from tools.simulator import GENDER_SAY, SimulatedShopper, Target, run_episode
 from vidrec.dialog.engine import Engine
-from vidrec.dialog.simulator import GENDER_SAY, SimulatedShopper, Target, run_episode
 from vidrec.library import Library
 from vidrec.recommend.search import Searcher
 from vidrec.vocabulary import COLOUR_VOCABULARY, USAGE_VOCABULARY

@@ -19,13 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tools.nlu_corpora import read_crosswoz, read_mg_shopdial, read_simmc2, read_xrisawoz  # noqa: E402
+from tools.nlu_templates import generate  # noqa: E402
+from tools.nlu_train import real_examples  # noqa: E402
 from vidrec.nlu import Lexicon, parse  # noqa: E402
-from vidrec.nlu.corpora import read_crosswoz, read_mg_shopdial, read_simmc2, read_xrisawoz  # noqa: E402
 from vidrec.nlu.features import delexicalise  # noqa: E402
 from vidrec.nlu.parser import normalise  # noqa: E402
 from vidrec.nlu.slots import extract  # noqa: E402
-from vidrec.nlu.templates import generate  # noqa: E402
-from vidrec.nlu.train import real_examples  # noqa: E402
 from vidrec.vocabulary import COLOURS, DEFAULT_CATEGORIES  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

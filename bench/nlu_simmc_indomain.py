@@ -17,11 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nlu_eval import _eval_simmc_half  # noqa: E402
 
+from tools.nlu_corpora import read_simmc2  # noqa: E402
+from tools.nlu_templates import Example, generate  # noqa: E402
+from tools.nlu_train import REAL_DIALOG_WEIGHT, featurize, real_examples  # noqa: E402
 from vidrec.nlu import Lexicon  # noqa: E402
 from vidrec.nlu.classifier import fit  # noqa: E402
-from vidrec.nlu.corpora import read_simmc2  # noqa: E402
-from vidrec.nlu.templates import Example, generate  # noqa: E402
-from vidrec.nlu.train import REAL_DIALOG_WEIGHT, featurize, real_examples  # noqa: E402
 from vidrec.vocabulary import COLOURS, DEFAULT_CATEGORIES  # noqa: E402
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vidrec.nlu.train import train  # noqa: E402
+from tools.nlu_train import train  # noqa: E402
 
 
 def main() -> None:

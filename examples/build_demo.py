@@ -27,7 +27,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidrec.media.compose import compose_product_video, speak
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for `tools`
+
+from tools.compose import compose_product_video, speak
 
 log = logging.getLogger("build_demo")
 

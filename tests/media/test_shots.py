@@ -5,6 +5,7 @@ import pytest
 from clips import SHARED_MICROLENS, Segment, photo, slow_zoom, solid, write_video
 from PIL import Image, ImageDraw
 
+from tools.compose import compose_product_video
 from vidrec.media import Frame, Shot, analyze
 from vidrec.media.shots import detect_shots
 
@@ -190,15 +191,10 @@ def test_empty_and_single_frame():
 
 
 def test_composed_product_video_shots(tmp_path):
-    """The repo's own product-video builder (3 shots: zoom, close-up, card) when it is available."""
-    compose = pytest.importorskip("vidrec.media.compose")
-    from vidrec.errors import VidrecError
-
+    """The repo's own product-video builder (3 shots: zoom, close-up, card). Without a caption it needs no font
+    and no voice, so every error it raises is a failure here."""
     pic = Image.fromarray(photo((320, 400), seed=9))
-    try:
-        built = compose.compose_product_video(pic, tmp_path / "p.mp4", size=(192, 320), seconds=6.0, seed=3)
-    except (VidrecError, TypeError) as exc:  # builder not usable here (font, signature)
-        pytest.skip(f"compose_product_video unavailable: {exc}")
+    built = compose_product_video(pic, tmp_path / "p.mp4", size=(192, 320), seconds=6.0, seed=3)
     result = analyze(built.path)
     starts = [s.start for s in result.shots]
     truth = [s.start for s in built.shots]

@@ -1,10 +1,10 @@
 import numpy as np
 
+from tools.nlu_templates import generate
 from vidrec.nlu.classifier import IntentModel, default_model, fit
 from vidrec.nlu.features import features, hashed
 from vidrec.nlu.lexicon import Lexicon
 from vidrec.nlu.slots import extract
-from vidrec.nlu.templates import generate
 
 LABELS = ("a", "b")
 

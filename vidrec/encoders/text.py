@@ -94,29 +94,6 @@ class E5TextEncoder:
         return _normalise(out)
 
 
-class SentenceTransformerTextEncoder:
-    """Any sentence-transformers model a user has locally (or online); e.g. a bigger multilingual e5.
-
-    `prefixes` adds the e5-style "query: " / "passage: " prefixes.
-    """
-
-    def __init__(self, name_or_path: str, prefixes: bool = True) -> None:
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise ModelUnavailableError(
-                "this text encoder needs sentence-transformers: pip install sentence-transformers"
-            ) from exc
-        self._model = SentenceTransformer(name_or_path, device="cpu")
-        self.dim = int(self._model.get_sentence_embedding_dimension())
-        self._prefixes = prefixes
-
-    def encode(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
-        if self._prefixes:
-            texts = [f"{kind}: {t}" for t in texts]
-        return _normalise(self._model.encode(list(texts), convert_to_numpy=True))
-
-
 _default: E5TextEncoder | None = None
 _default_lock = threading.Lock()
 

@@ -1,6 +1,6 @@
 """The trained part of intent recognition: a multinomial logistic regression over hashed features.
 
-Trained by `vidrec.nlu.train` (run `python bench/nlu_train.py`); the weights ship in
+Trained by `tools.nlu_train` (run `python bench/nlu_train.py`); the weights ship in
 `vidrec/resources/nlu/intent_model.npz` with a JSON card beside them saying what they were trained on.
 Inference is a dictionary lookup per feature and one small matrix sum: well under a millisecond per message.
 """

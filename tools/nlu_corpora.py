@@ -1,7 +1,7 @@
 """Public dialog corpora mapped to our intents and slots, for training (permissive licences) and evaluation.
 
 Nothing here is needed at run time: these readers take a data folder (e.g. ../shared/data/dialogs) and are
-used by `vidrec.nlu.train` and the benchmarks. Each returns `Turn`s; `intent` is None where a turn has no
+used by `tools.nlu_train` and the benchmarks. Each returns `Turn`s; `intent` is None where a turn has no
 counterpart among our intents.
 
 Licences decide the use: IARD / MovieBot (usersimcrs, Apache-2.0) and X-RiSAWOZ (BSD-3 / MIT) may train the

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from tools.compose import ComposedVideo, compose_product_video, find_cjk_font, speak
 from vidrec.errors import InputError, MediaError, ModelUnavailableError
-from vidrec.media.compose import ComposedVideo, compose_product_video, find_cjk_font, speak
 
 SIZE = (256, 448)
 

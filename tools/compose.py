@@ -277,7 +277,7 @@ def _read_wav(path: Path) -> tuple[np.ndarray, int]:
             rate, channels, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
             raw = w.readframes(w.getnframes())
     except FileNotFoundError as exc:
-        raise MediaError(f"narration {path} does not exist; make it with vidrec.media.compose.speak") from exc
+        raise MediaError(f"narration {path} does not exist; make it with tools.compose.speak") from exc
     except (wave.Error, EOFError) as exc:
         raise MediaError(f"narration {path} is not a PCM WAV file ({exc})") from exc
     if width != 2:

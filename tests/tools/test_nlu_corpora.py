@@ -1,7 +1,7 @@
 import json
 import zipfile
 
-from vidrec.nlu.corpora import read_crosswoz, read_simmc2, read_usersimcrs, read_xrisawoz
+from tools.nlu_corpora import read_crosswoz, read_simmc2, read_usersimcrs, read_xrisawoz
 
 
 def test_simmc2_acts_are_mapped(tmp_path):

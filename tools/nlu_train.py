@@ -14,14 +14,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tools.nlu_corpora import read_usersimcrs, read_xrisawoz
+from tools.nlu_templates import Example, generate
 from vidrec.nlu.classifier import IntentModel, default_model_path, fit
-from vidrec.nlu.corpora import read_usersimcrs, read_xrisawoz
 from vidrec.nlu.features import features, hashed
 from vidrec.nlu.language import detect_language
 from vidrec.nlu.lexicon import Lexicon
 from vidrec.nlu.parser import normalise
 from vidrec.nlu.slots import extract
-from vidrec.nlu.templates import Example, generate
 
 log = logging.getLogger(__name__)
 
