@@ -49,9 +49,13 @@ class Attribute:
       names it when that differs ("men's or women's").
     - filterable: a hard filter in search (`Request.to_filter`); ranks: adds to an item's attribute score.
     - excludable: the shopper can rule values out ("no black ones"): kept under `<key>_exclude`, always a filter.
-    - askable: the dialog may ask a question about it.
+    - ask_order: the dialog may ask a question about it (None: never); of two questions that split the
+      candidates equally well, the lower order is asked.
     - compare: "equal" (the item's value is the one asked for), "family" (colours: "Navy Blue" is blue),
       "range" (price: between a minimum and a maximum, JSON keys `<key>_min` / `<key>_max`).
+    - by_confidence: a match counts as much as the item's confidence in its value (categories guessed from
+      pixels); universal: item values that fit every request ("Unisex"); unknown_score: what an item whose value
+      is unknown scores (a garment of unknown gender may well fit).
     - profile: the item-profile attribute it is compared with; columns: catalog columns that give it.
     """
 
@@ -65,8 +69,11 @@ class Attribute:
     filterable: bool = False
     ranks: bool = False
     excludable: bool = False
-    askable: bool = False
+    ask_order: int | None = None
     compare: Comparison = "equal"
+    by_confidence: bool = False
+    universal: tuple[str, ...] = ()
+    unknown_score: float = 0.0
     profile: str = ""
     columns: tuple[str, ...] = ()
 
@@ -149,27 +156,29 @@ class Registry:
         return [a for a in self if a.vocabulary is not None]
 
     def askable(self) -> list[Attribute]:
-        return [a for a in self if a.askable]
+        """The attributes the dialog may ask about, in the order it prefers them."""
+        return sorted((a for a in self if a.ask_order is not None), key=lambda a: a.ask_order)
 
 
 REGISTRY = Registry([
     Attribute("category", "category", {"en": "type", "zh": "品类"}, ask={"en": "type of product", "zh": "品类"},
-              plurals={"en": "items", "zh": "商品"}, filterable=True, ranks=True, askable=True),
+              plurals={"en": "items", "zh": "商品"}, filterable=True, ranks=True, ask_order=1, by_confidence=True),
     Attribute("colour", "color", {"en": "colour", "zh": "颜色"}, multi=True, vocabulary=COLOUR_VOCABULARY,
-              plurals={"en": "colours", "zh": "颜色"}, ranks=True, excludable=True, askable=True, compare="family",
+              plurals={"en": "colours", "zh": "颜色"}, ranks=True, excludable=True, ask_order=3, compare="family",
               profile="colors", columns=("color", "colour", "basecolour", "basecolor", "颜色")),
     Attribute("brand", "brand", {"en": "brand", "zh": "品牌"}, multi=True, plurals={"en": "brands", "zh": "品牌"},
-              filterable=True, excludable=True, askable=True),
+              filterable=True, excludable=True, ask_order=7),
     Attribute("gender", "gender", {"en": "fit", "zh": "适合人群"}, vocabulary=GENDER_VOCABULARY,
-              ask={"en": "men's or women's", "zh": "男款还是女款"}, ranks=True, askable=True,
+              ask={"en": "men's or women's", "zh": "男款还是女款"}, ranks=True, ask_order=2, universal=("Unisex",),
+              unknown_score=0.5,
               columns=("gender", "sex", "性别")),
     Attribute("price", "price", {"en": "price", "zh": "价格"}, ask={"en": "budget", "zh": "预算"},
-              plurals={"en": "prices", "zh": "价格"}, filterable=True, askable=True, compare="range"),
+              plurals={"en": "prices", "zh": "价格"}, filterable=True, ask_order=5, compare="range"),
     Attribute("material", "material", {"en": "material", "zh": "材质"}, vocabulary=MATERIAL_VOCABULARY,
-              plurals={"en": "materials", "zh": "材质"}, ranks=True, askable=True,
+              plurals={"en": "materials", "zh": "材质"}, ranks=True, ask_order=6,
               columns=("material", "fabric", "材质", "面料")),
     Attribute("usage", "usage", {"en": "occasion", "zh": "适用场合"}, vocabulary=USAGE_VOCABULARY,
-              ask={"en": "occasion", "zh": "场合"}, plurals={"en": "occasions", "zh": "场合"}, askable=True,
+              ask={"en": "occasion", "zh": "场合"}, plurals={"en": "occasions", "zh": "场合"}, ask_order=4,
               columns=("usage", "occasion", "场合")),
     Attribute("season", "season", {"en": "season", "zh": "季节"}, vocabulary=SEASON_VOCABULARY,
               plurals={"en": "seasons", "zh": "季节"}, columns=("season", "季节")),
@@ -310,12 +319,14 @@ class Request(BaseModel):
                 self.values[a.name + end] = float(v)
         return self
 
-    def exclude(self, name: str, values: Iterable[str]) -> Request:
-        """Rule values out (kept sorted); they stop being asked for. In place."""
+    def exclude(self, name: str, values: Iterable[str], keep_wanted: bool = False) -> Request:
+        """Rule values out (kept sorted); they stop being asked for unless `keep_wanted`. In place."""
         a = REGISTRY.get(name)
         out = sorted(set(self.excluded.get(a.name, [])) | {str(v) for v in values})
         if out:
             self.excluded[a.name] = out
+        if keep_wanted:
+            return self
         wanted = [v for v in self.all(a.name) if v not in out]
         self.set(a.name, wanted if a.multi else (wanted[0] if wanted else None))
         return self
