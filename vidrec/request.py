@@ -151,6 +151,11 @@ class Registry:
     def by_key(self, key: str) -> Attribute | None:
         return next((a for a in self._by_name.values() if a.key == key), None)
 
+    def vocabulary_of(self, key: str) -> Vocabulary | None:
+        """The vocabulary of an attribute by name, JSON key or item-profile key ("colour", "color", "colors")."""
+        attribute = self.find(key) or next((a for a in self if a.profile_key == key), None)
+        return attribute.vocabulary if attribute is not None else None
+
     def with_vocabulary(self) -> list[Attribute]:
         """Attributes whose words come from a built-in vocabulary (the NLU lexicon and the ingest read them)."""
         return [a for a in self if a.vocabulary is not None]

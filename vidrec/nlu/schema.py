@@ -58,11 +58,11 @@ class Slots(BaseModel):
     under their JSON keys (brand as one string), price_direction, then the references. Absent slots are None
     and left out of `present()`. Read-only: the dialog and search work with `Parse.request` and `Parse.refs`."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
 
     category: str | None = None
-    color: list[str] | None = None
-    color_exclude: list[str] | None = None
+    colour: list[str] | None = Field(None, alias="color")
+    colour_exclude: list[str] | None = Field(None, alias="color_exclude")
     brand: str | None = None
     gender: Gender | None = None
     price_min: float | None = None
