@@ -15,12 +15,13 @@ Names in code use `colour`; the JSON keys (`Attribute.key`) stay as the API has 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+from pydantic import BaseModel, Field, model_serializer, model_validator
 
 from vidrec.vocabulary import (
     COLOUR_VOCABULARY,
@@ -33,6 +34,8 @@ from vidrec.vocabulary import (
     Vocabulary,
     colours_match,
 )
+
+log = logging.getLogger(__name__)
 
 Comparison = Literal["equal", "family", "range"]
 
@@ -57,6 +60,8 @@ class Attribute:
       pixels); universal: item values that fit every request ("Unisex"); unknown_score: what an item whose value
       is unknown scores (a garment of unknown gender may well fit).
     - profile: the item-profile attribute it is compared with; columns: catalog columns that give it.
+    - facet: the vector index's payload field it filters on (`Filter.<facet>`, `<facet>_none`, `<facet>_min`,
+      `<facet>_max`); a filterable or excludable attribute needs one.
     """
 
     name: str
@@ -75,6 +80,7 @@ class Attribute:
     universal: tuple[str, ...] = ()
     unknown_score: float = 0.0
     profile: str = ""
+    facet: str = ""
     columns: tuple[str, ...] = ()
 
     @property
@@ -167,18 +173,19 @@ class Registry:
 
 REGISTRY = Registry([
     Attribute("category", "category", {"en": "type", "zh": "品类"}, ask={"en": "type of product", "zh": "品类"},
-              plurals={"en": "items", "zh": "商品"}, filterable=True, ranks=True, ask_order=1, by_confidence=True),
+              plurals={"en": "items", "zh": "商品"}, filterable=True, ranks=True, ask_order=1, by_confidence=True,
+              facet="category"),
     Attribute("colour", "color", {"en": "colour", "zh": "颜色"}, multi=True, vocabulary=COLOUR_VOCABULARY,
               plurals={"en": "colours", "zh": "颜色"}, ranks=True, excludable=True, ask_order=3, compare="family",
-              profile="colors", columns=("color", "colour", "basecolour", "basecolor", "颜色")),
+              profile="colors", facet="colors", columns=("color", "colour", "basecolour", "basecolor", "颜色")),
     Attribute("brand", "brand", {"en": "brand", "zh": "品牌"}, multi=True, plurals={"en": "brands", "zh": "品牌"},
-              filterable=True, excludable=True, ask_order=7),
+              filterable=True, excludable=True, ask_order=7, facet="brand"),
     Attribute("gender", "gender", {"en": "fit", "zh": "适合人群"}, vocabulary=GENDER_VOCABULARY,
               ask={"en": "men's or women's", "zh": "男款还是女款"}, ranks=True, ask_order=2, universal=("Unisex",),
               unknown_score=0.5,
               columns=("gender", "sex", "性别")),
     Attribute("price", "price", {"en": "price", "zh": "价格"}, ask={"en": "budget", "zh": "预算"},
-              plurals={"en": "prices", "zh": "价格"}, filterable=True, ask_order=5, compare="range"),
+              plurals={"en": "prices", "zh": "价格"}, filterable=True, ask_order=5, compare="range", facet="price"),
     Attribute("material", "material", {"en": "material", "zh": "材质"}, vocabulary=MATERIAL_VOCABULARY,
               plurals={"en": "materials", "zh": "材质"}, ranks=True, ask_order=6,
               columns=("material", "fabric", "材质", "面料")),
@@ -210,8 +217,6 @@ class Request(BaseModel):
     the same shape, so stored sessions and API clients see the keys they always have.
     """
 
-    model_config = ConfigDict(validate_assignment=False)
-
     values: dict[str, Any] = Field(default_factory=dict)
     excluded: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -234,8 +239,10 @@ class Request(BaseModel):
                 values[f"{a.name}{key[-4:]}"] = float(value)
                 continue
             a = REGISTRY.find(key)
-            if a is None:
-                raise ValueError(f"unknown request attribute {key!r}")
+            if a is None or a.compare == "range":
+                # a session stored when another attribute was registered still loads, without it
+                log.warning("ignoring %r: no such request attribute", key)
+                continue
             if a.multi:
                 values[a.name] = [str(v) for v in (value if isinstance(value, list) else [value])]
             else:
@@ -386,28 +393,31 @@ class Request(BaseModel):
 
     # ------------------------------------------------------------------------------------------ search
 
-    def to_filter(self, base=None, categories: Iterable[str] | None = None):
+    def to_filter(self, base=None):
         """The hard conditions search applies inside the index (`vidrec.store.vector_index.Filter`), AND-ed with
-        `base`. `categories`: the catalog's own labels; a category the catalog does not have is no filter."""
+        `base`: each filterable attribute's values (any of them), its range, and what was ruled out."""
         from vidrec.store.vector_index import Filter
 
         f = Filter(**{k: v for k, v in (base.__dict__ if base else {}).items()})
-        cats = set(self.all("category"))
-        if categories is not None:
-            cats &= set(categories)
-        if cats:
-            f.category = cats if f.category is None else f.category & cats
-        lo, hi = self.range("price")
-        if lo is not None:
-            f.price_min = lo if f.price_min is None else max(f.price_min, lo)
-        if hi is not None:
-            f.price_max = hi if f.price_max is None else min(f.price_max, hi)
-        if self.excluded_values("colour"):
-            f.colors_none = set(self.excluded_values("colour")) | (f.colors_none or set())
-        if self.all("brand"):
-            f.brand = set(self.all("brand"))
-        if self.excluded_values("brand"):
-            f.brand_none = set(self.excluded_values("brand")) | (f.brand_none or set())
+        for a in REGISTRY:
+            if not a.facet:
+                continue
+            if a.compare == "range":
+                lo, hi = self.range(a.name)
+                if a.filterable and lo is not None:
+                    old = getattr(f, a.facet + "_min")
+                    setattr(f, a.facet + "_min", lo if old is None else max(old, lo))
+                if a.filterable and hi is not None:
+                    old = getattr(f, a.facet + "_max")
+                    setattr(f, a.facet + "_max", hi if old is None else min(old, hi))
+                continue
+            wanted = set(self.all(a.name))
+            if a.filterable and wanted:
+                old = getattr(f, a.facet)
+                setattr(f, a.facet, wanted if old is None else old & wanted)
+            ruled_out = set(self.excluded_values(a.name))
+            if a.excludable and ruled_out:
+                setattr(f, a.facet + "_none", ruled_out | (getattr(f, a.facet + "_none") or set()))
         return f
 
     def terms(self, taxonomy: Taxonomy | None = None) -> list:

@@ -31,7 +31,7 @@ from vidrec.nlu.lexicon import Lexicon, fold
 from vidrec.nlu.references import FOCUS
 from vidrec.nlu.schema import INTENTS, MAX_CHARS, Parse, Refs
 from vidrec.nlu.slots import Evidence, extract, positions
-from vidrec.request import Request
+from vidrec.request import REGISTRY, Request
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ _DEIXIS_INTENTS = {"ask_detail", "like", "reject", "buy", "critique", "compare"}
 _ATTRIBUTE_INTENTS = {"ask_detail", "compare"}
 # Attributes a yes/no question names by value ("is it cotton?", "有黑色吗"), the first named first.
 _YES_NO_ATTRIBUTES = ("material", "color", "size", "brand", "pattern", "usage", "season", "gender")
-_GENDERS = ("Men", "Women", "Boys", "Girls", "Unisex")
+_GENDERS = frozenset(t.canonical for t in REGISTRY.get("gender").vocabulary)
 
 _COMPARE_CUE = re.compile(r"比较|对比|比一下|比一比|区别|不同|哪个|哪一个|哪款|选哪|还是|\bcompare|\bvs\b|\bversus\b|"
                           r"\bdifference\b|\bdiffer\b|\bbetter\b|\bwhich\b|\bor\b|\bbetween\b|\bside by side\b", re.A)

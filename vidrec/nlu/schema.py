@@ -19,7 +19,6 @@ INTENTS: tuple[str, ...] = (
     "search", "refine", "critique", "reject", "like", "ask_detail", "compare", "buy", "more", "reset", "chitchat",
 )
 Language = Literal["zh", "en", "mixed", "other", "unknown"]
-Gender = Literal["Men", "Women", "Boys", "Girls", "Unisex"]
 
 # What an ask_detail (or compare) asks about.
 ATTRIBUTES: tuple[str, ...] = (
@@ -53,33 +52,30 @@ class Refs(BaseModel):
         return out
 
 
-class Slots(BaseModel):
-    """The `slots` object of the JSON output, built from a `Parse` (`Parse.slots`): the request's attributes
-    under their JSON keys (brand as one string), price_direction, then the references. Absent slots are None
-    and left out of `present()`. Read-only: the dialog and search work with `Parse.request` and `Parse.refs`."""
+class Slots:
+    """The `slots` object of the JSON output, read-only, built from a `Parse` (`Parse.slots`): the request's
+    attributes under their JSON keys (brand as one string), price_direction, then the references. An attribute
+    is read by its JSON key or its name in code (`slots.color`, `slots.colour`); one not set reads as None."""
 
-    model_config = ConfigDict(extra="allow", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+    def __init__(self, values: dict[str, Any]):
+        self._values = dict(values)
 
-    category: str | None = None
-    colour: list[str] | None = Field(None, alias="color")
-    colour_exclude: list[str] | None = Field(None, alias="color_exclude")
-    brand: str | None = None
-    gender: Gender | None = None
-    price_min: float | None = None
-    price_max: float | None = None
-    price_direction: Literal["lower", "higher"] | None = None
-    usage: str | None = None
-    season: str | None = None
-    material: str | None = None
-    pattern: str | None = None
-    size: str | None = None
-    item_ref: int | None = None
-    item_refs: list[int] | None = None
-    attribute: str | None = None
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        base, _, suffix = name.rpartition("_") if name.endswith(("_exclude", "_min", "_max")) else (name, "", "")
+        attribute = REGISTRY.find(base)
+        if attribute is None and name not in Refs.model_fields and name != "price_direction":
+            raise AttributeError(f"no slot {name!r}")
+        return self._values.get(f"{attribute.key}_{suffix}" if attribute is not None and suffix else
+                                (attribute.key if attribute is not None else name))
 
     def present(self) -> dict[str, Any]:
-        """Only the slots that are set (no None, no empty list)."""
-        return {k: v for k, v in self.model_dump().items() if v is not None and v != []}
+        """Only the slots that are set, in the order of the JSON output."""
+        return dict(self._values)
+
+    def __repr__(self) -> str:
+        return f"Slots({self._values!r})"
 
 
 class Parse(BaseModel):
@@ -112,7 +108,7 @@ class Parse(BaseModel):
 
     @property
     def slots(self) -> Slots:
-        return Slots(**self.slot_values())
+        return Slots(self.slot_values())
 
     def slot_values(self) -> dict[str, Any]:
         """The slots that are set, under their JSON keys, in the order of the JSON output."""
