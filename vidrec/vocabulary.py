@@ -286,9 +286,6 @@ class Vocabulary:
         """The term whose canonical label or synonym equals `name` (case-insensitive)."""
         return self._by_name.get(fold_text(name.strip()))
 
-    def canonicals(self) -> list[str]:
-        return [t.canonical for t in self.terms]
-
     def find_all(self, text: str) -> list[tuple[Term, int, int]]:
         """Every non-overlapping mention in `text`, longest synonyms first: [(term, start, end)].
 

@@ -238,8 +238,8 @@ class Engine:
     @staticmethod
     def state_view(state: DialogState) -> dict[str, Any]:
         return {"constraints": state.request.model_dump(), "query": state.query, "critiques": state.critiques,
-                "liked": state.liked, "rejected": state.rejected, "cart": state.cart, "shown": state.last_shown, "turn": state.turn + 1,
-                "pending_question": state.pending_question}
+                "liked": state.liked, "rejected": state.rejected, "cart": state.cart, "shown": state.last_shown,
+                "turn": state.turn + 1, "pending_question": state.pending_question}
 
     def _respond(self, state: DialogState, text: str) -> Turn:
         from vidrec.nlu import parse
