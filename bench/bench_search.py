@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vidrec.library import TAXONOMY_KEY, Library, taxonomy_to_meta  # noqa: E402
-from vidrec.recommend.search import Searcher  # noqa: E402
+from vidrec.recommend.search import Searcher, dense_text  # noqa: E402
 from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy  # noqa: E402
 
 
@@ -119,14 +119,15 @@ def measure(path: Path, n_queries: int) -> dict:
     wall, cpu, embed, rest, filtered = [], [], [], [], 0
     for q in queries:
         parsed = searcher.parse(q)
-        filtered += bool(parsed.categories or parsed.price_max is not None)
+        request = searcher.grounded(parsed.request)
+        filtered += bool(request.get("category") or request.price_max is not None)
         w, c = time.perf_counter(), time.process_time()
         searcher.search(q, k=10, parsed=parsed)
         wall.append((time.perf_counter() - w) * 1000)
         cpu.append((time.process_time() - c) * 1000)
         # the same query in its two parts: embedding the text (a new encoder call, not the cache), and the
         # search given that vector (filters, vector search, BM25, rerank, explanations)
-        text = parsed.dense_text(q)
+        text = dense_text(q, searcher.terms(request))
         w = time.perf_counter()
         qv = getattr(searcher.text, "inner", searcher.text).encode([text], kind="query")[0]
         embed.append((time.perf_counter() - w) * 1000)

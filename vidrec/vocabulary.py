@@ -233,6 +233,25 @@ def _traditional_to_simplified() -> dict[int, int]:
     return str.maketrans(traditional, simplified)
 
 
+def fold(text: str) -> str:
+    """What the NLU matches against: ASCII letters in lower case, full-width ASCII as ASCII ("ＸＬ" -> "xl"), the
+    ideographic space as a space, "￥" as "¥"; one character for one, so offsets stay valid. The full-width comma
+    is kept: "199，299" is a list, not 199299."""
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if 0xFF01 <= o <= 0xFF5E and ch != "，":
+            ch = chr(o - 0xFEE0)
+        elif ch == "\u3000":
+            ch = " "
+        elif ch == "￥":
+            ch = "¥"
+        if "A" <= ch <= "Z":
+            ch = chr(ord(ch) + 32)
+        out.append(ch)
+    return "".join(out)
+
+
 def fold_text(text: str) -> str:
     """What vocabularies match against: lower case, traditional Chinese characters as simplified ("涼鞋" ->
     "凉鞋"); one character for one, so positions in the folded text are positions in the original."""

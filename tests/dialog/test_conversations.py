@@ -97,7 +97,7 @@ def test_rejected_items_never_come_back_and_more_pages_without_repeats(engine):
 def test_sessions_persist_across_engines(demo_store, engine):
     engine.respond("persist1", "我想买红色连衣裙")
     state = engine.load_state("persist1")
-    assert state is not None and state.constraints.category == "Dress"
+    assert state is not None and state.request.get("category") == "Dress"
 
 
 def test_bad_input_never_raises(engine):

@@ -104,3 +104,15 @@ def test_random_unicode_always_validates(text):
 def test_random_shopping_fragments_always_validate(parts):
     p = parse("".join(parts), {"shown": 2})
     assert Parse.model_validate(p.model_dump())
+
+
+def test_parse_holds_a_request_and_references():
+    p = parse("比较一下第二个和第三个的价格", {"shown": 3})
+    assert p.intent == "compare" and p.refs.item_refs == [2, 3] and p.refs.attribute == "price"
+    assert p.request.is_empty()
+    p = parse("a black leather jacket from acme under 300", {"lexicon": Lexicon.from_catalog([], [], ["Acme"])})
+    assert p.request.get("colour") == ["Black"] and p.request.get("brand") == ["Acme"]
+    assert p.request.get("material") == "Leather" and p.request.price_max == 300.0
+    assert p.model_dump()["slots"]["brand"] == "Acme"  # one brand in the JSON, as a string
+    assert p.slots.colour == ["Black"] and p.refs.positions() == []
+    assert parse("便宜一点").price_direction == "lower"

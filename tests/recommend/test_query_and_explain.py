@@ -1,37 +1,82 @@
+import numpy as np
+
+from vidrec.nlu.lexicon import Lexicon
 from vidrec.recommend.explain import clock, explain
-from vidrec.recommend.query import QueryReader
+from vidrec.recommend.search import Searcher, dense_text, expansion, parsed_json
 from vidrec.understand.profile import Attribute, Evidence, ItemProfile
 from vidrec.vocabulary import Taxonomy
 
 TAX = Taxonomy.default()
+CATEGORIES = ["Dress", "T-Shirt", "Shoes", "Hat"]
+BRANDS = ["Lumi", "Orbit"]
 
 
-def reader():
-    return QueryReader(TAX, categories=["Dress", "T-Shirt", "Shoes", "Hat"], brands=["Lumi", "Orbit"])
+class CatalogOnly:
+    """A store with a catalog's labels and nothing to search: what one-shot search understands."""
+
+    taxonomy = TAX
+
+    def distinct(self, facet):
+        return {"category": CATEGORIES, "brand": BRANDS}.get(facet, [])
+
+    def lexicon(self):
+        return Lexicon.from_catalog(CATEGORIES, [], BRANDS)
+
+
+class NoEncoder:
+    def encode(self, texts, kind="passage"):
+        return np.zeros((len(texts), 4), np.float32)
+
+
+def searcher():
+    return Searcher(CatalogOnly(), text_encoder=NoEncoder(), warm_up=False)
+
+
+def understood(query):
+    s = searcher()
+    p = s.parse(query)
+    request = s.grounded(p.request)
+    return parsed_json(request, "zh" if p.lang == "zh" else "en"), s.terms(request)
 
 
 def test_query_maps_to_catalog_labels():
-    q = reader().read("我想买一个红色的连衣裙 300元以内")
-    assert q.lang == "zh" and q.categories == ["Dress"] and q.colors == ["Red"] and q.price_max == 300
-    q = reader().read("blue tee from lumi, not black, under 200")
-    assert q.categories == ["T-Shirt"] and q.colors == ["Blue"] and q.colors_exclude == ["Black"]
-    assert q.brands == ["Lumi"] and q.price_max == 200 and q.lang == "en"
-    assert "连衣裙" in reader().read("red dress").expansion()
+    q, _ = understood("我想买一个红色的连衣裙 300元以内")
+    assert q["lang"] == "zh" and q["categories"] == ["Dress"] and q["colors"] == ["Red"] and q["price_max"] == 300
+    q, _ = understood("blue tee from lumi, not black, under 200")
+    assert q["categories"] == ["T-Shirt"] and q["colors"] == ["Blue"] and q["colors_exclude"] == ["Black"]
+    assert q["brands"] == ["Lumi"] and q["price_max"] == 200 and q["lang"] == "en"
+    assert "连衣裙" in expansion(understood("red dress")[1])
+
+
+def test_search_understands_what_the_chat_understands():
+    q, _ = understood("a gift for my husband")
+    assert q["gender"] == "Men"
+    q, _ = understood("给我老婆买条裙子")
+    assert q["gender"] == "Women" and q["categories"] == ["Dress"]
 
 
 def test_dense_text_adds_each_missing_name_once():
     q = "red dress under 300"
-    dense = reader().read(q).dense_text(q)
+    dense = dense_text(q, understood(q)[1])
     assert dense.startswith(q) and "连衣裙" in dense and "红色" in dense
     assert dense.lower().count("dress") == 1 and dense.lower().count("red") == 1  # nothing repeated
     zh = "红色连衣裙 300元以内"
-    dense = reader().read(zh).dense_text(zh)
+    terms = understood(zh)[1]
+    dense = dense_text(zh, terms)
     assert dense.count("连衣裙") == 1 and "dress" in dense and "red" in dense.lower()
-    assert len(dense) < len(f"{zh} {reader().read(zh).expansion()}")
+    assert len(dense) < len(f"{zh} {expansion(terms)}")
 
 
 def test_category_not_in_catalog_is_not_a_filter():
-    assert reader().read("red handbag").categories == []
+    q, _ = understood("red handbag")
+    assert "categories" not in q
+    assert searcher().grounded(searcher().parse("red handbag").request).to_filter().category is None
+    assert searcher().grounded(searcher().parse("a red dress").request).to_filter().category == {"Dress"}
+
+
+def test_brand_not_in_catalog_is_not_a_filter():
+    assert searcher().grounded(searcher().parse("nike shoes").request).to_filter().brand is None
+    assert searcher().grounded(searcher().parse("orbit shoes").request).to_filter().brand == {"Orbit"}
 
 
 def test_explain_cites_evidence_with_times():

@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 
+from vidrec.nlu.lexicon import Lexicon
 from vidrec.recommend.search import WEIGHTS, Searcher, _minmax
 from vidrec.store.vector_index import ItemHit
 from vidrec.understand.profile import ItemProfile
@@ -61,6 +62,9 @@ class FakeLibrary:
     def distinct(self, facet):
         return []
 
+    def lexicon(self):
+        return Lexicon.from_catalog([], [], [])
+
     def profile(self, item_id):
         self.reads += 1
         return self.profiles.get(item_id)
@@ -79,6 +83,7 @@ def test_early_stop_gives_the_same_top_k_as_scoring_everything(seed, query):
     lib = FakeLibrary(random.Random(seed), 120)
     searcher = Searcher(lib, text_encoder=FakeEncoder(), warm_up=False)
     parsed = searcher.parse(query)
+    request = searcher.grounded(parsed.request)
     got = searcher.search(query, k=10, parsed=parsed)
 
     text = {i: s for i, s in lib.vectors.scores["text"].items()}
@@ -87,7 +92,7 @@ def test_early_stop_gives_the_same_top_k_as_scoring_everything(seed, query):
     t, im, lx = _minmax(text), _minmax(image), _minmax(lexical)
     everything = sorted(((WEIGHTS["text"] * t.get(i, 0.0) + WEIGHTS["image"] * im.get(i, 0.0)
                           + WEIGHTS["lexical"] * lx.get(i, 0.0)
-                          + WEIGHTS["attributes"] * Searcher._attribute_score(lib.profiles[i], parsed), i)
+                          + WEIGHTS["attributes"] * Searcher._attribute_score(lib.profiles[i], request), i)
                          for i in set(text) | set(image) | set(lexical)), key=lambda x: (-x[0], x[1]))
     assert [h.id for h in got.results] == [i for _, i in everything[:10]]
     assert [h.score for h in got.results] == [round(s, 4) for s, _ in everything[:10]]

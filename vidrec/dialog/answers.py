@@ -5,25 +5,9 @@ from __future__ import annotations
 import re
 
 from vidrec.recommend.explain import clock
+from vidrec.request import REGISTRY, attribute_label
 from vidrec.understand.profile import Attribute, ItemProfile
-from vidrec.vocabulary import (
-    COLOUR_VOCABULARY,
-    GENDER_VOCABULARY,
-    MATERIAL_VOCABULARY,
-    PATTERN_VOCABULARY,
-    SEASON_VOCABULARY,
-    USAGE_VOCABULARY,
-    Vocabulary,
-)
 
-ATTRIBUTE_NAMES = {
-    "price": ("price", "价格"), "material": ("material", "材质"), "brand": ("brand", "品牌"),
-    "color": ("colour", "颜色"), "size": ("size", "尺码"), "category": ("type", "品类"), "gender": ("fit", "适合人群"),
-    "usage": ("occasion", "适用场合"), "season": ("season", "季节"), "pattern": ("pattern", "图案"),
-}
-VOCABS: dict[str, Vocabulary] = {"color": COLOUR_VOCABULARY, "material": MATERIAL_VOCABULARY,
-                                 "gender": GENDER_VOCABULARY, "usage": USAGE_VOCABULARY,
-                                 "season": SEASON_VOCABULARY, "pattern": PATTERN_VOCABULARY}
 # Words that show a transcript or caption line talks about an attribute vidrec has no slot for.
 KEYWORDS = {
     "size": re.compile(r"尺码|码数|大小|均码|\b(?:size|sizes|xs|s|m|l|xl|xxl|fits?)\b", re.IGNORECASE),
@@ -37,11 +21,8 @@ def value_text(name: str, value, lang: str) -> str:
         return f"¥{value:g}"
     if isinstance(value, list):
         return ("、" if lang == "zh" else ", ").join(value_text(name, v, lang) for v in value)
-    vocab = VOCABS.get(name)
-    term = vocab.lookup(str(value)) if vocab else None
-    if term is not None:
-        return term.zh_name if lang == "zh" else term.canonical.lower()
-    return str(value)
+    attribute = REGISTRY.find(name)
+    return attribute.term_name(value, lang) if attribute is not None else str(value)
 
 
 def _evidence_sentence(attr: Attribute, lang: str) -> str:
@@ -75,7 +56,7 @@ def answer(profile: ItemProfile, attribute: str | None, lang: str) -> str:
             base += (f"。视频第{clock(line.start)}提到：{line.text}" if lang == "zh"
                      else f". At {clock(line.start)} the video says: \"{line.text}\"")
         return base
-    label_en, label_zh = ATTRIBUTE_NAMES.get(attribute, (attribute, attribute))
+    label_en, label_zh = attribute_label(attribute, "en"), attribute_label(attribute, "zh")
     attr = profile.attributes.get(attribute)
     if attr is not None:
         value = value_text(attribute, attr.value, lang)
@@ -110,7 +91,7 @@ def compare(profiles: list[ItemProfile], lang: str) -> tuple[str, list[dict]]:
     head = [f"{i + 1}. {p.display_title()}" for i, p in enumerate(profiles)]
     lines = []
     for r in rows:
-        label = ATTRIBUTE_NAMES.get(r["attribute"], (r["attribute"], r["attribute"]))[1 if lang == "zh" else 0]
+        label = attribute_label(r["attribute"], lang)
         lines.append(f"{label}: " + " | ".join(r["values"]))
     prices = [p.value("price") for p in profiles]
     if all(isinstance(x, (int, float)) for x in prices) and len(set(prices)) > 1:

@@ -28,8 +28,10 @@ from vidrec.dialog.state import DialogState
 from vidrec.encoders.vectors import l2_normalise
 from vidrec.errors import InputError, NotFoundError
 from vidrec.library import Library
-from vidrec.recommend.query import ParsedQuery, detect_lang
+from vidrec.nlu.language import reply_language
+from vidrec.nlu.schema import Parse
 from vidrec.recommend.search import Searcher
+from vidrec.request import REGISTRY, Request
 from vidrec.store.vector_index import Filter
 from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy
@@ -43,9 +45,11 @@ CANDIDATES = 40
 # pixels got wrong must not hide the product for the whole conversation.
 UNSURE_CATEGORY = 0.6
 UNSURE_CATEGORY_PENALTY = 0.85
-# Slots that, in a "buy"-sounding message with no ordinal ("I'd like it in black"), state a wish, not a purchase.
-WANT_SLOTS = ("color", "color_exclude", "category", "price_min", "price_max", "gender", "material", "pattern",
-              "usage", "season", "brand")
+# In a "buy"-sounding message with no ordinal, any attribute but these states a wish, not a purchase ("I'd like it
+# in black"); a size does not ("I'll take it in XL").
+NOT_A_WISH = ("size",)
+# Attributes that make a critique a change of request ("something more formal"), not a move in feature space.
+CRITIQUE_ATTRIBUTES = ("colour", "usage", "material", "pattern", "gender")
 # "Any is fine" as the answer to a question: the shopper has no preference on that slot, so show items.
 NO_PREFERENCE = re.compile(
     r"(都可以|都行|随便|无所谓|不限|没有要求|没要求|不挑|都好|哪个都|什么都|直接推荐|先看看)"
@@ -107,7 +111,7 @@ class Engine:
         self.thumbnail_url = thumbnail_url
         self.ask_questions = ask_questions
         self.blend = blend or Blend()
-        self.lexicon = library.lexicon()
+        self.lexicon = self.searcher.lexicon
         self.sessions = SessionLocks()
         self._popularity = self._load_popularity()
         self._by_category, self._unsure = self._category_index()
@@ -233,22 +237,19 @@ class Engine:
 
     @staticmethod
     def state_view(state: DialogState) -> dict[str, Any]:
-        c = {k: v for k, v in state.constraints.model_dump().items() if v not in (None, [], "")}
-        return {"constraints": c, "query": state.query, "critiques": state.critiques, "liked": state.liked,
-                "rejected": state.rejected, "cart": state.cart, "shown": state.last_shown, "turn": state.turn + 1,
-                "pending_question": state.pending_question}
+        return {"constraints": state.request.model_dump(), "query": state.query, "critiques": state.critiques,
+                "liked": state.liked, "rejected": state.rejected, "cart": state.cart, "shown": state.last_shown,
+                "turn": state.turn + 1, "pending_question": state.pending_question}
 
     def _respond(self, state: DialogState, text: str) -> Turn:
         from vidrec.nlu import parse
 
         parsed = parse(text, context={"lexicon": self.lexicon, "shown": len(state.last_shown)})
-        lang = parsed.lang if parsed.lang in ("zh", "en") else (detect_lang(text) if text.strip() else state.lang)
-        if parsed.lang == "mixed":
-            lang = detect_lang(text)
+        lang = reply_language(text, parsed.lang, state.lang)
         state.lang = lang
-        slots = parsed.slots.present()
+        asked = parsed.request
         intent = parsed.intent
-        turn = Turn(session_id=state.session_id, reply="", lang=lang, intent=intent, slots=slots)
+        turn = Turn(session_id=state.session_id, reply="", lang=lang, intent=intent, slots=parsed.slot_values())
         if len(self.library) == 0:
             turn.reply = say("empty_catalog", lang, state.turn)
             return turn
@@ -256,12 +257,12 @@ class Engine:
         if intent in ("more", "buy") and not state.last_shown and not state.focus:
             # nothing shown yet to page through or to buy ("show me some clothes", "我想买衣服", "I'd like it in
             # grey" after a question): a request, or more of the one under way
-            under_way = bool(state.constraints.known() or state.query)
-            intent = turn.intent = "refine" if under_way and not slots.get("category") else "search"
-        pointed = bool(slots.get("item_refs")) or slots.get("item_ref") not in (None, 0)
-        if intent == "buy" and not pointed and any(slots.get(k) for k in WANT_SLOTS):
+            under_way = bool(state.request.known() or state.query)
+            intent = turn.intent = "refine" if under_way and asked.get("category") is None else "search"
+        pointed = bool(parsed.refs.item_refs) or parsed.refs.item_ref not in (None, 0)
+        if intent == "buy" and not pointed and asked.without(*NOT_A_WISH):
             intent = turn.intent = "refine"  # "I'd like it in black", "想要黑色的": a wish, not "add it to my cart"
-        answered = self._apply_answer(state, text, slots)
+        answered = self._apply_answer(state, text, parsed)
         if answered and intent in ("chitchat", "search", "more", "like", "buy"):
             intent = turn.intent = "refine"
 
@@ -273,61 +274,54 @@ class Engine:
             turn.reply = say("chitchat", lang, state.turn if state.turn == 0 else 1)
             return turn
         if intent == "search":
-            if self._is_new_request(state, slots):
+            if self._is_new_request(state, asked):
                 state.new_request()
             state.query = text
-            self._apply_slots(state, slots)
+            self._apply_request(state, parsed)
             return self._recommend(state, turn)
         if intent == "refine":
-            self._apply_slots(state, slots)
+            self._apply_request(state, parsed)
             return self._recommend(state, turn)
         if intent == "critique":
-            self._apply_critique(state, text, slots)
+            self._apply_critique(state, text, parsed)
             return self._recommend(state, turn)
         if intent == "more":
-            self._apply_slots(state, slots)
+            self._apply_request(state, parsed)
             return self._recommend(state, turn, page=True)
         if intent in ("reject", "like", "buy", "ask_detail", "compare"):
-            return self._about_items(state, turn, intent, slots, text)
+            return self._about_items(state, turn, intent, parsed, text)
         turn.reply = say("chitchat", lang, 1)
         return turn
 
     # ------------------------------------------------------------------------------------------------ state
-    def _is_new_request(self, state: DialogState, slots: dict) -> bool:
-        new_cat = slots.get("category")
-        return not state.constraints.category or (new_cat is not None and new_cat != state.constraints.category) \
-            or (new_cat is None and not state.last_shown)
+    def _is_new_request(self, state: DialogState, asked: Request) -> bool:
+        new_cat = asked.get("category")
+        current = state.request.get("category")
+        return not current or (new_cat is not None and new_cat != current) or (new_cat is None and not state.last_shown)
 
-    def _apply_slots(self, state: DialogState, slots: dict) -> None:
-        c = state.constraints
-        if slots.get("category"):
-            c.category = slots["category"]
-        if slots.get("color"):
-            c.color = list(slots["color"])
-            c.color_exclude = [x for x in c.color_exclude if x not in c.color]
-        if slots.get("color_exclude"):
-            c.color_exclude = sorted(set(c.color_exclude) | set(slots["color_exclude"]))
-            c.color = [x for x in c.color if x not in c.color_exclude]
-        if slots.get("brand"):
-            c.brand = [slots["brand"]]
-        for name in ("gender", "usage", "season", "material", "pattern", "size"):
-            if slots.get(name):
-                setattr(c, name, slots[name])
-        if "price_min" in slots or "price_max" in slots:
-            c.price_min = slots.get("price_min")
-            c.price_max = slots.get("price_max")
+    def _apply_request(self, state: DialogState, parsed: Parse, request: Request | None = None) -> None:
+        """The message's request (default: all of it) merged into the session's; a pending question the message
+        answers (its attribute named, or "cheaper" for the budget) is no longer pending."""
+        request = parsed.request if request is None else request
+        state.request = state.request.merge(request)
+        named = {*request.known(), *parsed.refs.model_dump(exclude_none=True)}
+        if parsed.price_direction is not None:
+            named.add("price_direction")
         if state.pending_question and state.pending_question in {"price" if k.startswith("price") else k
-                                                                 for k in slots}:
+                                                                 for k in named}:
             state.pending_question = None
 
-    def _apply_answer(self, state: DialogState, text: str, slots: dict) -> bool:
-        """An answer to the last question: a slot value, or one of the offered options by name or number."""
+    def _apply_answer(self, state: DialogState, text: str, parsed: Parse) -> bool:
+        """An answer to the last question: a value of its attribute, or one of the offered options by name or
+        number."""
         slot = state.pending_question
         if not slot:
             return False
-        if slot == "price" and ("price_max" in slots or "price_min" in slots):
-            return True
-        if slot != "price" and slots.get(slot):
+        attribute = REGISTRY.get(slot)
+        if attribute.compare == "range":
+            if any(v is not None for v in parsed.request.range(slot)):
+                return True
+        elif parsed.request.get(slot) is not None:
             return True
         if NO_PREFERENCE.search(text):
             state.pending_question = None
@@ -339,52 +333,45 @@ class Engine:
         for opt in options:
             if opt.lower() in lowered:
                 chosen = opt
-        if chosen is None and slots.get("item_ref") and options and 1 <= slots["item_ref"] <= len(options):
-            chosen = options[slots["item_ref"] - 1]
+        ref = parsed.refs.item_ref
+        if chosen is None and ref and options and 1 <= ref <= len(options):
+            chosen = options[ref - 1]
         if chosen is None:
             return False
-        c = state.constraints
-        if slot == "price":
-            c.price_min, c.price_max = price_option_range(chosen)
-        elif slot == "color":
-            c.color = [chosen]
-        elif slot == "brand":
-            c.brand = [chosen]
-        elif slot == "category":
-            c.category = chosen
+        if attribute.compare == "range":
+            state.request.set_range(*price_option_range(chosen), name=slot)
         else:
-            setattr(c, slot, chosen)
+            state.request.set(slot, [chosen] if attribute.multi else chosen)
         state.pending_question = None
         state.pending_options = []
         return True
 
-    def _apply_critique(self, state: DialogState, text: str, slots: dict) -> None:
-        c = state.constraints
+    def _apply_critique(self, state: DialogState, text: str, parsed: Parse) -> None:
+        r = state.request
         shown = [p for p in (self.library.profile(i) for i in state.last_shown) if p is not None]
         prices = [float(p.value("price")) for p in shown if isinstance(p.value("price"), (int, float))]
-        direction = slots.get("price_direction")
+        direction = parsed.price_direction
+        lo, hi = r.range("price")
         if direction == "lower":
-            ref = min(prices) if prices else (c.price_max or 0)
+            ref = min(prices) if prices else (hi or 0)
             if ref:
-                c.price_max = round(ref - 0.01, 2)
-                c.price_min = None if c.price_min is not None and c.price_min >= c.price_max else c.price_min
+                hi = round(ref - 0.01, 2)
+                r.set_range(None if lo is not None and lo >= hi else lo, hi)
         elif direction == "higher":
-            ref = max(prices) if prices else (c.price_min or 0)
+            ref = max(prices) if prices else (lo or 0)
             if ref:
-                c.price_min = round(ref + 0.01, 2)
-                c.price_max = None if c.price_max is not None and c.price_max <= c.price_min else c.price_max
-        self._apply_slots(state, {k: v for k, v in slots.items() if k not in ("price_min", "price_max")})
-        if not direction and not any(k in slots for k in ("color", "usage", "material", "pattern", "gender")):
+                lo = round(ref + 0.01, 2)
+                r.set_range(lo, None if hi is not None and hi <= lo else hi)
+        self._apply_request(state, parsed, parsed.request.without("price"))
+        if not direction and not any(parsed.request.get(a) is not None for a in CRITIQUE_ATTRIBUTES):
             state.critiques = [*state.critiques[-2:], text]  # a move in feature space ("深一点的颜色")
         if shown and direction is None:
             state.rejected = sorted(set(state.rejected))  # critiques keep shown items eligible, just ranked lower
 
     # ------------------------------------------------------------------------------------------------ items
-    def _resolve_refs(self, state: DialogState, slots: dict) -> tuple[list[str], str | None]:
+    def _resolve_refs(self, state: DialogState, parsed: Parse) -> tuple[list[str], str | None]:
         """Item ids the message points at, or an error reply key."""
-        refs = list(slots.get("item_refs") or [])
-        if slots.get("item_ref") is not None:
-            refs.append(slots["item_ref"])
+        refs = parsed.refs.positions()
         shown = state.last_shown
         if not refs:
             return [], None
@@ -405,20 +392,20 @@ class Engine:
                 return [], "bad_ref"
         return list(dict.fromkeys(ids)), None
 
-    def _about_items(self, state: DialogState, turn: Turn, intent: str, slots: dict, text: str) -> Turn:
+    def _about_items(self, state: DialogState, turn: Turn, intent: str, parsed: Parse, text: str) -> Turn:
         lang = turn.lang
-        ids, problem = self._resolve_refs(state, slots)
+        ids, problem = self._resolve_refs(state, parsed)
         if problem:
             if not state.last_shown:
                 return self._recommend(state, turn) if intent not in ("ask_detail", "compare", "buy") else \
                     self._reply(turn, say("no_ref", lang, state.turn))
             return self._reply(turn, say(problem, lang, state.turn, n=len(state.last_shown)))
         if intent == "reject":
-            if not ids and slots.get("brand"):
-                state.constraints.brand_exclude = sorted(set(state.constraints.brand_exclude) | {slots["brand"]})
-                state.constraints.brand = [b for b in state.constraints.brand if b != slots["brand"]]
-            elif not ids and slots.get("color"):
-                state.constraints.color_exclude = sorted(set(state.constraints.color_exclude) | set(slots["color"]))
+            brands, colours = parsed.request.all("brand"), parsed.request.all("colour")
+            if not ids and brands:
+                state.request.exclude("brand", brands[:1])
+            elif not ids and colours:
+                state.request.exclude("colour", colours, keep_wanted=True)
             else:
                 ids = ids or list(state.last_shown)
                 state.rejected = list(dict.fromkeys([*state.rejected, *ids]))
@@ -468,7 +455,7 @@ class Engine:
             return self._reply(turn, reply)
         # ask_detail
         state.focus = ids[0]
-        attribute = slots.get("attribute")
+        attribute = parsed.refs.attribute
         replies = [answer(p, attribute, lang) for p in profiles]
         turn.items = [self._item(p, "") for p in profiles]
         return self._reply(turn, "\n".join(replies))
@@ -485,23 +472,18 @@ class Engine:
             self.library.metadata.add_interaction(state.user_id, i, event, session_id=state.session_id)
 
     # ------------------------------------------------------------------------------------------------ recommend
-    def _parsed(self, state: DialogState) -> ParsedQuery:
-        c = state.constraints
-        return ParsedQuery(text=state.query, lang=state.lang, categories=[c.category] if c.category else [],
-                           colors=list(c.color), colors_exclude=list(c.color_exclude), brands=list(c.brand),
-                           gender=c.gender, material=c.material, price_min=c.price_min, price_max=c.price_max)
-
     def _query_text(self, state: DialogState) -> str:
-        c = state.constraints
+        r = state.request
         words = [state.query, *state.critiques]
         tax: Taxonomy = self.library.taxonomy
-        if c.category:
-            t = tax.lookup(c.category)
-            words += [c.category] + ([t.en_name, t.zh_name] if t else [])
-        for col in c.color:
+        category = r.get("category")
+        if category:
+            t = tax.lookup(category)
+            words += [category] + ([t.en_name, t.zh_name] if t else [])
+        for col in r.all("colour"):
             t = COLOUR_VOCABULARY.lookup(col)
             words += [col] + ([t.zh_name] if t else [])
-        words += [x for x in (c.usage, c.material, c.pattern, c.season, c.gender) if x]
+        words += [x for x in (r.get(a) for a in ("usage", "material", "pattern", "season", "gender")) if x]
         return " ".join(dict.fromkeys(w for w in words if w)).strip()
 
     def _query_vector(self, state: DialogState, text: str) -> np.ndarray:
@@ -525,17 +507,14 @@ class Engine:
         if page or state.pivot:
             exclude |= set(state.shown)
         text = self._query_text(state)
-        parsed = self._parsed(state)
-        c = state.constraints
-        base = Filter(exclude_item_ids=exclude or None,
-                      brand_none=set(c.brand_exclude) or None)
+        base = Filter(exclude_item_ids=exclude or None)
         qv = self._query_vector(state, text)
-        hits = self._search(text, parsed, base, qv)
+        hits = self._search(text, state.request, state.lang, base, qv)
         if not hits:  # the last list stays what "the first one" refers to
             turn.reply = say("no_more" if page and state.shown else "none", lang, state.turn)
             return turn
         profiles = {h.id: self.library.profile(h.id) for h in hits}
-        known = state.constraints.known()
+        known = state.request.known()
         if "price_min" in known or "price_max" in known:
             known.add("price")
         last_asked = bool(state.history and state.history[-1].get("question"))
@@ -559,8 +538,8 @@ class Engine:
         self._record(state, state.last_shown, "view")
         turn.items = [self._item(profiles[h.id], h.why, h.start) for h in chosen]
         shown = [profiles[h.id] for h in chosen]
-        c = state.constraints
-        if c.color and not page and not any(p is not None and p.shows_colour(c.color) for p in shown):
+        colours = state.request.all("colour")
+        if colours and not page and not any(p is not None and p.shows_colour(colours) for p in shown):
             # colour ranks, it does not filter: say so when none of the items has the colour asked for
             turn.reply = say("recommend_other_colour", lang, state.turn, what=self._what(state, lang),
                              closest=self._what(state, lang, with_colour=False))
@@ -568,36 +547,38 @@ class Engine:
             turn.reply = say("recommend_more" if page else "recommend", lang, state.turn, what=self._what(state, lang))
         return turn
 
-    def _search(self, text: str, parsed: ParsedQuery, base: Filter, qv: np.ndarray) -> list:
+    def _search(self, text: str, request: Request, lang: str, base: Filter, qv: np.ndarray) -> list:
         """Candidates for the request. Items filed under another category by an unsure guess, with the asked-for
-        category as runner-up, compete in the same search (one scale of scores), their scores scaled down."""
+        category as runner-up, compete in the same search (one scale of scores), their scores scaled down.
+        The query text already names the request's values in both languages: no expansion."""
         unsure = set()
-        for category in parsed.categories:
+        categories = request.all("category")
+        for category in categories:
             unsure |= self._unsure.get(category, set())
         unsure -= base.exclude_item_ids or set()
         if not unsure:
-            return self.searcher.search(text or " ", k=CANDIDATES, parsed=parsed, base_filter=base,
-                                        query_vector=qv).results
-        sure = set().union(*(self._by_category.get(c, set()) for c in parsed.categories))
+            return self.searcher.search(text or " ", k=CANDIDATES, parsed=request, lang=lang, base_filter=base,
+                                        query_vector=qv, expand=False).results
+        sure = set().union(*(self._by_category.get(c, set()) for c in categories))
         scope = dataclasses.replace(base, item_ids=sure | unsure)
-        hits = self.searcher.search(text or " ", k=CANDIDATES, parsed=dataclasses.replace(parsed, categories=[]),
-                                    base_filter=scope, query_vector=qv).results
+        hits = self.searcher.search(text or " ", k=CANDIDATES, parsed=request.without("category"), lang=lang,
+                                    base_filter=scope, query_vector=qv, expand=False).results
         for h in hits:
             if h.id in unsure:
                 h.score = round(h.score * UNSURE_CATEGORY_PENALTY, 4)
         return sorted(hits, key=lambda h: -h.score)
 
     def _what(self, state: DialogState, lang: str, with_colour: bool = True) -> str:
-        c = state.constraints
-        colour = COLOUR_VOCABULARY.lookup(c.color[0]) if c.color and with_colour else None
-        if not c.category:
+        colours, category = state.request.all("colour"), state.request.get("category")
+        colour = COLOUR_VOCABULARY.lookup(colours[0]) if colours and with_colour else None
+        if not category:
             if colour is not None:
                 return colour.zh_name + "的商品" if lang == "zh" else colour.canonical.lower() + " items"
             return "商品" if lang == "zh" else "items"
-        t = self.library.taxonomy.lookup(c.category)
+        t = self.library.taxonomy.lookup(category)
         if lang == "zh":
-            return (colour.zh_name if colour else "") + (t.zh_name if t else c.category)
-        return ((colour.canonical.lower() + " ") if colour else "") + (t.en_name if t else c.category.lower())
+            return (colour.zh_name if colour else "") + (t.zh_name if t else category)
+        return ((colour.canonical.lower() + " ") if colour else "") + (t.en_name if t else category.lower())
 
     def _rerank(self, state: DialogState, hits: list, profiles: dict[str, ItemProfile | None]) -> list:
         ids = [h.id for h in hits]
@@ -605,7 +586,7 @@ class Engine:
         if self.user_model is not None and state.user_id:
             user_scores = functools.partial(self.user_model.score, state.user_id)
         scores = blended_scores(ids, [h.score for h in hits], profiles, user_scores=user_scores,
-                                popularity=self._popularity, season=state.constraints.season, blend=self.blend)
+                                popularity=self._popularity, season=state.request.get("season"), blend=self.blend)
         vectors = [self.library.vectors.vector(f"{i}#image") for i in ids]
         return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
 

@@ -13,19 +13,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vidrec.request import REGISTRY
 from vidrec.understand.profile import ItemProfile
 
-# slot -> profile attribute it splits on
-ASKABLE = {"category": "category", "gender": "gender", "color": "color", "usage": "usage", "price": "price",
-           "material": "material", "brand": "brand"}
 MIN_CANDIDATES = 8  # fewer than this: just show them
 MIN_GAIN_BITS = 1.0  # a question must at least halve the candidates (in expectation)
 MAX_OPTIONS = 4
 
 
+def askable() -> dict[str, str]:
+    """Question slot (the attribute's JSON key) -> the item-profile attribute it splits the candidates on: the
+    registry's askable attributes, in its order."""
+    return {a.key: a.key for a in REGISTRY.askable()}
+
+
 @dataclass
 class Question:
-    slot: str
+    slot: str  # the attribute's JSON key ("color"): it is shown in the API and kept in the session
     options: list[str]
     gain: float
 
@@ -69,11 +73,12 @@ def choose_question(candidates: list[ItemProfile], weights: list[float], known: 
     if last_turn_asked or len(candidates) < MIN_CANDIDATES:
         return None
     best: Question | None = None
-    for slot, attr in ASKABLE.items():
-        if slot in asked or slot in known or (slot == "price" and ({"price_min", "price_max"} & known)):
+    for slot, attr in askable().items():
+        is_range = REGISTRY.get(slot).compare == "range"
+        if slot in asked or slot in known or (is_range and ({f"{slot}_min", f"{slot}_max"} & known)):
             continue
-        if slot == "price":
-            prices = [p.value("price") for p in candidates]
+        if is_range:
+            prices = [p.value(attr) for p in candidates]
             numeric = [float(x) for x in prices if isinstance(x, (int, float))]
             if len(numeric) < MIN_CANDIDATES:
                 continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from vidrec.request import REGISTRY
+
 TEMPLATES: dict[str, dict[str, list[str]]] = {
     "recommend": {
         "zh": ["为你找到这些{what}：", "看看这几款{what}：", "这些{what}可能适合你：", "推荐这几款{what}："],
@@ -65,18 +67,12 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         "en": ["The catalog is empty; ingest some product videos first (vidrec ingest)."],
     },
 }
-SLOT_NAMES = {
-    "category": ("type of product", "品类"), "gender": ("men's or women's", "男款还是女款"),
-    "color": ("colour", "颜色"), "usage": ("occasion", "场合"), "price": ("budget", "预算"),
-    "material": ("material", "材质"), "brand": ("brand", "品牌"),
-}
-
-
 def say(key: str, lang: str, turn: int, **kw) -> str:
     options = TEMPLATES[key]["zh" if lang == "zh" else "en"]
     return options[turn % len(options)].format(**kw)
 
 
 def slot_name(slot: str, lang: str) -> str:
-    en, zh = SLOT_NAMES.get(slot, (slot, slot))
-    return zh if lang == "zh" else en
+    """How a question names an attribute ("colour", "男款还是女款"): its question label in the request registry."""
+    attribute = REGISTRY.find(slot)
+    return attribute.ask_label(lang) if attribute is not None else slot

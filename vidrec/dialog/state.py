@@ -1,50 +1,30 @@
-"""What a session has accumulated: constraints, feedback, what was shown and asked."""
+"""What a session has accumulated: the request, feedback, what was shown and asked."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-# Constraint slots that accumulate across turns (NLU slot names).
-CONSTRAINT_SLOTS = ("category", "color", "color_exclude", "brand", "brand_exclude", "gender", "usage", "season",
-                    "material", "pattern", "size", "price_min", "price_max")
-# Preferences that survive a new search for another category (disliked brands and colours, budget gender).
-STICKY_SLOTS = ("brand_exclude", "color_exclude", "gender")
+from vidrec.request import Request
 
-
-class Constraints(BaseModel):
-    category: str | None = None
-    color: list[str] = Field(default_factory=list)
-    color_exclude: list[str] = Field(default_factory=list)
-    brand: list[str] = Field(default_factory=list)
-    brand_exclude: list[str] = Field(default_factory=list)
-    gender: str | None = None
-    usage: str | None = None
-    season: str | None = None
-    material: str | None = None
-    pattern: str | None = None
-    size: str | None = None
-    price_min: float | None = None
-    price_max: float | None = None
-
-    def known(self) -> set[str]:
-        """Slots with a value (the policy never asks about these)."""
-        out = set()
-        for name, value in self.model_dump().items():
-            if value not in (None, [], ""):
-                out.add(name)
-        return out
+# Preferences that survive a new search for another category (disliked brands and colours, gender): attribute
+# names in the request registry; for the excludable ones what was ruled out stays, for the others the value.
+STICKY = ("brand_exclude", "colour_exclude", "gender")
 
 
 class DialogState(BaseModel):
-    """Everything a session remembers; stored as JSON in the store so sessions survive a restart."""
+    """Everything a session remembers; stored as JSON in the store so sessions survive a restart (the request
+    under its JSON name, "constraints")."""
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
 
     session_id: str
     user_id: str | None = None
     lang: str = "en"
     turn: int = 0
-    constraints: Constraints = Field(default_factory=Constraints)
+    request: Request = Field(default_factory=Request, validation_alias=AliasChoices("constraints", "request"),
+                             serialization_alias="constraints")
     query: str = ""  # free words of the request that no slot captured ("for the beach", "with pockets")
     critiques: list[str] = Field(default_factory=list)  # soft feature-space moves ("more formal", "深一点的颜色")
     pivot: str | None = None  # "more like the first one": the item the results revolve around
@@ -61,8 +41,15 @@ class DialogState(BaseModel):
 
     def new_request(self) -> None:
         """A search for something else: keep learned preferences, forget the rest of the request."""
-        sticky = {k: getattr(self.constraints, k) for k in STICKY_SLOTS}
-        self.constraints = Constraints(**sticky)
+        kept = Request()
+        for name in STICKY:
+            if name.endswith("_exclude"):
+                attribute = name[: -len("_exclude")]
+                if self.request.excluded_values(attribute):
+                    kept.exclude(attribute, self.request.excluded_values(attribute))
+            elif self.request.get(name) is not None:
+                kept.set(name, self.request.get(name))
+        self.request = kept
         self.query = ""
         self.critiques = []
         self.pivot = None
@@ -78,7 +65,7 @@ class DialogState(BaseModel):
         rejected = list(self.rejected)
         cart = list(self.cart)
         self.new_request()
-        self.constraints = Constraints()
+        self.request = Request()
         self.liked = []
         self.rejected = rejected
         self.cart = cart

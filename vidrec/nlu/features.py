@@ -57,7 +57,8 @@ def delexicalise(text: str, ev: Evidence) -> str:
 
 
 def flags(text: str, ev: Evidence, lang: str) -> list[str]:
-    """Rule findings as named binary features."""
+    """Rule findings as named binary features. The slot names are spelled out, not read from the request
+    registry: they are the shipped model's features, and an attribute registered later must not change them."""
     f = [f"lang:{lang}"]
     slots = ev.slots
     for name in ("category", "color", "color_exclude", "brand", "material", "usage", "gender", "season", "pattern",

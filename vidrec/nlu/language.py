@@ -17,6 +17,16 @@ _ENGLISH_WORDS = frozenset(
 )
 
 
+def reply_language(text: str, detected: str, previous: str) -> str:
+    """The language to answer in, "zh" or "en": the detected one when it is either; for a mixed or other-language
+    message, Chinese when it has any Chinese character, else English; the previous one for an empty message."""
+    if detected in ("zh", "en"):
+        return detected
+    if detected != "mixed" and not text.strip():
+        return previous
+    return "zh" if _HAN_RE.search(text) else "en"
+
+
 def detect_language(text: str, known_words: frozenset[str] | set[str] | None = None) -> str:
     """zh when the letters are Chinese; en when they are English; mixed when both; other for other languages.
 

@@ -20,21 +20,27 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from vidrec.request import REGISTRY
 from vidrec.vocabulary import (
-    COLOURS,
     DEFAULT_CATEGORIES,
-    GENDERS,
-    MATERIALS,
-    PATTERNS,
-    SEASONS,
-    USAGES,
     Colour,
     Term,
+    fold,
 )
 
 log = logging.getLogger(__name__)
 
-SLOTS: tuple[str, ...] = ("category", "color", "brand", "material", "usage", "gender", "season", "pattern")
+# The catalog's own labels name categories and brands; every other attribute with a vocabulary in the request
+# registry brings its words (an attribute registered later is read too).
+GROUNDED_SLOTS: tuple[str, ...] = ("category", "color", "brand")
+
+
+def lexicon_slots() -> tuple[str, ...]:
+    """The slots a lexicon reads, by JSON key: category, color, brand, then the registry's vocabulary attributes."""
+    return tuple(dict.fromkeys([*GROUNDED_SLOTS, *(a.key for a in REGISTRY.with_vocabulary())]))
+
+
+SLOTS: tuple[str, ...] = lexicon_slots()  # the built-in ones, for readers of this module
 
 # Synonyms the built-in vocabulary lacks: shopper words, slang, relatives ("for my husband" -> Men).
 EXTRA_SYNONYMS: dict[str, dict[str, list[str]]] = {
@@ -203,21 +209,6 @@ class Mention:
     surface: str
 
 
-def fold(text: str) -> str:
-    """Lower-case ASCII letters and turn full-width ASCII into ASCII, one character for one."""
-    out = []
-    for ch in text:
-        o = ord(ch)
-        if 0xFF01 <= o <= 0xFF5E and ch != "，":
-            ch = chr(o - 0xFEE0)
-        elif ch == "\u3000":
-            ch = " "
-        if "A" <= ch <= "Z":
-            ch = chr(o + 32) if o < 0x80 else ch
-        out.append(ch)
-    return "".join(out)
-
-
 _LATIN_TOKEN_RE = re.compile(r"[a-z0-9]+(?:['’&.\-][a-z0-9]+)*", re.A)
 
 
@@ -280,10 +271,11 @@ class Lexicon:
 
     def __init__(self, terms: dict[str, Iterable[Term]],
                  compounds: dict[str, tuple[tuple[str, str], ...]] | None = None):
-        self.terms: dict[str, tuple[Term, ...]] = {slot: tuple(terms.get(slot, ())) for slot in SLOTS}
+        self.slots = lexicon_slots()
+        self.terms: dict[str, tuple[Term, ...]] = {slot: tuple(terms.get(slot, ())) for slot in self.slots}
         self._latin: dict[str, list[tuple[str, str]]] = {}
         self._cjk: dict[str, list[tuple[str, str]]] = {}
-        for slot in SLOTS:
+        for slot in self.slots:
             for term in self.terms[slot]:
                 for name in term.names:
                     self._register(name, ((slot, term.canonical),), compound=False)
@@ -345,7 +337,7 @@ class Lexicon:
         """
         builtin = _builtin_terms()
         extra = {k: list(v) for k, v in (extra or {}).items()}
-        terms: dict[str, list[Term]] = {slot: [] for slot in SLOTS}
+        terms: dict[str, list[Term]] = {slot: [] for slot in lexicon_slots()}
 
         def with_extra(term: Term) -> Term:
             more = extra.get(term.canonical, [])
@@ -403,8 +395,9 @@ class Lexicon:
             zh = tuple(dict.fromkeys(n for n in names if not _is_latin(n)))
             terms["brand"].append(with_extra(Term(label, en, zh)))
 
-        for slot in ("material", "usage", "gender", "season", "pattern"):
-            terms[slot] = [with_extra(t) for t in builtin[slot]]
+        for slot in lexicon_slots():
+            if slot not in GROUNDED_SLOTS:
+                terms[slot] = [with_extra(t) for t in builtin[slot]]
         return cls(terms, COMPOUNDS)
 
     # ------------------------------------------------------------------------------------------- lookup
@@ -509,7 +502,7 @@ class Lexicon:
                 taken[i] = True
             for slot, value in pairs:
                 chosen.append(Mention(slot, value, start, end, text[start:end]))
-        chosen.sort(key=lambda m: (m.start, SLOTS.index(m.slot)))
+        chosen.sort(key=lambda m: (m.start, self.slots.index(m.slot)))
         return chosen
 
     def _word_spans(self, folded: str) -> list[tuple[int, int]]:
@@ -603,8 +596,8 @@ def _match_builtin(label: str, terms: list[Term]) -> Term | None:
 def _builtin_terms() -> dict[str, list[Term]]:
     """The vocabulary's terms with our extra synonyms added and misleading ones removed."""
     source: dict[str, tuple[Term, ...]] = {
-        "category": DEFAULT_CATEGORIES, "color": COLOURS, "material": MATERIALS, "usage": USAGES,
-        "gender": GENDERS, "season": SEASONS, "pattern": PATTERNS, "brand": (),
+        "category": DEFAULT_CATEGORIES, "brand": (),
+        **{a.key: a.vocabulary.terms for a in REGISTRY.with_vocabulary()},
     }
     out: dict[str, list[Term]] = {}
     for slot, terms in source.items():

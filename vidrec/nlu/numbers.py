@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from vidrec.vocabulary import fold
+
 AROUND_BAND = 0.2  # "300左右" -> 300 * (1 - 0.2) .. 300 * (1 + 0.2)
 
 _ZH_DIGITS = {
@@ -38,24 +40,6 @@ _EN_SCALES = {"hundred": 100, "thousand": 1000, "grand": 1000, "million": 1_000_
 _EN_WORDS = "|".join(sorted([*_EN_UNITS, *_EN_TENS, *_EN_SCALES], key=len, reverse=True))
 
 
-def _fold(text: str) -> str:
-    """Full-width ASCII to ASCII and ASCII to lower case, one character for one (offsets stay valid).
-
-    The full-width comma is kept: "199，299" is a list, not 199299.
-    """
-    out = []
-    for ch in text:
-        o = ord(ch)
-        if 0xFF01 <= o <= 0xFF5E and ch != "，":
-            ch = chr(o - 0xFEE0)
-        elif ch == "\u3000":
-            ch = " "
-        elif ch == "￥":
-            ch = "¥"
-        if "A" <= ch <= "Z":
-            ch = chr(ord(ch) + 32)
-        out.append(ch)
-    return "".join(out)
 
 
 # --------------------------------------------------------------------------------------------- parse_number
@@ -204,7 +188,7 @@ def parse_number(text: str) -> float | None:
     """
     if not isinstance(text, str):
         return None
-    s = _fold(text).strip()
+    s = fold(text).strip()
     if not s or len(s) > 64:
         return None
     s = _LEADING_CURRENCY_RE.sub("", s)
@@ -373,7 +357,7 @@ def find_prices(text: str) -> list[PriceMention]:
     """
     if not isinstance(text, str) or not text:
         return []
-    folded = _fold(text)
+    folded = fold(text)
     amounts = _amounts(folded)
     out: list[PriceMention] = []
     for i, a in enumerate(amounts):
@@ -441,7 +425,7 @@ def parse_price_range(text: str) -> tuple[float | None, float | None]:
     """
     if not isinstance(text, str) or not text:
         return None, None
-    folded = _fold(text)
+    folded = fold(text)
     amounts = [a for a in _amounts(folded) if not _is_quantity(folded, a) and a.value > 0]
     lo: float | None = None
     hi: float | None = None

@@ -29,8 +29,9 @@ from vidrec.nlu.features import features, hashed
 from vidrec.nlu.language import detect_language
 from vidrec.nlu.lexicon import Lexicon, fold
 from vidrec.nlu.references import FOCUS
-from vidrec.nlu.schema import INTENTS, MAX_CHARS, Parse, Slots
+from vidrec.nlu.schema import INTENTS, MAX_CHARS, Parse, Refs
 from vidrec.nlu.slots import Evidence, extract, positions
+from vidrec.request import REGISTRY, Request
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,9 @@ _LOCK = threading.Lock()
 _DEIXIS_INTENTS = {"ask_detail", "like", "reject", "buy", "critique", "compare"}
 # Intents that ask about an attribute.
 _ATTRIBUTE_INTENTS = {"ask_detail", "compare"}
-_ATTRIBUTE_FROM_SLOT = (("material", "material"), ("color", "color"), ("size", "size"), ("brand", "brand"),
-                        ("pattern", "pattern"), ("usage", "usage"), ("season", "season"), ("gender", "gender"))
+# Attributes a yes/no question names by value ("is it cotton?", "有黑色吗"), the first named first.
+_YES_NO_ATTRIBUTES = ("material", "color", "size", "brand", "pattern", "usage", "season", "gender")
+_GENDERS = frozenset(t.canonical for t in REGISTRY.get("gender").vocabulary)
 
 _COMPARE_CUE = re.compile(r"比较|对比|比一下|比一比|区别|不同|哪个|哪一个|哪款|选哪|还是|\bcompare|\bvs\b|\bversus\b|"
                           r"\bdifference\b|\bdiffer\b|\bbetter\b|\bwhich\b|\bor\b|\bbetween\b|\bside by side\b", re.A)
@@ -107,8 +109,9 @@ def _parse(raw: str, context: dict[str, Any], model: IntentModel | None) -> Pars
     ranked = sorted(zip(INTENTS, probs.tolist(), strict=True), key=lambda x: -x[1])
     intent, confidence = ranked[0]
     intent, confidence = _rules(text, lang, ev, intent, confidence, dict(ranked))
-    slots = _slots(text, ev, intent)
-    return Parse(text=raw, lang=lang, intent=intent, slots=slots, confidence=round(float(confidence), 4))
+    request, refs, direction = _understood(text, ev, intent)
+    return Parse(text=raw, lang=lang, intent=intent, request=request, refs=refs, price_direction=direction,
+                 confidence=round(float(confidence), 4))
 
 
 def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
@@ -130,36 +133,32 @@ def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
     return intent, confidence
 
 
-def _slots(text: str, ev: Evidence, intent: str) -> Slots:
+def _understood(text: str, ev: Evidence, intent: str) -> tuple[Request, Refs, str | None]:
+    """The request the message states, the items it points at, and a price direction."""
     s: dict[str, Any] = {}
-    for key in ("category", "brand", "gender", "usage", "season", "material", "pattern", "size", "price_min",
-                "price_max", "price_direction"):
-        if ev.slots.get(key) is not None:
-            s[key] = ev.slots[key]
-    if ev.slots.get("color"):
-        s["color"] = list(ev.slots["color"])
-    if ev.slots.get("color_exclude"):
-        s["color_exclude"] = list(ev.slots["color_exclude"])
-    refs = [r for r in ev.refs if not (r.deictic and intent not in _DEIXIS_INTENTS)]
-    pos = positions(refs)
+    for key, value in ev.slots.items():
+        if key == "gender" and value not in _GENDERS:
+            continue
+        if key != "price_direction" and value not in (None, [], ""):
+            s[key] = list(value) if isinstance(value, list) else value
+    refs: dict[str, Any] = {}
+    pointed = [r for r in ev.refs if not (r.deictic and intent not in _DEIXIS_INTENTS)]
+    pos = positions(pointed)
     if intent == "compare" and len(pos) == 1 and pos[0] == FOCUS:
         pos = []
     if len(pos) >= 2:
-        s["item_refs"] = pos
+        refs["item_refs"] = pos
     elif pos:
-        s["item_ref"] = pos[0]
+        refs["item_ref"] = pos[0]
+    direction = ev.slots.get("price_direction")
     if intent in _ATTRIBUTE_INTENTS:
         attribute = ev.attribute_keyword
         folded = fold(text)
         if attribute is None and intent == "ask_detail" and _YESNO_RE.search(folded) and not _WH_RE.search(folded):
-            for attr, slot in _ATTRIBUTE_FROM_SLOT:
-                if s.get(slot):
-                    attribute = attr
-                    break
+            # "is it cotton?": the attribute is the one whose value the question names
+            attribute = next((k for k in _YES_NO_ATTRIBUTES if s.get(k)), None)
         if attribute is not None:
-            s["attribute"] = attribute
+            refs["attribute"] = attribute
         if attribute == "price" and intent == "compare":
-            s.pop("price_direction", None)
-    if s.get("gender") not in (None, "Men", "Women", "Boys", "Girls", "Unisex"):
-        s.pop("gender")
-    return Slots(**s)
+            direction = None
+    return Request.model_validate(s), Refs(**refs), direction

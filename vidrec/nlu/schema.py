@@ -1,10 +1,12 @@
-"""What `parse` returns: one intent and normalised slots for one shopper message."""
+"""What `parse` returns for one shopper message: intent, the `Request` it states, the items it points at."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+
+from vidrec.request import REGISTRY, Request
 
 # Messages longer than this are refused by the CLI and the API (InputError, exit 2). `parse` itself never raises:
 # it reads only the first MAX_CHARS characters of a longer text.
@@ -17,7 +19,6 @@ INTENTS: tuple[str, ...] = (
     "search", "refine", "critique", "reject", "like", "ask_detail", "compare", "buy", "more", "reset", "chitchat",
 )
 Language = Literal["zh", "en", "mixed", "other", "unknown"]
-Gender = Literal["Men", "Women", "Boys", "Girls", "Unisex"]
 
 # What an ask_detail (or compare) asks about.
 ATTRIBUTES: tuple[str, ...] = (
@@ -26,54 +27,101 @@ ATTRIBUTES: tuple[str, ...] = (
 )
 
 
-class Slots(BaseModel):
-    """Normalised constraints and references. Absent slots are None (and left out of `Parse.model_dump()`).
+class Refs(BaseModel):
+    """Which shown items a message points at, and what it asks about them.
 
-    - category, color, brand: the catalog's own labels (see `Lexicon.from_catalog`); color may name several.
-    - color_exclude: colours the shopper does not want ("no black ones", "不要黑色").
-    - price_min / price_max: numbers in the shopper's currency; price_direction: "lower" ("cheaper", "便宜点") or
-      "higher" ("more premium").
     - item_ref: 1-based position in the last shown list ("第二个" -> 2). 0 means the item in focus ("this",
       "这个", "it": the dialog resolves it). A position counted from the end ("the last one" -> -1) is turned into
       a position when the context says how many were shown. item_ref may exceed the number shown; the dialog
       decides what to do with "the fifth one" when three were shown.
     - item_refs: two or more positions (compare, or several items at once).
-    - attribute: what an ask_detail / compare asks about, one of ATTRIBUTES.
+    - attribute: what an ask_detail / compare asks about, one of ATTRIBUTES (JSON keys: "color", not "colour").
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    category: str | None = None
-    color: list[str] | None = None
-    color_exclude: list[str] | None = None
-    brand: str | None = None
-    gender: Gender | None = None
-    price_min: float | None = None
-    price_max: float | None = None
-    price_direction: Literal["lower", "higher"] | None = None
-    usage: str | None = None
-    season: str | None = None
-    material: str | None = None
-    pattern: str | None = None
-    size: str | None = None
     item_ref: int | None = None
     item_refs: list[int] | None = None
     attribute: str | None = None
 
+    def positions(self) -> list[int]:
+        """Every position referenced: item_refs, then item_ref."""
+        out = list(self.item_refs or [])
+        if self.item_ref is not None:
+            out.append(self.item_ref)
+        return out
+
+
+class Slots:
+    """The `slots` object of the JSON output, read-only, built from a `Parse` (`Parse.slots`): the request's
+    attributes under their JSON keys (brand as one string), price_direction, then the references. An attribute
+    is read by its JSON key or its name in code (`slots.color`, `slots.colour`); one not set reads as None."""
+
+    def __init__(self, values: dict[str, Any]):
+        self._values = dict(values)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        base, _, suffix = name.rpartition("_") if name.endswith(("_exclude", "_min", "_max")) else (name, "", "")
+        attribute = REGISTRY.find(base)
+        if attribute is None and name not in Refs.model_fields and name != "price_direction":
+            raise AttributeError(f"no slot {name!r}")
+        return self._values.get(f"{attribute.key}_{suffix}" if attribute is not None and suffix else
+                                (attribute.key if attribute is not None else name))
+
     def present(self) -> dict[str, Any]:
-        """Only the slots that are set (no None, no empty list)."""
-        return {k: v for k, v in self.model_dump().items() if v is not None and v != []}
+        """Only the slots that are set, in the order of the JSON output."""
+        return dict(self._values)
+
+    def __repr__(self) -> str:
+        return f"Slots({self._values!r})"
 
 
 class Parse(BaseModel):
-    """One message understood: `.model_dump()` gives {"text", "lang", "intent", "slots", "confidence"}."""
+    """One message understood. `.model_dump()` gives {"text", "lang", "intent", "slots", "confidence"}, "slots"
+    holding the request's attributes under their JSON keys, "price_direction", and the references."""
 
     text: str
     lang: Language
     intent: Intent
-    slots: Slots = Field(default_factory=Slots)
+    request: Request = Field(default_factory=Request)
+    refs: Refs = Field(default_factory=Refs)
+    # "cheaper" / "more premium": relative to what was shown, so the dialog turns it into a price range
+    price_direction: Literal["lower", "higher"] | None = None
     confidence: float = Field(ge=0.0, le=1.0)
 
-    @field_serializer("slots")
-    def _slots_present(self, slots: Slots) -> dict[str, Any]:
-        return slots.present()
+    @model_validator(mode="before")
+    @classmethod
+    def _from_slots(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "slots" not in data:
+            return data
+        data = dict(data)
+        slots = dict(data.pop("slots") or {})
+        refs = {k: slots.pop(k) for k in ("item_ref", "item_refs", "attribute") if k in slots}
+        data["price_direction"] = slots.pop("price_direction", None)
+        if isinstance(slots.get("brand"), str):
+            slots["brand"] = [slots["brand"]]
+        data["request"] = Request.model_validate(slots)
+        data["refs"] = Refs(**refs)
+        return data
+
+    @property
+    def slots(self) -> Slots:
+        return Slots(self.slot_values())
+
+    def slot_values(self) -> dict[str, Any]:
+        """The slots that are set, under their JSON keys, in the order of the JSON output."""
+        out: dict[str, Any] = {}
+        for a in REGISTRY:
+            for key, value in self.request.to_json([a]).items():
+                out[key] = value[0] if key == "brand" else value
+            if a.compare == "range" and self.price_direction is not None:
+                out["price_direction"] = self.price_direction
+        out.update(self.refs.model_dump(exclude_none=True))
+        return out
+
+    @model_serializer(mode="plain")
+    def _json(self) -> dict[str, Any]:
+        return {"text": self.text, "lang": self.lang, "intent": self.intent, "slots": self.slot_values(),
+                "confidence": self.confidence}

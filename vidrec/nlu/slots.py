@@ -299,9 +299,9 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
                     excl.append(m.value)
             else:
                 ev.mentions.append(m)
-                colors = slots.setdefault("color", [])
-                if m.value not in colors:
-                    colors.append(m.value)
+                colours = slots.setdefault("color", [])
+                if m.value not in colours:
+                    colours.append(m.value)
             continue
         if _negated(folded, m):
             ev.negated.append(m)

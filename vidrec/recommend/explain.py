@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from vidrec.request import REGISTRY
 from vidrec.understand.profile import Attribute, Evidence, ItemProfile
-from vidrec.vocabulary import COLOUR_VOCABULARY, MATERIAL_VOCABULARY, Taxonomy, Vocabulary
+from vidrec.vocabulary import Taxonomy, Vocabulary
 
 
 def clock(seconds: float | None) -> str:
@@ -60,15 +61,16 @@ def explain(profile: ItemProfile, matched: dict[str, object], taxonomy: Taxonomy
 
     `matched` maps attribute names (category, color, price, material, ...) to the value the shopper asked for.
     """
-    vocabs: dict[str, Vocabulary] = {"category": taxonomy, "color": COLOUR_VOCABULARY, "colors": COLOUR_VOCABULARY,
-                                     "material": MATERIAL_VOCABULARY}
+    def vocabulary(name: str) -> Vocabulary | None:
+        return taxonomy if name == "category" else REGISTRY.vocabulary_of(name)
+
     parts: list[str] = []
     start: float | None = None
     for name, wanted in matched.items():
         attr: Attribute | None = profile.attributes.get(name)
         if attr is None or not _matches(profile, name, attr, wanted):
             continue
-        label = _label(vocabs.get(name), wanted if wanted is not None else attr.value, lang)
+        label = _label(vocabulary(name), wanted if wanted is not None else attr.value, lang)
         if name == "price":
             price = attr.value
             label = f"¥{price:g}" if isinstance(price, (int, float)) else str(price)
@@ -90,7 +92,7 @@ def explain(profile: ItemProfile, matched: dict[str, object], taxonomy: Taxonomy
             attr = profile.attributes.get(name)
             timed = [e for e in (attr.evidence if attr else []) if e.start is not None]
             if attr and timed:
-                parts.append(cite(timed[0], _label(vocabs.get(name), attr.value, lang), lang))
+                parts.append(cite(timed[0], _label(vocabulary(name), attr.value, lang), lang))
                 start = timed[0].start
                 break
     sep = "；" if lang == "zh" else "; "

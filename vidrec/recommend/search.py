@@ -11,17 +11,24 @@ import numpy as np
 
 from vidrec.errors import InputError
 from vidrec.library import Library
+from vidrec.nlu.language import reply_language
+from vidrec.nlu.schema import Parse
 from vidrec.recommend.explain import explain
-from vidrec.recommend.query import ParsedQuery, QueryReader
+from vidrec.request import REGISTRY, Attribute, Request
 from vidrec.store.vector_index import Filter
 from vidrec.understand.profile import ItemProfile
-from vidrec.vocabulary import COLOUR_VOCABULARY
+from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy, Term
 
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 2000
 # Blend of the signals (each scaled to roughly [0, 1] over the candidates).
 WEIGHTS = {"text": 0.40, "image": 0.20, "lexical": 0.15, "attributes": 0.25}
+# Attributes a hit's reason cites, in this order (then the price).
+CITED = ("colour", "category", "material")
+# Attributes whose values are the catalog's own labels: a one-shot query naming one the catalog lacks ("a
+# handbag" in a clothes shop) does not filter on it.
+GROUNDED = ("category", "brand")
 
 
 @dataclass
@@ -59,7 +66,7 @@ class Searcher:
     """Searches one store. Build once and reuse: it caches the catalog's vocabulary.
 
     Building it warms up everything a first query would otherwise pay for (the text encoder, jieba's dictionary,
-    the vector and keyword indexes, the query reader): pass `warm_up=False` to skip that.
+    the vector and keyword indexes, the NLU): pass `warm_up=False` to skip that.
     """
 
     def __init__(self, store: Library, text_encoder=None, candidates: int = 200, warm_up: bool = True):
@@ -70,10 +77,17 @@ class Searcher:
         # shoppers repeat themselves ("more", "cheaper", the same request again): remember query embeddings
         self.text = text_encoder or CachedTextEncoder(default_text_encoder())
         self.candidates = candidates
-        self.reader = QueryReader(store.taxonomy, store.distinct("category"),
-                                  store.distinct("brand"))
+        self.catalog = {name: set(store.distinct(name)) for name in GROUNDED}
+        self._lexicon = None
         if warm_up:
             self.warm_up()
+
+    @property
+    def lexicon(self):
+        """The NLU lexicon of this store's catalog (built on first use)."""
+        if self._lexicon is None:
+            self._lexicon = self.store.lexicon()
+        return self._lexicon
 
     def warm_up(self) -> None:
         """Load the models and indexes a query needs (seconds, once) so that the first queries are fast."""
@@ -83,19 +97,39 @@ class Searcher:
         self.text.encode(["warm up"], kind="passage")
         log.debug("searcher warmed up in %.2f s", time.perf_counter() - t0)
 
-    def parse(self, query: str) -> ParsedQuery:
-        return self.reader.read(query)
+    def parse(self, query: str) -> Parse:
+        """What the NLU understands in a one-shot query (the same reading as the chat's)."""
+        from vidrec.nlu import parse
 
-    def search(self, query: str, k: int = 10, *, parsed: ParsedQuery | None = None,
-               base_filter: Filter | None = None, query_vector: np.ndarray | None = None) -> SearchResult:
+        return parse(query, {"lexicon": self.lexicon})
+
+    def search(self, query: str, k: int = 10, *, parsed: Parse | Request | None = None, lang: str | None = None,
+               base_filter: Filter | None = None, query_vector: np.ndarray | None = None,
+               expand: bool = True) -> SearchResult:
+        """The k best items for `query`.
+
+        `parsed`: the query's `Parse` (default: `parse(query)`), whose request is grounded in the catalog (a
+        category or brand the catalog does not have filters nothing); or a `Request` used as it is (the dialog's,
+        accumulated over turns). `lang`: the reply language (default: the parse's). `expand`: add the English and
+        Chinese names of what is asked for to the query (off when the caller's text already names them).
+        """
         if len(query) > MAX_QUERY_CHARS:
             raise InputError(f"query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
         if k < 1:
             raise InputError("k must be at least 1")
-        parsed = parsed or self.parse(query)
-        flt = self._filter(parsed, base_filter)
-        expanded = f"{query} {parsed.expansion()}".strip() or " "
-        qv = query_vector if query_vector is not None else self.text.encode([parsed.dense_text(query)], kind="query")[0]
+        if parsed is None:
+            parsed = self.parse(query)
+        if isinstance(parsed, Parse):
+            request = self.grounded(parsed.request)
+            lang = lang or reply_language(query, parsed.lang, "en")
+        else:
+            request = parsed
+            lang = lang or "en"
+        flt = request.to_filter(base_filter)
+        terms = self.terms(request) if expand else []
+        expanded = f"{query} {expansion(terms)}".strip() or " "
+        qv = query_vector if query_vector is not None else self.text.encode([dense_text(query, terms)],
+                                                                              kind="query")[0]
         n = max(self.candidates, k * 5)
         # an item has one text vector and at most one picture vector
         text_hits = {h.item_id: h.score for h in self.store.vectors.search_items(
@@ -107,8 +141,9 @@ class Searcher:
             allowed = set(text_hits) | set(image_hits)
         lexical = dict(self.store.lexical.search(expanded, n, ids=allowed)) if expanded.strip() else {}
         candidates = set(text_hits) | set(image_hits) | set(lexical)
+        understood = parsed_json(request, lang)
         if not candidates:
-            return SearchResult(query=query, parsed=parsed.to_dict(), results=[])
+            return SearchResult(query=query, parsed=understood, results=[])
         t, im, lx = _minmax(text_hits), _minmax(image_hits), _minmax(lexical)
         # The attribute score needs the item's profile (a row read and validated: the costly part at 1k items).
         # It is at most WEIGHTS["attributes"], so profiles are read best-first by the other signals, and reading
@@ -124,12 +159,27 @@ class Searcher:
             if p is None:
                 continue
             profiles[i] = p
-            scored.append((base + WEIGHTS["attributes"] * self._attribute_score(p, parsed), i))
+            scored.append((base + WEIGHTS["attributes"] * self._attribute_score(p, request), i))
             scored.sort(key=lambda x: (-x[0], x[1]))
         top = scored[:k]
         starts = self._best_shot_starts(qv, [i for _, i in top])
-        hits = [self._hit(profiles[i], s, parsed, starts.get(i)) for s, i in top]
-        return SearchResult(query=query, parsed=parsed.to_dict(), results=hits)
+        hits = [self._hit(profiles[i], s, request, lang, starts.get(i)) for s, i in top]
+        return SearchResult(query=query, parsed=understood, results=hits)
+
+    def grounded(self, request: Request) -> Request:
+        """The request with only the categories and brands this catalog has."""
+        out = request.model_copy(deep=True)
+        for name, labels in self.catalog.items():
+            a = REGISTRY.get(name)
+            kept = [v for v in out.all(name) if v in labels]
+            out.set(name, kept if a.multi else (kept[0] if kept else None))
+        return out
+
+    def terms(self, request: Request) -> list[Term]:
+        """The request's vocabulary terms; a catalog category the taxonomy does not know stands for itself."""
+        taxonomy: Taxonomy = self.store.taxonomy
+        terms = [taxonomy.lookup(c) or Term(c) for c in request.all("category")]
+        return terms + request.terms()
 
     def _best_shot_starts(self, qv: np.ndarray, item_ids: list[str]) -> dict[str, float]:
         """The start second of each item's shot most like the query (one filtered vector search for all)."""
@@ -142,64 +192,29 @@ class Searcher:
                 out[h.item_id] = float(payload["start"])
         return out
 
-    def _filter(self, parsed: ParsedQuery, base: Filter | None) -> Filter:
-        f = Filter(**{k: v for k, v in (base.__dict__ if base else {}).items()})
-        if parsed.categories:
-            f.category = set(parsed.categories) if f.category is None else f.category & set(parsed.categories)
-        if parsed.price_min is not None:
-            f.price_min = parsed.price_min if f.price_min is None else max(f.price_min, parsed.price_min)
-        if parsed.price_max is not None:
-            f.price_max = parsed.price_max if f.price_max is None else min(f.price_max, parsed.price_max)
-        if parsed.colors_exclude:
-            f.colors_none = set(parsed.colors_exclude) | (f.colors_none or set())
-        if parsed.brands:
-            f.brand = set(parsed.brands)
-        return f
-
     @staticmethod
-    def _attribute_score(profile: ItemProfile, parsed: ParsedQuery) -> float:
-        """How well the item's inferred attributes match what was asked, weighted by their confidence (0..1)."""
+    def _attribute_score(profile: ItemProfile, request: Request) -> float:
+        """How well the item's inferred attributes match what was asked, weighted by their confidence (0..1):
+        the mean over the ranking attributes the request names."""
         wanted = 0
         got = 0.0
-        if parsed.colors:
-            wanted += 1
-            colours = profile.attributes.get("colors")
-            values = [str(v) for v in (colours.value if colours else [])]
-            conf = colours.confidence if colours else 0.0
-            families = {(COLOUR_VOCABULARY.get(v).family or v) for v in values if COLOUR_VOCABULARY.get(v)}
-            best = 0.0
-            for c in parsed.colors:
-                if values and values[0] == c:
-                    best = max(best, 1.0)
-                elif c in values:
-                    best = max(best, 0.7)
-                elif (COLOUR_VOCABULARY.get(c).family or c) in families:
-                    best = max(best, 0.4)
-            got += best * (0.5 + 0.5 * conf)
-        if parsed.gender:
-            wanted += 1
-            g = profile.value("gender")
-            got += 1.0 if g in (parsed.gender, "Unisex") else (0.5 if g is None else 0.0)
-        if parsed.material:
-            wanted += 1
-            got += 1.0 if profile.value("material") == parsed.material else 0.0
-        if parsed.categories:
-            wanted += 1
-            cat = profile.attributes.get("category")
-            got += (cat.confidence if cat and cat.value in parsed.categories else 0.0)
+        for a in REGISTRY:
+            values = request.all(a.name) if a.ranks else []
+            if values:
+                wanted += 1
+                got += _match(a, profile, values)
         return got / wanted if wanted else 0.0
 
-    def _hit(self, profile: ItemProfile, score: float, parsed: ParsedQuery, shot_start: float | None) -> SearchHit:
+    def _hit(self, profile: ItemProfile, score: float, request: Request, lang: str,
+             shot_start: float | None) -> SearchHit:
         matched: dict[str, object] = {}
-        if parsed.colors:
-            matched["color"] = parsed.colors[0]
-        if parsed.categories:
-            matched["category"] = parsed.categories[0]
-        if parsed.material:
-            matched["material"] = parsed.material
-        if parsed.price_max is not None or parsed.price_min is not None:
+        for name in CITED:
+            values = request.all(name)
+            if values:
+                matched[REGISTRY.get(name).key] = values[0]
+        if request.price_max is not None or request.price_min is not None:
             matched["price"] = None
-        why, start = explain(profile, matched, self.store.taxonomy, parsed.lang)
+        why, start = explain(profile, matched, self.store.taxonomy, lang)
         if shot_start is not None and (start is None or not matched):
             start = shot_start
         price = profile.value("price")
@@ -207,6 +222,76 @@ class Searcher:
         return SearchHit(id=profile.id, title=profile.display_title(), price=price if isinstance(price, (int, float))
                          else None, score=round(float(score), 4), start=start, why=why,
                          category=profile.value("category"), colors=[str(c) for c in colors])
+
+
+def _match(a: Attribute, profile: ItemProfile, wanted: list) -> float:
+    """How well one attribute of an item matches the values asked for, 0..1."""
+    if a.compare == "family":
+        # the item's first colour is worth most, another of its colours less, the same family least
+        attr = profile.attributes.get(a.profile_key)
+        values = [str(v) for v in (attr.value if attr else [])]
+        conf = attr.confidence if attr else 0.0
+        families = {(COLOUR_VOCABULARY.get(v).family or v) for v in values if COLOUR_VOCABULARY.get(v)}
+        best = 0.0
+        for c in wanted:
+            if values and values[0] == c:
+                best = max(best, 1.0)
+            elif c in values:
+                best = max(best, 0.7)
+            elif (COLOUR_VOCABULARY.get(c).family or c) in families:
+                best = max(best, 0.4)
+        return best * (0.5 + 0.5 * conf)
+    if a.by_confidence:
+        attr = profile.attributes.get(a.profile_key)
+        return attr.confidence if attr and attr.value in wanted else 0.0
+    have = profile.value(a.profile_key)
+    if have is None:
+        return a.unknown_score
+    return 1.0 if a.matches(have, [*wanted, *a.universal]) else 0.0
+
+
+def parsed_json(request: Request, lang: str) -> dict:
+    """What a search understood, as its JSON has always said it: {"lang", "categories", "colors",
+    "colors_exclude", "brands", "gender", "material", "price_min", "price_max"} (what is set), then any other
+    attribute under its JSON key."""
+    out: dict = {"lang": lang}
+    for a in REGISTRY:
+        if a.compare == "range":
+            continue
+        values = request.all(a.name)
+        key = {"category": "categories", "colour": "colors", "brand": "brands"}.get(a.name)
+        if values:
+            out[key or a.key] = values if key or a.multi else values[0]
+        if a.name == "colour" and request.excluded_values(a.name):
+            out["colors_exclude"] = request.excluded_values(a.name)
+    lo, hi = request.range("price")
+    if lo is not None:
+        out["price_min"] = lo
+    if hi is not None:
+        out["price_max"] = hi
+    return out
+
+
+def expansion(terms: list[Term]) -> str:
+    """English and Chinese names of the recognised terms, appended to the query for cross-language matching."""
+    words: list[str] = []
+    for t in terms:
+        words += [t.canonical, t.en_name, t.zh_name]
+    return " ".join(dict.fromkeys(w for w in words if w))
+
+
+def dense_text(query: str, terms: list[Term]) -> str:
+    """What the text encoder embeds for `query`: the query plus each recognised term's English and Chinese name that
+    the query does not already contain, once (case-insensitive). Shorter than the keyword expansion: the encoder's
+    cost grows with every token (~2 ms each on one core), and the canonical label repeats a name."""
+    words = [query.strip()]
+    seen = query.lower()
+    for t in terms:
+        for w in (t.en_name, t.zh_name):
+            if w and w.lower() not in seen:
+                words.append(w)
+                seen += " " + w.lower()
+    return " ".join(w for w in words if w) or " "
 
 
 def _with_kind(f: Filter, kind: str) -> Filter:

@@ -11,17 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from vidrec.catalog import Item
+from vidrec.request import REGISTRY
 from vidrec.understand.profile import Attribute, Evidence, Modality, ScreenText, ShotSummary, TranscriptLine
-from vidrec.vocabulary import (
-    COLOUR_VOCABULARY,
-    GENDER_VOCABULARY,
-    MATERIAL_VOCABULARY,
-    PATTERN_VOCABULARY,
-    SEASON_VOCABULARY,
-    USAGE_VOCABULARY,
-    Taxonomy,
-    Vocabulary,
-)
+from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy, Vocabulary
 
 # How much one mention in each modality counts. Titles are written by the seller about this very product;
 # speech and captions usually are too, but also mention other things ("also in black").
@@ -32,15 +24,6 @@ MODALITY_WEIGHT: dict[str, float] = {"text": 1.0, "ocr": 0.8, "speech": 0.7, "vi
 VISUAL_COLOUR_WHEN_NAMED = 0.5
 # The same for categories: pixel votes (1.6 x probability) count half when a text names a category.
 VISUAL_CATEGORY_WHEN_NAMED = 0.5
-# Extra columns a catalog may use for attributes that have no fixed column.
-METADATA_ALIASES: dict[str, tuple[str, ...]] = {
-    "color": ("color", "colour", "basecolour", "basecolor", "颜色"),
-    "gender": ("gender", "sex", "性别"),
-    "material": ("material", "fabric", "材质", "面料"),
-    "usage": ("usage", "occasion", "场合"),
-    "season": ("season", "季节"),
-    "pattern": ("pattern", "图案"),
-}
 
 
 @dataclass
@@ -82,7 +65,9 @@ class _Vote:
 
 
 def _metadata_value(item: Item, name: str) -> str | None:
-    for key in METADATA_ALIASES.get(name, (name,)):
+    """The catalog's value for an attribute, from any of the columns the request registry lists for it."""
+    attribute = REGISTRY.find(name)
+    for key in (attribute.columns if attribute is not None and attribute.columns else (name,)):
         value = item.extra.get(key)
         if value not in (None, ""):
             return str(value).strip()
@@ -163,11 +148,12 @@ def infer_attributes(obs: Observations, taxonomy: Taxonomy, known_brands: Iterab
     brand = _brand(obs, spans, known_brands)
     if brand:
         attrs["brand"] = brand
-    for name, vocab in (("gender", GENDER_VOCABULARY), ("material", MATERIAL_VOCABULARY), ("usage", USAGE_VOCABULARY),
-                        ("season", SEASON_VOCABULARY), ("pattern", PATTERN_VOCABULARY)):
-        attr = _vocab_attribute(name, vocab, obs.item, spans)
+    for attribute in REGISTRY.with_vocabulary():
+        if attribute.name == "colour":  # fused with the pixels' votes above
+            continue
+        attr = _vocab_attribute(attribute.key, attribute.vocabulary, obs.item, spans)
         if attr:
-            attrs[name] = attr
+            attrs[attribute.key] = attr
     return attrs
 
 
@@ -330,9 +316,7 @@ def search_text(profile_attrs: dict[str, Attribute], item: Item, transcript: lis
         for v in values:
             if name == "price":
                 continue
-            vocab = {"category": taxonomy, "color": COLOUR_VOCABULARY, "colors": COLOUR_VOCABULARY,
-                     "gender": GENDER_VOCABULARY, "material": MATERIAL_VOCABULARY, "usage": USAGE_VOCABULARY,
-                     "season": SEASON_VOCABULARY, "pattern": PATTERN_VOCABULARY}.get(name)
+            vocab = taxonomy if name == "category" else REGISTRY.vocabulary_of(name)
             term = vocab.lookup(str(v)) if vocab else None
             if term:
                 parts.append(f"{term.canonical} {term.en_name} {term.zh_name}")
