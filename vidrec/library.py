@@ -4,7 +4,10 @@ vectors, keyword and vector search, sessions, interactions, popularity and the s
 
 Only ingest writes the catalogue, through `vidrec.store.Store` directly (it is the store's builder: items, vectors
 and keywords together); every other part of vidrec goes through a `Library`, so a backend (SQLite or PostgreSQL,
-FAISS or Milvus) is chosen in one place and every caller gets the same behaviour from each.
+FAISS or Milvus) is chosen in one place and every caller gets the same behaviour from each. Training data is the
+one read that opens less (`vidrec.learn.store_data`, through `vidrec.store.open_metadata`): interactions and item
+texts only, read-only, without the vector index, so `vidrec train` runs beside a serving process even when the
+vectors are in a Milvus Lite file, which one process at a time may open.
 """
 
 from __future__ import annotations
