@@ -169,15 +169,21 @@ def search(
     query: Annotated[str, typer.Argument(help='What to look for, e.g. "红色连衣裙 300元以内".')],
     store: StoreOpt = None,
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="How many results.")] = 10,
+    user: Annotated[str | None, typer.Option("--user", help="User id: the store's trained model re-ranks the "
+                                                            "results by this user's taste, as in chat.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """One-shot search over the catalog: dense + lexical + filters, with the reason and the second to play."""
+    from vidrec.learn.personal import RERANK_POOL, rerank_hits
     from vidrec.library import Library
     from vidrec.recommend.search import Searcher
     from vidrec.vocabulary import colours_match
 
     with Library.open(_existing_store(store)) as st:
-        result = Searcher(st).search(query, k=k)
+        model = st.trained_model() if user else None
+        result = Searcher(st).search(query, k=k if model is None else max(k, RERANK_POOL))
+        if model is not None:
+            result.results = rerank_hits(result.results, model, user)[:k]
     if as_json:
         _print_json(result.to_dict())
         return

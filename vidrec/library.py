@@ -1,24 +1,56 @@
-"""The ingested catalogue, read as item profiles: what search, dialog and serving look at.
+"""The one way into a store for everything that serves shoppers or learns from them: dialog, search, the server,
+training. It reads item profiles, the taxonomy the catalogue was ingested with, the values each facet takes,
+vectors, keyword and vector search, sessions, interactions, popularity and the store's trained user model.
 
-Wraps a `Store` (SQLite + vectors + keyword index) with the domain view: profiles, the taxonomy the catalogue was
-ingested with, and the values each facet takes (the catalogue's own category and brand labels).
+Only ingest writes the catalogue, through `vidrec.store.Store` directly (it is the store's builder: items, vectors
+and keywords together); every other part of vidrec goes through a `Library`, so a backend (SQLite or PostgreSQL,
+FAISS or Milvus) is chosen in one place and every caller gets the same behaviour from each. Training data is the
+one read that opens less (`vidrec.learn.store_data`, through `vidrec.store.open_metadata`): interactions and item
+texts only, read-only, without the vector index, so `vidrec train` runs beside a serving process even when the
+vectors are in a Milvus Lite file, which one process at a time may open.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property
+from pathlib import Path
+from typing import Any
 
-from vidrec.store import Store
+import numpy as np
+
+from vidrec.store import Interaction, ItemHit, Store
+from vidrec.store.vector_index import Filter
 from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import DEFAULT_CATEGORIES, Taxonomy, Term
 
+log = logging.getLogger(__name__)
+
 TAXONOMY_KEY = "taxonomy"
 PROFILE_CACHE = 4096  # parsed profiles kept (most recently used)
+# Popularity sums every recorded interaction: recomputed at most this often, not on every turn or request.
+POPULARITY_TTL_S = 60.0
+VECTOR_KINDS = ("text", "image", "shot")
+
+
+def vector_id(item_id: str, kind: str = "text", shot: int | None = None) -> str:
+    """The id of one of an item's vectors in the index: ``"123"`` its text, ``"123#image"`` its picture,
+    ``"123#shot2"`` its third shot (as ingest writes them)."""
+    if kind == "text":
+        return item_id
+    if kind == "image":
+        return f"{item_id}#image"
+    if kind == "shot":
+        if shot is None or shot < 0:
+            raise ValueError(f"a shot vector needs the shot's number (0, 1, ...), got {shot!r}")
+        return f"{item_id}#shot{shot}"
+    raise ValueError(f"unknown vector kind {kind!r}; one of {', '.join(VECTOR_KINDS)}")
 
 
 def taxonomy_to_meta(taxonomy: Taxonomy) -> str:
@@ -32,7 +64,7 @@ def taxonomy_from_meta(value: str | None) -> Taxonomy:
 
 
 class Library:
-    """Item profiles and indexes of one store."""
+    """Profiles, vectors, keyword index, sessions, interactions and the trained model of one store."""
 
     def __init__(self, store: Store, profile_cache: int = PROFILE_CACHE):
         self.store = store
@@ -44,6 +76,10 @@ class Library:
         self._profiles: OrderedDict[str, ItemProfile | None] | None = OrderedDict() if profile_cache > 0 else None
         self._profile_cache = profile_cache
         self._profiles_lock = threading.Lock()
+        self._interest: tuple[float, dict[str, float]] | None = None  # (when, item -> summed event weight)
+        self._interest_lock = threading.Lock()
+        self._trained: tuple[Any] | None = None  # (model or None,) once loaded
+        self._trained_lock = threading.Lock()
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, *, readonly: bool = True) -> Library:
@@ -59,16 +95,13 @@ class Library:
         self.store.close()
 
     @property
-    def vectors(self):
-        return self.store.vectors
+    def path(self) -> Path:
+        """The store's folder."""
+        return self.store.path
 
     @property
-    def lexical(self):
-        return self.store.lexical
-
-    @property
-    def metadata(self):
-        return self.store.metadata
+    def readonly(self) -> bool:
+        return self.store.readonly
 
     @cached_property
     def taxonomy(self) -> Taxonomy:
@@ -91,11 +124,21 @@ class Library:
                     cache.popitem(last=False)
         return profile
 
+    def item(self, item_id: str) -> dict[str, Any] | None:
+        """The item's stored record (``video_path``, ``content_hash``, facets, ``profile``), or None if unknown."""
+        return self.store.metadata.get_item(item_id)
+
+    def item_ids(self) -> Iterator[str]:
+        """Every item's id, in id order."""
+        for row in self.store.metadata.items():
+            yield row["id"]
+
     def refresh(self) -> None:
         """For a read-only library: see what the store's writer saved since it was opened (vectors, keywords,
-        profiles)."""
+        profiles, popularity)."""
         self.store.refresh()
         self.forget_profiles()
+        self.forget_popularity()
 
     def forget_profiles(self) -> None:
         """Drop cached profiles (after writing items through this library's store)."""
@@ -110,6 +153,108 @@ class Library:
 
     def __len__(self) -> int:
         return self.store.metadata.count()
+
+    # ------------------------------------------------------------------------------------------------ vectors
+    def vector(self, item_id: str, kind: str = "text", shot: int | None = None) -> np.ndarray | None:
+        """One of the item's stored vectors (its text, its picture, or shot number ``shot``), or None."""
+        return self.store.vectors.vector(vector_id(item_id, kind, shot))
+
+    def vectors(self, item_ids: Iterable[str], kind: str = "text") -> list[np.ndarray | None]:
+        """The ``kind`` vector of many items at once (None where an item has none), in the order given."""
+        return self.store.vectors.vectors([vector_id(i, kind) for i in item_ids])
+
+    def shot_start(self, item_id: str, shot: int) -> float | None:
+        """The second where the item's shot number ``shot`` starts, as its vector records it."""
+        start = (self.store.vectors.payload(vector_id(item_id, "shot", shot)) or {}).get("start")
+        return None if start is None else float(start)
+
+    def vector_payload(self, vid: str) -> dict | None:
+        """The payload stored with the vector ``vid`` (its item, kind, facets, a shot's start), or None."""
+        return self.store.vectors.payload(vid)
+
+    def search_vectors(self, vector: np.ndarray, k: int, filter: Filter | None = None, *,
+                       vectors_per_item: int = 4) -> list[ItemHit]:
+        """The ``k`` best items for a query vector, each scored by its best vector that meets ``filter``."""
+        return self.store.vectors.search_items(vector, k, filter, vectors_per_item=vectors_per_item)
+
+    def search_keywords(self, text: str, k: int, ids: Iterable[str] | None = None) -> list[tuple[str, float]]:
+        """BM25 over the items' texts: (item id, score), best first; only ``ids`` when given."""
+        return self.store.lexical.search(text, k, ids=ids)
+
+    # ------------------------------------------------------------------------------------------------ sessions
+    def session(self, session_id: str) -> dict[str, Any] | None:
+        """A chat session as saved: {"id", "owner", "state", "updated_at"}, or None."""
+        return self.store.metadata.get_session(session_id)
+
+    def save_session(self, session_id: str, state: dict[str, Any], owner: str | None = None) -> None:
+        self.store.metadata.put_session(session_id, state, owner=owner)
+
+    def delete_session(self, session_id: str) -> bool:
+        """Forget a session; whether there was one."""
+        return self.store.metadata.delete_session(session_id)
+
+    # ------------------------------------------------------------------------------------------------ interactions
+    def record(self, user_id: str, item_id: str, event: str, *, value: float | None = None,
+               session_id: str | None = None) -> None:
+        """Record that a user did ``event`` (view, like, reject, cart, buy, ...) with an item, now."""
+        self.store.metadata.add_interaction(user_id, item_id, event, value=value, session_id=session_id)
+
+    def interactions(self, user_id: str | None = None) -> Iterator[Interaction]:
+        """Recorded interactions in time order: everyone's, or one user's."""
+        return self.store.metadata.interactions(user_id)
+
+    def has_interactions(self, user_id: str) -> bool:
+        return next(iter(self.store.metadata.interactions(user_id)), None) is not None
+
+    def erase_user(self, user_id: str) -> int:
+        """Forget a user's interactions and the sessions they own; the number of rows removed."""
+        return self.store.metadata.delete_user(user_id)
+
+    # ------------------------------------------------------------------------------------------------ popularity
+    def _item_interest(self) -> dict[str, float]:
+        """item -> the summed weight of every event recorded for it (`vidrec.learn.interactions.event_weight`),
+        recomputed at most every POPULARITY_TTL_S seconds."""
+        from vidrec.learn.interactions import event_weight
+
+        with self._interest_lock:
+            if self._interest is not None and time.monotonic() - self._interest[0] < POPULARITY_TTL_S:
+                return self._interest[1]
+            interest: dict[str, float] = {}
+            weights: dict[str, float] = {}
+            for e in self.store.metadata.interactions():
+                w = weights.get(e.event)
+                if w is None:
+                    w = weights[e.event] = event_weight(e.event)
+                interest[e.item_id] = interest.get(e.item_id, 0.0) + w
+            self._interest = (time.monotonic(), interest)
+            return interest
+
+    def popularity(self) -> dict[str, float]:
+        """item -> how wanted it is, 0..1 (1 the most wanted); items nobody showed interest in are left out."""
+        interest = {i: s for i, s in self._item_interest().items() if s > 0}
+        top = max(interest.values(), default=0.0)
+        return {i: s / top for i, s in interest.items()} if top > 0 else {}
+
+    def popular_items(self) -> list[str]:
+        """Ids of the items anyone showed interest in, most wanted first (ties by id)."""
+        interest = self._item_interest()
+        return [i for i, s in sorted(interest.items(), key=lambda x: (-x[1], x[0])) if s > 0]
+
+    def forget_popularity(self) -> None:
+        """Count the interactions again at the next call (after recording some that must show at once)."""
+        with self._interest_lock:
+            self._interest = None
+
+    # ------------------------------------------------------------------------------------------------ trained model
+    def trained_model(self):
+        """The store's current trained user model (`vidrec train`), loaded once; None when there is none or it
+        cannot be read (`vidrec.learn.trained.load_trained_model` says why in the log)."""
+        with self._trained_lock:
+            if self._trained is None:
+                from vidrec.learn.trained import load_trained_model
+
+                self._trained = (load_trained_model(self.path),)
+            return self._trained[0]
 
     @cached_property
     def _facets(self) -> dict[str, list[str]]:

@@ -65,6 +65,15 @@ class FakeLibrary:
     def lexicon(self):
         return Lexicon.from_catalog([], [], [])
 
+    def search_vectors(self, qv, n, flt, *, vectors_per_item=4):
+        return self.vectors.search_items(qv, n, flt, vectors_per_item=vectors_per_item)
+
+    def search_keywords(self, text, n, ids=None):
+        return self.lexical.search(text, n, ids=ids)
+
+    def vector_payload(self, vector_id):
+        return self.vectors.payload(vector_id)
+
     def profile(self, item_id):
         self.reads += 1
         return self.profiles.get(item_id)

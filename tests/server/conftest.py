@@ -40,8 +40,9 @@ def demo_rows() -> list[dict]:
     return rows
 
 
-def build_store(root: Path, encoder: NgramEncoder, rows: list[dict] | None = None) -> Path:
-    """A store holding the demo items: profiles with evidence, item/picture/shot vectors, keyword index."""
+def build_store(root: Path, encoder: NgramEncoder, rows: list[dict] | None = None, vectors: str | None = None) -> Path:
+    """A store holding the demo items: profiles with evidence, item/picture/shot vectors, keyword index. ``vectors``:
+    where the vectors live (a Milvus Lite ``.db`` file; default the store's own FAISS file)."""
     import av
 
     from vidrec.ingest.writer import vector_rows
@@ -55,7 +56,7 @@ def build_store(root: Path, encoder: NgramEncoder, rows: list[dict] | None = Non
     )
 
     rows = rows if rows is not None else demo_rows()
-    store = Store.open(root, create=True)
+    store = Store.open(root, create=True, vectors=vectors)
     try:
         for r in rows:
             video = (DEMO / r["video"]).resolve()

@@ -138,14 +138,14 @@ def test_thumbnails_are_decoded_jpegs_and_cached(client, store_copy):
 
 
 def test_thumbnail_of_a_missing_video_is_404(client, store_copy):
-    from vidrec.library import Library
+    from vidrec.store import Store
 
     backend = client.app.state.backend
     backend.close()
-    with Library.open(store_copy, readonly=False) as lib:
-        row = lib.metadata.get_item("d004")
-        lib.metadata.upsert_item("d004", row["content_hash"], str(store_copy / "gone.mp4"), row["profile"],
-                                 {"category": row["category"]})
+    with Store.open(store_copy) as store:  # the video moved away after ingest
+        row = store.metadata.get_item("d004")
+        store.metadata.upsert_item("d004", row["content_hash"], str(store_copy / "gone.mp4"), row["profile"],
+                                   {"category": row["category"]})
     backend.open()
     r = client.get("/v1/items/d004/thumbnail")
     assert r.status_code == 404 and "no longer on the server" in r.json()["message"]
@@ -168,7 +168,7 @@ def test_not_this_replaces_the_card_in_place(client, store_copy):
     assert shown[1] not in [i["id"] for i in more["items"]]
     from vidrec.library import Library
 
-    events = list(client.app.state.backend.library.metadata.interactions("u-fb"))
+    events = list(client.app.state.backend.library.interactions("u-fb"))
     assert ("reject", shown[1]) in [(e.event, e.item_id) for e in events]
     assert Library  # the store is the one the app serves
 
@@ -202,7 +202,7 @@ def test_user_recommendations_fall_back_to_popular_and_say_so(client):
     assert body["source"] == "catalog" and "no interactions" in body["note"] and len(body["items"]) == 10
     for event, item in [("buy", "d020"), ("buy", "d020"), ("like", "d021"), ("cart", "d022")]:
         client.post("/v1/feedback", json={"user_id": "buyer", "item_id": item, "event": event}, headers=h)
-    client.app.state.backend._popular = None  # popularity is cached for a minute
+    client.app.state.backend.library.forget_popularity()  # popularity is cached for a minute
     recs = client.get("/v1/users/someone-new/recommendations", params={"k": 3}, headers=h).json()
     assert recs["source"] == "popular" and "vidrec train" in recs["note"]
     assert [i["id"] for i in recs["items"]] == ["d020", "d022", "d021"]
@@ -215,11 +215,11 @@ def test_erase_user_removes_interactions_and_sessions(client):
     until_items(client, sid, h, "我想买连衣裙")
     client.post("/v1/feedback", json={"user_id": "erase-me", "item_id": "d005", "event": "like"}, headers=h)
     lib = client.app.state.backend.library
-    assert list(lib.metadata.interactions("erase-me"))
+    assert list(lib.interactions("erase-me"))
     r = client.delete("/v1/users/erase-me", headers=h)
     assert r.status_code == 200 and r.json()["removed_rows"] >= 3 and r.json()["sessions"] == 1
-    assert list(lib.metadata.interactions("erase-me")) == []
-    assert lib.metadata.get_session(sid) is None
+    assert list(lib.interactions("erase-me")) == []
+    assert lib.session(sid) is None
     assert client.get(f"/v1/sessions/{sid}", headers=h).status_code == 404
 
 

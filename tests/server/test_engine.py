@@ -148,7 +148,7 @@ def test_libraries_cache_profiles_and_a_reader_refreshes(store_copy):
     with Library.open(store_copy, readonly=True) as reader:
         before = reader.profile("d001")
         assert reader.profile("d001") is before
-        with Library.open(store_copy, readonly=False) as writer:  # another process's ingest, say
+        with Store.open(store_copy) as writer:  # another process's ingest, say
             row = writer.metadata.get_item("d001")
             profile = {**row["profile"], "title": "renamed by the writer"}
             writer.metadata.upsert_item("d001", row["content_hash"], row["video_path"], profile,

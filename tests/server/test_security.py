@@ -121,10 +121,10 @@ def test_nobody_reads_or_erases_another_callers_user(client):
               client.post("/v1/feedback", json={"user_id": "alice", "item_id": "d002", "event": "buy"}, headers=b)):
         assert r.status_code == 403 and r.json()["error"] == "user_not_yours", r.text
     lib = client.app.state.backend.library
-    assert [(e.event, e.item_id) for e in lib.metadata.interactions("alice")] == [("like", "d001")]
+    assert [(e.event, e.item_id) for e in lib.interactions("alice")] == [("like", "d001")]
     assert client.get("/v1/users/alice/recommendations", headers=a).status_code == 200
     assert client.delete("/v1/users/alice", headers=bearer(ADMIN_KEY)).status_code == 200  # the operator may
-    assert list(lib.metadata.interactions("alice")) == []
+    assert list(lib.interactions("alice")) == []
 
 
 def test_imported_user_data_cannot_be_claimed_by_an_anonymous_client(make_client, store_copy):

@@ -214,6 +214,29 @@ class VectorIndexContract:
         assert filled.payload("no-such-id") is None
         assert ids[10] in filled and "no-such-id" not in filled
 
+    def test_vector_is_returned_as_stored(self, filled, dataset):
+        ids, vectors, _ = dataset
+        for pos in (0, 1234, N - 1):
+            got = filled.vector(ids[pos])
+            assert got is not None and got.dtype == np.float32 and got.shape == (DIM,)
+            np.testing.assert_allclose(got, vectors[pos], atol=1e-6)
+        assert filled.vector("no-such-id") is None
+        many = filled.vectors([ids[7], "no-such-id", ids[3], ids[7]])
+        assert many[1] is None and len(many) == 4
+        for got, pos in ((many[0], 7), (many[2], 3), (many[3], 7)):
+            np.testing.assert_allclose(got, vectors[pos], atol=1e-6)
+        assert filled.vectors([]) == []
+
+    def test_vector_follows_upserts_and_deletes(self, tmp_path):
+        index = self.make_index(tmp_path / "index", 4)
+        e = unit(np.eye(4))
+        index.add(["a", "b"], e[:2], [{}, {}])
+        index.add(["a"], e[2:3], [{}])
+        np.testing.assert_allclose(index.vector("a"), e[2], atol=1e-6)
+        index.delete(["a"])
+        assert index.vector("a") is None and index.vectors(["a", "b"])[0] is None
+        np.testing.assert_allclose(index.vectors(["a", "b"])[1], e[1], atol=1e-6)
+
     # ------------------------------------------------------------------------------------ filters
 
     @pytest.mark.parametrize("name", sorted(FILTERS))
@@ -380,7 +403,8 @@ class VectorIndexContract:
         again = self.open_index(path, DIM)
         assert len(again) == len(index) == 1990
         assert again.payload(ids[500]) == payloads[500]
-        assert ids[3] not in again
+        np.testing.assert_allclose(again.vector(ids[500]), vectors[500], atol=1e-6)
+        assert ids[3] not in again and again.vector(ids[3]) is None
         f = Filter(category={"cat1", "cat2", "cat3"}, price_max=700.0)
         for query in queries[:4]:
             assert again.search(query, 10) == index.search(query, 10)

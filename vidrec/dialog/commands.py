@@ -50,14 +50,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _user_model(library, user: str | None):
-    """The trained user model saved in the store, if there is one (see `vidrec train`)."""
+    """The store's trained user model for a chat with --user (None without a user, without a model, or when it
+    cannot be read: then a warning says why and the chat answers without personalisation)."""
     if not user:
         return None
-    try:
-        from vidrec.learn.store_model import load_store_model
-    except ImportError:
-        return None
-    return load_store_model(library)
+    return library.trained_model()
 
 
 def _interactive(engine, sid: str, user: str | None, lang: str) -> None:

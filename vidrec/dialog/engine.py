@@ -10,7 +10,6 @@ A turn understands the message (NLU), updates the session's state, then asks one
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import re
 import uuid
@@ -27,6 +26,7 @@ from vidrec.dialog.sessions import SessionLocks
 from vidrec.dialog.state import DialogState
 from vidrec.encoders.vectors import l2_normalise
 from vidrec.errors import InputError, NotFoundError
+from vidrec.learn.personal import user_taste
 from vidrec.library import Library
 from vidrec.nlu.language import reply_language
 from vidrec.nlu.schema import Parse
@@ -113,29 +113,18 @@ class Engine:
         self.blend = blend or Blend()
         self.lexicon = self.searcher.lexicon
         self.sessions = SessionLocks()
-        self._popularity = self._load_popularity()
         self._by_category, self._unsure = self._category_index()
 
     # ------------------------------------------------------------------------------------------------ sessions
 
     def load_state(self, session_id: str) -> DialogState | None:
-        row = self.library.metadata.get_session(session_id)
+        row = self.library.session(session_id)
         if row is None:
             return None
         return DialogState.model_validate(row["state"])
 
     def _save_state(self, state: DialogState, owner: str | None) -> None:
-        self.library.metadata.put_session(state.session_id, state.model_dump(), owner=owner)
-
-    def _load_popularity(self) -> dict[str, float]:
-        counts: dict[str, float] = {}
-        weights = {"view": 0.2, "like": 1.0, "cart": 2.0, "buy": 3.0, "purchase": 3.0, "reject": -0.5}
-        for row in self.library.metadata.interactions():
-            counts[row.item_id] = counts.get(row.item_id, 0.0) + weights.get(row.event, 0.5)
-        if not counts:
-            return {}
-        top = max(counts.values()) or 1.0
-        return {k: max(0.0, v) / top for k, v in counts.items()}
+        self.library.save_session(state.session_id, state.model_dump(), owner=owner)
 
     def _category_index(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
         """category -> the items filed under it, and category -> items filed elsewhere by an unsure inference that
@@ -469,7 +458,7 @@ class Engine:
         if not state.user_id:
             return
         for i in ids:
-            self.library.metadata.add_interaction(state.user_id, i, event, session_id=state.session_id)
+            self.library.record(state.user_id, i, event, session_id=state.session_id)
 
     # ------------------------------------------------------------------------------------------------ recommend
     def _query_text(self, state: DialogState) -> str:
@@ -488,7 +477,7 @@ class Engine:
 
     def _query_vector(self, state: DialogState, text: str) -> np.ndarray:
         q = self.text.encode([text or " "], kind="query")[0]
-        vec = self.library.vectors.vector
+        vec = self.library.vector
         if state.pivot:
             v = vec(state.pivot)
             if v is not None:
@@ -582,12 +571,11 @@ class Engine:
 
     def _rerank(self, state: DialogState, hits: list, profiles: dict[str, ItemProfile | None]) -> list:
         ids = [h.id for h in hits]
-        user_scores = None
-        if self.user_model is not None and state.user_id:
-            user_scores = functools.partial(self.user_model.score, state.user_id)
+        user_scores = user_taste(self.user_model, state.user_id)
         scores = blended_scores(ids, [h.score for h in hits], profiles, user_scores=user_scores,
-                                popularity=self._popularity, season=state.request.get("season"), blend=self.blend)
-        vectors = [self.library.vectors.vector(f"{i}#image") for i in ids]
+                                popularity=self.library.popularity(), season=state.request.get("season"),
+                                blend=self.blend)
+        vectors = self.library.vectors(ids, "image")
         return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
 
     def _item(self, profile: ItemProfile, why: str, start: float | None = None) -> TurnItem:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vidrec.learn.personal import USER_MODEL_WEIGHT, taste_boost
 from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import Taxonomy
 
@@ -36,7 +37,7 @@ _BUILT_IN = Taxonomy()
 
 @dataclass(frozen=True)
 class Blend:
-    user_model: float = 0.15  # weight of the user's long-term model (z-scored over the candidates)
+    user_model: float = USER_MODEL_WEIGHT  # weight of the user's long-term model (z-scored over the candidates)
     popularity: float = 0.03
     season: float = 0.12
     mmr_lambda: float = 0.75  # relevance vs. difference from the items already on the page
@@ -67,8 +68,9 @@ def blended_scores(ids: Sequence[str], relevance: Sequence[float], profiles: dic
     if user_scores is not None:
         try:
             u = np.asarray(user_scores(list(ids)), dtype=np.float64)
-            if u.size == len(ids) and np.isfinite(u).all() and u.std() > 0:
-                scores += blend.user_model * (u - u.mean()) / u.std()
+            boost = taste_boost(u, blend.user_model) if u.size == len(ids) else None
+            if boost is not None:
+                scores += boost
         except Exception as exc:  # an unknown user or a model problem never breaks the conversation
             log.info("user model not used: %s", exc)
     if popularity:

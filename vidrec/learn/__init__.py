@@ -5,13 +5,15 @@
     inter = load_interactions("ml-100k/")                   # CSV / Parquet / RecBole .inter, streamed
     items = ItemTexts.from_file("ml-100k/ml-100k.item")     # id -> text (or from the store)
     split = leave_last_out(inter.with_items(items.ids()))
-    model = make_model("ours").fit(split.train, items, valid=split.valid)
+    model = make_model("content-seq").fit(split.train, items, valid=split.valid)
     report = Evaluator(split).evaluate(model)                # NDCG/Recall/HR/Precision/F1 @5/10/20 + CIs
     model.recommend("196", k=10)
 
 Modules: `interactions` (loading rules), `items` (item texts, content features), `split`, `metrics`, `evaluate`,
 `matrix` (sparse matrices built incrementally), `models` (the contract and every model), `store_data` (the vidrec
-store as training data), `personal` (re-ranking for chat/search), `commands` (the CLI).
+store as training data), `trained` (the store's current model, as chat, the server, `search --user` and
+`recommend` load it), `personal` (what a user's taste does to a ranking), `commands` (the CLI). The one table of
+how much each event weighs is `interactions.EVENT_STRENGTH` / `event_weight`.
 
 Scale-out path (not built): interactions are sharded by user (`load_interactions(..., user_shard=(i, n))`), so each
 worker holds whole histories; the sequential models are plain `torch.nn.Module`s trained with Adam on batches of

@@ -1,12 +1,13 @@
 """`vidrec train`, `vidrec evaluate`, `vidrec recommend`: the command-line face of vidrec.learn.
 
-    vidrec train interactions.csv [--model ours] [--items catalog] [--out DIR] [--store DIR]
-    vidrec evaluate [interactions.csv | --store DIR] --models pop,itemknn,als,bpr,sasrec,ours [--k 5,10,20] [--json]
+    vidrec train interactions.csv [--model content-seq] [--items catalog] [--out DIR] [--store DIR]
+    vidrec evaluate [interactions.csv | --store DIR] --models pop,itemknn,als,bpr,sasrec,content-seq [--k 5,10,20]
     vidrec recommend --user U123 [--k 10] [--json] [--store DIR]
 
 `register(app)` adds them to a typer app. Errors print one line (what to do) and exit with the error's code
 (2 bad input/flags, 4 model package missing, 5 store problem, 6 not found); progress goes to stderr, results
-(and --json) to stdout. An unknown user gets the most popular items and the output says so.
+(and --json) to stdout. An unknown user gets the most popular items and the output says so. `ours`, the content
+model's earlier name, is accepted wherever a model name is.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from rich.table import Table
 from vidrec.errors import InputError, VidrecError
 
 log = logging.getLogger(__name__)
-DEFAULT_MODELS = "pop,itemknn,als,bpr,sasrec,ours"
+DEFAULT_MODELS = "pop,itemknn,als,bpr,sasrec,content-seq"
 
 
 def _stderr() -> Console:
@@ -63,10 +64,10 @@ def parse_ks(text: str) -> list[int]:
 
 
 def parse_models(text: str) -> list[str]:
-    from vidrec.learn.models import MODEL_NAMES
+    from vidrec.learn.models import MODEL_ALIASES, MODEL_NAMES
 
     names = [x.strip() for x in text.split(",") if x.strip()]
-    unknown = [n for n in names if n not in MODEL_NAMES]
+    unknown = [n for n in names if n not in MODEL_NAMES and n not in MODEL_ALIASES]
     if unknown or not names:
         raise InputError(f"unknown model(s) {unknown or text!r}; choose from {','.join(MODEL_NAMES)}")
     return list(dict.fromkeys(names))
@@ -135,8 +136,9 @@ def train(
         typer.Argument(help="CSV/Parquet/RecBole .inter file; omit to train on the store's interactions"),
     ] = None,
     model: Annotated[
-        str, typer.Option("--model", help="pop, itemknn, als, bpr, sasrec, sasrec-ce or ours")
-    ] = "ours",
+        str, typer.Option("--model", help="pop, itemknn, als, bpr, sasrec, sasrec-ce or content-seq (the "
+                                          "content-aware sequential model; `ours` is its earlier name)")
+    ] = "content-seq",
     items: Annotated[
         Path | None, typer.Option("--items", help="item file with text (e.g. ml-100k.item)")
     ] = None,
@@ -152,15 +154,18 @@ def train(
         bool,
         typer.Option(
             "--content-only",
-            help="ours without the ID part: every item is its content alone (for catalogs where new items dominate)",
+            help="content-seq without the ID part: every item is its content alone (for catalogs where new items "
+            "dominate)",
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
-    """Train one recommender on all interactions and save it; chat and search use the store's current model."""
-    from vidrec.learn.models import model_class
+    """Train one recommender on all interactions and save it as the store's current model, which chat, the server,
+    `search --user` and `recommend` then use."""
+    from vidrec.learn.models import canonical_name, model_class
     from vidrec.learn.store_data import models_dir, save_item_titles, set_current_model
 
+    model = canonical_name(model)
     klass = model_class(model)
     data, texts = _training_data(interactions, items, store)
     if klass.uses_content and texts is None:
@@ -172,7 +177,7 @@ def train(
         params["max_epochs"] = max_epochs
     if content_only:
         if not klass.uses_content:
-            raise InputError(f"--content-only applies to the content model (ours), not {model}")
+            raise InputError(f"--content-only applies to the content model (content-seq), not {model}")
         params["use_id"] = False
     m = klass(**params)
     with _progress() as progress:
@@ -288,11 +293,15 @@ def recommend(
     """Top-k items for a user from the trained model; an unknown user gets the most popular items (and is told)."""
     from vidrec.learn.models.base import Recommender
     from vidrec.learn.store_data import current_model_dir, load_item_titles
+    from vidrec.learn.trained import load_trained_model
 
     if k <= 0:
         raise InputError("--k must be a positive number of items")
-    folder = model_dir if model_dir is not None else current_model_dir(store, model)
-    m = Recommender.load(folder)
+    if model_dir is not None:
+        folder, m = model_dir, Recommender.load(model_dir)
+    else:
+        folder = current_model_dir(store, model)
+        m = load_trained_model(store, model, required=True)
     titles = load_item_titles(folder)
     known = m.knows_user(user)
     recs = m.recommend(user, k=k)

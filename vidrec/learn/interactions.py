@@ -16,6 +16,7 @@ Rules (documented here and applied the same way everywhere):
   `InputError` naming the data row.
 - Events: view/click/play (1) < like/rate/rating/interact (2) < cart/add_to_cart (3) < purchase/buy/order (4).
   Negative events (dislike, reject, skip, not_interested) are not positives: they are dropped and counted.
+  `event_weight` is the same table for summing events (popularity), a negative event weighing minus a view.
   Unknown event names are an `InputError` that lists the known ones. A missing event column means `interact`.
 - Duplicates: a (user, item) pair appears once in the result. Its timestamp is its latest occurrence (the point at
   which the user last chose it), its event the strongest seen and its value the one of the latest row. So exact
@@ -60,6 +61,18 @@ EVENT_STRENGTH: dict[str, int] = {
 }
 NEGATIVE_EVENTS = frozenset({"dislike", "reject", "skip", "not_interested"})
 DEFAULT_EVENT = "interact"
+# What a negative event weighs where events are summed (popularity): a rejection takes back what a view gave.
+NEGATIVE_WEIGHT = -float(EVENT_STRENGTH["view"])
+
+
+def event_weight(event: str) -> float:
+    """How much one recorded event says its item is wanted, on the scale the trained models learn from: a view
+    1, a like 2, a cart 3, a purchase 4 (`EVENT_STRENGTH`), a negative event `NEGATIVE_WEIGHT`, an event this
+    table does not know 0. The one table chat, server and training use."""
+    name = str(event).strip().lower()
+    if name in NEGATIVE_EVENTS:
+        return NEGATIVE_WEIGHT
+    return float(EVENT_STRENGTH.get(name, 0))
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "user": ("user", "user_id", "userid", "uid", "customer_id"),

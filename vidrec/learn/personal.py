@@ -1,23 +1,38 @@
-"""The trained user model as chat and search use it: `--user U` re-ranks candidates by what U has done.
+"""The trained user model applied to a list of candidates: what a user's taste does to a ranking.
+
+`taste_boost` is what chat (`vidrec.dialog.ranking.blended_scores`), the server's chat and `vidrec search --user`
+add to each candidate's relevance: `USER_MODEL_WEIGHT` times the user's taste z-scored over the candidates, so the
+request decides and taste breaks near-ties. `rerank_hits` applies it to search hits.
+
+`PersonalRanker` mixes the two on equal footing instead, for callers that want taste to weigh as much as the
+request (`weight` 0 ignores the user, 1 ranks by taste alone):
 
     ranker = PersonalRanker.open(store)            # None when no model has been trained
     ranker.rerank("U123", [(item_id, relevance), ...], weight=0.3)
 
-Both score lists are standardised over the candidates (z-scores) before mixing, so the request's relevance and the
-user's taste are on one scale: `weight` 0 ignores the user, 1 ranks by taste alone. A user the model has never
+Both score lists are standardised over the candidates (z-scores) before mixing. A user the model has never
 seen and who brings no history leaves the ranking unchanged (`knows` says so, for the reply to mention it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
 from vidrec.errors import ConfigError, NotFoundError
 from vidrec.learn.models.base import Recommender
 from vidrec.learn.store_data import current_model_dir
+
+log = logging.getLogger(__name__)
+
+USER_MODEL_WEIGHT = 0.15  # how far a user's taste (z-scored) moves a candidate's relevance
+RERANK_POOL = 40  # candidates a personal search re-ranks before keeping its k (as many as a chat turn's)
+Hit = TypeVar("Hit")
 
 
 def _z(x: np.ndarray) -> np.ndarray:
@@ -28,6 +43,53 @@ def _z(x: np.ndarray) -> np.ndarray:
         v = x[finite]
         sd = v.std()
         out[finite] = (v - v.mean()) / sd if sd > 0 else 0.0
+    return out
+
+
+def taste_boost(taste: Sequence[float], weight: float = USER_MODEL_WEIGHT) -> np.ndarray | None:
+    """What a user's taste adds to the candidates' relevance: ``weight`` times the taste scores z-scored over the
+    candidates. A candidate the model cannot score (NaN: an item ingested after it was trained) gets average taste
+    (0), so new items neither switch personalisation off nor are pushed down; None when the scores say nothing
+    (fewer than two finite ones, or all alike)."""
+    t = np.asarray(taste, dtype=np.float64)
+    finite = np.isfinite(t)
+    if finite.sum() < 2 or t[finite].std() <= 0:
+        return None
+    return weight * _z(t)
+
+
+def user_taste(model: Recommender | None, user_id: str | None) -> Callable[[list[str]], np.ndarray] | None:
+    """The model's taste scores of candidate ids for this user, as a function; None without a model or a user,
+    or for a user the model has no history of (its answer would be its training popularity, and the ranking
+    already weighs the store's own popularity)."""
+    if model is None or not user_id or not model.knows_user(user_id):
+        return None
+    return functools.partial(model.score, user_id)
+
+
+def rerank_hits(hits: Sequence[Hit], model: Recommender, user_id: str,
+                weight: float = USER_MODEL_WEIGHT) -> list[Hit]:
+    """Search hits (anything with ``id`` and ``score``) re-ranked for a user as chat ranks its candidates: score
+    plus `taste_boost`; each hit's score becomes the blended one. Unchanged for a user the model does not know,
+    or when it cannot score them."""
+    taste = user_taste(model, user_id)
+    if not hits or taste is None:
+        return list(hits)
+    ids = [h.id for h in hits]  # type: ignore[attr-defined]
+    scores = np.array([h.score for h in hits], dtype=np.float64)  # type: ignore[attr-defined]
+    try:
+        boost = taste_boost(taste(ids), weight)
+    except Exception as exc:  # noqa: BLE001 - a model problem never breaks a search
+        log.info("user model not used: %s", exc)
+        boost = None
+    if boost is None:
+        return list(hits)
+    blended = scores + boost
+    out: list[Any] = []
+    for k in np.argsort(-blended, kind="stable"):
+        hit = hits[int(k)]
+        hit.score = round(float(blended[k]), 4)  # type: ignore[attr-defined]
+        out.append(hit)
     return out
 
 

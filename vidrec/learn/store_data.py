@@ -4,7 +4,8 @@ Read through the store's metadata backend (`vidrec.store.open_metadata`: `<store
 database the store records), read-only and page by page, so training needs neither the store's writer, nor its
 vector index, nor the whole table in memory. Objects that offer `interactions()` and `items()` iterators (the
 `Store` API) work too, through `from_store_object`.
-Trained models live in `<store>/models/<name>/`; `<store>/models/current` names the one chat and search use.
+Trained models live in `<store>/models/<name>/`; `<store>/models/current` names the one chat, the server, search
+and recommend use (loaded by `vidrec.learn.trained`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def models_dir(store: str | Path | None = None) -> Path:
 
 
 def current_model_dir(store: str | Path | None = None, name: str | None = None) -> Path:
-    """The folder of model `name`, or of the current model when name is None."""
+    """The folder of model `name`, or of the current model when name is None. A model saved under an earlier
+    name of its kind (`ours`) is found by either name."""
     root = models_dir(store)
     if name is None:
         pointer = root / "current"
@@ -32,7 +34,12 @@ def current_model_dir(store: str | Path | None = None, name: str | None = None) 
                 f"no trained model in {root}; run `vidrec train INTERACTIONS --store {store_dir(store)}` first"
             )
         name = pointer.read_text(encoding="utf-8").strip()
-    return root / name
+    from vidrec.learn.models import canonical_name
+
+    folder = root / name
+    if not folder.exists() and (root / canonical_name(name)).exists():
+        folder = root / canonical_name(name)
+    return folder
 
 
 def set_current_model(store: str | Path | None, name: str) -> None:

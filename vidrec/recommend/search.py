@@ -132,14 +132,14 @@ class Searcher:
                                                                               kind="query")[0]
         n = max(self.candidates, k * 5)
         # an item has one text vector and at most one picture vector
-        text_hits = {h.item_id: h.score for h in self.store.vectors.search_items(
+        text_hits = {h.item_id: h.score for h in self.store.search_vectors(
             qv, n, _with_kind(flt, "text"), vectors_per_item=1)}
-        image_hits = {h.item_id: h.score for h in self.store.vectors.search_items(
+        image_hits = {h.item_id: h.score for h in self.store.search_vectors(
             qv, n, _with_kind(flt, "image"), vectors_per_item=1)}
         allowed = None
         if not flt.is_empty():
             allowed = set(text_hits) | set(image_hits)
-        lexical = dict(self.store.lexical.search(expanded, n, ids=allowed)) if expanded.strip() else {}
+        lexical = dict(self.store.search_keywords(expanded, n, ids=allowed)) if expanded.strip() else {}
         candidates = set(text_hits) | set(image_hits) | set(lexical)
         understood = parsed_json(request, lang)
         if not candidates:
@@ -186,8 +186,8 @@ class Searcher:
         if not item_ids:
             return {}
         out: dict[str, float] = {}
-        for h in self.store.vectors.search_items(qv, len(item_ids), Filter(item_ids=set(item_ids), kind="shot")):
-            payload = self.store.vectors.payload(h.vector_id or "") or {}
+        for h in self.store.search_vectors(qv, len(item_ids), Filter(item_ids=set(item_ids), kind="shot")):
+            payload = self.store.vector_payload(h.vector_id or "") or {}
             if "start" in payload:
                 out[h.item_id] = float(payload["start"])
         return out

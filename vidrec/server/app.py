@@ -173,7 +173,7 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
         return data
 
     def user_has_data(live: Live, user_id: str) -> bool:
-        return next(iter(live.library.metadata.interactions(user_id)), None) is not None
+        return live.library.has_interactions(user_id)
 
     def check_user(live: Live, caller: Caller, user_id: str) -> None:
         owners.user(user_id, caller, has_data=user_has_data(live, user_id), claim=True)
@@ -231,8 +231,8 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
                 check_user(live, caller, user_id)
             session_id = uuid.uuid4().hex
             owners.add_session(session_id, caller, user_id)
-            live.library.metadata.put_session(session_id, DialogState(session_id=session_id,
-                                                                      user_id=user_id).model_dump(), owner=user_id)
+            live.library.save_session(session_id, DialogState(session_id=session_id, user_id=user_id).model_dump(),
+                                      owner=user_id)
         return SessionCreated(session_id=session_id, user_id=user_id, client_token=token)
 
     @app.get("/v1/sessions/{session_id}", response_model=SessionView, tags=["chat"], responses=Problems)
@@ -240,7 +240,7 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
         """A session's constraints, feedback, what was shown, and its history."""
         with backend.use() as live:
             owners.session(session_id, caller)
-            row = live.library.metadata.get_session(session_id)
+            row = live.library.session(session_id)
             if row is None:
                 raise Problem(404, "session_not_found", f"no session {session_id!r} of yours; create one with "
                               "POST /v1/sessions")
@@ -254,7 +254,7 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
         """Forget a session (its recorded interactions stay with the user; erase the user to drop those)."""
         with backend.use(write=True) as live:
             owners.session(session_id, caller)
-            live.library.metadata.delete_session(session_id)
+            live.library.delete_session(session_id)
             owners.forget_session(session_id)
         return Response(status_code=204)
 
@@ -397,8 +397,7 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
                 check_user(live, caller, user_id)
             if user_id is None:
                 return FeedbackOut(recorded=False, event=body.event, item_id=body.item_id)
-            live.library.metadata.add_interaction(user_id, body.item_id, body.event, value=body.value,
-                                                  session_id=body.session_id)
+            live.library.record(user_id, body.item_id, body.event, value=body.value, session_id=body.session_id)
             return FeedbackOut(recorded=True, event=body.event, item_id=body.item_id)
 
     # ------------------------------------------------------------------------------------------------ users
@@ -408,7 +407,7 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
                              k: Annotated[int, Query(ge=1, le=50)] = 10) -> UserRecommendations:
         """Items for a user outside a chat: from the trained user model when there is one, else popular items."""
         with backend.use() as live:
-            events = list(live.library.metadata.interactions(user_id))
+            events = list(live.library.interactions(user_id))
             owners.user(user_id, caller, has_data=bool(events), claim=True)
             history = [e.item_id for e in events if e.event in HISTORY_EVENTS]
             exclude = {e.item_id for e in events if e.event in NOT_AGAIN_EVENTS}
@@ -432,9 +431,9 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
         with backend.use(write=True) as live:
             owners.user(user_id, caller, has_data=user_has_data(live, user_id), claim=False)
             sessions = owners.sessions_of_user(user_id)
-            removed = live.library.metadata.delete_user(user_id)
+            removed = live.library.erase_user(user_id)
             for sid in sessions:
-                removed += int(live.library.metadata.delete_session(sid))
+                removed += int(live.library.delete_session(sid))
             owners.forget_user(user_id)
         log.info("user erased", extra={"removed_rows": removed, "sessions": len(sessions)})
         return UserErased(user_id=user_id, removed_rows=removed, sessions=len(sessions))
@@ -489,9 +488,9 @@ def _ranked_for_user(backend: Backend, live: Live, user_id: str, history: list[s
                     return ids, "model", f"ranked by the trained user model ({type(model).__name__})"
         except VidrecError as exc:
             log.info("user model not used for a user: %s", exc)
-    popular = [i for i in backend.popular_items() if i not in exclude]
+    popular = [i for i in live.library.popular_items() if i not in exclude]
     why = "no trained user model in this store" if model is None else "the user model does not know this user yet"
     if popular:
         return popular, "popular", f"popular items ({why}; train one with `vidrec train`)"
-    ids = [row["id"] for row in live.library.metadata.items() if row["id"] not in exclude][: k * 3]
+    ids = [i for i in live.library.item_ids() if i not in exclude][: k * 3]
     return ids, "catalog", f"catalog order: no interactions recorded yet ({why})"

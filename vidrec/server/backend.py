@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,10 +31,6 @@ from vidrec.store import DATABASE
 log = logging.getLogger("vidrec.server")
 
 Mode = Literal["serving", "ingesting", "empty", "closed"]
-POPULARITY_TTL_S = 60.0
-# How much each recorded event says an item is wanted (popularity for users without a model).
-EVENT_WEIGHTS = {"like": 1.0, "cart": 2.0, "buy": 3.0, "purchase": 3.0, "click": 0.3, "play": 0.3, "view": 0.1,
-                 "reject": -0.5}
 
 
 class Gate:
@@ -88,26 +83,6 @@ class Live:
     mode: Mode
 
 
-def load_user_model(library: Library):
-    """The trained user model of the store (see `vidrec train`), or None."""
-    try:
-        from vidrec.learn.store_model import load_store_model
-    except ImportError:
-        load_store_model = None
-    try:
-        if load_store_model is not None:
-            return load_store_model(library)
-        from vidrec.learn.personal import PersonalRanker
-
-        ranker = PersonalRanker.open(library.store.path)
-        return ranker.model if ranker is not None else None
-    except ImportError:
-        return None
-    except Exception as exc:  # a broken model file must not keep the catalog offline
-        log.warning("the trained user model could not be loaded (%s); serving without personalisation", exc)
-        return None
-
-
 class Backend:
     """Holds the open store and engine; every request goes through :meth:`use`."""
 
@@ -126,8 +101,6 @@ class Backend:
         self.engine: Engine | None = None
         self.user_model = None
         self.note = "starting"
-        self._popular: tuple[float, list[str]] | None = None
-        self._popular_lock = threading.Lock()
 
     # ------------------------------------------------------------------------------------------------ lifecycle
     def open(self) -> None:
@@ -164,14 +137,13 @@ class Backend:
 
     def _install(self, library: Library, mode: Mode) -> None:
         try:
-            self.user_model = load_user_model(library)
+            self.user_model = library.trained_model()
             engine = Engine(library, user_model=self.user_model, page_size=self.settings.page_size,
                             text_encoder=self.text_encoder, thumbnail_url=None)
         except BaseException:
             library.close()
             raise
         self.library, self.engine, self.mode = library, engine, mode
-        self._popular = None
 
     def begin_ingest(self, job_id: str) -> None:
         """Release the writer lock for an ingest job; keep answering reads from a read-only view."""
@@ -209,19 +181,6 @@ class Backend:
                               "browsing work, chatting and feedback are back when it is done; try again shortly",
                               headers={"Retry-After": str(RETRY_AFTER_S)})
             yield Live(self.library, self.engine, self.mode)
-
-    def popular_items(self) -> list[str]:
-        """Item ids by recorded interest, most wanted first (recomputed at most once a minute). Call inside use()."""
-        with self._popular_lock:
-            if self._popular is not None and time.monotonic() - self._popular[0] < POPULARITY_TTL_S:
-                return self._popular[1]
-            scores: dict[str, float] = {}
-            assert self.library is not None
-            for e in self.library.metadata.interactions():
-                scores[e.item_id] = scores.get(e.item_id, 0.0) + EVENT_WEIGHTS.get(e.event, 0.0)
-            ranked = [i for i, s in sorted(scores.items(), key=lambda x: (-x[1], x[0])) if s > 0]
-            self._popular = (time.monotonic(), ranked)
-            return ranked
 
     def status(self) -> dict:
         with self.gate.shared():

@@ -39,7 +39,7 @@ VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktim
 
 def video_path(library: Library, item_id: str) -> Path:
     """The item's video file on disk; NotFoundError when the item or its file is gone."""
-    row = library.metadata.get_item(item_id)
+    row = library.item(item_id)
     if row is None:
         raise NotFoundError(f"no item {item_id!r} in this catalog")
     raw = row.get("video_path") or (row.get("profile") or {}).get("video")
@@ -55,17 +55,17 @@ def video_type(path: Path) -> str:
 
 def best_second(library: Library, profile: ItemProfile) -> float:
     """The keyframe second of the shot that looks most like the item's own description."""
-    text = library.vectors.vector(profile.id)
+    text = library.vector(profile.id)
     best: tuple[float, float] | None = None  # (similarity, shot start)
     if text is not None:
         for i in range(len(profile.shots)):
-            v = library.vectors.vector(f"{profile.id}#shot{i}")
+            v = library.vector(profile.id, "shot", i)
             if v is None:
                 continue
-            start = (library.vectors.payload(f"{profile.id}#shot{i}") or {}).get("start")
+            start = library.shot_start(profile.id, i)
             sim = float(np.dot(v, text))
             if start is not None and (best is None or sim > best[0]):
-                best = (sim, float(start))
+                best = (sim, start)
     shots = profile.shots
     if best is not None and shots:
         shot = min(shots, key=lambda s: abs(s.start - best[1]))
@@ -128,7 +128,7 @@ class Thumbnails:
             second = min(second, max(0.0, profile.duration - 0.05))
         second = round(max(0.0, second) / THUMB_STEP_S) * THUMB_STEP_S
         width = min(THUMB_WIDTHS, key=lambda w: abs(w - width))
-        row = library.metadata.get_item(item_id) or {}
+        row = library.item(item_id) or {}
         key = hashlib.sha256(f"{item_id}\n{row.get('content_hash')}\n{second:.2f}\n{width}".encode()).hexdigest()
         target = self.folder / key[:2] / f"{key}.jpg"
         if target.exists():

@@ -310,6 +310,23 @@ class MilvusIndex(VectorIndex):
             )
         return dict(rows[0]["payload"]) if rows else None
 
+    def vector(self, vector_id: str) -> np.ndarray | None:
+        return self.vectors([vector_id])[0]
+
+    def vectors(self, vector_ids) -> list[np.ndarray | None]:
+        """One query per 1,000 ids instead of one per id."""
+        ids = [str(v) for v in vector_ids]
+        found: dict[str, np.ndarray] = {}
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            with self._errors("read from"):
+                rows = self._client.query(
+                    self.collection, filter=f"pk in {_list(chunk)}", output_fields=["pk", "vector"]
+                )
+            found.update({str(r["pk"]): np.asarray(r["vector"], dtype=np.float32) for r in rows})
+        return [found.get(v) for v in ids]
+
     def item_id_of(self, vector_id: str) -> str:
         with self._errors("read from"):
             rows = self._client.query(

@@ -177,6 +177,15 @@ class VectorIndex(ABC):
     def payload(self, vector_id: str) -> dict | None:
         """The payload stored with a vector (a copy), or None if the id is unknown."""
 
+    @abstractmethod
+    def vector(self, vector_id: str) -> np.ndarray | None:
+        """The stored vector of one id (float32, shape ``(dim,)``), or None if the id is unknown."""
+
+    def vectors(self, vector_ids: Sequence[str]) -> list[np.ndarray | None]:
+        """The stored vectors of many ids, in the order given (None for unknown ids); backends override it to
+        read them in one go."""
+        return [self.vector(v) for v in vector_ids]
+
     def __contains__(self, vector_id: object) -> bool:
         return isinstance(vector_id, str) and self.payload(vector_id) is not None
 

@@ -1,6 +1,8 @@
-"""Recommenders behind one contract (`Recommender`): baselines and ours, by name.
+"""Recommenders behind one contract (`Recommender`): the baselines and our content-aware sequential model, by name.
 
-make_model("ours", dim=64)      load_model("vidrec-data/models/ours")
+make_model("content-seq", dim=64)      load_model("vidrec-data/models/content-seq")
+
+`ours`, the content model's first name, is still understood everywhere a name is (scripts, saved models).
 """
 
 from __future__ import annotations
@@ -10,8 +12,15 @@ from typing import Any
 from vidrec.errors import InputError
 from vidrec.learn.models.base import Recommender
 
-_NAMES = ("pop", "itemknn", "als", "bpr", "sasrec", "sasrec-ce", "ours")
+_NAMES = ("pop", "itemknn", "als", "bpr", "sasrec", "sasrec-ce", "content-seq")
 MODEL_NAMES: tuple[str, ...] = _NAMES
+# Earlier names of models, still accepted: scripts and models saved before the rename keep working.
+MODEL_ALIASES: dict[str, str] = {"ours": "content-seq"}
+
+
+def canonical_name(name: str) -> str:
+    """The model's current name for ``name`` (itself, or what an alias stands for)."""
+    return MODEL_ALIASES.get(name, name)
 
 
 def model_class(name: str) -> type[Recommender]:
@@ -26,7 +35,7 @@ def model_class(name: str) -> type[Recommender]:
         c.name: c for c in (Popularity, ItemKNN, ALS, BPR, SASRec, SASRecCE, ContentSequential)
     }
     try:
-        return classes[name]
+        return classes[canonical_name(name)]
     except KeyError:
         raise InputError(f"unknown model {name!r}; choose from {', '.join(_NAMES)}") from None
 
@@ -39,4 +48,4 @@ def load_model(path) -> Recommender:
     return Recommender.load(path)
 
 
-__all__ = ["MODEL_NAMES", "Recommender", "load_model", "make_model", "model_class"]
+__all__ = ["MODEL_ALIASES", "MODEL_NAMES", "Recommender", "canonical_name", "load_model", "make_model", "model_class"]

@@ -1,4 +1,4 @@
-"""Ours: a content-aware sequential recommender.
+"""`content-seq` (formerly `ours`): a content-aware sequential recommender.
 
 Item side: pretrained content features (the multilingual e5 text embedding of the item text; for product videos
 also the image/video vectors the store holds; optionally a multi-hot of exact field tokens such as genres, decade,
@@ -32,7 +32,7 @@ from vidrec.learn.models.sequential import SequentialRecommender
 
 
 class ContentSequential(SequentialRecommender):
-    name = "ours"
+    name = "content-seq"
     uses_content = True
 
     def __init__(
