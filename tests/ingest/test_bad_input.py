@@ -127,3 +127,21 @@ def test_unreadable_video(tmp_path, demo_dir):
     catalog = _write_catalog(tmp_path / "c.csv", [{"id": "locked", "video": "locked.mp4"}])
     summary = ingest(catalog, tmp_path / "s", settings=FAST)
     assert "permission denied" in summary.failed[0]["error"]
+
+
+def test_a_deleted_vector_file_is_refused_then_rebuilt_by_the_next_ingest(tmp_path, demo_dir):
+    rows = [{**r, "video": str(demo_dir / r["video"])} for r in _demo_rows(demo_dir, 2)]
+    catalog = _write_catalog(tmp_path / "c.csv", rows)
+    store = tmp_path / "store"
+    assert ingest(catalog, store, settings=FAST).ingested == 2
+    (store / "vectors.index").unlink()
+    exe = [sys.executable, "-m", "vidrec.cli"]
+    search = [*exe, "search", rows[0]["title"], "--store", str(store), "--json"]
+    wide = {**os.environ, "COLUMNS": "1000"}  # rich wraps the message at the terminal width, mid-word too
+    refused = subprocess.run(search, capture_output=True, text=True, env=wide)
+    assert refused.returncode == 5 and f"{store / 'vectors.index'} is missing" in refused.stderr
+    again = ingest(catalog, store, settings=FAST)
+    assert again.skipped == 2 and again.ingested == 0 and not again.failed  # re-indexed from saved features
+    found = subprocess.run(search, capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    assert {h["id"] for h in json.loads(found.stdout)["results"]} == {r["id"] for r in rows}
