@@ -114,6 +114,13 @@ def test_video_range_requests(client):
     assert tail.status_code == 206 and tail.content == full.content[-500:]
     bad = client.get("/v1/items/d002/video", headers={"Range": f"bytes={size + 10}-"})
     assert bad.status_code == 416
+    # RFC 9110 14.2: a Range header that is invalid or in another unit is ignored: the whole file, 200
+    for ignored in ("bytes=100-50", "bytes=", "items=0-10", "bytes100-200"):
+        whole = client.get("/v1/items/d002/video", headers={"Range": ignored})
+        assert whole.status_code == 200 and whole.content == full.content, ignored
+        assert "content-range" not in whole.headers
+    thumb = client.get("/v1/items/d002/thumbnail", headers={"Range": "bytes=100-50"})
+    assert thumb.status_code == 200 and thumb.content[:2] == b"\xff\xd8"  # a whole JPEG
     assert client.head("/v1/items/d002/video").headers["content-length"] == str(size)
 
 
