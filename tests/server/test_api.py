@@ -230,6 +230,27 @@ def test_erase_user_removes_interactions_and_sessions(client):
     assert client.get(f"/v1/sessions/{sid}", headers=h).status_code == 404
 
 
+def test_an_erased_user_is_in_no_file_of_the_store(client, store_copy):
+    """What the shopper said and did, and their id, are gone from the bytes of every file (databases, their
+    write-ahead logs and shared memory) as soon as the erase returns, while the server still runs."""
+    user, wish = "erase-me-entirely", "我想买一件蓝绿色的雨衣送给外婆"
+    sid, h = new_session(client, user_id=user)
+    say(client, sid, h, wish)
+    client.post("/v1/feedback", json={"user_id": user, "item_id": "d005", "event": "like"}, headers=h)
+    other, oh = new_session(client, user_id="stays")
+    say(client, other, oh, "红色连衣裙")
+
+    def stored() -> bytes:
+        return b"".join(f.read_bytes() for f in store_copy.rglob("*") if f.is_file())
+
+    assert wish.encode() in stored() and user.encode() in stored()
+    assert client.delete(f"/v1/users/{user}", headers=h).status_code == 200
+    left = stored()
+    for secret in (wish.encode(), user.encode(), sid.encode()):
+        assert secret not in left, [str(f) for f in store_copy.rglob("*") if f.is_file() and secret in f.read_bytes()]
+    assert "红色连衣裙".encode() in left and other.encode() in left  # the other shopper is untouched
+
+
 def test_writes_answer_503_with_retry_after_while_an_ingest_holds_the_store(client):
     sid, h = new_session(client)
     backend = client.app.state.backend
