@@ -1,9 +1,10 @@
+import csv
 import json
 from pathlib import Path
 
 import pytest
 
-from vidrec.catalog import load_catalog, parse_price
+from vidrec.catalog import MAX_CELL_CHARS, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, load_catalog, parse_price
 from vidrec.errors import CatalogError
 
 
@@ -57,11 +58,74 @@ def test_jsonl_with_bad_json_line(tmp_path):
     assert [e.line for e in c.errors] == [2, 3]
 
 
-def test_non_utf8_csv_is_read_as_gb18030_with_a_warning(tmp_path):
+def test_a_gbk_csv_is_read_as_gb18030_with_a_warning(tmp_path):
     cat = write(tmp_path / "gbk.csv", "id,video,title\n1,a.mp4,红色连衣裙\n", encoding="gbk")
     c = load_catalog(cat)
     assert c.items[0].title == "红色连衣裙"
     assert any("GB18030" in w for w in c.warnings)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "name", "titles"),
+    [
+        ("latin-1", "Latin-1", ["Robe d'été à fleurs", "Größe M, naïve"]),
+        ("cp1252", "Windows-1252", ["Café crème brûlée", "Ärmel"]),
+        ("big5", "Big5", ["連身裙 紅色", "藍色牛仔褲"]),
+        ("gb18030", "GB18030", ["红色", "蓝色牛仔裤 经典款"]),
+        ("utf-16", "UTF-16", ["Robe d'été", "红色连衣裙"]),
+    ],
+)
+def test_a_file_that_is_not_utf8_is_read_in_the_encoding_detected_and_says_which(tmp_path, encoding, name, titles):
+    rows = "".join(f'{k},{k}.mp4,"{t}"\n' for k, t in enumerate(titles))
+    c = load_catalog(write(tmp_path / "c.csv", "id,video,title\n" + rows, encoding=encoding))
+    assert not c.errors and [i.title for i in c.items] == titles
+    (warning,) = c.warnings
+    assert "detected" in warning and name in warning.split("detected")[1] and "re-save" in warning
+
+
+def test_a_utf8_file_with_one_damaged_line_stays_utf8(tmp_path):
+    p = tmp_path / "c.csv"
+    good = "".join(f"{k},{k}.mp4,红色连衣裙 夏季新款 {k}\n" for k in range(3))
+    p.write_bytes(("id,video,title\n" + good).encode() + b"9,9.mp4,\xff\xfe broken\n")
+    c = load_catalog(p)
+    assert [i.title for i in c.items] == [f"红色连衣裙 夏季新款 {k}" for k in range(3)]
+    assert [(e.line, e.item_id) for e in c.errors] == [(5, "9")]
+    assert "UTF-8" in c.warnings[0]
+
+
+def test_an_oversized_cell_is_one_bad_row_and_the_rest_loads(tmp_path):
+    """Over the csv module's own cell limit (131,072 characters), in a quoted cell running over three lines: the
+    row is reported with its first line and parsing goes on after the cell, not inside it."""
+    huge = "x" * 200_000
+    p = write(tmp_path / "c.csv", "id,video,title,description\n1,1.mp4,first,\n"
+                                  f'2,2.mp4,second,"{huge}\n3,3.mp4,not a row\n4,4.mp4,""quoted"" still the cell"\n'
+                                  "5,5.mp4,last,\n")
+    limit = csv.field_size_limit()
+    c = load_catalog(p)
+    assert [i.id for i in c.items] == ["1", "5"]
+    assert [(e.line, e.item_id) for e in c.errors] == [(3, "2")]
+    assert "description is 200," in c.errors[0].message and "20,000" in c.errors[0].message
+    assert csv.field_size_limit() == limit  # the process-wide limit is put back
+
+
+def test_field_size_limits_are_per_row_errors(tmp_path):
+    rows = [
+        ("ok-title", "t" * MAX_TITLE_CHARS, "d" * MAX_DESCRIPTION_CHARS, "b"),
+        ("long-title", "t" * (MAX_TITLE_CHARS + 1), "", ""),
+        ("long-description", "fine", "d" * (MAX_DESCRIPTION_CHARS + 1), ""),
+        ("long-brand", "fine", "", "b" * (MAX_CELL_CHARS + 1)),
+    ]
+    text = "id,video,title,description,brand\n" + "".join(f"{i},{i}.mp4,{t},{d},{b}\n" for i, t, d, b in rows)
+    for c in (load_catalog(write(tmp_path / "c.csv", text)),
+              load_catalog(write(tmp_path / "c.jsonl", "".join(
+                  json.dumps({"id": i, "video": f"{i}.mp4", "title": t, "description": d, "brand": b}) + "\n"
+                  for i, t, d, b in rows)))):
+        assert [i.id for i in c.items] == ["ok-title"]
+        problems = {e.item_id: (e.line, e.message) for e in c.errors}
+        assert problems["long-title"][0] == (3 if c.source.suffix == ".csv" else 2)
+        assert f"title is {MAX_TITLE_CHARS + 1:,} characters long" in problems["long-title"][1]
+        assert f"description is {MAX_DESCRIPTION_CHARS + 1:,}" in problems["long-description"][1]
+        assert "'brand' is" in problems["long-brand"][1]
 
 
 def test_undecodable_bytes_reject_only_their_rows(tmp_path):

@@ -5,10 +5,13 @@ A bad row never stops the load: it becomes a `RowError` naming the file and line
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import re
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,27 @@ VIDEO_EXTENSIONS = frozenset(
 )
 KNOWN_FIELDS = ("id", "video", "title", "description", "price", "currency", "category", "brand", "tags", "url")
 MAX_ID_LENGTH = 128
+# Size limits per cell: a row over one is a bad row. A title is what every search result and chat card shows (a
+# 1 MB title was stored and sent with every search); platforms cap theirs at 60-250 characters, so 1,000 leaves
+# room for two languages. A description is read by the text encoder (which keeps its first 512 tokens) and shown
+# on the item page: 20,000 characters is several pages. No other field a product row carries (brand, category,
+# tags, a URL, extra attributes) is longer than a description.
+MAX_TITLE_CHARS = 1_000
+MAX_DESCRIPTION_CHARS = 20_000
+MAX_CELL_CHARS = 20_000
+# Encodings tried, through charset-normalizer, for a file that is not UTF-8: what spreadsheets save product
+# catalogs as on Chinese (GB18030/GBK, Big5) and Western (Windows-1252, Latin-1) systems, and Excel's "Unicode
+# text" (UTF-16). Earlier in the list wins when the detector rates two alike (a few Chinese characters decode as
+# GB18030 and as Big5 equally well; mainland catalogs are the likelier).
+FALLBACK_ENCODINGS = ("gb18030", "big5", "cp1252", "latin_1", "utf_16")
+_ENCODING_NAMES = {"gb18030": "GB18030", "big5": "Big5", "cp1252": "Windows-1252 (Latin-1)",
+                   "latin_1": "ISO-8859-1 (Latin-1)", "utf_16": "UTF-16"}
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# The csv module refuses cells over 131,072 characters by raising in the middle of the file, and after that error
+# it resumes inside the cell it gave up on. The file is in memory already, so the parse takes any cell size and
+# _add_row judges sizes per field. The limit is process-wide, hence the lock around a parse.
+_NO_CSV_FIELD_LIMIT = 2**31 - 1
+_CSV_FIELD_LIMIT_LOCK = threading.Lock()
 _BAD_ID_CHARS = re.compile(r"[/\\#?%\x00-\x1f\x7f]")
 _PRICE_RE = re.compile(r"^\s*(?:[¥￥$€£₹]|rmb|cny|usd|inr|eur)?\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(?:元|块|rmb|cny|usd)?\s*$",
                        re.IGNORECASE)
@@ -111,18 +135,61 @@ def _read_text(p: Path) -> tuple[str, list[str]]:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
         first_bad = data[: exc.start].count(b"\n") + 1
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        # Keep every line that decodes; the others become row errors downstream via the replacement marker.
-        text = data.decode("utf-8", errors="replace")
-        return text, [f"{p}:{first_bad}: not UTF-8 (nor GB18030); lines with undecodable bytes were rejected: "
-                      "re-save the file as UTF-8"]
-    return text, [f"{p}: not UTF-8 (first bad byte on line {first_bad}); read it as GB18030. Re-save it as UTF-8 "
-                  "to silence this warning"]
+    as_utf8 = data.decode("utf-8-sig", errors="replace")
+    undecodable = as_utf8.count("\ufffd")
+    valid = len(as_utf8) - len(as_utf8.encode("ascii", "ignore")) - undecodable  # non-ASCII characters
+    # Chinese text in GB18030 or Big5 read as UTF-8 gives at most one valid character per two undecodable bytes
+    # (product titles measured 0 to 0.5); a UTF-8 file with a damaged line has far more valid ones than bad.
+    if valid < 4 * undecodable:
+        detected = _detect_encoding(data)
+        if detected is not None:
+            encoding, text = detected
+            return text, [f"{p}: not UTF-8 (first bad byte on line {first_bad}); detected "
+                          f"{_ENCODING_NAMES.get(encoding, encoding)} and read it as that. If titles look wrong, "
+                          "re-save the file as UTF-8; that also silences this warning"]
+    # Mostly valid UTF-8 with some damaged bytes, or no encoding fits: keep every line that decodes; the others
+    # become row errors downstream through the replacement marker.
+    return as_utf8, [f"{p}:{first_bad}: not UTF-8 throughout (and no other encoding fits it); lines with "
+                     "undecodable bytes were rejected: re-save the file as UTF-8"]
+
+
+def _detect_encoding(data: bytes) -> tuple[str, str] | None:
+    """(codec name, text) of the likeliest of FALLBACK_ENCODINGS for `data`, or None when none fits. A decoding
+    with control characters in it is wrong whatever the detector thinks (Latin-1 turns any stray byte into one)."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(data, cp_isolation=list(FALLBACK_ENCODINGS)))
+    if not matches:
+        return None
+    best = matches[0]
+
+    def preference(m) -> tuple[bool, int]:
+        alike = abs(m.chaos - best.chaos) < 0.01 and abs(m.coherence - best.coherence) <= 0.02
+        return (not alike, FALLBACK_ENCODINGS.index(m.encoding) if m.encoding in FALLBACK_ENCODINGS else 99)
+
+    for m in sorted(matches, key=preference):
+        text = str(m)
+        if not _CONTROL_CHARS.search(text):
+            return m.encoding, text.removeprefix("\ufeff")
+    return None
+
+
+@contextlib.contextmanager
+def _csv_cells_of_any_size() -> Iterator[None]:
+    with _CSV_FIELD_LIMIT_LOCK:
+        before = csv.field_size_limit(_NO_CSV_FIELD_LIMIT)
+        try:
+            yield
+        finally:
+            csv.field_size_limit(before)
 
 
 def _load_csv(p: Path, delimiter: str) -> Catalog:
+    with _csv_cells_of_any_size():
+        return _parse_csv(p, delimiter)
+
+
+def _parse_csv(p: Path, delimiter: str) -> Catalog:
     text, warnings = _read_text(p)
     catalog = Catalog(source=p, items=[], warnings=warnings)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -203,6 +270,21 @@ def _id_problem(item_id: str) -> str | None:
     return None
 
 
+def _size_problem(row: dict[str, Any]) -> str | None:
+    for name, value in row.items():
+        if value is None:
+            continue
+        size = len(value) if isinstance(value, str) else len(str(value))
+        if name == "title" and size > MAX_TITLE_CHARS:
+            return (f"title is {size:,} characters long; the limit is {MAX_TITLE_CHARS:,}: keep the name in "
+                    "'title' and the rest in 'description'")
+        if name == "description" and size > MAX_DESCRIPTION_CHARS:
+            return f"description is {size:,} characters long; the limit is {MAX_DESCRIPTION_CHARS:,}: shorten it"
+        if name not in ("title", "description") and size > MAX_CELL_CHARS:
+            return f"{name or 'a cell'!r} is {size:,} characters long; the limit for a cell is {MAX_CELL_CHARS:,}"
+    return None
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -240,7 +322,7 @@ def _add_row(catalog: Catalog, row: dict[str, Any], p: Path, line: int, seen: di
         catalog.errors.append(RowError(str(p), line, item_id, "row has bytes that are not valid UTF-8; re-save the "
                                                               "file as UTF-8"))
         return
-    problem = _id_problem(item_id or "")
+    problem = _id_problem(item_id or "") or _size_problem(row)
     if problem:
         catalog.errors.append(RowError(str(p), line, item_id, problem))
         return

@@ -127,3 +127,49 @@ def test_unreadable_video(tmp_path, demo_dir):
     catalog = _write_catalog(tmp_path / "c.csv", [{"id": "locked", "video": "locked.mp4"}])
     summary = ingest(catalog, tmp_path / "s", settings=FAST)
     assert "permission denied" in summary.failed[0]["error"]
+
+
+def test_a_deleted_vector_file_is_refused_then_rebuilt_by_the_next_ingest(tmp_path, demo_dir):
+    rows = [{**r, "video": str(demo_dir / r["video"])} for r in _demo_rows(demo_dir, 2)]
+    catalog = _write_catalog(tmp_path / "c.csv", rows)
+    store = tmp_path / "store"
+    assert ingest(catalog, store, settings=FAST).ingested == 2
+    (store / "vectors.index").unlink()
+    exe = [sys.executable, "-m", "vidrec.cli"]
+    search = [*exe, "search", rows[0]["title"], "--store", str(store), "--json"]
+    wide = {**os.environ, "COLUMNS": "1000"}  # rich wraps the message at the terminal width, mid-word too
+    refused = subprocess.run(search, capture_output=True, text=True, env=wide)
+    assert refused.returncode == 5 and f"{store / 'vectors.index'} is missing" in refused.stderr
+    again = ingest(catalog, store, settings=FAST)
+    assert again.skipped == 2 and again.ingested == 0 and not again.failed  # re-indexed from saved features
+    found = subprocess.run(search, capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    assert {h["id"] for h in json.loads(found.stdout)["results"]} == {r["id"] for r in rows}
+
+
+def test_a_latin1_catalog_with_an_oversized_cell_ingests_every_other_row(tmp_path, demo_dir):
+    """Through `vidrec ingest`: the encoding is detected and named, a cell over the csv module's limit and a title
+    over ours are bad rows with their lines, and the good rows are ingested with their accents intact."""
+    good = _demo_rows(demo_dir, 2)
+    videos = [str(demo_dir / r["video"]) for r in good]
+    text = ("id,video,title,description\n"
+            f"a,{videos[0]},Robe d'été à fleurs,\n"
+            f'huge,{videos[0]},Grand,"{"x" * 200_000}"\n'
+            f"long-title,{videos[1]},{'é' * 1_001},\n"
+            f"b,{videos[1]},Größe M naïve,\n")
+    catalog = tmp_path / "latin1.csv"
+    catalog.write_bytes(text.encode("latin-1"))
+    store = tmp_path / "s"
+    proc = subprocess.run([sys.executable, "-m", "vidrec.cli", "ingest", str(catalog), "--store", str(store),
+                           "--workers", "1", "--no-speech", "--no-ocr", "--json"], capture_output=True, text=True)
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 1, proc.stderr  # bad rows make the run not ok; they do not stop it
+    d = json.loads(proc.stdout)
+    assert d["ingested"] == 2 and not d["failed"]
+    assert [(e["where"], e["id"]) for e in d["row_errors"]] == [(f"{catalog}:3", "huge"), (f"{catalog}:4", "long-title")]
+    assert "description is 200,000 characters" in d["row_errors"][0]["error"]
+    (warning,) = d["warnings"]
+    assert "Latin-1" in warning and "GB18030" not in warning
+    with Library.open(store) as lib:
+        assert lib.profile("a").display_title() == "Robe d'été à fleurs"
+        assert lib.profile("b").display_title() == "Größe M naïve"

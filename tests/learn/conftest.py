@@ -92,3 +92,9 @@ def encoder() -> HashingEncoder:
 def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("VIDREC_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("VIDREC_HOME", str(tmp_path / "store"))
+
+
+@pytest.fixture(scope="class")
+def progress_calls() -> list[tuple[int, int, str]]:
+    """The (done, total, note) progress calls of one test class's fit (see the recommender contract)."""
+    return []

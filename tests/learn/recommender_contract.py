@@ -17,12 +17,20 @@ class RecommenderContract:
         raise NotImplementedError
 
     @pytest.fixture(scope="class")
-    def fitted(self, interactions, catalog):
-        return self.make().fit(interactions, catalog)
+    def fitted(self, interactions, catalog, progress_calls):
+        # fitted with a progress callback, as the CLI does: a library calling it with another arity must fail here
+        return self.make().fit(interactions, catalog, progress=lambda *call: progress_calls.append(call))
 
     def test_fit_returns_the_model(self, fitted):
         assert isinstance(fitted, Recommender)
         assert fitted.fit_seconds is not None and fitted.fit_seconds >= 0
+
+    def test_progress_counts_up_to_its_total(self, fitted, progress_calls):
+        assert progress_calls
+        done = [d for d, _, _ in progress_calls]
+        totals = {t for _, t, _ in progress_calls}
+        assert len(totals) == 1 and all(isinstance(n, str) for _, _, n in progress_calls)
+        assert done == sorted(done) and 1 <= done[0] and done[-1] <= totals.pop()
 
     def test_score_all_items_and_candidates(self, fitted, interactions):
         s = fitted.score("u0")

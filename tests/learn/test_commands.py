@@ -61,6 +61,53 @@ def test_train_then_recommend(app, files, tmp_path):
     assert "unknown user 'nobody': showing the most popular items" in r.output
 
 
+def test_recommend_shows_titles_not_the_model_text(app, files, tmp_path):
+    """The model learns from a long text per item (title, category, description, transcript...); a person reading
+    `recommend` sees the title alone, whether the items came from the store's profiles or from an item file."""
+    from vidrec.store import Store
+    from vidrec.store.metadata import Interaction
+
+    log, _ = files
+    inter = make_interactions(n_users=24, per_user=6)
+    long_text = "a long description of the product " * 40
+    store = tmp_path / "store"
+    with Store.open(store, dim=8) as opened:
+        for item_id in make_catalog().ids():
+            c = item_id.split("-")[0]
+            profile = {"title": f"Title of {item_id}", "category": c, "description": long_text,
+                       "attributes": {"colour": {"value": "red", "confidence": 0.9}}, "transcript": long_text}
+            opened.metadata.upsert_item(item_id, None, None, profile, {"title": f"Title of {item_id}", "category": c})
+        opened.metadata.add_interactions(
+            Interaction(inter.users.ids[u], inter.items.ids[i], "view", None, float(t), "s")
+            for u, i, t in zip(inter.user, inter.item, inter.timestamp, strict=True)
+        )
+    r = runner.invoke(app, ["train", "--store", str(store), "--model", "itemknn"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["recommend", "--user", "u0", "--k", "4", "--store", str(store), "--json"])
+    assert r.exit_code == 0, r.output
+    shown = json.loads(r.stdout)["items"]
+    assert len(shown) == 4 and [x["title"] for x in shown] == [f"Title of {x['id']}" for x in shown]
+    r = runner.invoke(app, ["recommend", "--user", "u0", "--k", "4", "--store", str(store)])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert len(lines) == 4 and all(f"Title of {x['id']}" in line for x, line in zip(shown, lines, strict=True))
+    assert "description" not in r.stdout and "red" not in r.stdout
+
+    items = tmp_path / "items-with-more.csv"
+    items.write_text(
+        "id,title,category,description\n"
+        + "".join(f"{i},Film {i},{i.split('-')[0]},{long_text}\n" for i in make_catalog().ids()),
+        encoding="utf-8",
+    )
+    out = tmp_path / "from-file"
+    r = runner.invoke(app, ["train", str(log), "--items", str(items), "--model", "itemknn", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["recommend", "--user", "u0", "--k", "3", "--model-dir", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    shown = json.loads(r.stdout)["items"]
+    assert len(shown) == 3 and [x["title"] for x in shown] == [f"Film {x['id']}" for x in shown]
+
+
 def test_train_ours_with_items_and_out(app, files, tmp_path, monkeypatch):
     from . import conftest
 

@@ -26,12 +26,21 @@ class TestItemKNN(RecommenderContract):
         return make_model("itemknn", neighbours=20)
 
 
-class TestALS(RecommenderContract):
+class ImplicitIterations:
+    """The implicit-backed factor models report one progress call per iteration, whatever arity implicit's own
+    callback has for that model class."""
+
+    def test_one_progress_call_per_iteration(self, fitted, progress_calls):
+        n = fitted.iterations
+        assert progress_calls == [(i, n, fitted.name) for i in range(1, n + 1)]
+
+
+class TestALS(ImplicitIterations, RecommenderContract):
     def make(self):
         return make_model("als", factors=8, iterations=8)
 
 
-class TestBPR(RecommenderContract):
+class TestBPR(ImplicitIterations, RecommenderContract):
     def make(self):
         return make_model("bpr", factors=8, iterations=60, learning_rate=0.05)
 

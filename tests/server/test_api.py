@@ -114,6 +114,13 @@ def test_video_range_requests(client):
     assert tail.status_code == 206 and tail.content == full.content[-500:]
     bad = client.get("/v1/items/d002/video", headers={"Range": f"bytes={size + 10}-"})
     assert bad.status_code == 416
+    # RFC 9110 14.2: a Range header that is invalid or in another unit is ignored: the whole file, 200
+    for ignored in ("bytes=100-50", "bytes=", "items=0-10", "bytes100-200"):
+        whole = client.get("/v1/items/d002/video", headers={"Range": ignored})
+        assert whole.status_code == 200 and whole.content == full.content, ignored
+        assert "content-range" not in whole.headers
+    thumb = client.get("/v1/items/d002/thumbnail", headers={"Range": "bytes=100-50"})
+    assert thumb.status_code == 200 and thumb.content[:2] == b"\xff\xd8"  # a whole JPEG
     assert client.head("/v1/items/d002/video").headers["content-length"] == str(size)
 
 
@@ -221,6 +228,27 @@ def test_erase_user_removes_interactions_and_sessions(client):
     assert list(lib.interactions("erase-me")) == []
     assert lib.session(sid) is None
     assert client.get(f"/v1/sessions/{sid}", headers=h).status_code == 404
+
+
+def test_an_erased_user_is_in_no_file_of_the_store(client, store_copy):
+    """What the shopper said and did, and their id, are gone from the bytes of every file (databases, their
+    write-ahead logs and shared memory) as soon as the erase returns, while the server still runs."""
+    user, wish = "erase-me-entirely", "我想买一件蓝绿色的雨衣送给外婆"
+    sid, h = new_session(client, user_id=user)
+    say(client, sid, h, wish)
+    client.post("/v1/feedback", json={"user_id": user, "item_id": "d005", "event": "like"}, headers=h)
+    other, oh = new_session(client, user_id="stays")
+    say(client, other, oh, "红色连衣裙")
+
+    def stored() -> bytes:
+        return b"".join(f.read_bytes() for f in store_copy.rglob("*") if f.is_file())
+
+    assert wish.encode() in stored() and user.encode() in stored()
+    assert client.delete(f"/v1/users/{user}", headers=h).status_code == 200
+    left = stored()
+    for secret in (wish.encode(), user.encode(), sid.encode()):
+        assert secret not in left, [str(f) for f in store_copy.rglob("*") if f.is_file() and secret in f.read_bytes()]
+    assert "红色连衣裙".encode() in left and other.encode() in left  # the other shopper is untouched
 
 
 def test_writes_answer_503_with_retry_after_while_an_ingest_holds_the_store(client):

@@ -84,6 +84,7 @@ def run_shopping_flow(browser, base: str, tag: str) -> None:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(base + "/")
     page.wait_for_selector(".msg.bot")
     assert page.inner_text("#send") == "发送"  # the browser says zh-CN
@@ -174,3 +175,36 @@ def test_shopping_flow_in_a_browser_over_the_test_store(browser, test_server):
     srv = test_server()
     run_shopping_flow(browser, srv.base, "ngram")
     run_english_flow(browser, srv.base, "ngram")
+
+
+def test_the_api_docs_render_offline_under_their_content_security_policy(browser, test_server):
+    """Swagger UI and ReDoc from this server alone (every other host is cut off), with no CSP violation."""
+    srv = test_server()
+    context = browser.new_context()
+    context.set_default_timeout(120_000)
+    outside: list[str] = []
+
+    def only_this_server(route):
+        if route.request.url.startswith(srv.base):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_this_server)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(srv.base + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock-summary-path")
+    paths = page.eval_on_selector_all(".opblock-summary-path", "els => els.map(e => e.textContent)")
+    assert any("/v1/search" in p for p in paths), paths
+    page.goto(srv.base + "/redoc")
+    page.wait_for_selector("redoc h1, .api-content h1")
+    shoot(page, "docs-redoc.png")
+    # ReDoc's bundle links its maker's logo from their CDN; the policy blocks it, which is what keeps the page
+    # offline: that is the one refusal expected
+    problems = [m for m in problems if not m.startswith("Loading the image 'https://cdn.redoc.ly/")]
+    assert not outside and not problems, (outside, problems)
+    context.close()

@@ -233,6 +233,51 @@ def test_unexpected_errors_are_500_without_a_traceback(client, monkeypatch):
     assert "Traceback" not in r.text and "secret internals" not in r.text and "RuntimeError" not in r.text
 
 
+# ------------------------------------------------------------------------------------------------ headers
+def test_every_response_says_nosniff_and_carries_a_content_security_policy(client, monkeypatch):
+    from vidrec.server.app import PAGE_CSP
+    from vidrec.server.middleware import API_CSP, DOCS_CSP
+
+    sid = session_of(client, bearer(A_TOKEN))
+    responses = {
+        "json": client.get("/v1/items/d001"),
+        "not found": client.get("/v1/items/nope"),
+        "no endpoint": client.get("/v2/nothing"),
+        "too large": client.post("/v1/search", content=b"x" * 2_000_000, headers={"Content-Type": "application/json"}),
+        "video": client.get("/v1/items/d001/video"),
+        "video range": client.get("/v1/items/d001/video", headers={"Range": "bytes=0-99"}),
+        "thumbnail": client.get("/v1/items/d001/thumbnail"),
+        "script": client.get("/static/app.js"),
+        "openapi": client.get("/openapi.json"),
+        "health": client.get("/healthz"),
+    }
+    monkeypatch.setattr(client.app.state.backend.engine, "respond",
+                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    responses["server error"] = client.post(f"/v1/sessions/{sid}/messages", json={"text": "hi"},
+                                            headers=bearer(A_TOKEN))
+    assert [r.status_code for r in responses.values()] == [200, 404, 404, 413, 200, 206, 200, 200, 200, 200, 500]
+    for name, r in responses.items():
+        assert r.headers["x-content-type-options"] == "nosniff", name
+        assert r.headers["content-security-policy"] == API_CSP, name
+    page = client.get("/")  # the chat page keeps its own, wider policy
+    assert page.headers["content-security-policy"] == PAGE_CSP and page.headers["x-content-type-options"] == "nosniff"
+    docs = client.get("/docs")
+    assert docs.headers["content-security-policy"] == DOCS_CSP and docs.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_api_docs_load_their_assets_from_this_server(client):
+    import re
+
+    for path in ("/docs", "/redoc"):
+        html = client.get(path).text
+        assert not re.search(r"(src|href)=[\"']?(https?:)?//", html), html  # nothing from another host
+        assets = re.findall(r"(?:src|href)=\"(/[^\"]+)\"", html)
+        assert any(a.endswith(".js") for a in assets), html
+        for asset in assets:
+            r = client.get(asset)
+            assert r.status_code == 200 and len(r.content) > 1000, asset
+
+
 # ------------------------------------------------------------------------------------------------ CORS
 def test_cors_is_off_by_default_and_configurable(make_client, store_copy, client):
     pre = {"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",

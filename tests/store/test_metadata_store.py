@@ -405,6 +405,44 @@ def test_runs_record_items_and_summaries(db):
 # ------------------------------------------------------------------------------------------------ interactions and sessions
 
 
+def test_an_erased_user_leaves_no_trace_in_the_database_files(tmp_path, monkeypatch):
+    """secure_delete zeroes the deleted rows and the checkpoint after the erase empties the write-ahead log, which
+    otherwise keeps the pages as they were before the delete."""
+    connect = sqlite3.connect
+
+    def built_without_secure_delete(*args, **kwargs):  # Debian's SQLite has it on by default, python.org's not
+        conn = connect(*args, **kwargs)
+        conn.execute("PRAGMA secure_delete = OFF")
+        return conn
+
+    monkeypatch.setattr("vidrec.store.database.sqlite3.connect", built_without_secure_delete)
+    path = tmp_path / "vidrec.sqlite"
+    db = MetadataStore(path)
+    reader = MetadataStore(path, readonly=True)  # another connection open meanwhile, as in a server
+    try:
+        db.add_interaction("keep-me", "item-kept", "view", ts=1.0)
+        for k in range(50):
+            db.add_interaction("erase-me-zz", f"item-secret-{k}", "like", ts=2.0 + k, session_id="sess-secret")
+        db.put_session("sess-secret", {"said": "my very private wish for a teal raincoat"}, owner="erase-me-zz")
+        db.put_session("sess-other", {"said": "a red dress"}, owner="keep-me")
+        assert len(list(reader.interactions("erase-me-zz"))) == 50
+        files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+        def everything() -> bytes:
+            return b"".join(f.read_bytes() for f in files if f.exists())
+
+        assert b"teal raincoat" in everything() and b"erase-me-zz" in everything()
+        assert db.delete_user("erase-me-zz") == 51
+        left = everything()
+        for secret in (b"erase-me-zz", b"teal raincoat", b"item-secret-", b"sess-secret"):
+            assert secret not in left, secret
+        assert b"item-kept" in left and b"a red dress" in left  # the others' data is still there
+        assert [i.item_id for i in reader.interactions()] == ["item-kept"]
+    finally:
+        reader.close()
+        db.close()
+
+
 def test_interactions_in_time_order_per_user_and_forgetting_a_user(db):
     db.add_interaction("u1", "i1", "view", ts=30.0, session_id="s1")
     db.add_interaction("u2", "i2", "like", 1.0, ts=10.0)

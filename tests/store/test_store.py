@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -128,6 +132,34 @@ def test_a_corrupt_database_or_index_is_a_clear_error_and_releases_the_lock(tmp_
         (path / name).unlink(missing_ok=True)
     with pytest.raises(StoreError, match="not a readable vidrec database"):
         Store.open(path)
+
+
+def test_a_lost_vector_file_is_an_error_naming_it_not_an_empty_search(tmp_path):
+    path = tmp_path / "s"
+    with Store.open(path, dim=8) as store:
+        fill(store)
+    (path / "vectors.index").unlink()
+    for readonly in (True, False):
+        with pytest.raises(StoreError, match=r"vectors\.index is missing but the store holds 2 items") as err:
+            Store.open(path, readonly=readonly)
+        assert f"vidrec ingest CATALOG --store {path}" in str(err.value)
+    # the ingest writer opens it to re-index the items from their features; the lock was released meanwhile
+    with Store.open(path, rebuilding_vectors=True) as store:
+        assert len(store.vectors) == 0 and store.metadata.count() == 2
+
+
+def test_search_on_a_store_without_its_vector_file_exits_5_and_says_why(tmp_path):
+    path = tmp_path / "s"
+    with Store.open(path, dim=8) as store:
+        fill(store)
+    (path / "vectors.index").unlink()
+    wide = {**os.environ, "COLUMNS": "1000"}  # rich wraps the message at the terminal width, mid-word too
+    proc = subprocess.run([sys.executable, "-m", "vidrec.cli", "search", "连衣裙", "--store", str(path)],
+                          capture_output=True, text=True, timeout=300, env=wide)
+    assert proc.returncode == 5, proc.stdout + proc.stderr
+    said = proc.stdout + proc.stderr
+    assert f"{path / 'vectors.index'} is missing" in said and "vidrec ingest CATALOG --store" in said
+    assert "Traceback" not in said
 
 
 # ------------------------------------------------------------------------------------------------ other backends

@@ -61,7 +61,7 @@ class StoreWriter:
 
     @classmethod
     def open(cls, root: str | os.PathLike, taxonomy: Taxonomy | None = None) -> StoreWriter:
-        store = Store.open(root, create=True)
+        store = Store.open(root, create=True, rebuilding_vectors=True)  # _repair re-indexes what is missing
         meta = store.metadata
         if taxonomy is not None:
             meta.set_meta(TAXONOMY_KEY, taxonomy_to_meta(taxonomy))

@@ -51,6 +51,7 @@ class ItemTexts:
     texts: dict[str, str] = field(default_factory=dict)
     extra: dict[str, np.ndarray] | None = None  # e.g. image features from the store, same dim for every item
     tokens: dict[str, list[str]] | None = None  # item id -> "field=value" tokens (genres, decade, category)
+    titles: dict[str, str] | None = None  # item id -> the title alone, what a person reads in a list
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -100,6 +101,7 @@ class ItemTexts:
             title_col = next((plain.index(n) for n in _TITLE_NAMES if n in plain), None)
             texts: dict[str, str] = {}
             tokens: dict[str, list[str]] = {}
+            titles: dict[str, str] = {}
             for line, row in enumerate(reader, start=2):
                 if not row or all(not c.strip() for c in row):
                     continue
@@ -113,14 +115,17 @@ class ItemTexts:
                     for k in range(len(header))
                     if k not in (id_col, title_col)
                 }
-                texts[item_id] = describe(row[title_col].strip() if title_col is not None else "", fields)
+                title = row[title_col].strip() if title_col is not None else ""
+                texts[item_id] = describe(title, fields)
                 tokens[item_id] = field_tokens(fields)
-        return cls(texts, tokens=tokens)
+                titles[item_id] = title
+        return cls(texts, tokens=tokens, titles=titles)
 
     @classmethod
     def _from_jsonl(cls, p: Path) -> ItemTexts:
         texts: dict[str, str] = {}
         tokens: dict[str, list[str]] = {}
+        titles: dict[str, str] = {}
         with open(p, encoding="utf-8") as fh:
             for line, raw in enumerate(fh, start=1):
                 if not raw.strip():
@@ -136,7 +141,8 @@ class ItemTexts:
                 rest = {k: v for k, v in obj.items() if k not in _ID_NAMES and k not in _TITLE_NAMES}
                 texts[str(rid)] = describe(title, rest)
                 tokens[str(rid)] = field_tokens(rest)
-        return cls(texts, tokens=tokens)
+                titles[str(rid)] = title
+        return cls(texts, tokens=tokens, titles=titles)
 
     @classmethod
     def from_store_items(cls, items: Iterable[Mapping]) -> ItemTexts:
@@ -147,6 +153,7 @@ class ItemTexts:
         texts: dict[str, str] = {}
         tokens: dict[str, list[str]] = {}
         extra: dict[str, np.ndarray] = {}
+        titles: dict[str, str] = {}
         for it in items:
             rid = it.get("id")
             if rid is None:
@@ -165,10 +172,11 @@ class ItemTexts:
                     fields[k] = it[k]
             texts[str(rid)] = describe(title, fields)
             tokens[str(rid)] = field_tokens(fields)
+            titles[str(rid)] = title
             vec = it.get("item_vector", it.get("vector"))
             if vec is not None:
                 extra[str(rid)] = np.asarray(vec, dtype=np.float32)
-        return cls(texts, extra or None, tokens)
+        return cls(texts, extra or None, tokens, titles)
 
 
 def describe(title: str, fields: Mapping[str, object]) -> str:

@@ -77,11 +77,13 @@ def load_store_data(store: str | Path | None = None) -> tuple[Interactions, Item
 
 
 def save_item_titles(folder: Path, items: ItemTexts | None) -> None:
-    """Keep the item texts next to a trained model so `recommend` can show titles without the catalog."""
+    """Keep the item titles next to a trained model so `recommend` can show them without the catalog. An item
+    without a title is left out (recommend shows its id alone) rather than shown by its whole model text."""
     if items is None:
         return
+    titles = {i: t for i, t in (items.titles or {}).items() if t}
     tmp = folder / "items.json.tmp"
-    tmp.write_text(json.dumps(items.texts, ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(json.dumps(titles, ensure_ascii=False), encoding="utf-8")
     tmp.replace(folder / "items.json")
 
 

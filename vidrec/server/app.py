@@ -34,6 +34,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from vidrec.catalog import _id_problem
 from vidrec.dialog.answers import value_text
@@ -52,7 +53,7 @@ from vidrec.server.auth import (
 )
 from vidrec.server.backend import Backend, Live
 from vidrec.server.jobs import IngestJobs, resolve_catalog
-from vidrec.server.media import Thumbnails, best_second, video_path, video_type
+from vidrec.server.media import MediaFileResponse, Thumbnails, best_second, video_path, video_type
 from vidrec.server.middleware import RequestGuard
 from vidrec.server.owners import FILE as OWNERS_FILE
 from vidrec.server.owners import Ownership
@@ -147,7 +148,8 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
             await run_in_threadpool(backend.close)
             owners.close()
 
-    app = FastAPI(title="vidrec", version="0.1.0", lifespan=lifespan,
+    # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from files shipped in the package, not a CDN
+    app = FastAPIOffline(title="vidrec", version="0.1.0", lifespan=lifespan,
                   description="A conversational recommender that watches product videos. Errors are JSON: "
                               "{error, message, request_id}.")
     app.state.backend, app.state.owners, app.state.jobs, app.state.settings = backend, owners, jobs, settings
@@ -351,7 +353,7 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
         check_media_access(request, settings, item_id)
         with backend.use() as live:
             path = video_path(live.library, item_id)
-        return FileResponse(path, media_type=video_type(path), headers={"Cache-Control": "private, max-age=3600"})
+        return MediaFileResponse(path, media_type=video_type(path), headers={"Cache-Control": "private, max-age=3600"})
 
     app.add_api_route("/v1/items/{item_id}/video", get_video, methods=["HEAD"], include_in_schema=False)
 
@@ -371,7 +373,7 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
                 path = thumbnails.get(live.library, item_id, t, w)
             except MediaError as exc:
                 raise Problem(404, "no_thumbnail", f"no thumbnail can be made for {item_id!r}: {exc}") from exc
-        return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+        return MediaFileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
     # ------------------------------------------------------------------------------------------------ feedback
     @app.post("/v1/feedback", response_model=FeedbackOut, tags=["feedback"], responses=Problems)

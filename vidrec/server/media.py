@@ -1,7 +1,7 @@
 """Item videos and thumbnails.
 
 Videos are served from the file the catalog named (range requests come from Starlette's ``FileResponse``, so a
-browser can seek). A thumbnail is one decoded frame as JPEG: by default the keyframe of the item's *best shot* —
+browser can seek; a Range header it cannot use is ignored, see ``MediaFileResponse``). A thumbnail is one decoded frame as JPEG: by default the keyframe of the item's *best shot* —
 the shot whose picture vector is closest to the item's own text (title, description) — or the frame at a given
 second. Thumbnails are decoded once with PyAV, encoded with Pillow and cached in ``<store>/thumbnails/``, keyed by
 the item, its content hash, the second and the width (a re-ingested video gets new thumbnails).
@@ -21,6 +21,7 @@ import av
 import av.error
 import numpy as np
 from PIL import Image
+from starlette.responses import FileResponse, MalformedRangeHeader
 
 from vidrec.errors import MediaError, NotFoundError
 from vidrec.library import Library
@@ -47,6 +48,19 @@ def video_path(library: Library, item_id: str) -> Path:
     if path is None or not path.is_file():
         raise NotFoundError(f"the video of item {item_id!r} is no longer on the server; re-ingest the catalog")
     return path
+
+
+class MediaFileResponse(FileResponse):
+    """A file with range requests as RFC 9110 (section 14.2) has them: a Range header that is invalid (a first
+    byte after the last, another unit than bytes, no range at all) is ignored and the whole file sent with 200,
+    where Starlette answers 400. A range that starts past the end is still 416."""
+
+    @classmethod
+    def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
+        try:
+            return super()._parse_range_header(http_range, file_size)
+        except MalformedRangeHeader:
+            return []  # FileResponse sends the whole file for an empty list
 
 
 def video_type(path: Path) -> str:

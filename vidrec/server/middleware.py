@@ -1,7 +1,12 @@
-"""Around every request: a request id, the body size limit, and the request's log line.
+"""Around every request: a request id, the body size limit, security headers, and the request's log line.
 
 Bodies over the limit are refused with 413 before they are read (from Content-Length) or as soon as the bytes
 received pass the limit (chunked uploads), so a huge body never sits in memory.
+
+Every response says ``X-Content-Type-Options: nosniff`` (a browser must not take a JSON error or a video for
+HTML) and carries a Content-Security-Policy unless it set its own (the chat page does): API responses may load
+nothing but their own pictures and videos; the API docs (Swagger UI and ReDoc, served from this server) need the
+inline start-up script and styles FastAPI writes into them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access = logging.getLogger("vidrec.server.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+API_CSP = ("default-src 'none'; img-src 'self'; media-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+           "form-action 'none'")
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; "
+            "form-action 'none'")
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+
+
+def security_headers(path: str) -> dict[str, str]:
+    """The headers every response to ``path`` carries (for responses sent around this middleware, e.g. a 500)."""
+    return {"X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": DOCS_CSP if path in DOCS_PATHS else API_CSP}
 
 
 class BodyTooLarge(HTTPException):
@@ -49,13 +67,16 @@ class RequestGuard:
         started = time.perf_counter()
         status = 0
         limit = self.max_body_bytes
+        extra = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                 for k, v in security_headers(scope.get("path", "")).items()]
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode("ascii"))]
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode("ascii")),
+                                      *((k, v) for k, v in extra if k not in present)]
             await send(message)
 
         try:

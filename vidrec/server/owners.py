@@ -29,6 +29,7 @@ class Ownership:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute("PRAGMA secure_delete = ON")  # an erased user's id is zeroed, not just unlinked
         self._db.execute("CREATE TABLE IF NOT EXISTS owners (kind TEXT NOT NULL, id TEXT NOT NULL, "
                          "caller TEXT NOT NULL, user_id TEXT, created REAL NOT NULL, PRIMARY KEY (kind, id))")
         self._db.execute("CREATE INDEX IF NOT EXISTS owners_user ON owners (user_id)")
@@ -97,6 +98,8 @@ class Ownership:
             sessions = [r[0] for r in self._db.execute(
                 "SELECT id FROM owners WHERE kind = 'session' AND user_id = ?", (user_id,))]
             self._db.execute("DELETE FROM owners WHERE user_id = ?", (user_id,))
+            # the write-ahead log keeps the pages as they were before the delete until a checkpoint empties it
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return len(sessions)
 
     def sessions_of_user(self, user_id: str) -> list[str]:

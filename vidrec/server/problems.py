@@ -28,6 +28,7 @@ from vidrec.errors import (
     StoreError,
     VidrecError,
 )
+from vidrec.server.middleware import security_headers
 
 log = logging.getLogger("vidrec.server")
 
@@ -127,8 +128,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        # answered outside the middleware (Starlette's error middleware is the outermost), so it adds these itself
         return problem_response(500, "internal_error", "something went wrong on the server; it was logged with "
-                                "this request id", request)
+                                "this request id", request, security_headers(request.url.path))
 
 
 def sse_error(p: Problem) -> str:

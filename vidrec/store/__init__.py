@@ -100,6 +100,7 @@ class Store:
         text_encoder: str | None = None,
         metadata: str | None = None,
         vectors: str | None = None,
+        rebuilding_vectors: bool = False,
         **index_options: Any,
     ) -> Store:
         """Open the store in ``dir`` (default: ``--store`` / ``$VIDREC_HOME`` / ``./vidrec-data``).
@@ -110,6 +111,9 @@ class Store:
         ``metadata``: a ``postgresql://`` URL to keep the metadata there (default ``$VIDREC_METADATA_URL``, else
         ``vidrec.sqlite`` in the folder). ``vectors``: ``milvus://host:port[/collection]`` or a Milvus Lite
         ``.db`` file (default ``$VIDREC_VECTORS_URL``, else the FAISS file in the folder). Recorded by a new store.
+        ``rebuilding_vectors``: the caller re-indexes items whose vectors are missing (the ingest writer does, from
+        the feature files), so a store whose ``vectors.index`` is gone opens; for anyone else that is an error,
+        as every search would come back empty.
         ``index_options`` go to the vector index (:class:`FaissIndex`: ``ivf_threshold``, ``nprobe``,
         ``exhaustive_below``; :class:`~vidrec.store.milvus_index.MilvusIndex`: ``index_type``, ...).
         """
@@ -170,6 +174,8 @@ class Store:
                 vector_index = MilvusIndex.open(vectors_at, int(dim), **index_options)
             else:
                 vector_index = FaissIndex.open(path / VECTORS, int(dim), **index_options)
+                if not rebuilding_vectors:
+                    _check_vectors_present(path, metadata_store, vector_index)
             lexical = LexicalIndex(path / LEXICAL, readonly=readonly)
             if not recorded and (metadata_at or vectors_at) and not readonly:
                 _record_backends(path, metadata_at, vectors_at)
@@ -234,6 +240,22 @@ def _agree(metadata: MetadataStore, key: str, given: Any, default: Any, path: Pa
             f"setting, or ingest into a new store (--store) to use the new one"
         )
     return stored
+
+
+def _check_vectors_present(path: Path, metadata: MetadataStore, index: FaissIndex) -> None:
+    """A store with items but no vector file lost it (deleted, or a copy without it): refuse to serve searches
+    that would all come back empty. The vectors cannot be rebuilt here: that takes the items' saved features and
+    the ingest writer, so the message sends the operator to ingest."""
+    if index.path is None or index.path.exists():
+        return
+    items = metadata.count()
+    if items == 0:
+        return
+    raise StoreError(
+        f"{index.path} is missing but the store holds {items} items, so every search would find nothing; run "
+        f"`vidrec ingest CATALOG --store {path}` again: it rebuilds the vector index from the items' saved "
+        f"features ({path / 'features'}) and re-analyses only the videos whose features are gone"
+    )
 
 
 def is_store(path: Path) -> bool:

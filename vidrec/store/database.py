@@ -99,6 +99,11 @@ class Database(ABC):
     def ddl(self, statement: str | dict[str, str]) -> str:
         """A migration statement in this dialect (a dict holds one text per dialect)."""
 
+    @abstractmethod
+    def purge_deleted(self, conn: Connection) -> None:
+        """After an erase has committed: leave no copy of the deleted rows in the database's files (outside a
+        transaction)."""
+
 
 def open_database(location: str | Path, busy_timeout_s: float) -> Database:
     """A SQLite file path or a ``postgresql://`` URL."""
@@ -153,6 +158,9 @@ class SqliteDatabase(Database):
                 log.warning("%s: WAL mode unavailable (journal_mode=%s); readers may wait", self.path, mode)
         conn.execute("PRAGMA synchronous = NORMAL")  # durable across process crashes in WAL mode
         conn.execute("PRAGMA foreign_keys = ON")
+        # A deleted row (an erased shopper's events and sessions) is overwritten with zeros in its page, not just
+        # unlinked; purge_deleted then moves those pages out of the write-ahead log.
+        conn.execute("PRAGMA secure_delete = ON")
         if readonly:
             conn.execute("PRAGMA query_only = ON")
         return _SqliteConnection(conn)
@@ -171,6 +179,15 @@ class SqliteDatabase(Database):
 
     def ddl(self, statement: str | dict[str, str]) -> str:
         return statement["sqlite"] if isinstance(statement, dict) else statement
+
+    def purge_deleted(self, conn: Connection) -> None:
+        """The write-ahead log still holds the pages as they were before the delete (the erased text itself)
+        until a checkpoint; a TRUNCATE checkpoint copies the zeroed pages into the database file and empties the
+        log. It waits (busy_timeout) for readers still on an older snapshot."""
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log.warning("%s: readers kept the write-ahead log busy; erased rows leave it at the next checkpoint",
+                        self.where)
 
     @contextmanager
     def errors(self) -> Iterator[None]:
@@ -279,6 +296,10 @@ class PostgresDatabase(Database):
 
     def begin_snapshot(self, conn: Connection) -> None:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def purge_deleted(self, conn: Connection) -> None:
+        """Nothing to do from here: PostgreSQL keeps dead row versions in its heap and WAL files until (auto)VACUUM
+        and WAL recycling, which the database's operator runs and configures."""
 
     def table_exists(self, conn: Connection, name: str) -> bool:
         row = conn.execute("SELECT to_regclass(?) IS NOT NULL AS present", (name,)).fetchone()

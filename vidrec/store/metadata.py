@@ -543,11 +543,21 @@ class MetadataStore:
             last = (rows[-1]["ts"], rows[-1]["id"])
 
     def delete_user(self, user_id: str) -> int:
-        """Forget a user: their interactions and the sessions they own. Returns the number of rows removed."""
+        """Forget a user: their interactions and the sessions they own, gone from every file of the database.
+        Returns the number of rows removed."""
         with self.transaction() as conn, self._errors():
             n = conn.execute("DELETE FROM interactions WHERE user_id = ?", (str(user_id),)).rowcount
             n += conn.execute("DELETE FROM sessions WHERE owner = ?", (str(user_id),)).rowcount
+        self._purge_deleted()
         return n
+
+    def _purge_deleted(self) -> None:
+        """After a delete of what a shopper said or did: no copy left in the database's files. Inside an outer
+        transaction nothing is committed yet, so the caller's next erase (or checkpoint) does it."""
+        if self._local.depth:
+            return
+        with self._errors():
+            self._db.purge_deleted(self._conn())
 
     # ------------------------------------------------------------------------------------------ sessions
 
@@ -576,7 +586,10 @@ class MetadataStore:
 
     def delete_session(self, id: str) -> bool:
         with self.transaction() as conn, self._errors():
-            return conn.execute("DELETE FROM sessions WHERE id = ?", (str(id),)).rowcount > 0
+            deleted = conn.execute("DELETE FROM sessions WHERE id = ?", (str(id),)).rowcount > 0
+        if deleted:
+            self._purge_deleted()
+        return deleted
 
     def delete_sessions_before(self, updated_before: float) -> int:
         """Drop sessions not touched since ``updated_before`` (Unix seconds); returns how many."""

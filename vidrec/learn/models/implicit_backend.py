@@ -20,7 +20,7 @@ def require_implicit(module: str = "implicit"):
         return importlib.import_module(module)
     except ImportError as exc:
         raise ModelUnavailableError(
-            "the pop/itemknn/als/bpr baselines need the 'implicit' package: pip install 'implicit>=0.7,<0.8'"
+            "the pop/itemknn/als/bpr baselines need the 'implicit' package: pip install 'implicit==0.7.3'"
         ) from exc
 
 
@@ -67,7 +67,17 @@ class ImplicitFactorModel(Recommender):
         """Fit a fresh implicit model on `interactions` (one progress call per iteration) and return it."""
         with single_threaded_blas():  # implicit checks (and warns about) the BLAS thread count when built
             model = self._new_model()
-        cb = (lambda it, _t, _l: progress(it + 1, self.iterations, self.name)) if progress else None
+        cb = self._iteration_callback(progress) if progress else None
         with single_threaded_blas():
             model.fit(user_item_matrix(interactions), show_progress=False, callback=cb)
         return model
+
+    def _iteration_callback(self, progress: Progress):
+        """implicit's per-iteration callback as a `Progress` call. Only the 0-based iteration (always first) is
+        used: the rest differs by model and version (ALS passes elapsed and loss, BPR in 0.7.3 elapsed, correct
+        and skipped counts), so they are taken as `*_rest` rather than a fixed arity."""
+
+        def callback(iteration: int, *_rest: Any) -> None:
+            progress(iteration + 1, self.iterations, self.name)
+
+        return callback
