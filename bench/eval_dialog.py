@@ -37,7 +37,7 @@ def load_targets(truth_csv: Path, library: Library) -> dict[str, Target]:
             if library.profile(r["id"]) is None:
                 continue
             price = r.get("price")
-            out[r["id"]] = Target(id=r["id"], category=r["articleType"], color=r["baseColour"] or None,
+            out[r["id"]] = Target(id=r["id"], category=r["articleType"], colour=r["baseColour"] or None,
                                   gender=r.get("gender") or None, usage=r.get("usage") or None,
                                   price=float(price) if price else None)
     return out
@@ -52,7 +52,7 @@ def summarise(episodes: list, max_turns: int) -> dict:
 
 
 def one_shot(searcher: Searcher, t: Target, lang: str, k: int) -> bool:
-    colour = COLOUR_VOCABULARY.get(t.color) if t.color else None
+    colour = COLOUR_VOCABULARY.get(t.colour) if t.colour else None
     cat = searcher.library_taxonomy.lookup(t.category)
     usage = USAGE_VOCABULARY.lookup(t.usage) if t.usage else None
     g = GENDER_SAY.get(t.gender or "", ("", ""))

@@ -20,7 +20,7 @@ class Target:
 
     id: str
     category: str
-    color: str | None = None
+    colour: str | None = None
     gender: str | None = None
     usage: str | None = None
     price: float | None = None
@@ -87,9 +87,9 @@ class SimulatedShopper:
     def answer(self, question: dict) -> str:
         slot, options = question.get("slot"), question.get("options") or []
         t = self.target
-        if slot == "color" and t.color:
+        if slot == "color" and t.colour:
             self.said_colour = True
-            return self._pick(COLOUR_SAY[self.lang], c=self._colour(t.color))
+            return self._pick(COLOUR_SAY[self.lang], c=self._colour(t.colour))
         if slot == "gender" and t.gender in GENDER_SAY:
             zh, en = GENDER_SAY[t.gender]
             return zh if self.lang == "zh" else en
@@ -112,9 +112,9 @@ class SimulatedShopper:
         """React to a list that lacks the target, using only what the shown items show."""
         t = self.target
         seen = [self.truth.get(i) for i in shown]
-        if t.color and not self.said_colour and any(s and s.color != t.color for s in seen):
+        if t.colour and not self.said_colour and any(s and s.colour != t.colour for s in seen):
             self.said_colour = True
-            return self._pick(COLOUR_SAY[self.lang], c=self._colour(t.color))
+            return self._pick(COLOUR_SAY[self.lang], c=self._colour(t.colour))
         prices = [s.price for s in seen if s and s.price is not None]
         if t.price is not None and prices and min(prices) > t.price * 1.05:
             return self._pick(CHEAPER[self.lang])
@@ -123,7 +123,7 @@ class SimulatedShopper:
         if t.gender and any(s and s.gender and s.gender != t.gender for s in seen) and self.rng.random() < 0.5:
             zh, en = GENDER_SAY.get(t.gender, (t.gender, t.gender))
             return f"要{zh}" if self.lang == "zh" else f"{en} please"
-        wrong = [n for n, s in enumerate(seen, 1) if s and (s.color != t.color or s.category != t.category)]
+        wrong = [n for n, s in enumerate(seen, 1) if s and (s.colour != t.colour or s.category != t.category)]
         if wrong and self.rng.random() < 0.6:
             n = wrong[0]
             return self._pick(REJECT[self.lang], n=n, ord=ORD.get(n, str(n)))

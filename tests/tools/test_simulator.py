@@ -7,11 +7,11 @@ from types import SimpleNamespace
 from tools.simulator import CHEAPER, COLOUR_SAY, OPENERS, PRICIER, SimulatedShopper, Target, run_episode
 from vidrec.vocabulary import Taxonomy
 
-TARGET = Target(id="t1", category="Tshirts", color="Navy Blue", gender="Women", usage="Casual", price=120.0)
+TARGET = Target(id="t1", category="Tshirts", colour="Navy Blue", gender="Women", usage="Casual", price=120.0)
 TRUTH = {
     "t1": TARGET,
-    "red": Target(id="red", category="Tshirts", color="Red", gender="Women", price=110.0),
-    "dear": Target(id="dear", category="Tshirts", color="Navy Blue", gender="Women", price=400.0),
+    "red": Target(id="red", category="Tshirts", colour="Red", gender="Women", price=110.0),
+    "dear": Target(id="dear", category="Tshirts", colour="Navy Blue", gender="Women", price=400.0),
 }
 
 

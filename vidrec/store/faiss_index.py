@@ -397,7 +397,7 @@ class FaissIndex(VectorIndex):
         codes = self._codes[name][: len(self._ids)] if rows is None else self._codes[name][rows]
         return table[codes + 1]
 
-    def _color_mask(self, colors: Iterable[str], rows: np.ndarray | None = None) -> np.ndarray:
+    def _colour_mask(self, colors: Iterable[str], rows: np.ndarray | None = None) -> np.ndarray:
         """A mask over labels (or over ``rows``) of the rows having at least one of ``colors``."""
         vocab = self._vocab["colors"]
         codes = [vocab[c] for c in facet_values(list(colors)) if c in vocab]
@@ -461,9 +461,9 @@ class FaissIndex(VectorIndex):
         if f.brand_none:
             mask &= ~self._allowed("brand", [facet_value(b) for b in f.brand_none], rows)
         if f.colors_any is not None:
-            mask &= self._color_mask(f.colors_any, rows)
+            mask &= self._colour_mask(f.colors_any, rows)
         if f.colors_none:
-            mask &= ~self._color_mask(f.colors_none, rows)
+            mask &= ~self._colour_mask(f.colors_none, rows)
         if f.price_min is not None or f.price_max is not None:
             price = self._price[at]
             with np.errstate(invalid="ignore"):
