@@ -11,7 +11,7 @@
 
 Modules: `interactions` (loading rules), `items` (item texts, content features), `split`, `metrics`, `evaluate`,
 `matrix` (sparse matrices built incrementally), `models` (the contract and every model), `store_data` (the vidrec
-store as training data), `personal` (re-ranking for chat/search), `commands` (the CLI).
+store as training data), `personal` (re-ranking for chat/search); the CLI is in `vidrec.cli.learn`.
 
 Scale-out path (not built): interactions are sharded by user (`load_interactions(..., user_shard=(i, n))`), so each
 worker holds whole histories; the sequential models are plain `torch.nn.Module`s trained with Adam on batches of

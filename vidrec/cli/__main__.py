@@ -1,0 +1,5 @@
+"""`python -m vidrec.cli`."""
+
+from vidrec.cli.main import main
+
+main()
