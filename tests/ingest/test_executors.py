@@ -3,7 +3,6 @@ numpy loads (the parent's own environment left alone)."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from concurrent import futures
 
@@ -31,19 +30,28 @@ def _blas_threads() -> tuple[list[int], dict[str, str | None]]:
             {var: os.environ.get(var) for var in THREAD_VARIABLES})
 
 
-def test_a_pool_worker_gets_one_blas_thread_and_the_parent_keeps_its_environment(monkeypatch):
+def _pool(**kwargs) -> futures.ProcessPoolExecutor:
+    return futures.ProcessPoolExecutor(1, mp_context=executors.OneThreadSpawnContext(), **kwargs)
+
+
+def test_a_pool_worker_has_one_blas_thread_from_its_start_and_the_parent_keeps_its_environment(monkeypatch):
+    """No initializer here: the variables must be in the worker's environment before anything in it can load
+    numpy (a worker re-imports the main module and unpickles its task before an initializer would run)."""
     for var in THREAD_VARIABLES:
         monkeypatch.delenv(var, raising=False)
-    pool = futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=executors._start_worker,
-                                       initargs=(IngestSettings(), Taxonomy.default(), None))
-    try:
+    with _pool() as pool:
         threads, env = pool.submit(_blas_threads).result(timeout=120)
-    finally:
-        pool.shutdown()
     assert threads and set(threads) == {1}, threads
     assert env == dict.fromkeys(THREAD_VARIABLES, "1")
     assert not any(var in os.environ for var in THREAD_VARIABLES)
+
+
+def test_the_pool_workers_initializer_keeps_one_thread(monkeypatch):
+    for var in THREAD_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
+    with _pool(initializer=executors._start_worker, initargs=(IngestSettings(), Taxonomy.default(), None)) as pool:
+        threads, env = pool.submit(_blas_threads).result(timeout=120)
+    assert set(threads) == {1} and env == dict.fromkeys(THREAD_VARIABLES, "1")
 
 
 def test_a_thread_count_the_user_set_is_kept(monkeypatch):

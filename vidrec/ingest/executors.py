@@ -21,15 +21,11 @@ Where Ray runs:
 On a cluster every node needs vidrec installed (the same version) and must see the videos at the paths the
 catalog gives (a shared file system); the store stays on the machine that runs the command. The image-to-text
 projection the store learned is sent to the actors as bytes, so the nodes need no access to the store.
-
-This module imports nothing heavy at its top: a spawned worker imports it to find its initializer, and the
-initializer must set the thread count before numpy and the models' libraries load.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import tempfile
 import time
@@ -37,17 +33,16 @@ from collections.abc import Sequence
 from concurrent import futures
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing.context import SpawnContext, SpawnProcess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from vidrec.catalog import Item
 from vidrec.config import IngestSettings
 from vidrec.errors import ConfigError, MediaError, ModelUnavailableError, VidrecError
+from vidrec.ingest.analysis import ItemAnalysis, analyze_item
+from vidrec.ingest.models import Models, shared_models
 from vidrec.vocabulary import Taxonomy
-
-if TYPE_CHECKING:
-    from vidrec.ingest.analysis import ItemAnalysis
-    from vidrec.ingest.models import Models
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +50,19 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 LOCAL_OBJECT_STORE_BYTES = 256 * 2**20  # results are a few MB per video; a small object store is plenty
 
 
+def worker_thread_environment() -> dict[str, str]:
+    """The variables that give a worker one BLAS/OpenMP thread, less those the user set (their count is kept)."""
+    return {var: "1" for var in THREAD_VARIABLES if var not in os.environ}
+
+
 def one_thread_per_worker() -> None:
-    """One BLAS/OpenMP/torch thread in this worker process (a count the user set is kept).
+    """One BLAS/OpenMP/torch thread in this worker process, set first thing in every worker.
 
     Each worker already owns a core, and oversubscribed BLAS threads spinning against each other slowed workers
-    down many times. The libraries read the variables when they load, so this runs first in every worker (the
-    pool's initializer, the Ray actor's constructor), before the models are imported.
+    down many times. The libraries read the variables when they load: a pool's spawned worker has them from its
+    start (see :class:`_OneThreadSpawnProcess`); Ray starts its workers with OMP_NUM_THREADS set to their CPUs.
     """
-    for var in THREAD_VARIABLES:
-        os.environ.setdefault(var, "1")
+    os.environ.update(worker_thread_environment())
     try:
         import torch
 
@@ -119,9 +118,6 @@ class InProcessExecutor:
         self.models = models
 
     def run(self, todo: Sequence[tuple[Item, str]], setup: AnalysisSetup, outcomes: Outcomes) -> None:
-        from vidrec.ingest.analysis import analyze_item
-        from vidrec.ingest.models import shared_models
-
         models = self.models or shared_models(setup.settings, setup.taxonomy, setup.projection)
         for item, digest in todo:
             t0 = time.perf_counter()
@@ -141,30 +137,50 @@ class InProcessExecutor:
 _worker_models: Models | None = None
 
 
+class _OneThreadSpawnProcess(SpawnProcess):
+    """A spawned pool worker whose environment has the one-thread variables from its first instruction: a worker
+    loads numpy before any initializer runs (when it re-imports the main module, e.g. the `vidrec` command, and
+    when it unpickles its arguments), and BLAS reads the variables only then. The parent's environment holds them
+    only while the worker is being started."""
+
+    @staticmethod
+    def _Popen(process_obj):
+        extra = worker_thread_environment()
+        os.environ.update(extra)
+        try:
+            return SpawnProcess._Popen(process_obj)
+        finally:
+            for var in extra:
+                os.environ.pop(var, None)
+
+
+class OneThreadSpawnContext(SpawnContext):
+    """The process pool's multiprocessing context: spawned (never forked: the models' libraries hold threads),
+    one thread per worker."""
+
+    Process = _OneThreadSpawnProcess
+
+
 def _start_worker(settings: IngestSettings, taxonomy: Taxonomy, projection_path: str | None) -> None:
     global _worker_models
     one_thread_per_worker()
-    from vidrec.ingest.models import shared_models
-
     _worker_models = shared_models(settings, taxonomy, Path(projection_path) if projection_path else None)
 
 
 def _work(item: Item, digest: str, settings: IngestSettings, brands: list[str]) -> ItemAnalysis:
-    from vidrec.ingest.analysis import analyze_item
-
     assert _worker_models is not None, "worker not initialised"
     return analyze_item(item, digest, _worker_models, settings, brands)
 
 
 class ProcessPoolExecutor:
-    """Spawned processes (never forked: the models' libraries hold threads), restarted when one crashes; a video
-    that crashed its process twice is a failure."""
+    """Local processes (see :class:`OneThreadSpawnContext`), restarted when one crashes; a video that crashed its
+    process twice is a failure."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
 
     def run(self, todo: Sequence[tuple[Item, str]], setup: AnalysisSetup, outcomes: Outcomes) -> None:
-        ctx = multiprocessing.get_context("spawn")
+        ctx = OneThreadSpawnContext()
         settings, workers = setup.settings, self.workers
         pending = list(todo)
         crashes: dict[str, int] = {}
@@ -219,8 +235,6 @@ class VideoAnalyser:
 
     def __init__(self, settings: IngestSettings, taxonomy: Taxonomy, projection: bytes | None) -> None:
         one_thread_per_worker()  # one CPU per actor, as one core per local worker process
-        from vidrec.ingest.models import shared_models
-
         path = None
         if projection is not None:
             fd, name = tempfile.mkstemp(prefix="vidrec-projection-", suffix=".npz")
@@ -232,8 +246,6 @@ class VideoAnalyser:
         self.analysed = 0
 
     def analyse(self, item: Item, digest: str, brands: list[str]) -> ItemAnalysis:
-        from vidrec.ingest.analysis import analyze_item
-
         self.analysed += 1
         return analyze_item(item, digest, self.models, self.settings, brands)
 
