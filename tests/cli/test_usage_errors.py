@@ -44,6 +44,8 @@ def test_a_mistyped_subcommand_and_a_missing_argument_are_usage_errors_too():
     assert "did you mean 'show'?" in _one_line(vidrec_command("items", "shwo"))
     assert "Missing argument" in _one_line(vidrec_command("search"))
     assert "did you mean --json?" in _one_line(vidrec_command("search", "x", "--j"))
+    missing_value = _one_line(vidrec_command("search", "x", "--k"))
+    assert "'--k' requires an argument" in missing_value and "did you mean" not in missing_value
 
 
 def test_version():

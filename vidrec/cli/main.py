@@ -51,7 +51,7 @@ def usage_error_line(exc: typer.TyperException) -> str:
     ctx = getattr(exc, "ctx", None)
     where = ctx.command_path if ctx is not None else "vidrec"
     message = (exc.message if getattr(exc, "possibilities", None) else exc.format_message()).rstrip(".")
-    option = getattr(exc, "option_name", None)
+    option = getattr(exc, "option_name", None) if hasattr(exc, "possibilities") else None  # only NoSuchOption
     if option and option.startswith("-") and ctx is not None:
         known = [o for p in ctx.command.params for o in (*p.opts, *p.secondary_opts) if o.startswith("--")]
         close = [o for o in known if o.startswith(option)] or difflib.get_close_matches(option, known, n=1,
