@@ -45,26 +45,27 @@ Identified = Annotated[Caller, Depends(_identified)]
 Admin = Annotated[Caller, Depends(_admin)]
 
 
-def _backend(request: Request) -> Backend:
+async def _backend(request: Request) -> Backend:
     return request.app.state.backend
 
 
-def _owners(request: Request) -> Ownership:
+async def _owners(request: Request) -> Ownership:
     return request.app.state.owners
 
 
-def _settings(request: Request) -> ServerSettings:
+async def _settings(request: Request) -> ServerSettings:
     return request.app.state.settings
 
 
-def _jobs(request: Request) -> IngestJobs:
+async def _jobs(request: Request) -> IngestJobs:
     return request.app.state.jobs
 
 
-def _thumbnails(request: Request) -> Thumbnails:
+async def _thumbnails(request: Request) -> Thumbnails:
     return request.app.state.thumbnails
 
 
+# async: a lookup on the app needs no worker thread (FastAPI runs a plain function dependency in one)
 AppBackend = Annotated[Backend, Depends(_backend)]
 AppOwners = Annotated[Ownership, Depends(_owners)]
 AppSettings = Annotated[ServerSettings, Depends(_settings)]
