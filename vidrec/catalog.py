@@ -205,6 +205,10 @@ def _parse_csv(p: Path, delimiter: str) -> Catalog:
     for row in reader:
         line = start_line
         start_line = reader.line_num + 1
+        if _unclosed_quote(row, delimiter, len(header)):
+            catalog.warnings.append(f"{p}:{line}: a quote opened on this line is closed only on line "
+                                    f"{reader.line_num} (or never), so the lines in between were read as one "
+                                    'cell; close the quote, or double a quote inside a cell ("")')
         if None in row:  # more cells than header columns
             catalog.errors.append(RowError(str(p), line, row.get("id"),
                                            f"row has {len(header) + len(row[None])} cells but the header has "
@@ -214,6 +218,20 @@ def _parse_csv(p: Path, delimiter: str) -> Catalog:
             continue
         _add_row(catalog, row, p, line, seen)
     return catalog
+
+
+def _unclosed_quote(row: dict, delimiter: str, columns: int) -> bool:
+    """Whether a cell with line breaks looks like a quote left open rather than text with line breaks: a line
+    inside it has as many cells as the header (rows were swallowed), or it runs on to the end of the file."""
+    for value in row.values():
+        if not isinstance(value, str) or "\n" not in value:
+            continue
+        if value.endswith("\n"):
+            return True
+        for inner in value.splitlines()[1:]:
+            if len(next(csv.reader([inner], delimiter=delimiter), [])) >= columns:
+                return True
+    return False
 
 
 def _load_jsonl(p: Path) -> Catalog:

@@ -61,7 +61,7 @@ def train(store: Path) -> None:
     import typer
     from typer.testing import CliRunner
 
-    from vidrec.learn.commands import register
+    from vidrec.cli.learn import register
 
     app = typer.Typer()
     register(app)

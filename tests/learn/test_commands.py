@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from vidrec.learn.commands import parse_ks, parse_models, register
+from vidrec.cli.learn import parse_ks, parse_models, register
 
 from .conftest import make_catalog, make_interactions
 

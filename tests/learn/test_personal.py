@@ -124,7 +124,7 @@ def test_chat_interactions_in_the_real_store_train_the_model_that_recommend_uses
     import typer
     from typer.testing import CliRunner
 
-    from vidrec.learn.commands import register
+    from vidrec.cli.learn import register
     from vidrec.store import Store
 
     store = tmp_path / "store"

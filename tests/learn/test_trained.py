@@ -12,7 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from vidrec.learn.commands import register
+from vidrec.cli.learn import register
 from vidrec.learn.interactions import EVENT_STRENGTH, NEGATIVE_EVENTS, event_weight
 from vidrec.learn.models import MODEL_NAMES, canonical_name, make_model, model_class
 from vidrec.learn.models.base import Recommender

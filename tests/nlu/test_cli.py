@@ -3,7 +3,7 @@ import json
 import typer
 from typer.testing import CliRunner
 
-from vidrec.nlu.commands import register
+from vidrec.cli.parse import register
 from vidrec.nlu.schema import MAX_CHARS
 
 runner = CliRunner()

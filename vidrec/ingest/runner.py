@@ -1,4 +1,4 @@
-"""The local runner: plan (skip unchanged, find new/changed/deleted), analyse in parallel, write as results arrive.
+"""The runner: plan (skip unchanged, find new/changed/deleted), analyse with an executor, write as results arrive.
 
 Each finished video is committed to the store at once, so a crash or Ctrl-C loses nothing already done and the
 next run resumes with what is left. One broken video never stops the batch: it is reported and the run goes on.
@@ -9,20 +9,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from vidrec.catalog import Item, load_catalog
 from vidrec.config import IngestSettings, store_dir
-from vidrec.errors import ConfigError, MediaError, VidrecError
-from vidrec.ingest.analysis import STAGES, ItemAnalysis, analyze_item
-from vidrec.ingest.models import Models, shared_models
+from vidrec.errors import ConfigError
+from vidrec.ingest.analysis import STAGES, ItemAnalysis
+from vidrec.ingest.executors import AnalysisSetup, choose_executor
+from vidrec.ingest.models import Models
 from vidrec.ingest.writer import StoreWriter
 from vidrec.vocabulary import Taxonomy
 
@@ -78,28 +76,6 @@ def content_hash(item: Item, settings: IngestSettings) -> str:
     return h.hexdigest()
 
 
-# --- worker side -------------------------------------------------------------------------------------------------
-_worker_models: Models | None = None
-
-
-def _init_worker(settings: IngestSettings, taxonomy: Taxonomy, projection_path: str | None) -> None:
-    global _worker_models
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:  # pragma: no cover
-        pass
-    _worker_models = shared_models(settings, taxonomy, Path(projection_path) if projection_path else None)
-
-
-def _work(item: Item, digest: str, settings: IngestSettings, brands: list[str]) -> ItemAnalysis:
-    assert _worker_models is not None, "worker not initialised"
-    return analyze_item(item, digest, _worker_models, settings, brands)
-
-
 # --- driver --------------------------------------------------------------------------------------------------------
 def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = None, *,
            settings: IngestSettings | None = None, workers: int | None = None, prune: bool = False,
@@ -107,7 +83,7 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
            models: Models | None = None, ray: str | None = None) -> IngestSummary:
     """Ingest a catalog into a store. Returns the summary; raises only for problems with the whole run.
 
-    ``ray``: analyse on Ray instead of local processes ("auto", "local" or a cluster address; see ray_runner.py).
+    ``ray``: analyse on Ray instead of local processes ("auto", "local" or a cluster address; see executors.py).
     """
     started = time.perf_counter()
     settings = settings or IngestSettings()
@@ -123,14 +99,7 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
     summary.warnings = list(catalog.warnings)
     summary.run_id = writer.start_run({"catalog": str(catalog.source), "workers": workers, "prune": prune,
                                        "force": force, **({"ray": ray} if ray else {})})
-    done = 0
-
-    def report(item_id: str, status: str) -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(item_id, status, done, summary.total)
-
+    outcomes = RunOutcomes(summary, writer, progress)
     try:
         stored = writer.hashes()
         todo: list[tuple[Item, str]] = []
@@ -138,13 +107,10 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
             try:
                 digest = content_hash(item, settings)
             except OSError as exc:
-                _fail(summary, writer, item, _unreadable(item, exc))
-                report(item.id, "failed")
+                outcomes.failed(item, _unreadable(item, exc))
                 continue
             if not force and stored.get(item.id) == digest:
-                summary.skipped += 1
-                writer.record(summary.run_id, item.id, "skipped", None, 0.0)
-                report(item.id, "skipped")
+                outcomes.skipped(item)
                 continue
             todo.append((item, digest))
         if prune:
@@ -154,16 +120,9 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
                 writer.delete(gone)
                 summary.pruned = len(gone)
         brands = sorted({i.brand for i in catalog.items if i.brand} | writer.known_brands())
-        if todo and ray:
-            from vidrec.ingest.ray_runner import run_ray
-
-            run_ray(todo, settings, taxonomy, writer, summary, brands, report, ray, ray_workers,
-                    _projection(writer, settings))
-        elif todo:
-            if workers == 1 or len(todo) == 1:
-                _run_inline(todo, settings, taxonomy, writer, summary, brands, report, models)
-            else:
-                _run_pool(todo, settings, taxonomy, writer, summary, brands, report, workers)
+        if todo:
+            executor = choose_executor(len(todo), workers, ray=ray, ray_workers=ray_workers, models=models)
+            executor.run(todo, AnalysisSetup(settings, taxonomy, brands, _projection(writer, settings)), outcomes)
         if todo or summary.pruned:
             from vidrec.ingest.alignment import fit_catalog_projection
 
@@ -191,25 +150,37 @@ def _unreadable(item: Item, exc: OSError) -> str:
     return f"cannot read {item.video}: {exc.strerror or exc}"
 
 
-def _fail(summary: IngestSummary, writer: StoreWriter, item: Item, error: str, seconds: float = 0.0) -> None:
-    summary.failed.append({"id": item.id, "error": error, "where": item.source})
-    writer.record(summary.run_id, item.id, "failed", error, seconds)
-    log.info("%s failed: %s", item.id, error)
+class RunOutcomes:
+    """The runner's books: each video's outcome goes to the store (at once), the summary and the progress."""
 
+    def __init__(self, summary: IngestSummary, writer: StoreWriter, progress: ProgressFn | None) -> None:
+        self.summary, self.writer, self.progress = summary, writer, progress
+        self.done = 0
 
-def _store(summary: IngestSummary, writer: StoreWriter, result: ItemAnalysis, seconds: float) -> None:
-    writer.write(result)
-    writer.record(summary.run_id, result.item_id, "ingested", None, seconds)
-    summary.ingested += 1
-    summary.video_seconds += result.video_seconds
-    for stage, s in result.timings.items():
-        summary.stage_seconds[stage] = summary.stage_seconds.get(stage, 0.0) + s
+    def analysed(self, item: Item, result: ItemAnalysis, seconds: float) -> None:
+        self.writer.write(result)
+        self.writer.record(self.summary.run_id, result.item_id, "ingested", None, seconds)
+        self.summary.ingested += 1
+        self.summary.video_seconds += result.video_seconds
+        for stage, s in result.timings.items():
+            self.summary.stage_seconds[stage] = self.summary.stage_seconds.get(stage, 0.0) + s
+        self._report(item.id, "ingested")
 
+    def failed(self, item: Item, error: str, seconds: float = 0.0) -> None:
+        self.summary.failed.append({"id": item.id, "error": error, "where": item.source})
+        self.writer.record(self.summary.run_id, item.id, "failed", error, seconds)
+        log.info("%s failed: %s", item.id, error)
+        self._report(item.id, "failed")
 
-def _describe_error(exc: BaseException) -> str:
-    if isinstance(exc, VidrecError):
-        return str(exc)
-    return f"unexpected {type(exc).__name__}: {exc} (please report this with the video)"
+    def skipped(self, item: Item) -> None:
+        self.summary.skipped += 1
+        self.writer.record(self.summary.run_id, item.id, "skipped", None, 0.0)
+        self._report(item.id, "skipped")
+
+    def _report(self, item_id: str, status: str) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(item_id, status, self.done, self.summary.total)
 
 
 def _projection(writer: StoreWriter, settings: IngestSettings) -> Path | None:
@@ -222,76 +193,3 @@ def _projection(writer: StoreWriter, settings: IngestSettings) -> Path | None:
             raise ConfigError(f"projection file {p} (setting 'projection') does not exist")
         return p
     return None
-
-
-def _run_inline(todo, settings, taxonomy, writer, summary, brands, report, models) -> None:
-    models = models or shared_models(settings, taxonomy, _projection(writer, settings))
-    for item, digest in todo:
-        t0 = time.perf_counter()
-        try:
-            result = analyze_item(item, digest, models, settings, brands)
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:  # one broken video never stops the batch
-            if not isinstance(exc, (MediaError, VidrecError)):
-                log.exception("analysing %s failed", item.id)
-            _fail(summary, writer, item, _describe_error(exc), time.perf_counter() - t0)
-            report(item.id, "failed")
-            continue
-        _store(summary, writer, result, time.perf_counter() - t0)
-        report(item.id, "ingested")
-
-
-def _run_pool(todo, settings, taxonomy, writer, summary, brands, report, workers) -> None:
-    ctx = multiprocessing.get_context("spawn")
-    # One BLAS/OpenMP thread per worker, set before the workers start (and import numpy): each worker already
-    # owns a core, and oversubscribed BLAS threads spinning against each other slowed workers down many times.
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    pending = list(todo)
-    crashes: dict[str, int] = {}
-    path = _projection(writer, settings)
-    projection = str(path) if path else None
-    while pending:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx,
-                                   initializer=_init_worker, initargs=(settings, taxonomy, projection))
-        inflight: dict[Future, tuple[Item, str, float]] = {}
-        queue = list(pending)
-        pending = []
-        broken = False
-        try:
-            while queue or inflight:
-                while queue and len(inflight) < workers * 2:
-                    item, digest = queue.pop(0)
-                    inflight[pool.submit(_work, item, digest, settings, brands)] = (item, digest, time.perf_counter())
-                finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    item, digest, t0 = inflight.pop(fut)
-                    try:
-                        result = fut.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        crashes[item.id] = crashes.get(item.id, 0) + 1
-                        if crashes[item.id] >= 2:
-                            _fail(summary, writer, item, "the analysis process crashed on this video twice "
-                                                         "(corrupt file or out of memory?)")
-                            report(item.id, "failed")
-                        else:
-                            pending.append((item, digest))
-                        continue
-                    except Exception as exc:
-                        _fail(summary, writer, item, _describe_error(exc), time.perf_counter() - t0)
-                        report(item.id, "failed")
-                        continue
-                    _store(summary, writer, result, time.perf_counter() - t0)
-                    report(item.id, "ingested")
-                if broken:
-                    pending.extend((i, d) for i, d, _ in inflight.values())
-                    pending.extend(queue)
-                    inflight.clear()
-                    queue = []
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        finally:
-            pool.shutdown(wait=not broken, cancel_futures=True)

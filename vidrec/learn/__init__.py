@@ -12,8 +12,8 @@
 Modules: `interactions` (loading rules), `items` (item texts, content features), `split`, `metrics`, `evaluate`,
 `matrix` (sparse matrices built incrementally), `models` (the contract and every model), `store_data` (the vidrec
 store as training data), `trained` (the store's current model, as chat, the server, `search --user` and
-`recommend` load it), `personal` (what a user's taste does to a ranking), `commands` (the CLI). The one table of
-how much each event weighs is `interactions.EVENT_STRENGTH` / `event_weight`.
+`recommend` load it), `personal` (what a user's taste does to a ranking); the CLI is in `vidrec.cli.learn`. The one
+table of how much each event weighs is `interactions.EVENT_STRENGTH` / `event_weight`.
 
 Scale-out path (not built): interactions are sharded by user (`load_interactions(..., user_shard=(i, n))`), so each
 worker holds whole histories; the sequential models are plain `torch.nn.Module`s trained with Adam on batches of

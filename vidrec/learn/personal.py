@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from vidrec.errors import ConfigError, NotFoundError
-from vidrec.learn.models.base import Recommender
+from vidrec.learn.models import Recommender, load_model
 from vidrec.learn.store_data import current_model_dir
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class PersonalRanker:
     @classmethod
     def open(cls, store: str | Path | None = None, name: str | None = None) -> PersonalRanker | None:
         try:
-            return cls(Recommender.load(current_model_dir(store, name)))
+            return cls(load_model(current_model_dir(store, name)))
         except (ConfigError, NotFoundError):
             return None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 
-from vidrec.learn.models.base import Recommender
+from vidrec.learn.models import Recommender, load_model
 from vidrec.learn.store_data import current_model_dir, models_dir
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def load_trained_model(store: str | os.PathLike | None = None, name: str | None 
         return None
     try:
         folder = current_model_dir(store, name)
-        model = Recommender.load(folder)
+        model = load_model(folder)
     except Exception as exc:  # noqa: BLE001 - whatever is wrong with the file, the catalogue goes on answering
         if required:
             raise

@@ -10,19 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from vidrec.errors import InputError
-from vidrec.learn.models.base import Recommender
+from vidrec.learn.models.base import MODEL_ALIASES, Recommender, canonical_name, read_saved
 
 _NAMES = ("pop", "itemknn", "als", "bpr", "sasrec", "sasrec-ce", "content-seq")
 MODEL_NAMES: tuple[str, ...] = _NAMES
-# Earlier names of models, still accepted: scripts and models saved before the rename keep working.
-MODEL_ALIASES: dict[str, str] = {"ours": "content-seq"}
-
-
-def canonical_name(name: str) -> str:
-    """The model's current name for ``name`` (itself, or what an alias stands for)."""
-    return MODEL_ALIASES.get(name, name)
-
-
 def model_class(name: str) -> type[Recommender]:
     from vidrec.learn.models.als import ALS
     from vidrec.learn.models.bpr import BPR
@@ -45,7 +36,9 @@ def make_model(name: str, **params: Any) -> Recommender:
 
 
 def load_model(path) -> Recommender:
-    return Recommender.load(path)
+    """Any saved model: its class is the one named in its meta.json."""
+    meta, arrays = read_saved(path)
+    return model_class(meta["model"]).restore(meta, arrays)
 
 
 __all__ = ["MODEL_ALIASES", "MODEL_NAMES", "Recommender", "canonical_name", "load_model", "make_model", "model_class"]

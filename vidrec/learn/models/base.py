@@ -37,6 +37,13 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]  # (done, total, note)
 FORMAT_VERSION = 1
+# Earlier names of models, still accepted: scripts and models saved before a rename keep working.
+MODEL_ALIASES: dict[str, str] = {"ours": "content-seq"}
+
+
+def canonical_name(name: str) -> str:
+    """The model's current name for ``name`` (itself, or what an alias stands for)."""
+    return MODEL_ALIASES.get(name, name)
 
 
 class Recommender(ABC):
@@ -242,26 +249,19 @@ class Recommender(ABC):
 
     @classmethod
     def load(cls, path: str | Path) -> Recommender:
-        """Load any saved model (the class is read from meta.json)."""
-        from vidrec.learn.models import model_class
+        """Load a model of this class (or of a subclass) saved at ``path``. The base class knows no concrete
+        model: `vidrec.learn.models.load_model` loads any saved model by the name in its meta.json."""
+        meta, arrays = read_saved(path)
+        family = [cls, *_subclasses(cls)]
+        klass = next((c for c in family if getattr(c, "name", None) == canonical_name(meta["model"])), None)
+        if klass is None:
+            raise StoreError(f"{Path(path)}: holds a {meta['model']} model, not {cls.name}")
+        return klass.restore(meta, arrays)
 
-        p = Path(path)
-        meta_path = p / "meta.json"
-        if not meta_path.exists():
-            raise NotFoundError(f"{p}: no trained model here (meta.json missing); run `vidrec train` first")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            arrays = dict(np.load(p / "arrays.npz", allow_pickle=False))
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"{p}: the saved model is unreadable ({exc}); train it again") from exc
-        if meta.get("format") != FORMAT_VERSION:
-            raise StoreError(
-                f"{p}: model format {meta.get('format')} is not {FORMAT_VERSION}; train it again"
-            )
-        klass = model_class(meta["model"])
-        if cls is not Recommender and not issubclass(klass, cls):
-            raise StoreError(f"{p}: holds a {meta['model']} model, not {cls.name}")
-        model = klass(**klass.upgrade_params(meta["params"]))
+    @classmethod
+    def restore(cls, meta: dict, arrays: dict[str, np.ndarray]) -> Recommender:
+        """The model from what `save` wrote (see `read_saved`)."""
+        model = cls(**cls.upgrade_params(meta["params"]))
         model.users = IdMap.of(meta["users"])
         model.items = IdMap.of(meta["items"])
         model.item_counts = arrays["item_counts"]
@@ -271,6 +271,30 @@ class Recommender(ABC):
         model.fit_info = {**meta.get("fit_info", {}), "loaded": True}
         model._set_state({k[2:]: v for k, v in arrays.items() if k.startswith("m.")})
         return model
+
+
+def read_saved(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """A saved model's meta.json and arrays, checked: missing is NotFoundError, unreadable or of another format
+    version is StoreError, each saying to train again."""
+    p = Path(path)
+    meta_path = p / "meta.json"
+    if not meta_path.exists():
+        raise NotFoundError(f"{p}: no trained model here (meta.json missing); run `vidrec train` first")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        arrays = dict(np.load(p / "arrays.npz", allow_pickle=False))
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{p}: the saved model is unreadable ({exc}); train it again") from exc
+    if meta.get("format") != FORMAT_VERSION:
+        raise StoreError(f"{p}: model format {meta.get('format')} is not {FORMAT_VERSION}; train it again")
+    return meta, arrays
+
+
+def _subclasses(cls: type) -> list[type]:
+    out = []
+    for sub in cls.__subclasses__():
+        out += [sub, *_subclasses(sub)]
+    return out
 
 
 def _jsonable(v: Any) -> bool:

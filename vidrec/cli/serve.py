@@ -28,7 +28,9 @@ def register(app: typer.Typer) -> None:
         """Serve the API (OpenAPI at /docs) and the chat page at /.
 
         Keys come from the environment, never from flags: VIDREC_ADMIN_KEY enables POST /v1/ingest;
-        VIDREC_API_KEYS (comma-separated) makes every shopper endpoint need one of them.
+        VIDREC_API_KEYS (comma-separated) makes every shopper endpoint need one of them. Every key needs at
+        least 16 characters and the admin key must differ from the shopper keys; make one with
+        python -c 'import secrets; print(secrets.token_urlsafe(32))'.
         """
         import uvicorn
 

@@ -291,14 +291,14 @@ def recommend(
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
     """Top-k items for a user from the trained model; an unknown user gets the most popular items (and is told)."""
-    from vidrec.learn.models.base import Recommender
+    from vidrec.learn.models import load_model
     from vidrec.learn.store_data import current_model_dir, load_item_titles
     from vidrec.learn.trained import load_trained_model
 
     if k <= 0:
         raise InputError("--k must be a positive number of items")
     if model_dir is not None:
-        folder, m = model_dir, Recommender.load(model_dir)
+        folder, m = model_dir, load_model(model_dir)
     else:
         folder = current_model_dir(store, model)
         m = load_trained_model(store, model, required=True)

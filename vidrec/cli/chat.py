@@ -22,14 +22,14 @@ def register(app: typer.Typer) -> None:
                                                             "per line (flushed at once).")] = False,
     ) -> None:
         """Talk to the recommender. Sessions persist in the store and survive a restart."""
-        from vidrec.cli import _existing_store
+        from vidrec.cli.options import existing_store
         from vidrec.dialog.engine import Engine
         from vidrec.errors import ConfigError, VidrecError
         from vidrec.library import Library
 
         if lang not in ("zh", "en", "auto"):
             raise ConfigError(f"--lang must be zh, en or auto, not {lang!r}")
-        library = Library.open(_existing_store(store), readonly=False)
+        library = Library.open(existing_store(store), readonly=False)
         try:
             engine = Engine(library, user_model=_user_model(library, user), thumbnail_url=None)
             sid = session or uuid.uuid4().hex

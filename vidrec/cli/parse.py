@@ -48,6 +48,19 @@ def _human(p: Parse) -> str:
     return f"{p.intent} ({p.confidence:.2f}, {p.lang}): {shown}"
 
 
+def store_lexicon() -> Lexicon | None:
+    """The catalog's labels when a store is there ($VIDREC_HOME or ./vidrec-data), so `vidrec parse` speaks them."""
+    from vidrec.config import store_dir
+    from vidrec.library import Library
+    from vidrec.store import is_store
+
+    root = store_dir(None)
+    if not is_store(root):
+        return None
+    with Library.open(root) as lib:
+        return lib.lexicon()
+
+
 def register(app: typer.Typer, lexicon_loader: Callable[[], Lexicon] | None = None) -> None:
     """Add `parse` to the vidrec CLI. `lexicon_loader` builds the store's catalog lexicon (default: built-in)."""
 

@@ -1,0 +1,42 @@
+"""Feedback: buttons in a chat (the session adapts) and events from the shop's platform (stored for training)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from vidrec.server.dependencies import AppBackend, AppOwners, AppSettings, Identified, check_item_id
+from vidrec.server.problems import Problem
+from vidrec.server.routes.ownership import check_user, session_user
+from vidrec.server.routes.turns import item_out
+from vidrec.server.schemas import FeedbackIn, FeedbackOut, Problems
+
+router = APIRouter(tags=["feedback"])
+
+
+@router.post("/v1/feedback", response_model=FeedbackOut, responses=Problems)
+def feedback(body: FeedbackIn, caller: Identified, backend: AppBackend, owners: AppOwners,
+             settings: AppSettings) -> FeedbackOut:
+    """A button in a session (like / reject / cart: the session adapts; "reject" brings a replacement), or an
+    event from your platform for a user (view, click, play, buy ...), stored for training."""
+    check_item_id(body.item_id)
+    if body.session_id is None and body.user_id is None:
+        raise Problem(422, "no_subject", "give a session_id (buttons in a chat) or a user_id (events from your "
+                      "platform)")
+    with backend.use(write=True) as live:
+        if live.library.profile(body.item_id) is None:
+            raise Problem(404, "item_not_found", f"no item {body.item_id!r} in this catalog")
+        if body.session_id is not None:
+            user_id = session_user(owners, live, caller, body.session_id, body.user_id)
+            if body.event in ("like", "reject", "cart"):
+                result = live.engine.feedback(body.session_id, body.item_id, body.event, owner=user_id)
+                return FeedbackOut(recorded=user_id is not None, event=body.event, item_id=body.item_id,
+                                   reply=result.reply, lang=result.lang, shown=result.shown, state=result.state,
+                                   replacement=item_out(settings, result.replacement) if result.replacement
+                                   else None)
+        else:
+            user_id = body.user_id
+            check_user(owners, live, caller, user_id)
+        if user_id is None:
+            return FeedbackOut(recorded=False, event=body.event, item_id=body.item_id)
+        live.library.record(user_id, body.item_id, body.event, value=body.value, session_id=body.session_id)
+        return FeedbackOut(recorded=True, event=body.event, item_id=body.item_id)

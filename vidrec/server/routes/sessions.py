@@ -1,0 +1,134 @@
+"""Chat sessions: start one, read it, forget it, and send it a shopper's message (as JSON or as events)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from vidrec.dialog.state import DialogState
+from vidrec.errors import VidrecError
+from vidrec.server import problems
+from vidrec.server.auth import caller_for_secret
+from vidrec.server.dependencies import AppBackend, AppOwners, AppSettings, Identified, SessionPath, Shopper
+from vidrec.server.problems import Problem
+from vidrec.server.routes.ownership import check_user, session_user
+from vidrec.server.routes.turns import turn_out
+from vidrec.server.schemas import MessageIn, Problems, SessionCreate, SessionCreated, SessionView, TurnOut
+
+log = logging.getLogger("vidrec.server")
+
+KEEPALIVE_S = 10.0
+
+router = APIRouter(tags=["chat"])
+
+
+@router.post("/v1/sessions", status_code=201, response_model=SessionCreated, responses=Problems)
+def create_session(caller: Shopper, backend: AppBackend, owners: AppOwners,
+                   body: SessionCreate | None = None) -> SessionCreated:
+    """Start a session. Without credentials on an open server you also get a client token: keep it."""
+    token = None
+    if caller.anonymous:
+        token = secrets.token_urlsafe(24)
+        caller = caller_for_secret(token, "client")
+    user_id = body.user_id if body else None
+    with backend.use(write=True) as live:
+        if user_id:
+            check_user(owners, live, caller, user_id)
+        session_id = uuid.uuid4().hex
+        owners.add_session(session_id, caller, user_id)
+        live.library.save_session(session_id, DialogState(session_id=session_id, user_id=user_id).model_dump(),
+                                  owner=user_id)
+    return SessionCreated(session_id=session_id, user_id=user_id, client_token=token)
+
+
+@router.get("/v1/sessions/{session_id}", response_model=SessionView, responses=Problems)
+def get_session(session_id: SessionPath, caller: Identified, backend: AppBackend, owners: AppOwners) -> SessionView:
+    """A session's constraints, feedback, what was shown, and its history."""
+    with backend.use() as live:
+        owners.session(session_id, caller)
+        row = live.library.session(session_id)
+        if row is None:
+            raise Problem(404, "session_not_found", f"no session {session_id!r} of yours; create one with "
+                          "POST /v1/sessions")
+        state = DialogState.model_validate(row["state"])
+        return SessionView(session_id=session_id, user_id=state.user_id, lang=state.lang, turn=state.turn,
+                           state=live.engine.state_view(state), history=state.history,
+                           updated_at=row.get("updated_at"))
+
+
+@router.delete("/v1/sessions/{session_id}", status_code=204, responses=Problems)
+def delete_session(session_id: SessionPath, caller: Identified, backend: AppBackend, owners: AppOwners) -> Response:
+    """Forget a session (its recorded interactions stay with the user; erase the user to drop those)."""
+    with backend.use(write=True) as live:
+        owners.session(session_id, caller)
+        live.library.delete_session(session_id)
+        owners.forget_session(session_id)
+    return Response(status_code=204)
+
+
+@router.post("/v1/sessions/{session_id}/messages", response_model=TurnOut, responses=Problems)
+def post_message(session_id: SessionPath, body: MessageIn, caller: Identified, backend: AppBackend,
+                 owners: AppOwners, settings: AppSettings) -> dict:
+    """One shopper message → the reply, with items (video and thumbnail links, the second to start at)."""
+    with backend.use(write=True) as live:
+        user_id = session_user(owners, live, caller, session_id, body.user_id)
+        return turn_out(settings, live.engine.respond(session_id, body.text, user_id=user_id, owner=user_id))
+
+
+@router.post("/v1/sessions/{session_id}/messages/stream", responses={
+    **Problems, 200: {"content": {"text/event-stream": {}}, "description": "Events: accepted, reply, item "
+                      "(one per item), done (the whole Turn); error on failure. Comments keep the stream alive."}})
+async def stream_message(session_id: SessionPath, body: MessageIn, caller: Identified, backend: AppBackend,
+                         owners: AppOwners, settings: AppSettings) -> StreamingResponse:
+    """The reply as server-sent events, so a page can show the reply and each card as soon as they exist."""
+
+    def check() -> str | None:
+        with backend.use(write=True) as live:
+            return session_user(owners, live, caller, session_id, body.user_id)
+
+    user_id = await run_in_threadpool(check)
+
+    def compute() -> dict:
+        with backend.use(write=True) as live:
+            return turn_out(settings, live.engine.respond(session_id, body.text, user_id=user_id, owner=user_id))
+
+    async def events() -> AsyncIterator[str]:
+        yield _sse("accepted", {"session_id": session_id})
+        task = asyncio.ensure_future(run_in_threadpool(compute))
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_S)
+            if done:
+                break
+            yield ": keep-alive\n\n"
+        try:
+            turn = task.result()
+        except Problem as p:
+            yield problems.sse_error(p)
+            return
+        except VidrecError as exc:
+            yield problems.sse_error(problems.from_vidrec_error(exc))
+            return
+        except Exception as exc:
+            log.error("streamed turn failed", exc_info=exc)
+            yield problems.sse_error(Problem(500, "internal_error", "something went wrong on the server"))
+            return
+        yield _sse("reply", {k: turn[k] for k in ("session_id", "reply", "lang", "intent", "slots", "question")})
+        for index, item in enumerate(turn["items"]):
+            yield _sse("item", {"index": index, "item": item})
+        yield _sse("done", turn)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
