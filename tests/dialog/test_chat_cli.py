@@ -1,6 +1,7 @@
 """`vidrec chat --jsonl` driven as a subprocess (its own module: no engine of this process holds the store)."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -19,3 +20,28 @@ def test_chat_jsonl_subprocess(demo_store):
     for t in turns:
         assert {"reply", "intent", "slots", "state", "items"} <= set(t)
     assert turns[0]["state"]["constraints"]["category"] == "T-Shirt"
+
+
+def test_the_demo_conversation_runs_as_scripted(demo_store, demo_dir):
+    """What ./demo.sh shows: every line of the demo's script is said and answered, and the cart turn lands."""
+    script = demo_dir / "chat.txt"
+    said = [ln.strip() for ln in script.read_text(encoding="utf-8").splitlines()
+            if ln.strip() and not ln.startswith("#")]
+    proc = subprocess.run([sys.executable, "-m", "vidrec.cli", "chat", "--script", str(script), "--store",
+                           str(demo_store)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [ln.removeprefix("you: ") for ln in lines if ln.startswith("you: ")] == said
+    replies = [ln for ln in lines if ln.startswith("vidrec: ")]
+    assert len(replies) == len(said) and all(len(r) > len("vidrec: ") for r in replies)
+    assert "in your cart" in replies[-1]
+
+
+def test_a_script_without_messages_is_a_usage_error(demo_store, tmp_path):
+    script = tmp_path / "empty.txt"
+    script.write_text("# nothing to say\n\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "vidrec.cli", "chat", "--script", str(script), "--store",
+                           str(demo_store)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "no messages" in proc.stdout + proc.stderr
