@@ -1,4 +1,4 @@
-"""Scale-out benchmark (issue 7): vector indexes at up to 1M items, and Ray vs local ingest throughput.
+"""Scale-out benchmark: vector indexes at up to 1M items, and Ray vs local ingest throughput.
 
     nice -n 10 .venv/bin/python bench/bench_scale.py index --sizes 100000 1000000 --backends faiss-flat faiss-ivf
     nice -n 10 .venv/bin/python bench/bench_scale.py index --sizes 100000 300000 --backends faiss-hnsw milvus-lite

@@ -1,4 +1,4 @@
-"""Measure the conversational loop end to end with simulated shoppers (issue 4).
+"""Measure the conversational loop end to end with simulated shoppers.
 
     .venv/bin/python bench/eval_dialog.py --store /tmp/vidrec-eval/heldout-bare --truth /work/eval-catalog/ground_truth.csv
 

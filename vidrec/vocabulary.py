@@ -253,9 +253,10 @@ def fold(text: str) -> str:
 
 
 def fold_text(text: str) -> str:
-    """What vocabularies match against: lower case, traditional Chinese characters as simplified ("涼鞋" ->
-    "凉鞋"); one character for one, so positions in the folded text are positions in the original."""
-    return text.lower().translate(_traditional_to_simplified())
+    """What vocabularies match against: `fold`, every letter in lower case, and traditional Chinese characters as
+    simplified ("涼鞋" -> "凉鞋"); one character for one, so positions in the folded text are positions in the
+    original."""
+    return fold(text).lower().translate(_traditional_to_simplified())
 
 
 class Vocabulary:

@@ -23,8 +23,8 @@ def items_show(item_id: Annotated[str, typer.Argument(help="Item id.")], store: 
     from vidrec.errors import NotFoundError
     from vidrec.library import Library
 
-    with Library.open(existing_store(store)) as st:
-        profile = st.profile(item_id)
+    with Library.open(existing_store(store)) as library:
+        profile = library.profile(item_id)
     if profile is None:
         raise NotFoundError(f"no item {item_id!r} in this store; list them with `vidrec items list`")
     if as_json:
@@ -49,8 +49,8 @@ def items_list(store: StoreOpt = None, as_json: JsonOpt = False,
     from vidrec.library import Library
 
     rows = []
-    with Library.open(existing_store(store)) as st:
-        for i, p in enumerate(st.profiles()):
+    with Library.open(existing_store(store)) as library:
+        for i, p in enumerate(library.profiles()):
             if i >= limit:
                 break
             rows.append({"id": p.id, "title": p.display_title(), "category": p.value("category"),

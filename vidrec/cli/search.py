@@ -28,9 +28,9 @@ def search(
     from vidrec.recommend.search import Searcher
     from vidrec.vocabulary import colours_match
 
-    with Library.open(existing_store(store)) as st:
-        model = st.trained_model() if user else None
-        result = Searcher(st).search(query, k=k if model is None else max(k, RERANK_POOL))
+    with Library.open(existing_store(store)) as library:
+        model = library.trained_model() if user else None
+        result = Searcher(library).search(query, k=k if model is None else max(k, RERANK_POOL))
         if model is not None:
             result.results = rerank_hits(result.results, model, user)[:k]
     if as_json:

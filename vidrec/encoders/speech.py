@@ -14,7 +14,7 @@ at least; CTranslate2 accepts shorter inputs, and a 10 s window costs about a si
 is reused: the language is detected on the same encoder output the decoder then reads, so a chunk is encoded once.
 A chunk that decodes to nothing usable from the short window is decoded again from a full one. The real Mandarin
 of the MicroLens clips was transcribed (nearly) character for character as with full windows, at a third of the
-CPU time; see BENCHMARKS.md (issue 2).
+CPU time; see BENCHMARKS.md (the ingest section).
 """
 
 from __future__ import annotations
