@@ -13,6 +13,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from vidrec import __version__
 from vidrec.cli import chat, ingest, items, learn, parse, search, serve
@@ -68,7 +69,8 @@ def main() -> None:
     try:
         code = app(prog_name="vidrec", standalone_mode=False)
     except VidrecError as exc:
-        console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        # the message as written: a path or option in it is not markup, and a script reading stderr gets one line
+        console.print(f"[red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

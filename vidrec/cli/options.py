@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 StoreOpt = Annotated[str | None, typer.Option("--store", help="Store directory (default: $VIDREC_HOME or "
