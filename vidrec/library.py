@@ -76,7 +76,8 @@ class Library:
         self._profiles: OrderedDict[str, ItemProfile | None] | None = OrderedDict() if profile_cache > 0 else None
         self._profile_cache = profile_cache
         self._profiles_lock = threading.Lock()
-        self._interest: tuple[float, dict[str, float]] | None = None  # (when, item -> summed event weight)
+        # (when counted, (popularity, popular items)): see `_counts`
+        self._interest: tuple[float, tuple[dict[str, float], list[str]]] | None = None
         self._interest_lock = threading.Lock()
         self._trained: tuple[Any] | None = None  # (model or None,) once loaded
         self._trained_lock = threading.Lock()
@@ -211,9 +212,10 @@ class Library:
         return self.store.metadata.delete_user(user_id)
 
     # ------------------------------------------------------------------------------------------------ popularity
-    def _item_interest(self) -> dict[str, float]:
-        """item -> the summed weight of every event recorded for it (`vidrec.learn.interactions.event_weight`),
-        recomputed at most every POPULARITY_TTL_S seconds."""
+    def _counts(self) -> tuple[dict[str, float], list[str]]:
+        """(popularity, popular items), from the summed weight of every event recorded per item
+        (`vidrec.learn.interactions.event_weight`); counted again at most every POPULARITY_TTL_S seconds, since a
+        turn asks for them and the interactions only grow between trainings."""
         from vidrec.learn.interactions import event_weight
 
         with self._interest_lock:
@@ -226,19 +228,21 @@ class Library:
                 if w is None:
                     w = weights[e.event] = event_weight(e.event)
                 interest[e.item_id] = interest.get(e.item_id, 0.0) + w
-            self._interest = (time.monotonic(), interest)
-            return interest
+            wanted = {i: s for i, s in interest.items() if s > 0}
+            top = max(wanted.values(), default=0.0)
+            popularity = {i: s / top for i, s in wanted.items()} if top > 0 else {}
+            ranked = [i for i, _ in sorted(wanted.items(), key=lambda x: (-x[1], x[0]))]
+            self._interest = (time.monotonic(), (popularity, ranked))
+            return popularity, ranked
 
     def popularity(self) -> dict[str, float]:
-        """item -> how wanted it is, 0..1 (1 the most wanted); items nobody showed interest in are left out."""
-        interest = {i: s for i, s in self._item_interest().items() if s > 0}
-        top = max(interest.values(), default=0.0)
-        return {i: s / top for i, s in interest.items()} if top > 0 else {}
+        """item -> how wanted it is, 0..1 (1 the most wanted); items nobody showed interest in are left out.
+        Shared between callers: read it, do not change it."""
+        return self._counts()[0]
 
     def popular_items(self) -> list[str]:
         """Ids of the items anyone showed interest in, most wanted first (ties by id)."""
-        interest = self._item_interest()
-        return [i for i, s in sorted(interest.items(), key=lambda x: (-x[1], x[0])) if s > 0]
+        return list(self._counts()[1])
 
     def forget_popularity(self) -> None:
         """Count the interactions again at the next call (after recording some that must show at once)."""
