@@ -150,3 +150,13 @@ def test_schemathesis_finds_no_valid_request_refused_nor_a_server_error(store_co
         except (Exception, BaseExceptionGroup) as exc:  # every failing operation is reported, not the first only
             failures.append(f"{operation.label}: {str(exc)[:1500]}")
     assert not failures, "\n\n".join(failures)
+
+
+def test_a_pattern_refusal_says_what_is_wrong_in_words(client):
+    blank = client.post("/v1/search", json={"query": " \u3000 "})
+    assert blank.status_code == 422 and blank.json()["message"] == "body.query: text is blank; say what you are " \
+                                                                   "looking for"
+    bad_id = client.post("/v1/feedback", json={"user_id": "u", "item_id": "a/b", "event": "buy"},
+                         headers={"Authorization": "Bearer Zp3kQ9vXw2LmT7rB5nYc8dHf1s"})
+    assert bad_id.status_code == 422 and "not an item id" in bad_id.json()["message"]
+    assert "pattern" not in bad_id.text

@@ -9,6 +9,7 @@ the request id only.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -86,6 +87,7 @@ def from_vidrec_error(exc: VidrecError) -> Problem:
     return Problem(400, "bad_request", str(exc))
 
 
+@functools.cache
 def _pattern_problems() -> dict[str, str]:
     from vidrec.server.schemas import ITEM_ID_PATTERN, NOT_BLANK_PATTERN, SESSION_ID_PATTERN, USER_ID_PATTERN
 

@@ -1,7 +1,7 @@
 """Per-caller rate limits: a token bucket per caller, checked before a request reaches its route.
 
-A rate such as ``300/minute`` lets a caller send up to 300 requests at once and then one every 0.2 s on average
-(the bucket holds 300 and refills at 300 per minute). A caller is the key or client token it sends (by a hash,
+A rate such as ``100 per 10 seconds`` lets a caller send up to 100 requests at once and then one every 0.1 s on
+average (the bucket holds 100 and refills at 100 per 10 seconds). A caller is the key or client token it sends (by a hash,
 never the secret itself), else its address; the admin key is not limited, and neither are the health checks.
 Over the limit, the answer is 429 with ``Retry-After`` (whole seconds until the next request would pass) and the
 usual JSON error body.

@@ -13,9 +13,11 @@ Every setting comes from a flag of `vidrec serve` or, when the flag is not given
     VIDREC_URL_SECRET      signs the video and thumbnail links handed out when shopper keys are on (default: a
                            random secret per process, so links die with a restart)
     VIDREC_QUERY_CACHE     how many query embeddings to remember (default 4096; 0 turns the cache off)
-    VIDREC_RATE_LIMIT      requests each caller may send, e.g. 300/minute (the default: up to 300 at once, then
-                           5 a second), 20/second or 1000 per 10 minutes; 0 turns the limit off. A caller is
-                           a shopper key or client token, else an address; the admin key is not limited
+    VIDREC_RATE_LIMIT      requests each caller may send: N per period, all N at once after a quiet spell,
+                           then N per period on average. The default, 100 per 10 seconds, allows bursts of 100
+                           and 10 a second; 600/minute allows the same rate in bursts of 600. 0 turns the
+                           limit off. A caller is a shopper key or client token, else an address; the admin
+                           key is not limited
     VIDREC_MAX_SESSIONS    live sessions one caller may hold (default 100; 0: no cap); one more is refused with
                            429 until the caller deletes one or one expires
     VIDREC_SESSION_TTL     sessions untouched this long are deleted: seconds, or with a unit (30m, 12h, 7d; the
@@ -39,7 +41,7 @@ from vidrec.errors import ConfigError
 MIN_KEY_CHARS = 16
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 MEDIA_LINK_TTL_S = 6 * 3600
-DEFAULT_RATE_LIMIT = "300/minute"
+DEFAULT_RATE_LIMIT = "100 per 10 seconds"
 DEFAULT_MAX_SESSIONS = 100
 DEFAULT_SESSION_TTL_S = 7 * 86400
 _KEY_HINT = "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
