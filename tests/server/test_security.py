@@ -235,8 +235,8 @@ def test_unexpected_errors_are_500_without_a_traceback(client, monkeypatch):
 
 # ------------------------------------------------------------------------------------------------ headers
 def test_every_response_says_nosniff_and_carries_a_content_security_policy(client, monkeypatch):
-    from vidrec.server.routes.page import PAGE_CSP
     from vidrec.server.middleware import API_CSP, DOCS_CSP
+    from vidrec.server.routes.page import PAGE_CSP
 
     sid = session_of(client, bearer(A_TOKEN))
     responses = {

@@ -16,6 +16,8 @@ def test_serve_is_a_vidrec_command_with_its_flags():
     for flag in ("--host", "--port", "--store", "--cors-origin", "--ingest-root", "--log-format"):
         assert flag in out.output
     assert "VIDREC_ADMIN_KEY" in out.output and "VIDREC_API_KEYS" in out.output
+    for limit in ("VIDREC_RATE_LIMIT", "VIDREC_MAX_SESSIONS", "VIDREC_SESSION_TTL"):
+        assert limit in out.output
 
 
 def test_bad_settings_say_what_to_do(tmp_path):

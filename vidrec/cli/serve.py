@@ -31,6 +31,10 @@ def register(app: typer.Typer) -> None:
         VIDREC_API_KEYS (comma-separated) makes every shopper endpoint need one of them. Every key needs at
         least 16 characters and the admin key must differ from the shopper keys; make one with
         python -c 'import secrets; print(secrets.token_urlsafe(32))'.
+
+        Limits, also from the environment: VIDREC_RATE_LIMIT (requests per caller, default "100 per 10
+        seconds"; 0: off), VIDREC_MAX_SESSIONS (live sessions per caller, default 100; 0: no cap),
+        VIDREC_SESSION_TTL (sessions untouched this long are deleted, default 7d; 0: kept forever).
         """
         import uvicorn
 

@@ -14,10 +14,15 @@ Shopper endpoints (optionally behind shopper keys):
     DELETE /v1/users/{id}                         erase a user's interactions and sessions
 Admin (VIDREC_ADMIN_KEY): POST /v1/ingest, GET /v1/ingest, GET /v1/ingest/{job}.
 Operations: GET /healthz (alive), GET /readyz (can serve), /docs and /openapi.json.
+
+Every caller has a rate limit (ratelimit.py), a cap on the sessions it holds, and sessions untouched for a while
+expire (expiry.py); settings.py says how to set them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,11 +36,13 @@ from fastapi_offline import FastAPIOffline
 
 from vidrec.server import problems
 from vidrec.server.backend import Backend
+from vidrec.server.expiry import expire_sessions, sweep_interval_s
 from vidrec.server.jobs import IngestJobs
 from vidrec.server.media import Thumbnails
 from vidrec.server.middleware import RequestGuard
 from vidrec.server.owners import FILE as OWNERS_FILE
 from vidrec.server.owners import Ownership
+from vidrec.server.ratelimit import RateLimit
 from vidrec.server.routes import ROUTERS
 from vidrec.server.routes.page import WEB
 from vidrec.server.settings import ServerSettings
@@ -53,6 +60,17 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
     thumbnails = Thumbnails(settings.store / "thumbnails")
     jobs = IngestJobs(settings, backend)
 
+    async def sweep_sessions() -> None:
+        """Delete expired sessions now and then for as long as the server runs (the first sweep at start-up)."""
+        while True:
+            try:
+                removed = await run_in_threadpool(expire_sessions, backend, owners, settings.session_ttl_s)
+                if removed:
+                    log.info("expired sessions deleted", extra={"sessions": removed})
+            except Exception as exc:  # a failed sweep must not stop the server; the next one tries again
+                log.warning("deleting expired sessions failed: %s", exc)
+            await asyncio.sleep(sweep_interval_s(settings.session_ttl_s))
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Turns are CPU-bound, and every worker thread keeps its own SQLite connection and page cache: a bounded
@@ -61,10 +79,17 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
         await run_in_threadpool(backend.open)
         log.info("serving", extra={"store": str(settings.store), **backend.status(),
                                    "shopper_keys": settings.shopper_keys_required,
-                                   "admin": bool(settings.admin_key)})
+                                   "admin": bool(settings.admin_key),
+                                   "rate_limit": str(settings.rate or "off"), "max_sessions": settings.max_sessions,
+                                   "session_ttl_s": settings.session_ttl_s})
+        sweeper = asyncio.create_task(sweep_sessions()) if settings.session_ttl_s > 0 else None
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             await run_in_threadpool(jobs.stop)
             await run_in_threadpool(backend.close)
             owners.close()
@@ -77,6 +102,10 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
     app.state.backend, app.state.owners, app.state.jobs, app.state.settings = backend, owners, jobs, settings
     app.state.thumbnails = thumbnails
     problems.install(app)
+    # innermost first: the rate limit answers inside CORS (a page on another origin can read its 429) and inside
+    # the request guard (request id, security headers, the access log)
+    if settings.rate is not None:
+        app.add_middleware(RateLimit, rate=settings.rate, admin_key=settings.admin_key)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],

@@ -5,9 +5,11 @@ constant time and never logged; a caller is known by a short hash of its secret.
 
 - The admin key (``VIDREC_ADMIN_KEY``) opens the admin endpoints and may read or erase any user's data.
 - With shopper keys configured (``VIDREC_API_KEYS``) every shopper endpoint needs one; the key is the caller.
-- Without shopper keys the API is open, and a *client token* tells callers apart: any secret of 16-256 URL-safe
-  characters the client keeps (``POST /v1/sessions`` hands a fresh one to a caller that has none). Sessions and
-  user ids belong to the caller that made them, so one client cannot read or write another's.
+- Without shopper keys the API is open, and a *client token* tells callers apart: a random secret the client
+  keeps (``POST /v1/sessions`` hands a fresh one to a caller that has none). Sessions and user ids belong to the
+  caller that made them, so one client cannot read or write another's; a token a client chose itself must be
+  as hard to guess as one the server makes: at least 22 characters of a URL-safe alphabet (128 bits when random)
+  and not a run of a few characters repeated.
 
 Video and thumbnail links cannot carry headers (``<video src>``), so when shopper keys are on, the links the API
 hands out are signed (``?exp=...&sig=...``: HMAC-SHA256 over the item id and the expiry).
@@ -30,7 +32,9 @@ from vidrec.server.problems import Problem
 from vidrec.server.settings import ServerSettings
 
 CallerKind = Literal["admin", "key", "client", "anonymous"]
-_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]{16,256}$")
+MIN_TOKEN_CHARS = 22  # random URL-safe characters carry 6 bits each: 22 of them are 132 bits
+MIN_TOKEN_DISTINCT = 8  # a random token of 22+ characters has ~18; "aaaa..." or "abab..." is not random
+_TOKEN = re.compile(rf"^[A-Za-z0-9._~+/=-]{{{MIN_TOKEN_CHARS},256}}$")
 
 
 @dataclass(frozen=True)
@@ -88,10 +92,16 @@ def identify(request: Request, settings: ServerSettings) -> Caller:
                       headers={"WWW-Authenticate": "Bearer"})
     if secret is None:
         return ANONYMOUS
-    if not _TOKEN.match(secret):
-        raise Problem(401, "bad_token", "a client token is 16-256 characters of letters, digits and ._~+/=-; "
-                      "POST /v1/sessions without one to get a fresh token", headers={"WWW-Authenticate": "Bearer"})
+    if not token_looks_random(secret):
+        raise Problem(401, "bad_token", f"a client token is {MIN_TOKEN_CHARS}-256 random characters (letters, "
+                      "digits and ._~+/=-), as hard to guess as a password; POST /v1/sessions without one to get "
+                      "a fresh token", headers={"WWW-Authenticate": "Bearer"})
     return caller_for_secret(secret, "client")
+
+
+def token_looks_random(secret: str) -> bool:
+    """Whether a client token is long enough and varied enough to be a secret nobody else will guess."""
+    return bool(_TOKEN.match(secret)) and len(set(secret)) >= MIN_TOKEN_DISTINCT
 
 
 def require_identified(caller: Caller) -> Caller:

@@ -8,19 +8,18 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi import Path as PathParam
 
-from vidrec.catalog import _id_problem
 from vidrec.server.auth import Caller, identify, require_admin, require_identified
 from vidrec.server.backend import Backend
 from vidrec.server.jobs import IngestJobs
 from vidrec.server.media import Thumbnails
 from vidrec.server.owners import Ownership
-from vidrec.server.problems import Problem
-from vidrec.server.schemas import SESSION_ID_PATTERN, USER_ID_PATTERN
+from vidrec.server.schemas import ITEM_ID_PATTERN, SESSION_ID_PATTERN, USER_ID_PATTERN
 from vidrec.server.settings import ServerSettings
 
 SessionPath = Annotated[str, PathParam(pattern=SESSION_ID_PATTERN, description="A session id from POST /v1/sessions.")]
 UserPath = Annotated[str, PathParam(pattern=USER_ID_PATTERN, description="Your id for the shopper.")]
-ItemPath = Annotated[str, PathParam(min_length=1, max_length=128, description="An item id of the catalog.")]
+ItemPath = Annotated[str, PathParam(min_length=1, max_length=128, pattern=ITEM_ID_PATTERN,
+                                    description="An item id of the catalog.")]
 JobPath = Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$")]
 
 
@@ -72,9 +71,3 @@ AppSettings = Annotated[ServerSettings, Depends(_settings)]
 AppJobs = Annotated[IngestJobs, Depends(_jobs)]
 AppThumbnails = Annotated[Thumbnails, Depends(_thumbnails)]
 
-
-def check_item_id(item_id: str) -> str:
-    problem = _id_problem(item_id)
-    if problem:
-        raise Problem(422, "bad_item_id", f"not an item id: {problem}")
-    return item_id

@@ -33,6 +33,7 @@ class Ownership:
         self._db.execute("CREATE TABLE IF NOT EXISTS owners (kind TEXT NOT NULL, id TEXT NOT NULL, "
                          "caller TEXT NOT NULL, user_id TEXT, created REAL NOT NULL, PRIMARY KEY (kind, id))")
         self._db.execute("CREATE INDEX IF NOT EXISTS owners_user ON owners (user_id)")
+        self._db.execute("CREATE INDEX IF NOT EXISTS owners_caller ON owners (caller, kind)")
 
     def close(self) -> None:
         with self._lock:
@@ -50,17 +51,42 @@ class Ownership:
             return cur.rowcount == 1
 
     # ------------------------------------------------------------------------------------------------ sessions
-    def add_session(self, session_id: str, caller: Caller, user_id: str | None) -> None:
-        if not self._insert("session", session_id, caller.id, user_id):
+    def add_session(self, session_id: str, caller: Caller, user_id: str | None, *, limit: int = 0) -> bool:
+        """Record a new session of the caller; False (nothing recorded) when the caller holds ``limit`` sessions
+        already (0: no cap). Counting and inserting under one lock, so parallel requests cannot pass the cap."""
+        with self._lock:
+            if limit:
+                (held,) = self._db.execute("SELECT COUNT(*) FROM owners WHERE caller = ? AND kind = 'session'",
+                                           (caller.id,)).fetchone()
+                if held >= limit:
+                    return False
+            inserted = self._db.execute("INSERT OR IGNORE INTO owners (kind, id, caller, user_id, created) "
+                                        "VALUES ('session', ?, ?, ?, ?)",
+                                        (session_id, caller.id, user_id, time.time())).rowcount == 1
+        if not inserted:
             raise Problem(409, "session_exists", "that session id is taken; create a session without choosing its id")
+        return True
 
     def session(self, session_id: str, caller: Caller) -> str | None:
         """The session's user id, if the caller owns the session. Another caller's session reads as missing."""
         found = self._owner("session", session_id)
         if found is None or (found[0] != caller.id and not caller.is_admin):
-            raise Problem(404, "session_not_found", f"no session {session_id!r} of yours; create one with "
-                          "POST /v1/sessions")
+            raise session_gone(session_id)
         return found[1]
+
+    def sessions_of_caller(self, caller: Caller) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute(
+                "SELECT id FROM owners WHERE caller = ? AND kind = 'session'", (caller.id,))]
+
+    def sessions_created_before(self, when: float) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute(
+                "SELECT id FROM owners WHERE kind = 'session' AND created < ?", (when,))]
+
+    def forget_sessions(self, session_ids: list[str]) -> None:
+        with self._lock:
+            self._db.executemany("DELETE FROM owners WHERE kind = 'session' AND id = ?", [(s,) for s in session_ids])
 
     def bind_session_user(self, session_id: str, user_id: str) -> None:
         with self._lock:
@@ -68,8 +94,7 @@ class Ownership:
                              (user_id, session_id))
 
     def forget_session(self, session_id: str) -> None:
-        with self._lock:
-            self._db.execute("DELETE FROM owners WHERE kind = 'session' AND id = ?", (session_id,))
+        self.forget_sessions([session_id])
 
     # ------------------------------------------------------------------------------------------------ users
     def user(self, user_id: str, caller: Caller, *, has_data: bool, claim: bool) -> bool:
@@ -106,3 +131,10 @@ class Ownership:
         with self._lock:
             return [r[0] for r in self._db.execute(
                 "SELECT id FROM owners WHERE kind = 'session' AND user_id = ?", (user_id,))]
+
+
+def session_gone(session_id: str) -> Problem:
+    """What a request on a session that is not the caller's, expired or never existed gets (the same answer for
+    all three: another caller's session ids are not confirmed)."""
+    return Problem(404, "session_not_found", f"no session {session_id!r} of yours: it has expired or never "
+                   "existed; start one with POST /v1/sessions")

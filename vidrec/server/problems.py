@@ -9,14 +9,19 @@ the request id only.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route, compile_path
 
 from vidrec.errors import (
     CatalogError,
@@ -33,6 +38,7 @@ from vidrec.server.middleware import security_headers
 log = logging.getLogger("vidrec.server")
 
 RETRY_AFTER_S = 30
+_METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 _BY_KIND: list[tuple[type[VidrecError], int, str]] = [
     (NotFoundError, 404, "not_found"),
@@ -81,13 +87,49 @@ def from_vidrec_error(exc: VidrecError) -> Problem:
     return Problem(400, "bad_request", str(exc))
 
 
+@functools.cache
+def _pattern_problems() -> dict[str, str]:
+    from vidrec.server.schemas import ITEM_ID_PATTERN, NOT_BLANK_PATTERN, SESSION_ID_PATTERN, USER_ID_PATTERN
+
+    return {NOT_BLANK_PATTERN: "text is blank; say what you are looking for",
+            ITEM_ID_PATTERN: "not an item id: 1-128 characters, none of / \\ # ? % or a control character, "
+                             "and not '.' or '..'",
+            SESSION_ID_PATTERN: "not a session id: use the session_id POST /v1/sessions gave you",
+            USER_ID_PATTERN: "not a user id: 1-128 letters, digits and _ . : @ -"}
+
+
 def _validation_details(errors: list[dict]) -> list[dict]:
-    """Pydantic's errors without the echoed input (it may be huge or private)."""
+    """Pydantic's errors without the echoed input (it may be huge or private); a pattern said in words."""
     out = []
     for e in errors[:20]:
         loc = [str(p) for p in e.get("loc", ())]
-        out.append({"where": ".".join(loc), "problem": str(e.get("msg", "invalid"))})
+        problem = str(e.get("msg", "invalid"))
+        if e.get("type") == "string_pattern_mismatch":
+            problem = _pattern_problems().get((e.get("ctx") or {}).get("pattern"), problem)
+        out.append({"where": ".".join(loc), "problem": problem})
     return out
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods some route of ``app`` answers on ``path`` (for a 405's ``Allow``). Starlette's own 405 names
+    only the first route whose path matched, though others on the same path take other methods."""
+    found: set[str] = set()
+    for regex, methods in _route_methods(app.router.routes, ""):
+        if regex.match(path):
+            found |= methods
+    return sorted(found, key=lambda m: (_METHOD_ORDER.index(m) if m in _METHOD_ORDER else len(_METHOD_ORDER), m))
+
+
+
+def _route_methods(routes: list, prefix: str) -> Iterator[tuple[re.Pattern, set[str]]]:
+    for route in routes:
+        included = getattr(route, "original_router", None)  # FastAPI wraps an included router's routes
+        if included is not None:
+            context = getattr(route, "include_context", None)
+            yield from _route_methods(included.routes, prefix + (getattr(context, "prefix", "") or ""))
+        elif isinstance(route, Route | APIRoute) and route.methods:
+            regex, _, _ = compile_path(prefix + route.path)
+            yield regex, set(route.methods)
 
 
 def install(app: FastAPI) -> None:
@@ -123,7 +165,12 @@ def install(app: FastAPI) -> None:
             messages.get(exc.status_code, str(exc.detail))
         code = getattr(exc, "code", None) or {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code,
                                                                                             "http_error")
-        return problem_response(exc.status_code, code, message, request, dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allowed = allowed_methods(request.app, request.url.path)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
+        return problem_response(exc.status_code, code, message, request, headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -11,6 +11,15 @@ from vidrec.dialog.engine import MAX_MESSAGE_CHARS, Turn, TurnItem
 
 USER_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+# An item id as the catalog accepts it (vidrec.catalog's _id_problem): 1-128 characters, none of / \ # ? % or a
+# control character, and not "." or "..". Written without look-ahead, which pydantic's regex engine lacks.
+_ID_CHAR = r"[^/\\#?%\x00-\x1f\x7f]"
+_ID_CHAR_NO_DOT = r"[^/\\#?%\x00-\x1f\x7f.]"
+ITEM_ID_PATTERN = (rf"^(?:{_ID_CHAR_NO_DOT}{_ID_CHAR}{{0,127}}|\.{_ID_CHAR_NO_DOT}{_ID_CHAR}{{0,126}}"
+                   rf"|\.\.{_ID_CHAR}{{1,126}})$")
+# Somewhere in the text a character that is neither white space (Python's str.isspace) nor a control character:
+# the text is not blank (JSON Schema patterns, like pydantic's, match anywhere in the string).
+NOT_BLANK_PATTERN = r"[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -26,10 +35,12 @@ def _clean_text(value: str) -> str:
     return value
 
 
-ShopperText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS), AfterValidator(_clean_text)]
+ShopperText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_PATTERN,
+                                   description="What the shopper typed: not blank."), AfterValidator(_clean_text)]
 UserId = Annotated[str, Field(pattern=USER_ID_PATTERN, description="Your id for the shopper (letters, digits, "
                                                                     "_ . : @ -; at most 128).")]
-ItemId = Annotated[str, Field(min_length=1, max_length=128)]
+ItemId = Annotated[str, Field(min_length=1, max_length=128, pattern=ITEM_ID_PATTERN,
+                              description="An item id of the catalog.")]
 
 
 class Strict(BaseModel):
@@ -77,6 +88,10 @@ class ParseIn(Strict):
 
 
 class FeedbackIn(Strict):
+    # the route needs a session (a button in a chat) or a user (an event from the platform): said in the spec too
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "anyOf": [{"required": [name], "properties": {name: {"type": "string"}}} for name in ("session_id", "user_id")]})
+
     item_id: ItemId
     event: Literal["like", "reject", "cart", "view", "click", "play", "buy"]
     session_id: Annotated[str, Field(pattern=SESSION_ID_PATTERN)] | None = None
@@ -152,4 +167,4 @@ class ErrorOut(BaseModel):
     details: list[dict[str, Any]] | None = None
 
 
-Problems = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 422, 503)}
+Problems = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 422, 429, 503)}

@@ -13,11 +13,24 @@ Every setting comes from a flag of `vidrec serve` or, when the flag is not given
     VIDREC_URL_SECRET      signs the video and thumbnail links handed out when shopper keys are on (default: a
                            random secret per process, so links die with a restart)
     VIDREC_QUERY_CACHE     how many query embeddings to remember (default 4096; 0 turns the cache off)
+    VIDREC_RATE_LIMIT      requests each caller may send: N per period, all N at once after a quiet spell,
+                           then N per period on average. The default, 100 per 10 seconds, allows bursts of 100
+                           and 10 a second; 600/minute allows the same rate in bursts of 600. 0 turns the
+                           limit off. A caller is a shopper key or client token, else an address; the admin
+                           key is not limited
+    VIDREC_MAX_SESSIONS    live sessions one caller may hold (default 100; 0: no cap); one more is refused with
+                           429 until the caller deletes one or one expires
+    VIDREC_SESSION_TTL     sessions untouched this long are deleted: seconds, or with a unit (30m, 12h, 7d; the
+                           default is 7d); 0 keeps them forever
+
+A shopper key shared by a whole platform (every shopper behind one key) is one caller: raise VIDREC_RATE_LIMIT
+and VIDREC_MAX_SESSIONS for it, or turn them off.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +41,61 @@ from vidrec.errors import ConfigError
 MIN_KEY_CHARS = 16
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 MEDIA_LINK_TTL_S = 6 * 3600
+DEFAULT_RATE_LIMIT = "100 per 10 seconds"
+DEFAULT_MAX_SESSIONS = 100
+DEFAULT_SESSION_TTL_S = 7 * 86400
 _KEY_HINT = "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PERIODS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0,
+            "hour": 3600.0, "d": 86400.0, "day": 86400.0}
+_RATE = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(\d+)?\s*(seconds?|secs?|minutes?|mins?|hours?|days?|s|m|h|d)\s*$",
+                   re.IGNORECASE)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``count`` requests per ``period_s`` seconds, all of them at once if the caller has been quiet."""
+
+    count: int
+    period_s: float
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.period_s
+
+    def __str__(self) -> str:
+        for name in ("day", "hour", "minute", "second"):
+            if self.period_s == _PERIODS[name]:
+                return f"{self.count}/{name}"
+        return f"{self.count} per {self.period_s:g} seconds"
+
+
+def parse_rate(text: str) -> Rate | None:
+    """``"300/minute"``, ``"20/second"``, ``"1000 per 10 minutes"``; ``"0"`` or ``"off"`` means no limit (None)."""
+    text = (text or "").strip()
+    if text.lower() in ("0", "off", "none"):
+        return None
+    m = _RATE.match(text)
+    if m is None:
+        raise ConfigError(f"VIDREC_RATE_LIMIT {text!r} is not a rate; write it like 300/minute, 20/second or "
+                          "1000 per 10 minutes (0 turns the limit off)")
+    count, times = int(m.group(1)), int(m.group(2) or 1)
+    unit = m.group(3).lower()
+    unit = _PERIODS.get(unit) or _PERIODS[unit[:-1]]  # a plural
+    if count == 0:
+        return None
+    if times == 0:
+        raise ConfigError(f"VIDREC_RATE_LIMIT {text!r} has a period of 0; write it like 300/minute")
+    return Rate(count, unit * times)
+
+
+def parse_duration(text: str, what: str) -> float:
+    """Seconds from ``"3600"``, ``"30m"``, ``"12h"`` or ``"7d"``."""
+    m = _DURATION.match(text or "")
+    if m is None:
+        raise ConfigError(f"{what} must be seconds or a number with s, m, h or d (e.g. 7d), not {text!r}")
+    return float(m.group(1)) * _SECONDS[(m.group(2) or "s").lower()]
 
 
 def _split(value: str | None, sep: str = ",") -> list[str]:
@@ -50,6 +117,10 @@ class ServerSettings:
     page_size: int = 4
     ingest_workers: int | None = None
     query_cache_size: int = 4096
+    rate_limit: str = DEFAULT_RATE_LIMIT
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    session_ttl_s: float = DEFAULT_SESSION_TTL_S
+    rate: Rate | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.store = Path(self.store).expanduser()
@@ -64,6 +135,11 @@ class ServerSettings:
             raise ConfigError(f"max body size {self.max_body_bytes} bytes is out of range; use 1 KiB to 64 MiB")
         if not 1 <= self.page_size <= 20:
             raise ConfigError(f"page size {self.page_size} is out of range; use 1 to 20 items per reply")
+        self.rate = parse_rate(self.rate_limit)
+        if self.max_sessions < 0:
+            raise ConfigError(f"the cap on sessions per caller is {self.max_sessions}; use 0 (no cap) or more")
+        if self.session_ttl_s < 0:
+            raise ConfigError(f"the session lifetime is {self.session_ttl_s} s; use 0 (forever) or more")
         roots = self.ingest_roots or (Path.cwd(),)
         self.ingest_roots = tuple(Path(r).expanduser().resolve() for r in roots)
 
@@ -95,6 +171,16 @@ class ServerSettings:
             except ValueError as exc:
                 raise ConfigError(f"VIDREC_QUERY_CACHE must be a number of entries, not "
                                   f"{env['VIDREC_QUERY_CACHE']!r}") from exc
+        if env.get("VIDREC_RATE_LIMIT"):
+            values["rate_limit"] = env["VIDREC_RATE_LIMIT"]
+        if env.get("VIDREC_MAX_SESSIONS"):
+            try:
+                values["max_sessions"] = int(env["VIDREC_MAX_SESSIONS"])
+            except ValueError as exc:
+                raise ConfigError(f"VIDREC_MAX_SESSIONS must be a number of sessions, not "
+                                  f"{env['VIDREC_MAX_SESSIONS']!r}") from exc
+        if env.get("VIDREC_SESSION_TTL"):
+            values["session_ttl_s"] = parse_duration(env["VIDREC_SESSION_TTL"], "VIDREC_SESSION_TTL")
         if env.get("VIDREC_URL_SECRET"):
             values["url_secret"] = env["VIDREC_URL_SECRET"].encode("utf-8")
         values.update({k: v for k, v in overrides.items() if v is not None and v != ()})

@@ -15,7 +15,6 @@ from vidrec.server.dependencies import (
     AppThumbnails,
     ItemPath,
     Shopper,
-    check_item_id,
 )
 from vidrec.server.media import MediaFileResponse, best_second, video_path, video_type
 from vidrec.server.problems import Problem
@@ -47,7 +46,6 @@ def parse_text(body: ParseIn, caller: Shopper, backend: AppBackend) -> dict:
 @router.get("/v1/items/{item_id}", responses=Problems)
 def get_item(item_id: ItemPath, caller: Shopper, backend: AppBackend, settings: AppSettings) -> dict:
     """An item's fused profile: attributes with confidence and evidence (seconds, transcript, on-screen text)."""
-    check_item_id(item_id)
     with backend.use() as live:
         profile = live.library.profile(item_id)
         if profile is None:
@@ -64,7 +62,6 @@ def get_item(item_id: ItemPath, caller: Shopper, backend: AppBackend, settings: 
                        416: {"description": "range not satisfiable"}})
 def get_video(item_id: ItemPath, request: Request, backend: AppBackend, settings: AppSettings) -> FileResponse:
     """The item's video. Supports range requests (``Range: bytes=...``), so players can seek."""
-    check_item_id(item_id)
     check_media_access(request, settings, item_id)
     with backend.use() as live:
         path = video_path(live.library, item_id)
@@ -84,7 +81,6 @@ def get_thumbnail(item_id: ItemPath, request: Request, backend: AppBackend, sett
                   w: Annotated[int, Query(ge=32, le=1280, description="Width in pixels (rounded to 160, 320, "
                                                                       "480 or 640).")] = 320) -> FileResponse:
     """A JPEG frame of the item's video: its best shot's keyframe, or the frame at ``t``."""
-    check_item_id(item_id)
     check_media_access(request, settings, item_id)
     with backend.use() as live:
         try:

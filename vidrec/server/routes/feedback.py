@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from vidrec.server.dependencies import AppBackend, AppOwners, AppSettings, Identified, check_item_id
+from vidrec.server.dependencies import AppBackend, AppOwners, AppSettings, Identified
 from vidrec.server.problems import Problem
 from vidrec.server.routes.ownership import check_user, session_user
 from vidrec.server.routes.turns import item_out
@@ -18,7 +18,6 @@ def feedback(body: FeedbackIn, caller: Identified, backend: AppBackend, owners: 
              settings: AppSettings) -> FeedbackOut:
     """A button in a session (like / reject / cart: the session adapts; "reject" brings a replacement), or an
     event from your platform for a user (view, click, play, buy ...), stored for training."""
-    check_item_id(body.item_id)
     if body.session_id is None and body.user_id is None:
         raise Problem(422, "no_subject", "give a session_id (buttons in a chat) or a user_id (events from your "
                       "platform)")
@@ -26,7 +25,7 @@ def feedback(body: FeedbackIn, caller: Identified, backend: AppBackend, owners: 
         if live.library.profile(body.item_id) is None:
             raise Problem(404, "item_not_found", f"no item {body.item_id!r} in this catalog")
         if body.session_id is not None:
-            user_id = session_user(owners, live, caller, body.session_id, body.user_id)
+            user_id = session_user(owners, live, caller, body.session_id, body.user_id, settings.session_ttl_s)
             if body.event in ("like", "reject", "cart"):
                 result = live.engine.feedback(body.session_id, body.item_id, body.event, owner=user_id)
                 return FeedbackOut(recorded=user_id is not None, event=body.event, item_id=body.item_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vidrec.server.auth import Caller
 from vidrec.server.backend import Live
+from vidrec.server.expiry import live_session
 from vidrec.server.owners import Ownership
 from vidrec.server.problems import Problem
 
@@ -16,8 +17,11 @@ def check_user(owners: Ownership, live: Live, caller: Caller, user_id: str) -> N
     owners.user(user_id, caller, has_data=user_has_data(live, user_id), claim=True)
 
 
-def session_user(owners: Ownership, live: Live, caller: Caller, session_id: str, user_id: str | None) -> str | None:
-    """The session's user after this request (ownership checked; a new user id is bound to the session)."""
+def session_user(owners: Ownership, live: Live, caller: Caller, session_id: str, user_id: str | None,
+                 ttl_s: float) -> str | None:
+    """The session's user after this request (ownership and expiry checked; a new user id is bound to the
+    session)."""
+    live_session(owners, live, caller, session_id, ttl_s)
     bound = owners.session(session_id, caller)
     if user_id is None or user_id == bound:
         return bound

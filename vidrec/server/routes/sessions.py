@@ -19,6 +19,7 @@ from vidrec.errors import VidrecError
 from vidrec.server import problems
 from vidrec.server.auth import caller_for_secret
 from vidrec.server.dependencies import AppBackend, AppOwners, AppSettings, Identified, SessionPath, Shopper
+from vidrec.server.expiry import admit_session, live_session
 from vidrec.server.problems import Problem
 from vidrec.server.routes.ownership import check_user, session_user
 from vidrec.server.routes.turns import turn_out
@@ -32,9 +33,11 @@ router = APIRouter(tags=["chat"])
 
 
 @router.post("/v1/sessions", status_code=201, response_model=SessionCreated, responses=Problems)
-def create_session(caller: Shopper, backend: AppBackend, owners: AppOwners,
+def create_session(caller: Shopper, backend: AppBackend, owners: AppOwners, settings: AppSettings,
                    body: SessionCreate | None = None) -> SessionCreated:
-    """Start a session. Without credentials on an open server you also get a client token: keep it."""
+    """Start a session. Without credentials on an open server you also get a client token: keep it. A caller
+    holds a limited number of sessions at once (429 beyond it); a session untouched for the server's session
+    lifetime is deleted."""
     token = None
     if caller.anonymous:
         token = secrets.token_urlsafe(24)
@@ -44,21 +47,18 @@ def create_session(caller: Shopper, backend: AppBackend, owners: AppOwners,
         if user_id:
             check_user(owners, live, caller, user_id)
         session_id = uuid.uuid4().hex
-        owners.add_session(session_id, caller, user_id)
+        admit_session(owners, live, caller, session_id, user_id, settings)
         live.library.save_session(session_id, DialogState(session_id=session_id, user_id=user_id).model_dump(),
                                   owner=user_id)
     return SessionCreated(session_id=session_id, user_id=user_id, client_token=token)
 
 
 @router.get("/v1/sessions/{session_id}", response_model=SessionView, responses=Problems)
-def get_session(session_id: SessionPath, caller: Identified, backend: AppBackend, owners: AppOwners) -> SessionView:
+def get_session(session_id: SessionPath, caller: Identified, backend: AppBackend, owners: AppOwners,
+                settings: AppSettings) -> SessionView:
     """A session's constraints, feedback, what was shown, and its history."""
     with backend.use() as live:
-        owners.session(session_id, caller)
-        row = live.library.session(session_id)
-        if row is None:
-            raise Problem(404, "session_not_found", f"no session {session_id!r} of yours; create one with "
-                          "POST /v1/sessions")
+        row = live_session(owners, live, caller, session_id, settings.session_ttl_s)
         state = DialogState.model_validate(row["state"])
         return SessionView(session_id=session_id, user_id=state.user_id, lang=state.lang, turn=state.turn,
                            state=live.engine.state_view(state), history=state.history,
@@ -66,10 +66,11 @@ def get_session(session_id: SessionPath, caller: Identified, backend: AppBackend
 
 
 @router.delete("/v1/sessions/{session_id}", status_code=204, responses=Problems)
-def delete_session(session_id: SessionPath, caller: Identified, backend: AppBackend, owners: AppOwners) -> Response:
+def delete_session(session_id: SessionPath, caller: Identified, backend: AppBackend, owners: AppOwners,
+                   settings: AppSettings) -> Response:
     """Forget a session (its recorded interactions stay with the user; erase the user to drop those)."""
     with backend.use(write=True) as live:
-        owners.session(session_id, caller)
+        live_session(owners, live, caller, session_id, settings.session_ttl_s)
         live.library.delete_session(session_id)
         owners.forget_session(session_id)
     return Response(status_code=204)
@@ -80,7 +81,7 @@ def post_message(session_id: SessionPath, body: MessageIn, caller: Identified, b
                  owners: AppOwners, settings: AppSettings) -> dict:
     """One shopper message → the reply, with items (video and thumbnail links, the second to start at)."""
     with backend.use(write=True) as live:
-        user_id = session_user(owners, live, caller, session_id, body.user_id)
+        user_id = session_user(owners, live, caller, session_id, body.user_id, settings.session_ttl_s)
         return turn_out(settings, live.engine.respond(session_id, body.text, user_id=user_id, owner=user_id))
 
 
@@ -93,7 +94,7 @@ async def stream_message(session_id: SessionPath, body: MessageIn, caller: Ident
 
     def check() -> str | None:
         with backend.use(write=True) as live:
-            return session_user(owners, live, caller, session_id, body.user_id)
+            return session_user(owners, live, caller, session_id, body.user_id, settings.session_ttl_s)
 
     user_id = await run_in_threadpool(check)
 

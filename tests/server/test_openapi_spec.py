@@ -1,0 +1,162 @@
+"""The OpenAPI spec says what the server enforces: id patterns, non-blank text, the answers it may give, and the
+methods a 405's Allow lists; schemathesis, in process, finds no request the spec calls valid that the server
+refuses."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import hypothesis
+import pytest
+import schemathesis
+from conftest import ADMIN_KEY, make_settings
+from hypothesis import strategies as st
+from ngram_encoder import NgramEncoder
+from pydantic import TypeAdapter, ValidationError
+
+from vidrec.catalog import _id_problem
+from vidrec.server.app import create_app
+from vidrec.server.dependencies import ItemPath
+from vidrec.server.schemas import (
+    ITEM_ID_PATTERN,
+    NOT_BLANK_PATTERN,
+    SESSION_ID_PATTERN,
+    USER_ID_PATTERN,
+    ItemId,
+    ShopperText,
+)
+
+PATH_PATTERNS = {"item_id": ITEM_ID_PATTERN, "session_id": SESSION_ID_PATTERN, "user_id": USER_ID_PATTERN}
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@pytest.fixture
+def spec(client) -> dict:
+    return client.app.openapi()
+
+
+def _resolve(spec: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def test_path_ids_declare_the_pattern_the_server_enforces(spec):
+    seen = set()
+    for path, operations in spec["paths"].items():
+        for operation in operations.values():
+            for param in operation.get("parameters", []):
+                if param["in"] == "path" and param["name"] in PATH_PATTERNS:
+                    assert param["schema"]["pattern"] == PATH_PATTERNS[param["name"]], (path, param)
+                    seen.add(param["name"])
+    assert seen == set(PATH_PATTERNS)
+    feedback = _resolve(spec, spec["paths"]["/v1/feedback"]["post"]["requestBody"]["content"]["application/json"]
+                        ["schema"])
+    assert feedback["properties"]["item_id"]["pattern"] == ITEM_ID_PATTERN
+    assert {tuple(alt["required"]) for alt in feedback["anyOf"]} == {("session_id",), ("user_id",)}
+
+
+EDGE_IDS = ["d001", ".", "..", "...", ".a", "a.", "..a", "a/b", "a\\b", "a#b", "a?b", "a%b", "a\x00", "a\x1f",
+            "a\x7f", "a\x80", "", "x" * 128, "x" * 129, ".x" + "y" * 126, "..x" + "y" * 125, "..x" + "y" * 126,
+            "abc\n", "é", "商品-1", " ", "a b"]
+
+
+@hypothesis.settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@hypothesis.given(st.one_of(st.sampled_from(EDGE_IDS), st.text(max_size=140),
+                            st.text(alphabet="./\\#?%\n\x00ab", max_size=5)))
+def test_the_item_id_pattern_is_the_catalog_rule(item_id):
+    accepted = _id_problem(item_id) is None
+    # fullmatch: a JSON Schema "$" is the end of the string, while Python's also matches before a last "\n"
+    assert (re.fullmatch(ITEM_ID_PATTERN, item_id) is not None) == accepted, repr(item_id)
+    for adapter in (TypeAdapter(ItemId), TypeAdapter(ItemPath)):  # pydantic's own regex engine agrees
+        try:
+            adapter.validate_python(item_id)
+            valid = True
+        except ValidationError:
+            valid = False
+        assert valid == accepted, repr(item_id)
+
+
+def test_the_not_blank_pattern_is_the_text_rule(spec):
+    for name, field in (("MessageIn", "text"), ("SearchIn", "query"), ("ParseIn", "text")):
+        prop = spec["components"]["schemas"][name]["properties"][field]
+        assert prop["minLength"] == 1 and prop["pattern"] == NOT_BLANK_PATTERN, (name, prop)
+    pattern = re.compile(NOT_BLANK_PATTERN)
+    for code in range(sys.maxunicode + 1):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        c = chr(code)
+        blank = c.isspace() or bool(_CONTROL.match(c))
+        assert (pattern.search(c) is None) == blank, hex(code)
+    text = TypeAdapter(ShopperText)
+    for blank in (" ", "\u3000\t", "\x01\x02", "\xa0"):
+        with pytest.raises(ValidationError):
+            text.validate_python(blank)
+    assert text.validate_python(" 连衣裙 ") == " 连衣裙 "
+
+
+def test_every_operation_with_errors_declares_429(spec):
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if "422" in operation["responses"] and path not in ("/healthz", "/readyz"):
+                assert "429" in operation["responses"], (method, path)
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "abcdefgh12", path)
+
+
+def test_405_lists_exactly_the_methods_of_the_path(client, spec):
+    checked = 0
+    for path, operations in spec["paths"].items():
+        declared = {m.upper() for m in operations}
+        url = _concrete(path)
+        for method in METHODS:
+            if method in declared:
+                continue
+            r = client.request(method, url)
+            assert r.status_code == 405, (method, path, r.status_code)
+            allowed = {m.strip() for m in r.headers["allow"].split(",")}
+            assert allowed - {"HEAD"} == declared, (method, path, r.headers["allow"])
+            assert r.json()["error"] == "method_not_allowed"
+            checked += 1
+    assert checked > 40
+    video = client.request("PUT", "/v1/items/d001/video")
+    assert video.headers["allow"] == "GET, HEAD"  # HEAD is served there (players ask for the size first)
+
+
+def test_schemathesis_finds_no_valid_request_refused_nor_a_server_error(store_copy):
+    """Generated valid requests for every shopper operation (the admin's ingest answers 400 for catalog paths
+    that do not exist, which the spec cannot know), a few examples each."""
+    app = create_app(make_settings(store_copy, admin_key=ADMIN_KEY, rate_limit="0"), text_encoder=NgramEncoder())
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    failures = []
+    operations = [r.ok() for r in schema.get_all_operations()]
+    assert len(operations) >= 15
+    for operation in operations:
+        if operation.path == "/v1/ingest" and operation.method.upper() == "POST":
+            continue
+
+        @hypothesis.settings(max_examples=6, deadline=None, derandomize=True, database=None,
+                             suppress_health_check=list(hypothesis.HealthCheck), phases=[hypothesis.Phase.generate])
+        @hypothesis.given(case=operation.as_strategy(schemathesis.GenerationMode.POSITIVE))
+        def run(case):
+            case.call_and_validate(headers={"Authorization": "Bearer Zp3kQ9vXw2LmT7rB5nYc8dHf1s"})
+
+        try:
+            run()
+        except (Exception, BaseExceptionGroup) as exc:  # every failing operation is reported, not the first only
+            failures.append(f"{operation.label}: {str(exc)[:1500]}")
+    assert not failures, "\n\n".join(failures)
+
+
+def test_a_pattern_refusal_says_what_is_wrong_in_words(client):
+    blank = client.post("/v1/search", json={"query": " \u3000 "})
+    assert blank.status_code == 422 and blank.json()["message"] == "body.query: text is blank; say what you are " \
+                                                                   "looking for"
+    bad_id = client.post("/v1/feedback", json={"user_id": "u", "item_id": "a/b", "event": "buy"},
+                         headers={"Authorization": "Bearer Zp3kQ9vXw2LmT7rB5nYc8dHf1s"})
+    assert bad_id.status_code == 422 and "not an item id" in bad_id.json()["message"]
+    assert "pattern" not in bad_id.text
