@@ -228,7 +228,9 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = open(work / "server.log", "wb")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # the simulated shoppers share one address and may run without think time: the per-caller limits would
+    # measure themselves, not the server (a caller can set them with the same variables)
+    env = {"VIDREC_RATE_LIMIT": "0", "VIDREC_MAX_SESSIONS": "0", **os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("VIDREC_API_KEYS", None)
     if args.no_query_cache:
         env["VIDREC_QUERY_CACHE"] = "0"
