@@ -159,11 +159,11 @@ def test_ingest_paths_cannot_leave_the_ingest_roots(make_client, store_copy, tmp
     for path in ["../secret.csv", str(outside), "/etc/passwd", "link.csv", "../../../../../../etc/shadow",
                  "inside.csv/../../secret.csv"]:
         r = c.post("/v1/ingest", json={"catalog": path}, headers=h)
-        assert r.status_code == 400 and r.json()["error"] == "catalog_outside_roots", (path, r.text)
+        assert r.status_code == 403 and r.json()["error"] == "catalog_outside_roots", (path, r.text)
     for path in ("missing.csv", "~/.ssh/id_rsa", "~root/.ssh/id_rsa"):  # "~" is a name here, not a home folder
         r = c.post("/v1/ingest", json={"catalog": path}, headers=h)
-        assert r.status_code == 400 and r.json()["error"] == "catalog_not_found", path
-    assert c.post("/v1/ingest", json={"catalog": "in\u0000side.csv"}, headers=h).status_code == 400
+        assert r.status_code == 404 and r.json()["error"] == "catalog_not_found", path
+    assert c.post("/v1/ingest", json={"catalog": "in\u0000side.csv"}, headers=h).status_code == 422  # the spec says no NUL
     assert c.get("/v1/ingest", headers=h).json() == []  # nothing was started
 
 

@@ -59,7 +59,8 @@ class IngestJob:
 
 
 def resolve_catalog(settings: ServerSettings, raw: str) -> Path:
-    """The catalog file or folder, if it lies inside an ingest root; a clear 400 otherwise."""
+    """The catalog file or folder, if it lies inside an ingest root: 403 when it lies outside them, 404 when there
+    is nothing there, 400 for a path that cannot be a catalog."""
     if "\x00" in raw:
         raise Problem(400, "bad_catalog_path", "the catalog path contains a NUL character")
     roots = settings.ingest_roots
@@ -72,10 +73,10 @@ def resolve_catalog(settings: ServerSettings, raw: str) -> Path:
         raise Problem(400, "bad_catalog_path", f"cannot use this catalog path: {exc}") from exc
     if not any(resolved == r or resolved.is_relative_to(r) for r in roots):
         shown = ", ".join(str(r) for r in roots)
-        raise Problem(400, "catalog_outside_roots", f"catalogs must lie inside the ingest roots ({shown}); "
+        raise Problem(403, "catalog_outside_roots", f"catalogs must lie inside the ingest roots ({shown}); "
                       "put the catalog there or add its folder to VIDREC_INGEST_ROOTS")
     if not exists:
-        raise Problem(400, "catalog_not_found", f"no catalog at {raw!r} (relative paths start at {roots[0]})")
+        raise Problem(404, "catalog_not_found", f"no catalog at {raw!r} (relative paths start at {roots[0]})")
     if not (is_file or is_dir):
         raise Problem(400, "bad_catalog_path", "the catalog must be a .csv/.jsonl file or a folder of videos")
     return resolved

@@ -124,8 +124,10 @@ class UserErased(BaseModel):
 
 
 class IngestIn(Strict):
-    catalog: str = Field(min_length=1, max_length=4096, description="A catalog .csv/.jsonl or a folder of videos on "
-                         "the server, inside VIDREC_INGEST_ROOTS.")
+    # no NUL: no file system takes one in a path
+    catalog: str = Field(min_length=1, max_length=4096, pattern=r"^[^\x00]+$",
+                         description="A catalog .csv/.jsonl or a folder of videos on the server, inside "
+                                     "VIDREC_INGEST_ROOTS.")
     workers: int | None = Field(None, ge=1, le=64)
     prune: bool = False
     force: bool = False
