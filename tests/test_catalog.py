@@ -4,7 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from vidrec.catalog import MAX_CELL_CHARS, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, load_catalog, parse_price
+from vidrec.catalog import (
+    MAX_CELL_CHARS,
+    MAX_DESCRIPTION_CHARS,
+    MAX_TITLE_CHARS,
+    confine,
+    load_catalog,
+    parse_price,
+)
 from vidrec.errors import CatalogError
 
 
@@ -174,3 +181,20 @@ def test_sample_catalog_copies_rows_and_videos(tmp_path):
     path, rows = sample_catalog(demo, tmp_path / "sample", 3)
     assert len(rows) == 3 and all((tmp_path / "sample" / r["video"]).is_file() for r in rows)
     assert [i.id for i in load_catalog(path).items] == [r["id"] for r in rows]
+
+
+def test_confine_refuses_videos_outside_the_roots_links_included(tmp_path):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "videos").mkdir(parents=True)
+    outside.mkdir()
+    (root / "videos" / "in.mp4").write_bytes(b"x")
+    (outside / "secret.mp4").write_bytes(b"x")
+    (root / "videos" / "link.mp4").symlink_to(outside / "secret.mp4")
+    (root / "catalog.csv").write_text(
+        "id,video\nin,videos/in.mp4\nup,../outside/secret.mp4\nlinked,videos/link.mp4\n"
+        f"absolute,{outside / 'secret.mp4'}\n", encoding="utf-8")
+    catalog = confine(load_catalog(root / "catalog.csv"), [root])
+    assert [i.id for i in catalog.items] == ["in"]
+    refused = {e.item_id: e.message for e in catalog.errors}
+    assert set(refused) == {"up", "linked", "absolute"}
+    assert all("outside the ingest roots" in m for m in refused.values())

@@ -11,7 +11,7 @@ import io
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +123,28 @@ def load_catalog(path: str | Path) -> Catalog:
     if suffix in VIDEO_EXTENSIONS:
         raise CatalogError("this is a video, not a catalog; give its folder or a .csv/.jsonl listing it", path=str(p))
     raise CatalogError(f"unknown catalog format {suffix!r}; use .csv, .tsv, .jsonl or a folder of videos", path=str(p))
+
+
+def confine(catalog: Catalog, roots: Sequence[str | Path]) -> Catalog:
+    """Keep the items whose video, followed through every symbolic link, lies inside one of ``roots``; each other
+    item becomes a row error. For catalogs written by someone else (an admin ingest through the server), where a
+    row such as ``video=../../home/x.mp4`` or a link to a private file would otherwise be ingested and served."""
+    allowed = [Path(r).resolve() for r in roots]
+    kept: list[Item] = []
+    for item in catalog.items:
+        try:
+            real = item.video.resolve(strict=False)
+        except (OSError, RuntimeError) as exc:  # a symlink loop, a path too long
+            catalog.errors.append(RowError(str(catalog.source), None, item.id, f"video path unusable ({exc})"))
+            continue
+        if any(real == r or real.is_relative_to(r) for r in allowed):
+            kept.append(item)
+        else:
+            catalog.errors.append(RowError(str(catalog.source), None, item.id,
+                                           f"video {str(item.video)!r} lies outside the ingest roots "
+                                           f"({', '.join(str(r) for r in allowed)}); refused"))
+    catalog.items = kept
+    return catalog
 
 
 def _read_text(p: Path) -> tuple[str, list[str]]:

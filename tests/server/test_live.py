@@ -131,6 +131,39 @@ def test_admin_ingest_job_runs_and_the_server_takes_the_store_back(tmp_path, sto
 
 
 @pytest.mark.slow
+def test_admin_ingest_refuses_videos_outside_the_ingest_roots(tmp_path, store_copy):
+    """A catalog inside the roots may not reach outside them through its rows: `..`, an absolute path or a link."""
+    catalogs, outside = tmp_path / "catalogs", tmp_path / "private"
+    catalogs.mkdir()
+    outside.mkdir()
+    shutil.copy(DEMO / "videos" / "d001.mp4", outside / "secret.mp4")
+    (catalogs / "link.mp4").symlink_to(outside / "secret.mp4")
+    (catalogs / "sneaky.csv").write_text(
+        "id,video,title\nx-up,../private/secret.mp4,Up\nx-link,link.mp4,Linked\n"
+        f"x-abs,{outside / 'secret.mp4'},Absolute\n", encoding="utf-8")
+    port = free_port()
+    srv = ServerProcess([sys.executable, str(Path(__file__).parent / "serve_test_app.py"), str(store_copy),
+                         str(port)], server_env(VIDREC_ADMIN_KEY=ADMIN_KEY, VIDREC_INGEST_ROOTS=str(catalogs)),
+                        port, tmp_path / "server.log")
+    try:
+        srv.wait_ready(60)
+        admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        job = httpx.post(f"{srv.base}/v1/ingest", json={"catalog": "sneaky.csv", "workers": 1}, headers=admin).json()
+        deadline = time.monotonic() + 120
+        while job["state"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.5)
+            job = httpx.get(f"{srv.base}/v1/ingest/{job['id']}", headers=admin).json()
+        assert job["state"] == "finished", job
+        refused = {e["id"]: e["error"] for e in job["summary"]["row_errors"]}
+        assert set(refused) == {"x-up", "x-link", "x-abs"}, job["summary"]
+        assert all("outside the ingest roots" in e for e in refused.values())
+        assert job["summary"]["ingested"] == 0
+        for item_id in refused:
+            assert httpx.get(f"{srv.base}/v1/items/{item_id}").status_code == 404
+    finally:
+        srv.stop()
+
+
 def test_admin_ingest_of_real_videos_adds_items_the_chat_finds(tmp_path, store_copy):
     """Real models: ingest two demo videos into a new store through the API, then chat about them."""
     catalogs = tmp_path / "catalogs"

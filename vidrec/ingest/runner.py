@@ -11,11 +11,11 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from vidrec.catalog import Item, load_catalog
+from vidrec.catalog import Item, confine, load_catalog
 from vidrec.config import IngestSettings, store_dir
 from vidrec.errors import ConfigError
 from vidrec.ingest.analysis import STAGES, ItemAnalysis
@@ -80,10 +80,13 @@ def content_hash(item: Item, settings: IngestSettings) -> str:
 def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = None, *,
            settings: IngestSettings | None = None, workers: int | None = None, prune: bool = False,
            taxonomy: Taxonomy | None = None, force: bool = False, progress: ProgressFn | None = None,
-           models: Models | None = None, ray: str | None = None) -> IngestSummary:
+           models: Models | None = None, ray: str | None = None,
+           media_roots: Sequence[str | os.PathLike] | None = None) -> IngestSummary:
     """Ingest a catalog into a store. Returns the summary; raises only for problems with the whole run.
 
     ``ray``: analyse on Ray instead of local processes ("auto", "local" or a cluster address; see executors.py).
+    ``media_roots``: every video must lie inside one of these folders (symbolic links followed); a row whose video
+    does not is a row error (see `vidrec.catalog.confine`).
     """
     started = time.perf_counter()
     settings = settings or IngestSettings()
@@ -91,6 +94,8 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
     workers = max(1, int(workers or settings.workers or 1))
     root = store_dir(store)
     catalog = load_catalog(catalog_path)
+    if media_roots is not None:
+        catalog = confine(catalog, media_roots)
     writer = StoreWriter.open(root, taxonomy=taxonomy)
     taxonomy = writer.taxonomy
     summary = IngestSummary(run_id="", catalog=str(catalog.source), store=str(root), total=len(catalog.items))

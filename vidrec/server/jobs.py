@@ -135,6 +135,8 @@ class IngestJobs:
             cmd.append("--prune")
         if job.options.get("force"):
             cmd.append("--force")
+        for root in self.settings.ingest_roots:  # the videos a catalog names are confined as the catalog is
+            cmd += ["--media-root", str(root)]
         return cmd
 
     def _run(self, job: IngestJob) -> None:
@@ -226,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--prune", action="store_true")
     parser.add_argument("--force", action="store_true")
+    parser.add_argument("--media-root", action="append", default=None,
+                        help="a folder every video must lie in (repeat); a row whose video does not is refused")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 
@@ -235,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(Path(args.store) / "vidrec.toml")
         summary = ingest(args.catalog, args.store, settings=settings, workers=args.workers, prune=args.prune,
-                         force=args.force, progress=progress)
+                         force=args.force, progress=progress, media_roots=args.media_root)
     except VidrecError as exc:
         _emit("error", message=str(exc))
         return 2
