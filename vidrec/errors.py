@@ -47,6 +47,10 @@ class StoreError(VidrecError):
     exit_code = 5
 
 
+class StoreBusyError(StoreError):
+    """Another process holds the store's writer lock (an ingest, or a server that records sessions)."""
+
+
 class NotFoundError(VidrecError):
     """An item, user or session id that does not exist."""
 

@@ -66,8 +66,12 @@ def taxonomy_from_meta(value: str | None) -> Taxonomy:
 class Library:
     """Profiles, vectors, keyword index, sessions, interactions and the trained model of one store."""
 
-    def __init__(self, store: Store, profile_cache: int = PROFILE_CACHE):
+    def __init__(self, store: Store, profile_cache: int = PROFILE_CACHE, *, memory_sessions: bool = False):
         self.store = store
+        # A read-only library cannot save sessions. With memory_sessions it keeps the sessions of its chats in this
+        # process instead (reading saved ones from the store), so a terminal chat works beside the process that
+        # writes the store; interactions are then not recorded.
+        self._memory_sessions: dict[str, dict[str, Any]] | None = {} if memory_sessions else None
         # A turn or a search reads the same ~100 profiles again and again, and parsing them was a third of its time
         # at 1k items, so parsed profiles are kept. A library opened for writing is the store's only writer (it
         # holds the writer lock): what it read stays true while it is open (`forget_profiles` after writing
@@ -83,8 +87,9 @@ class Library:
         self._trained_lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None, *, readonly: bool = True) -> Library:
-        return cls(Store.open(path, create=False, readonly=readonly))
+    def open(cls, path: str | os.PathLike | None = None, *, readonly: bool = True,
+             memory_sessions: bool = False) -> Library:
+        return cls(Store.open(path, create=False, readonly=readonly), memory_sessions=memory_sessions)
 
     def __enter__(self) -> Library:
         return self
@@ -185,19 +190,35 @@ class Library:
     # ------------------------------------------------------------------------------------------------ sessions
     def session(self, session_id: str) -> dict[str, Any] | None:
         """A chat session as saved: {"id", "owner", "state", "updated_at"}, or None."""
+        if self._memory_sessions is not None and session_id in self._memory_sessions:
+            return self._memory_sessions[session_id]
         return self.store.metadata.get_session(session_id)
 
     def save_session(self, session_id: str, state: dict[str, Any], owner: str | None = None) -> None:
+        if self._memory_sessions is not None:
+            self._memory_sessions[session_id] = {"id": session_id, "owner": owner, "state": state,
+                                                 "updated_at": time.time()}
+            return
         self.store.metadata.put_session(session_id, state, owner=owner)
 
     def delete_session(self, session_id: str) -> bool:
         """Forget a session; whether there was one."""
+        if self._memory_sessions is not None:
+            return self._memory_sessions.pop(session_id, None) is not None
         return self.store.metadata.delete_session(session_id)
+
+    @property
+    def records_interactions(self) -> bool:
+        """False for a library that keeps its sessions in memory: what its shoppers do is not recorded."""
+        return self._memory_sessions is None
 
     # ------------------------------------------------------------------------------------------------ interactions
     def record(self, user_id: str, item_id: str, event: str, *, value: float | None = None,
                session_id: str | None = None) -> None:
-        """Record that a user did ``event`` (view, like, reject, cart, buy, ...) with an item, now."""
+        """Record that a user did ``event`` (view, like, reject, cart, buy, ...) with an item, now (not in a library
+        that keeps its sessions in memory: see `records_interactions`)."""
+        if self._memory_sessions is not None:
+            return
         self.store.metadata.add_interaction(user_id, item_id, event, value=value, session_id=session_id)
 
     def interactions(self, user_id: str | None = None) -> Iterator[Interaction]:

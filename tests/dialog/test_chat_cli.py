@@ -45,3 +45,32 @@ def test_a_script_without_messages_is_a_usage_error(demo_store, tmp_path):
                            str(demo_store)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "no messages" in proc.stdout + proc.stderr
+
+
+def test_chat_beside_the_process_that_writes_the_store_runs_read_only(demo_store, tmp_path):
+    """A server holds the writer lock: `vidrec chat` still answers, keeps its session in memory, and says so."""
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(demo_store, store, ignore=shutil.ignore_patterns("write.lock"))
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom vidrec.store import Store\n"
+                               "s = Store.open(sys.argv[1], readonly=False)\nprint('locked', flush=True)\n"
+                               "time.sleep(300)", str(store)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        proc = subprocess.run([sys.executable, "-m", "vidrec.cli", "chat", "--jsonl", "--store", str(store)],
+                              input="我想买一件T恤\n要黑色的\n", capture_output=True, text=True, timeout=300)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert proc.returncode == 0, proc.stderr
+    turns = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(turns) == 2 and turns[0]["items"] and turns[1]["state"]["constraints"]["category"] == "T-Shirt"
+    assert "chatting read-only" in proc.stderr and "not saved" in proc.stderr
+    from vidrec.store import open_metadata
+
+    db = open_metadata(store)
+    try:
+        assert db.get_session(turns[0]["session_id"]) is None  # nothing was written
+    finally:
+        db.close()

@@ -27,9 +27,11 @@ def register(app: typer.Typer) -> None:
                                                                      "skipped) and print the conversation.")] = None,
     ) -> None:
         """Talk to the recommender. Sessions persist in the store and survive a restart."""
+        from rich.markup import escape
+
         from vidrec.cli.options import existing_store
         from vidrec.dialog.engine import Engine
-        from vidrec.errors import ConfigError, VidrecError
+        from vidrec.errors import ConfigError, StoreBusyError, VidrecError
         from vidrec.library import Library
 
         if lang not in ("zh", "en", "auto"):
@@ -37,7 +39,17 @@ def register(app: typer.Typer) -> None:
         if script is not None and jsonl:
             raise ConfigError("--script and --jsonl read messages from different places; give one of them")
         messages = _script_lines(script) if script is not None else None
-        library = Library.open(existing_store(store), readonly=False)
+        root = existing_store(store)
+        try:
+            library = Library.open(root, readonly=False)
+        except StoreBusyError as exc:
+            # a server (or an ingest) writes the store: chat beside it without saving
+            from vidrec.cli.options import console
+
+            note = "; what you like or add to the cart is not recorded for --user" if user else ""
+            console.print(f"[yellow]note:[/] {escape(str(exc).split(';')[0])}: chatting read-only, this "
+                          f"conversation is kept in memory and not saved{note}", highlight=False)
+            library = Library.open(root, readonly=True, memory_sessions=True)
         try:
             engine = Engine(library, user_model=_user_model(library, user), thumbnail_url=None)
             sid = session or uuid.uuid4().hex

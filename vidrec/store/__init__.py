@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from vidrec.config import store_dir
-from vidrec.errors import StoreError
+from vidrec.errors import StoreBusyError, StoreError
 from vidrec.store.database import is_postgres_url, redact
 from vidrec.store.faiss_index import FaissIndex
 from vidrec.store.lexical import LexicalIndex
@@ -329,7 +329,7 @@ def _take_writer_lock(path: Path) -> int | None:
             holder = os.read(fd, 64).decode("ascii", "replace").strip() or "unknown"
         finally:
             os.close(fd)
-        raise StoreError(
+        raise StoreBusyError(
             f"the store {path} is being written by another vidrec process (pid {holder}); wait for it to finish, "
             f"stop it, or open the store read-only"
         ) from None
