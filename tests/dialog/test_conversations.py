@@ -118,3 +118,18 @@ def test_season_request_shows_no_winter_wear(engine, text):
     assert t.items, t.reply
     assert all(season_fit(engine.library.profile(i.id), "Summer") >= 0 for i in t.items), \
         [engine.library.profile(i.id).value("category") for i in t.items]
+
+
+def test_liking_the_last_match_says_that_was_everything_not_that_nothing_matches(demo_store):
+    """The demo has two hats: after both are shown, "I like the first one" finds nothing new, and the reply must
+    not claim that nothing meets the request (the liked hat does)."""
+    lib = Library.open(demo_store, readonly=True, memory_sessions=True)
+    try:
+        engine = Engine(lib, ask_questions=False)
+        shown = engine.respond("hats", "show me hats")
+        assert len(shown.items) == 2 and all(_category_of(engine, i.id) == "Hat" for i in shown.items)
+        liked = engine.respond("hats", "I like the first one")
+    finally:
+        lib.close()
+    assert liked.intent == "like"
+    assert "That's everything that matches" in liked.reply and "couldn't find" not in liked.reply

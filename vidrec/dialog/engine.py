@@ -500,7 +500,11 @@ class Engine:
         qv = self._query_vector(state, text)
         hits = self._search(text, state.request, state.lang, base, qv)
         if not hits:  # the last list stays what "the first one" refers to
-            turn.reply = say("no_more" if page and state.shown else "none", lang, state.turn)
+            # after "more" or a like, what is left out is only what was shown: nothing else matches, but that does
+            if (page or state.pivot) and state.shown:
+                turn.reply = say("no_more", lang, state.turn)
+            else:
+                turn.reply = say("none", lang, state.turn)
             return turn
         profiles = {h.id: self.library.profile(h.id) for h in hits}
         known = state.request.known()
