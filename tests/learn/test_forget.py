@@ -46,13 +46,13 @@ def app():
     return a
 
 
-def make_store(path) -> None:
-    """A real store: the toy catalog, the toy users' views, and ERASED, who bought lipsticks and the one lipstick
-    nobody else touched."""
+def make_store(path, metadata_url: str | None = None) -> None:
+    """A real store (metadata in its SQLite file, or in PostgreSQL): the toy catalog, the toy users' views, and
+    ERASED, who bought lipsticks and the one lipstick nobody else touched."""
     from vidrec.store import Store
     from vidrec.store.metadata import Interaction
 
-    with Store.open(path, dim=8) as store:
+    with Store.open(path, dim=8, metadata=metadata_url) as store:
         meta = store.metadata
         for item_id, text in make_catalog().texts.items():
             c = item_id.split("-")[0]
@@ -142,11 +142,12 @@ def test_an_erased_user_is_a_stranger_to_every_model_and_the_next_training_lets_
     assert fresh.knows_user(ERASED) and fresh.history(ERASED) == ["kettle-2", "kettle-3"]
 
 
-def test_a_model_forgets_only_the_users_erased_after_its_data_was_read(tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_model_forgets_only_the_users_erased_after_its_data_was_read(tmp_path, request, backend):
     from vidrec.store import open_metadata
 
     store = tmp_path / "store"
-    make_store(store)
+    make_store(store, None if backend == "sqlite" else request.getfixturevalue("postgres_url"))
     inter, texts = load_store_data(store)
     meta = open_metadata(store, readonly=False)
     try:
@@ -177,3 +178,25 @@ def test_a_model_forgets_only_the_users_erased_after_its_data_was_read(tmp_path)
     from vidrec.learn.models import load_model
 
     assert not load_model(tmp_path / "copy").knows_user("u3") and load_model(tmp_path / "copy").knows_user("u4")
+
+
+def test_a_library_that_only_reads_learns_of_an_erase_at_refresh_and_factor_rows_are_zeroed(tmp_path):
+    store = tmp_path / "store"
+    make_store(store)
+    inter, texts = load_store_data(store)
+    als = make_model("als", factors=8, iterations=5).fit(inter, texts)
+    als.save(store / "models" / "als")
+    set_current_model(store, "als")
+    u = als.users.index[ERASED]
+    assert np.abs(np.load(store / "models" / "als" / "arrays.npz")["m.user_factors"][u]).sum() > 0
+    with Library.open(store) as reader, Library.open(store, readonly=False) as writer:
+        model = reader.trained_model()
+        assert model.knows_user(ERASED)
+        writer.erase_user(ERASED)  # as another process would: the reader's model is not told
+        assert model.knows_user(ERASED)
+        reader.refresh()
+        assert not model.knows_user(ERASED) and model.recommend(ERASED, k=5) == model.recommend("stranger", k=5)
+    saved = np.load(store / "models" / "als" / "arrays.npz")
+    assert not saved["m.user_factors"][u].any() and saved["m.user_factors"].any()  # theirs alone is zeroed
+    np.testing.assert_array_equal(saved["m.item_factors"], als._state()["item_factors"])
+    assert ERASED.encode() not in store_bytes(store)

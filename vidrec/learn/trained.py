@@ -13,11 +13,13 @@ longer needs it:
 - a model trained from the store remembers how many erasures had been recorded when its data was read
   (`fit_info["erasures_seen"]`); the loader makes it forget the users erased since (a model trained from a file
   forgets every listed user), and `Library.erase_user` tells the model a process has already loaded;
-- the erased id and training history are cut out of the saved models' files (`scrub_saved_models`);
+- the erased id, training history and user-factor row are cut out of the saved models' files
+  (`scrub_saved_models`);
 - `vidrec train --store` drops from the list the erasures every saved model of the store has seen
   (`prune_erasures`): a later user with the same id is a new person and is served as one.
 What a trained model keeps until its next training are aggregates: the item counts its popularity fallback uses
-and learned weights (item embeddings; for ALS and BPR a user-factor row no id leads to any more).
+and learned weights such as item embeddings, which the user's events helped shape (a model loaded before the erase
+also keeps their user-factor row in memory, where no id leads to it any more).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 
 ERASURES_KEY = "erased_users"  # meta: {"count": erasures recorded so far, "users": {user_key: erasure number}}
 ERASURES_SEEN = "erasures_seen"  # a model's fit_info: the erasure count when its training data was read
+USER_ROW_ARRAYS = ("m.user_factors",)  # saved arrays with one row per training user
 
 
 def load_trained_model(store: str | os.PathLike | None = None, name: str | None = None, *,
@@ -140,7 +143,7 @@ def prune_erasures(store: str | os.PathLike | None, metadata: MetadataStore) -> 
 
 def scrub_saved_models(store: str | os.PathLike | None, user_id: str) -> list[str]:
     """Cut an erased user out of every saved model of the store: their id (replaced by a placeholder made from
-    `user_key`) and their training history. The names of the models changed."""
+    `user_key`), their training history and their user-factor row (zeroed). The names of the models changed."""
     changed = []
     root = models_dir(store)
     user = str(user_id)
@@ -164,6 +167,12 @@ def scrub_saved_models(store: str | os.PathLike | None, user_id: str) -> list[st
         offsets = offsets.copy()
         offsets[u + 1 :] -= end - start
         arrays["hist_offsets"] = offsets
+        for name in USER_ROW_ARRAYS:  # their embedding (ALS, BPR): no longer theirs, so nobody's
+            rows = arrays.get(name)
+            if rows is not None and rows.ndim == 2 and rows.shape[0] == len(users):
+                rows = rows.copy()
+                rows[u] = 0
+                arrays[name] = rows
         tmp = folder / "arrays.tmp.npz"
         np.savez(tmp, **arrays)
         tmp.replace(folder / "arrays.npz")
