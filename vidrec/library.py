@@ -141,10 +141,16 @@ class Library:
 
     def refresh(self) -> None:
         """For a read-only library: see what the store's writer saved since it was opened (vectors, keywords,
-        profiles, popularity)."""
+        profiles, popularity, users erased)."""
         self.store.refresh()
         self.forget_profiles()
         self.forget_popularity()
+        with self._trained_lock:
+            model = self._trained[0] if self._trained is not None else None
+        if model is not None:  # users another process erased since the model was loaded
+            from vidrec.learn.trained import apply_erasures, read_erasures
+
+            apply_erasures(model, read_erasures(self.store.metadata))
 
     def forget_profiles(self) -> None:
         """Drop cached profiles (after writing items through this library's store)."""
@@ -229,8 +235,32 @@ class Library:
         return next(iter(self.store.metadata.interactions(user_id)), None) is not None
 
     def erase_user(self, user_id: str) -> int:
-        """Forget a user's interactions and the sessions they own; the number of rows removed."""
-        return self.store.metadata.delete_user(user_id)
+        """Forget a user: their interactions and the sessions they own (gone from the database's files), their
+        place in the store's trained models, and their part in popularity; the number of rows removed.
+
+        Every trained model serves the id as a stranger's from now on: the model this library has loaded at once,
+        any model loaded later through the store's erasure list (which keeps a hash of the id, not the id), and the
+        saved model files lose the id and its training history. What is kept until the next `vidrec train
+        --store` are aggregates inside an already-trained model: the item counts behind its popularity fallback
+        and its learned weights, which the user's events helped shape but which no id leads back to; retraining
+        recomputes them without the user (their events are gone), then clears the erasure list, so a later user
+        given the same id starts fresh."""
+        from vidrec.learn.trained import record_erasure, scrub_saved_models
+
+        with self._trained_lock:
+            model = self._trained[0] if self._trained is not None else None
+        if model is not None:
+            model.forget_users([user_id])
+        removed = self.store.metadata.delete_user(user_id)
+        # after the delete: a training that reads the erasure count before its data and sees this erasure
+        # cannot have read the user's events
+        record_erasure(self.store.metadata, user_id)
+        try:
+            scrub_saved_models(self.path, user_id)
+        except OSError as exc:  # the erasure list still keeps every model from using the user
+            log.error("an erased user could not be cut out of the saved models in %s: %s", self.path, exc)
+        self.forget_popularity()
+        return removed
 
     # ------------------------------------------------------------------------------------------------ popularity
     def _counts(self) -> tuple[dict[str, float], list[str]]:
@@ -272,13 +302,14 @@ class Library:
 
     # ------------------------------------------------------------------------------------------------ trained model
     def trained_model(self):
-        """The store's current trained user model (`vidrec train`), loaded once; None when there is none or it
-        cannot be read (`vidrec.learn.trained.load_trained_model` says why in the log)."""
+        """The store's current trained user model (`vidrec train`), loaded once, with the users erased since its
+        training forgotten; None when there is none or it cannot be read (`vidrec.learn.trained.load_trained_model`
+        says why in the log)."""
         with self._trained_lock:
             if self._trained is None:
                 from vidrec.learn.trained import load_trained_model
 
-                self._trained = (load_trained_model(self.path),)
+                self._trained = (load_trained_model(self.path, metadata=self.store.metadata),)
             return self._trained[0]
 
     @cached_property

@@ -103,6 +103,34 @@ def _training_data(interactions: Path | None, items: Path | None, store: Path | 
     return data, texts
 
 
+def _erasures_seen(store: Path | None) -> int:
+    """The store's erasure count, read before its interactions (see `vidrec.learn.trained`)."""
+    from vidrec.learn.trained import erasures_seen
+    from vidrec.store import open_metadata
+
+    meta = open_metadata(store)
+    try:
+        return erasures_seen(meta)
+    finally:
+        meta.close()
+
+
+def _prune_erasures(store: Path | None) -> None:
+    """Erased users every saved model was trained without leave the store's erasure list: whoever is given one
+    of those ids later is a new user to the next model."""
+    from vidrec.learn.trained import prune_erasures
+    from vidrec.store import open_metadata
+
+    meta = open_metadata(store, readonly=False)
+    try:
+        left = prune_erasures(store, meta)
+    finally:
+        meta.close()
+    if left:
+        log.info("%d erased users stay forgotten: a saved model in the store was trained before they were erased",
+                 left)
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -164,9 +192,11 @@ def train(
     `search --user` and `recommend` then use."""
     from vidrec.learn.models import canonical_name, model_class
     from vidrec.learn.store_data import models_dir, save_item_titles, set_current_model
+    from vidrec.learn.trained import ERASURES_SEEN
 
     model = canonical_name(model)
     klass = model_class(model)
+    seen = _erasures_seen(store) if interactions is None else None
     data, texts = _training_data(interactions, items, store)
     if klass.uses_content and texts is None:
         raise InputError(f"the {model} model needs item texts: pass --items FILE (or train from a store)")
@@ -182,11 +212,15 @@ def train(
     m = klass(**params)
     with _progress() as progress:
         _fit_with_progress(progress, m, data, texts)
+    if seen is not None:
+        m.fit_info[ERASURES_SEEN] = seen
     folder = out if out is not None else models_dir(store) / model
     m.save(folder)
     save_item_titles(folder, texts)
     if out is None:
         set_current_model(store, model)
+        if seen is not None:
+            _prune_erasures(store)
     summary = {
         "model": model,
         "saved_to": str(folder),

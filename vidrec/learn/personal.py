@@ -25,8 +25,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from vidrec.errors import ConfigError, NotFoundError
-from vidrec.learn.models import Recommender, load_model
-from vidrec.learn.store_data import current_model_dir
+from vidrec.learn.models import Recommender
+from vidrec.learn.trained import load_trained_model
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +99,13 @@ class PersonalRanker:
 
     @classmethod
     def open(cls, store: str | Path | None = None, name: str | None = None) -> PersonalRanker | None:
+        """The store's model ``name`` (default: the current one), with erased users forgotten; None when no model
+        was trained."""
         try:
-            return cls(load_model(current_model_dir(store, name)))
+            model = load_trained_model(store, name, required=True)
         except (ConfigError, NotFoundError):
             return None
+        return None if model is None else cls(model)
 
     def knows(self, user_id: str, history: Sequence[str] | None = None) -> bool:
         return self.model.knows_user(user_id) or bool(history)

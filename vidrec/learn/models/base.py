@@ -11,12 +11,14 @@ it for every model the same way. A model remembers each training user's history,
 passing `history` (item ids, oldest first) overrides it, which is how a new chat user is served.
 
 An unknown user with no history (or any user given an empty history) gets the training popularity ranking;
-`knows_user` tells the caller so it can say so. Saved models are a folder with `meta.json` (model name, parameters, ids) and `arrays.npz` (numbers only, no
+`knows_user` tells the caller so it can say so. `forget_users` makes users the model was trained on unknown to it
+(an erased shopper): their training history is no longer used and they are served as a fresh user would be. Saved models are a folder with `meta.json` (model name, parameters, ids) and `arrays.npz` (numbers only, no
 pickle), loaded without the training data or the text encoder.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -41,6 +43,12 @@ FORMAT_VERSION = 1
 MODEL_ALIASES: dict[str, str] = {"ours": "content-seq"}
 
 
+def user_key(user_id: str) -> str:
+    """How a forgotten user is named where their id must not be kept (the store's erasure list, a saved model):
+    a SHA-256 of the id."""
+    return hashlib.sha256(str(user_id).encode("utf-8")).hexdigest()
+
+
 def canonical_name(name: str) -> str:
     """The model's current name for ``name`` (itself, or what an alias stands for)."""
     return MODEL_ALIASES.get(name, name)
@@ -62,6 +70,7 @@ class Recommender(ABC):
         self.item_counts = np.zeros(0, dtype=np.int64)
         self._hist_items = np.zeros(0, dtype=np.int32)
         self._hist_offsets = np.zeros(1, dtype=np.int64)
+        self._forgotten: frozenset[str] = frozenset()  # `user_key`s of users served as strangers
         self.fit_seconds: float | None = None
         self.fit_info: dict[str, Any] = {}
 
@@ -116,16 +125,36 @@ class Recommender(ABC):
     def n_items(self) -> int:
         return len(self.items)
 
+    def forget_users(self, user_ids: Iterable[str]) -> None:
+        """Serve these users as strangers from now on: `knows_user` is False, their training history is not used,
+        and `score`/`recommend` give them what a user the model never saw gets (a history passed in is still
+        used, as for any new user). What they taught the learned weights stays until the next training."""
+        self.forget_user_keys(user_key(u) for u in user_ids)
+
+    def forget_user_keys(self, keys: Iterable[str]) -> None:
+        """`forget_users` for users known only by their `user_key` (the store's erasure list keeps no ids)."""
+        self._forgotten = self._forgotten | frozenset(str(k) for k in keys)
+
+    def forgets(self, user: str) -> bool:
+        """Whether ``user`` was forgotten (`forget_users`)."""
+        return bool(self._forgotten) and user_key(user) in self._forgotten
+
+    def _user_index(self, user: str) -> int | None:
+        """The user's training index; None for a user the model never saw or was told to forget."""
+        if self.forgets(user):
+            return None
+        return self.users.get(str(user))
+
     def knows_user(self, user: str) -> bool:
-        u = self.users.get(str(user))
+        u = self._user_index(user)
         return bool(u is not None and self._hist_offsets[u + 1] > self._hist_offsets[u])
 
     def user_history(self, u: int) -> np.ndarray:
         return self._hist_items[self._hist_offsets[u] : self._hist_offsets[u + 1]]
 
     def history(self, user: str) -> list[str]:
-        """The item ids this user had in training, oldest first (empty if unknown)."""
-        u = self.users.get(str(user))
+        """The item ids this user had in training, oldest first (empty if unknown or forgotten)."""
+        u = self._user_index(user)
         if u is None:
             return []
         return [self.items.ids[i] for i in self.user_history(u)]
@@ -147,7 +176,7 @@ class Recommender(ABC):
 
     def _all_scores(self, user: str, history: Iterable[str] | None) -> tuple[np.ndarray, np.ndarray]:
         self._check_fitted()
-        u = self.users.get(str(user))
+        u = self._user_index(user)
         hist = (
             self._history_indices(history)
             if history is not None
@@ -232,6 +261,7 @@ class Recommender(ABC):
             "fit_info": {k: v for k, v in self.fit_info.items() if _jsonable(v)},
             "users": self.users.ids,
             "items": self.items.ids,
+            "forgotten": sorted(self._forgotten),
         }
         arrays = {
             "item_counts": self.item_counts,
@@ -267,6 +297,7 @@ class Recommender(ABC):
         model.item_counts = arrays["item_counts"]
         model._hist_items = arrays["hist_items"]
         model._hist_offsets = arrays["hist_offsets"]
+        model._forgotten = frozenset(meta.get("forgotten", ()))
         model.fit_seconds = meta.get("fit_seconds")
         model.fit_info = {**meta.get("fit_info", {}), "loaded": True}
         model._set_state({k[2:]: v for k, v in arrays.items() if k.startswith("m.")})
