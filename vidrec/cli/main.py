@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from vidrec import __version__
-from vidrec.cli import chat, ingest, items, learn, parse, search, serve
+from vidrec.cli import chat, doctor, ingest, items, learn, parse, search, serve
 from vidrec.cli.options import console
 from vidrec.errors import VidrecError
 
@@ -44,6 +44,7 @@ parse.register(app, lexicon_loader=parse.store_lexicon)
 chat.register(app)
 learn.register(app)
 serve.register(app)
+doctor.register(app)
 
 
 def usage_error_line(exc: typer.TyperException) -> str:
