@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -74,6 +76,11 @@ def start_and_kill_after_first_item(catalog: Path, store: Path, workers: int,
     return children
 
 
+def vidrec(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vidrec.cli", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=WAIT_BOUND_S, env={**os.environ, "COLUMNS": "1000"})
+
+
 def gone_within_bound(processes: list[psutil.Process], bound_s: float = 30.0) -> list[psutil.Process]:
     """The processes still running after waiting up to ``bound_s`` (a bound, not a timing assertion)."""
     _, alive = psutil.wait_procs(processes, timeout=bound_s)
@@ -119,6 +126,18 @@ def test_a_killed_ingest_loses_nothing_and_the_next_run_resumes(tmp_path, demo_d
         assert s.metadata.count() >= 1 and len(s.metadata.runs(unfinished_only=True)) == 1
     summary = rerun_and_check(catalog, store, rows, workers=1)
     assert summary["skipped"] >= 1  # what was committed before the kill was not analysed again
+
+    # the keyword index deleted outright: doctor names it, --repair rebuilds it from the store
+    shutil.rmtree(store / "lexical")
+    checked = vidrec("doctor", "--store", str(store))
+    assert checked.returncode == 1 and "keywords" in checked.stdout and "missing entirely" in checked.stdout
+    assert f"{N_ITEMS} items missing" in checked.stdout, checked.stdout
+    assert vidrec("doctor", "--store", str(store), "--repair").returncode == 0
+    assert vidrec("doctor", "--store", str(store)).returncode == 0
+    for r in rows[:2]:
+        found = vidrec("search", r["title"], "--store", str(store), "--json")
+        assert found.returncode == 0, found.stderr
+        assert json.loads(found.stdout)["results"][0]["id"] == r["id"]
 
 
 def test_a_killed_ingest_takes_its_worker_processes_with_it(tmp_path, demo_dir):
