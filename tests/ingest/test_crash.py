@@ -102,6 +102,7 @@ def rerun_and_check(catalog: Path, store: Path, rows: list[dict], workers: int) 
     summary = json.loads(again.stdout)
     assert summary["ingested"] + summary["skipped"] == len(rows) and not summary["failed"]
     assert len(summary["closed_runs"]) == 1  # the killed run
+    assert any("marked interrupted" in w for w in summary["warnings"]), summary["warnings"]
     checked = subprocess.run([sys.executable, "-m", "vidrec.cli", "doctor", "--store", str(store), "--json"],
                              cwd=REPO, capture_output=True, text=True, timeout=WAIT_BOUND_S)
     assert checked.returncode == 0, checked.stdout + checked.stderr

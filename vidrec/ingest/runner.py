@@ -100,6 +100,10 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
                            "error": e.message} for e in catalog.errors]
     summary.warnings = list(catalog.warnings)
     summary.repaired, summary.closed_runs = dict(writer.repaired), list(writer.interrupted_runs)
+    if summary.closed_runs or summary.repaired:
+        fixed = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.repaired.items()) or "nothing to repair"
+        summary.warnings.append(f"{len(summary.closed_runs)} earlier run(s) had stopped unfinished (killed?) and "
+                                f"are marked interrupted; the store was checked and repaired: {fixed}")
     summary.run_id = writer.start_run({"catalog": str(catalog.source), "workers": workers, "prune": prune,
                                        "force": force, **({"ray": ray} if ray else {})})
     outcomes = RunOutcomes(summary, writer, progress)
