@@ -169,3 +169,15 @@ def test_the_keyword_text_is_rebuilt_from_the_parts_of_a_stored_profile():
     text = stored_search_text("x", profile, Taxonomy.default()).split("\n")
     assert text == ["Red cotton dress", "Soft", "Loomwell", "party", "hello there"]
     assert stored_search_text("y", None, Taxonomy.default()) == ""
+
+
+def test_an_unreadable_profile_gets_its_keywords_from_its_title(tmp_path):
+    store = tmp_path / "s"
+    with Store.open(store) as s:
+        s.metadata.upsert_item("x", "h", "x.mp4", {"title": "Olive linen dress", "transcript": "not a list"}, {})
+    writer = StoreWriter.open(store)
+    try:
+        assert writer.repaired["keywords_added"] == 1
+        assert writer.store.lexical.search("olive linen dress", k=1)[0][0] == "x"
+    finally:
+        writer.close()

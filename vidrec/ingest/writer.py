@@ -117,7 +117,12 @@ class StoreWriter:
             index.delete([v for i in orphans for v in _vector_ids(i)])
             fixed["vectors_removed"] = len(orphans)
         for row in self.store.metadata.items(ids=check.indexes["keywords"].missing):
-            lexical.add([row["id"]], [stored_search_text(row["id"], row["profile"], self.taxonomy)])
+            try:
+                text = stored_search_text(row["id"], row["profile"], self.taxonomy)
+            except ValueError as exc:  # a profile this vidrec cannot read: its title still finds it
+                log.warning("item %s: rebuilding its keywords from the title only (%s)", row["id"], exc)
+                text = row.get("title") or ""
+            lexical.add([row["id"]], [text])
             fixed["keywords_added"] += 1
         if check.indexes["keywords"].orphaned:
             lexical.delete(check.indexes["keywords"].orphaned)
