@@ -76,3 +76,49 @@ def test_the_run_gets_ray_processes_or_this_process():
 ])
 def test_failure_messages(exc, message):
     assert failure_message(exc) == message
+
+
+# A process that starts a "worker" (a child that asks to die with it: with PR_SET_PDEATHSIG, or with the parent
+# check used where prctl is missing), prints the worker's pid once the worker is set up, and waits to be killed.
+_PARENT = """
+import subprocess, sys
+worker = subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2]], stdout=subprocess.PIPE, text=True)
+how = worker.stdout.readline().strip()
+print(worker.pid, how, flush=True)
+worker.wait()
+"""
+_WORKER = """
+import os, sys, time
+from vidrec.ingest.executors import die_with_parent
+if sys.argv[1] == "parent check":
+    sys.platform = "darwin"  # as where prctl is missing
+print(die_with_parent(os.getppid()), flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("how", ["pdeathsig", "parent check"])
+def test_a_worker_dies_with_its_parent(how):
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, _WORKER, how], stdout=subprocess.PIPE, text=True)
+    try:
+        pid, said = parent.stdout.readline().split(maxsplit=1)
+        assert said.strip() == how
+        worker = psutil.Process(int(pid))
+        assert worker.is_running()
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        try:
+            worker.wait(timeout=30)  # a bound for a loaded machine, not a timing assertion
+        except psutil.TimeoutExpired:
+            worker.kill()
+            pytest.fail(f"the worker outlived its parent ({how})")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()

@@ -281,6 +281,22 @@ def test_a_process_killed_mid_transaction_loses_only_that_transaction(location):
     db.close()
 
 
+def test_runs_left_unfinished_by_a_killed_process_are_closed_as_interrupted(db):
+    killed = db.start_run({"catalog": "c.csv"}, run_id="r-killed")
+    db.record_run_item(killed, "1", "ingested", seconds=1.0)
+    db.record_run_item(killed, "2", "failed", error="no video stream")
+    done = db.start_run({"catalog": "c.csv"}, run_id="r-done")
+    db.finish_run(done, {"ingested": 0})
+    assert db.get_run(killed)["status"] == "unfinished" and db.get_run(done)["status"] == "finished"
+    assert db.mark_unfinished_runs_interrupted() == ["r-killed"]
+    run = db.get_run(killed)
+    assert run["status"] == "interrupted" and run["finished_at"] is not None
+    assert run["summary"]["interrupted"] is True and run["summary"]["ingested"] == 1
+    assert run["summary"]["failed"] == 1 and "killed" in run["summary"]["ended"]
+    assert db.runs(unfinished_only=True) == [] and db.get_run(done)["summary"] == {"ingested": 0}
+    assert db.mark_unfinished_runs_interrupted() == []
+
+
 def test_readers_are_not_blocked_by_an_open_write_transaction(db):
     db.upsert_item("1", "h", "v.mp4", {}, {})
     in_transaction, release = threading.Event(), threading.Event()

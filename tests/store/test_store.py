@@ -144,7 +144,7 @@ def test_a_lost_vector_file_is_an_error_naming_it_not_an_empty_search(tmp_path):
             Store.open(path, readonly=readonly)
         assert f"vidrec ingest CATALOG --store {path}" in str(err.value)
     # the ingest writer opens it to re-index the items from their features; the lock was released meanwhile
-    with Store.open(path, rebuilding_vectors=True) as store:
+    with Store.open(path, rebuilding=True) as store:
         assert len(store.vectors) == 0 and store.metadata.count() == 2
 
 

@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 
 from vidrec import __version__
-from vidrec.cli import chat, ingest, items, learn, parse, search, serve
+from vidrec.cli import chat, doctor, ingest, items, learn, parse, search, serve
 from vidrec.cli.options import console
 from vidrec.errors import VidrecError
 
@@ -45,6 +45,7 @@ parse.register(app, lexicon_loader=parse.store_lexicon)
 chat.register(app)
 learn.register(app)
 serve.register(app)
+doctor.register(app)
 
 
 def usage_error_line(exc: typer.TyperException) -> str:

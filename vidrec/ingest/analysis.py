@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from vidrec.encoders.vectors import l2_normalise
 from vidrec.ingest.models import Models
 from vidrec.understand.attributes import Observations, describe, infer_attributes, search_text
 from vidrec.understand.profile import ItemProfile, ScreenText, ShotSummary, TranscriptLine
+from vidrec.vocabulary import Taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -167,3 +169,13 @@ def facets_of(profile: ItemProfile) -> dict:
         "brand": profile.value("brand"),
         "gender": profile.value("gender"),
     }
+
+
+def stored_search_text(item_id: str, profile: dict | None, taxonomy: Taxonomy) -> str:
+    """The keyword text of an item as its analysis made it, from the profile the store keeps: what rebuilds a lost
+    keyword index without the videos (the same :func:`search_text` over the same parts)."""
+    p = ItemProfile.model_validate({"id": item_id, "video": "", **(profile or {})})
+    meta = p.metadata
+    item = Item(id=p.id, video=Path(p.video), title=meta.get("title"), description=meta.get("description"),
+                brand=meta.get("brand"), tags=list(meta.get("tags") or []))
+    return search_text(p.attributes, item, p.transcript, p.ocr, taxonomy)

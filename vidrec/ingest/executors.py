@@ -25,9 +25,13 @@ projection the store learned is sent to the actors as bytes, so the nodes need n
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from concurrent import futures
@@ -161,8 +165,44 @@ class OneThreadSpawnContext(SpawnContext):
     Process = _OneThreadSpawnProcess
 
 
-def _start_worker(settings: IngestSettings, taxonomy: Taxonomy, projection_path: str | None) -> None:
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_CHECK_SECONDS = 1.0
+
+
+def die_with_parent(parent_pid: int) -> str:
+    """Make this worker process end when ``parent_pid`` (the process that drives the run) ends, however it ends:
+    a driver killed with SIGKILL runs no cleanup, and its workers (hundreds of MB each) would otherwise live on.
+
+    On Linux the kernel sends SIGKILL when the parent dies (PR_SET_PDEATHSIG); elsewhere a daemon thread polls
+    whether the parent is still this process's parent. Returns which of the two is in place.
+    """
+    how = "parent check"
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                how = "pdeathsig"
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the signal was asked for
+        os._exit(1)
+    if how != "pdeathsig":
+        threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="vidrec-parent-check",
+                         daemon=True).start()
+    return how
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+def _start_worker(settings: IngestSettings, taxonomy: Taxonomy, projection_path: str | None,
+                  parent_pid: int | None = None) -> None:
     global _worker_models
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     one_thread_per_worker()
     _worker_models = shared_models(settings, taxonomy, Path(projection_path) if projection_path else None)
 
@@ -188,7 +228,7 @@ class ProcessPoolExecutor:
         while pending:
             pool = futures.ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx,
                                                initializer=_start_worker,
-                                               initargs=(settings, setup.taxonomy, projection))
+                                               initargs=(settings, setup.taxonomy, projection, os.getpid()))
             inflight: dict[futures.Future, tuple[Item, str, float]] = {}
             queue = list(pending)
             pending = []
@@ -233,7 +273,13 @@ class ProcessPoolExecutor:
 class VideoAnalyser:
     """One Ray actor: its own models, loaded once, analysing one video at a time."""
 
-    def __init__(self, settings: IngestSettings, taxonomy: Taxonomy, projection: bytes | None) -> None:
+    def __init__(self, settings: IngestSettings, taxonomy: Taxonomy, projection: bytes | None,
+                 driver_pid: int | None = None) -> None:
+        if driver_pid is not None:
+            # a local Ray's own processes share the driver's fate (Ray sets PDEATHSIG on them), and its workers
+            # leave when their raylet goes; this is the second line, for an actor that outlives both somehow
+            threading.Thread(target=_exit_when_gone, args=(driver_pid,), name="vidrec-driver-check",
+                             daemon=True).start()
         one_thread_per_worker()  # one CPU per actor, as one core per local worker process
         path = None
         if projection is not None:
@@ -251,6 +297,18 @@ class VideoAnalyser:
 
     def pid(self) -> int:
         return os.getpid()
+
+
+def _exit_when_gone(pid: int) -> None:
+    """End this process once process ``pid`` (on this machine) no longer exists."""
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # exists, owned by someone else
+            pass
+        time.sleep(PARENT_CHECK_SECONDS)
 
 
 def connect(address: str, workers: int | None) -> tuple[Any, bool]:
@@ -304,7 +362,8 @@ class RayExecutor:
             remote = ray.remote(num_cpus=1, max_restarts=1, max_task_retries=1)(VideoAnalyser)
             blob = setup.projection.read_bytes() if setup.projection is not None else None
             # arguments by value (small), not object refs: a restarted actor must still find them
-            actors = [remote.remote(setup.settings, setup.taxonomy, blob) for _ in range(count)]
+            driver = os.getpid() if started else None  # a Ray this run started lives on this machine
+            actors = [remote.remote(setup.settings, setup.taxonomy, blob, driver) for _ in range(count)]
             log.info("ray: %d actors on %d CPUs", count, cpus)
             idle = list(actors)
             queue = list(todo)

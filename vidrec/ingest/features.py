@@ -23,9 +23,10 @@ def _name(item_id: str) -> str:
 class FeatureFiles:
     """A folder of `.npz` files, one per item: text/image/shot vectors and raw image features."""
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, *, create: bool = True):
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)
 
     def path(self, item_id: str) -> Path:
         return self.root / _name(item_id)

@@ -51,6 +51,8 @@ class IngestSummary:
     stage_seconds: dict[str, float] = field(default_factory=lambda: {s: 0.0 for s in STAGES})
     interrupted: bool = False
     projection: str | None = None  # what happened to the catalog-learned image→text projection
+    repaired: dict[str, int] = field(default_factory=dict)  # what a killed run had left undone, fixed first
+    closed_runs: list[str] = field(default_factory=list)  # earlier runs found unfinished, now marked interrupted
 
     @property
     def ok(self) -> bool:
@@ -102,6 +104,11 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
     summary.row_errors = [{"where": f"{e.path}:{e.line}" if e.line else e.path, "id": e.item_id,
                            "error": e.message} for e in catalog.errors]
     summary.warnings = list(catalog.warnings)
+    summary.repaired, summary.closed_runs = dict(writer.repaired), list(writer.interrupted_runs)
+    if summary.closed_runs or summary.repaired:
+        fixed = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.repaired.items()) or "nothing to repair"
+        summary.warnings.append(f"{len(summary.closed_runs)} earlier run(s) had stopped unfinished (killed?) and "
+                                f"are marked interrupted; the store was checked and repaired: {fixed}")
     summary.run_id = writer.start_run({"catalog": str(catalog.source), "workers": workers, "prune": prune,
                                        "force": force, **({"ray": ray} if ray else {})})
     outcomes = RunOutcomes(summary, writer, progress)

@@ -1,8 +1,10 @@
 """Writes analysed items into the store: features file first, then vectors, keywords and the metadata row.
 
 The metadata row is written last, so an item counts as done only once everything it needs is there. The vector
-and keyword indexes are saved every few items and at the end; on open, items whose vectors were lost in a crash
-are re-indexed from their feature files (or re-analysed when those are gone too).
+and keyword indexes are saved every few items and at the end; on open, every derived index is checked against the
+metadata (vidrec/ingest/consistency.py) and repaired: vectors a crash lost are re-indexed from the feature files
+(the item is re-analysed when those are gone too), keyword entries are rebuilt from the stored profiles, and
+entries of deleted items are removed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vidrec.ingest.analysis import ItemAnalysis
+from vidrec.ingest.analysis import ItemAnalysis, stored_search_text
+from vidrec.ingest.consistency import StoreCheck, check_store
 from vidrec.ingest.features import FeatureFiles
 from vidrec.library import TAXONOMY_KEY, taxonomy_from_meta, taxonomy_to_meta
 from vidrec.store import Store
@@ -58,17 +61,27 @@ class StoreWriter:
         self.features = FeatureFiles(store.path / "features")
         self._since_save = 0
         self._last_save = time.monotonic()
+        self.interrupted_runs: list[str] = []
+        self.repaired: dict[str, int] = {}
 
     @classmethod
     def open(cls, root: str | os.PathLike, taxonomy: Taxonomy | None = None) -> StoreWriter:
-        store = Store.open(root, create=True, rebuilding_vectors=True)  # _repair re-indexes what is missing
-        meta = store.metadata
-        if taxonomy is not None:
-            meta.set_meta(TAXONOMY_KEY, taxonomy_to_meta(taxonomy))
-        else:
-            taxonomy = taxonomy_from_meta(meta.get_meta(TAXONOMY_KEY))
-        writer = cls(store, taxonomy)
-        writer._repair()
+        """Open the store for writing; what a killed run left behind is put right first: runs it never finished
+        are closed as interrupted and the derived indexes are repaired (see :meth:`repair`)."""
+        store = Store.open(root, create=True, rebuilding=True)
+        try:
+            meta = store.metadata
+            if taxonomy is not None:
+                meta.set_meta(TAXONOMY_KEY, taxonomy_to_meta(taxonomy))
+            else:
+                taxonomy = taxonomy_from_meta(meta.get_meta(TAXONOMY_KEY))
+            writer = cls(store, taxonomy)
+            # this process holds the writer lock, so no run in another process is still going
+            writer.interrupted_runs = meta.mark_unfinished_runs_interrupted()
+            writer.repaired = writer.repair()
+        except BaseException:
+            store.close()
+            raise
         return writer
 
     @property
@@ -76,22 +89,57 @@ class StoreWriter:
         p = self.store.path / PROJECTION_FILE
         return p if p.exists() else None
 
-    def _repair(self) -> None:
-        """Re-index items whose vectors a crash lost; forget those whose feature files are gone too."""
-        index = self.store.vectors
-        lost = [row for row in self.store.metadata.items() if row["id"] not in index]
-        for row in lost:
+    def check(self) -> StoreCheck:
+        return check_store(self.store, self.features)
+
+    def repair(self, check: StoreCheck | None = None) -> dict[str, int]:
+        """Bring every derived index back in line with the metadata; returns how many entries were fixed, by kind.
+
+        Vectors an item lacks are re-indexed from its feature file; an item whose feature file is gone too is
+        marked for re-analysis (the next ingest of its catalog analyses it again). Keyword entries are rebuilt
+        from the stored profiles. Entries of items that are gone are removed, and so are their feature files.
+        """
+        check = check or self.check()
+        fixed = {"vectors_added": 0, "vectors_removed": 0, "keywords_added": 0, "keywords_removed": 0,
+                 "features_removed": 0, "reanalyse": 0}
+        index, lexical = self.store.vectors, self.store.lexical
+        reanalyse: set[str] = set(check.indexes["features"].missing)
+        for row in self.store.metadata.items(ids=check.indexes["vectors"].missing):
             feats = self.features.read(row["id"])
             if feats is None:
-                log.warning("item %s lost its vectors and features; it will be analysed again", row["id"])
-                self.store.metadata.upsert_item(row["id"], None, row.get("video_path"), row["profile"] or {},
-                                                row_facets(row))
+                reanalyse.add(row["id"])
                 continue
             ids, vecs, payload = vector_rows(feats, row["id"], row_facets(row))
             index.add(ids, vecs, payload)
-        if lost:
-            log.info("re-indexed %d items after an interrupted run", len(lost))
-            self.store.save()
+            fixed["vectors_added"] += 1
+        orphans = check.indexes["vectors"].orphaned
+        if orphans:
+            index.delete([v for i in orphans for v in _vector_ids(i)])
+            fixed["vectors_removed"] = len(orphans)
+        for row in self.store.metadata.items(ids=check.indexes["keywords"].missing):
+            try:
+                text = stored_search_text(row["id"], row["profile"], self.taxonomy)
+            except ValueError as exc:  # a profile this vidrec cannot read: its title still finds it
+                log.warning("item %s: rebuilding its keywords from the title only (%s)", row["id"], exc)
+                text = row.get("title") or ""
+            lexical.add([row["id"]], [text])
+            fixed["keywords_added"] += 1
+        if check.indexes["keywords"].orphaned:
+            lexical.delete(check.indexes["keywords"].orphaned)
+            fixed["keywords_removed"] = len(check.indexes["keywords"].orphaned)
+        for name in check.indexes["features"].orphaned:
+            (self.features.root / name).unlink(missing_ok=True)
+            fixed["features_removed"] += 1
+        for row in self.store.metadata.items(ids=reanalyse):
+            log.warning("item %s lost its features%s; it will be analysed again", row["id"],
+                        "" if row["id"] in index else " and vectors")
+            self.store.metadata.upsert_item(row["id"], None, row.get("video_path"), row["profile"] or {},
+                                            {**row_facets(row), "title": row.get("title")})
+            fixed["reanalyse"] += 1
+        if any(fixed.values()):
+            log.info("repaired the store after an interrupted run: %s", {k: v for k, v in fixed.items() if v})
+            self.flush()
+        return {k: v for k, v in fixed.items() if v}
 
     def hashes(self) -> dict[str, str | None]:
         return self.store.metadata.item_hashes()

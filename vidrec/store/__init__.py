@@ -49,6 +49,7 @@ __all__ = [
     "VectorIndex",
     "is_store",
     "open_metadata",
+    "writer_pid",
 ]
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class Store:
         text_encoder: str | None = None,
         metadata: str | None = None,
         vectors: str | None = None,
-        rebuilding_vectors: bool = False,
+        rebuilding: bool = False,
         **index_options: Any,
     ) -> Store:
         """Open the store in ``dir`` (default: ``--store`` / ``$VIDREC_HOME`` / ``./vidrec-data``).
@@ -111,9 +112,10 @@ class Store:
         ``metadata``: a ``postgresql://`` URL to keep the metadata there (default ``$VIDREC_METADATA_URL``, else
         ``vidrec.sqlite`` in the folder). ``vectors``: ``milvus://host:port[/collection]`` or a Milvus Lite
         ``.db`` file (default ``$VIDREC_VECTORS_URL``, else the FAISS file in the folder). Recorded by a new store.
-        ``rebuilding_vectors``: the caller re-indexes items whose vectors are missing (the ingest writer does, from
-        the feature files), so a store whose ``vectors.index`` is gone opens; for anyone else that is an error,
-        as every search would come back empty.
+        ``rebuilding``: the caller checks the derived indexes against the metadata and rebuilds what they lack (the
+        ingest writer and `vidrec doctor` do, see vidrec/ingest/consistency.py), so a store whose ``vectors.index``
+        or ``lexical/`` is gone opens (read-only, a missing keyword index opens empty, in memory); for anyone
+        else that is an error, as every search would miss what the lost index held.
         ``index_options`` go to the vector index (:class:`FaissIndex`: ``ivf_threshold``, ``nprobe``,
         ``exhaustive_below``; :class:`~vidrec.store.milvus_index.MilvusIndex`: ``index_type``, ...).
         """
@@ -174,9 +176,14 @@ class Store:
                 vector_index = MilvusIndex.open(vectors_at, int(dim), **index_options)
             else:
                 vector_index = FaissIndex.open(path / VECTORS, int(dim), **index_options)
-                if not rebuilding_vectors:
+                if not rebuilding:
                     _check_vectors_present(path, metadata_store, vector_index)
-            lexical = LexicalIndex(path / LEXICAL, readonly=readonly)
+            if not rebuilding:
+                _check_keywords_present(path, metadata_store)
+            if readonly and rebuilding and not LexicalIndex.exists(path / LEXICAL):
+                lexical = LexicalIndex(None)
+            else:
+                lexical = LexicalIndex(path / LEXICAL, readonly=readonly)
             if not recorded and (metadata_at or vectors_at) and not readonly:
                 _record_backends(path, metadata_at, vectors_at)
         except BaseException:
@@ -254,8 +261,43 @@ def _check_vectors_present(path: Path, metadata: MetadataStore, index: FaissInde
     raise StoreError(
         f"{index.path} is missing but the store holds {items} items, so every search would find nothing; run "
         f"`vidrec ingest CATALOG --store {path}` again: it rebuilds the vector index from the items' saved "
-        f"features ({path / 'features'}) and re-analyses only the videos whose features are gone"
+        f"features ({path / 'features'}) and re-analyses only the videos whose features are gone (`vidrec "
+        f"doctor --store {path} --repair` rebuilds what the features allow without the catalog)"
     )
+
+
+def _check_keywords_present(path: Path, metadata: MetadataStore) -> None:
+    """The keyword index is derived from the items' stored profiles; a store with items but without it lost it,
+    and searches would silently miss every exact-word match."""
+    if LexicalIndex.exists(path / LEXICAL):
+        return
+    items = metadata.count()
+    if items == 0:
+        return
+    raise StoreError(
+        f"the keyword index {path / LEXICAL} is missing but the store holds {items} items; rebuild it from the "
+        f"store with `vidrec doctor --store {path} --repair` (running `vidrec ingest` again rebuilds it too)"
+    )
+
+
+def writer_pid(dir: str | os.PathLike | None = None) -> int | None:
+    """The pid of the process that holds the store's writer lock now, or None when no process writes."""
+    if fcntl is None:  # pragma: no cover
+        return None
+    lock_path = store_dir(dir) / LOCK
+    if not lock_path.exists():
+        return None
+    fd = os.open(lock_path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.read(fd, 64).decode("ascii", "replace").strip()
+            return int(text) if text.isdigit() else -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
 
 
 def is_store(path: Path) -> bool:

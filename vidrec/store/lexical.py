@@ -83,7 +83,8 @@ class LexicalIndex:
             else:
                 if readonly and not tantivy.Index.exists(str(self.path)):
                     raise StoreError(
-                        f"no keyword index at {self.path}; run `vidrec ingest` to build the store"
+                        f"no keyword index at {self.path}; rebuild it from the store with `vidrec doctor --store "
+                        f"{self.path.parent} --repair` (running `vidrec ingest` again rebuilds it too)"
                     )
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._index = tantivy.Index(self._schema, path=str(self.path), reuse=True)
@@ -92,8 +93,13 @@ class LexicalIndex:
         except (ValueError, OSError) as exc:
             raise StoreError(
                 f"the keyword index at {self.path} cannot be opened ({exc}); delete that folder and run "
-                f"`vidrec ingest` again to rebuild it"
+                f"`vidrec doctor --store {self.path.parent} --repair` (or `vidrec ingest` again) to rebuild it"
             ) from exc
+
+    @staticmethod
+    def exists(path: str | Path) -> bool:
+        """Whether ``path`` holds a keyword index."""
+        return Path(path).is_dir() and tantivy.Index.exists(str(path))
 
     def _writer_or_raise(self) -> tantivy.IndexWriter:
         if self.readonly:
@@ -150,6 +156,17 @@ class LexicalIndex:
         with self._lock:
             self._commit_locked()
         return int(self._index.searcher().num_docs)
+
+    def ids(self) -> set[str]:
+        """Every id that has a text (what a consistency check compares with the items)."""
+        with self._lock:
+            self._commit_locked()
+        searcher = self._index.searcher()
+        total = int(searcher.num_docs)
+        if total == 0:
+            return set()
+        result = searcher.search(tantivy.Query.all_query(), total, count=False)
+        return {searcher.doc(address)["id"][0] for _, address in result.hits}
 
     def search(self, query: str, k: int = 10, ids: Iterable[str] | None = None) -> list[tuple[str, float]]:
         """The ``k`` best ids by BM25 for ``query``, optionally only among ``ids``; best first."""

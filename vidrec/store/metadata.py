@@ -455,8 +455,32 @@ class MetadataStore:
             if cur.rowcount == 0:
                 raise InputError(f"no run {run_id!r}; start it with start_run first")
 
+    def mark_unfinished_runs_interrupted(self) -> list[str]:
+        """Close every run that never finished (its process was killed or crashed) as interrupted; returns their
+        ids. Only for the one writer of the store, at the start of its own run: a run still going in another
+        process would be closed too."""
+        with self.transaction() as conn, self._errors():
+            rows = conn.execute("SELECT run_id FROM runs WHERE finished_at IS NULL").fetchall()
+            ids = [r["run_id"] for r in rows]
+            now = time.time()
+            for run_id in ids:
+                counts = {status: 0 for status in RUN_STATUSES}
+                for r in conn.execute(
+                    "SELECT status, count(*) AS n FROM run_items WHERE run_id = ? GROUP BY status", (run_id,)
+                ).fetchall():
+                    counts[r["status"]] = int(r["n"])
+                summary = {"interrupted": True, "ended": "the process stopped before finishing the run "
+                           "(killed or crashed); a later run found it unfinished", **counts}
+                conn.execute(
+                    "UPDATE runs SET finished_at = ?, summary_json = ? WHERE run_id = ? AND finished_at IS NULL",
+                    (now, _json(summary, "run summary"), run_id),
+                )
+        return ids
+
     def get_run(self, run_id: str) -> dict[str, Any] | None:
-        """The run (run_id, started_at, finished_at, args, summary) with counts per status, or None."""
+        """The run (run_id, started_at, finished_at, status, args, summary) with counts per status, or None.
+        ``status``: "unfinished" (going, or its process died and no run has started since), "interrupted"
+        (stopped by Ctrl-C, or found unfinished by a later run) or "finished"."""
         rows = self._query("SELECT * FROM runs WHERE run_id = ?", (run_id,))
         return self._run_dict(rows[0]) if rows else None
 
@@ -472,12 +496,20 @@ class MetadataStore:
             "SELECT status, count(*) AS n FROM run_items WHERE run_id = ? GROUP BY status", (row["run_id"],)
         ):
             counts[r["status"]] = int(r["n"])
+        summary = json.loads(row["summary_json"]) if row["summary_json"] is not None else None
+        if row["finished_at"] is None:
+            status = "unfinished"
+        elif isinstance(summary, dict) and summary.get("interrupted"):
+            status = "interrupted"
+        else:
+            status = "finished"
         return {
             "run_id": row["run_id"],
             "started_at": row["started_at"],
             "finished_at": row["finished_at"],
+            "status": status,
             "args": json.loads(row["args_json"]),
-            "summary": json.loads(row["summary_json"]) if row["summary_json"] is not None else None,
+            "summary": summary,
             "counts": counts,
         }
 
