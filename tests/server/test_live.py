@@ -7,6 +7,7 @@ import shutil
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -97,26 +98,43 @@ def test_concurrent_shoppers_and_json_logs(test_server):
         assert auth.split()[1] not in log_text
 
 
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+@contextmanager
+def admin_server(tmp_path, store, roots):
+    """A test server over ``store`` with the admin key on and ``roots`` as its ingest roots."""
+    port = free_port()
+    srv = ServerProcess([sys.executable, str(Path(__file__).parent / "serve_test_app.py"), str(store), str(port)],
+                        server_env(VIDREC_ADMIN_KEY=ADMIN_KEY, VIDREC_INGEST_ROOTS=str(roots)), port,
+                        tmp_path / "server.log")
+    try:
+        srv.wait_ready(60)
+        yield srv
+    finally:
+        srv.stop()
+
+
+def finished_job(base, response, timeout_s=120):
+    """The ingest job that ``response`` (a 202 from POST /v1/ingest) started, once it stopped running."""
+    job = response.json()
+    deadline = time.monotonic() + timeout_s
+    while job["state"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        job = httpx.get(f"{base}/v1/ingest/{job['id']}", headers=ADMIN).json()
+    return job
+
+
 def test_admin_ingest_job_runs_and_the_server_takes_the_store_back(tmp_path, store_copy):
     catalogs = tmp_path / "catalogs"
     catalogs.mkdir()
     (catalogs / "broken.csv").write_text("id,video,title\nb1,missing-1.mp4,Gone\nb2,missing-2.mp4,Gone too\n",
                                          encoding="utf-8")
-    port = free_port()
-    srv = ServerProcess([sys.executable, str(Path(__file__).parent / "serve_test_app.py"), str(store_copy),
-                         str(port)], server_env(VIDREC_ADMIN_KEY=ADMIN_KEY, VIDREC_INGEST_ROOTS=str(catalogs)),
-                        port, tmp_path / "server.log")
-    try:
-        srv.wait_ready(60)
-        admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
-        r = httpx.post(f"{srv.base}/v1/ingest", json={"catalog": "broken.csv", "workers": 1}, headers=admin)
+    with admin_server(tmp_path, store_copy, catalogs) as srv:
+        r = httpx.post(f"{srv.base}/v1/ingest", json={"catalog": "broken.csv", "workers": 1}, headers=ADMIN)
         assert r.status_code == 202, r.text
-        job = r.json()
-        assert r.headers["location"] == f"/v1/ingest/{job['id']}"
-        deadline = time.monotonic() + 120
-        while job["state"] in ("queued", "running") and time.monotonic() < deadline:
-            time.sleep(0.5)
-            job = httpx.get(f"{srv.base}/v1/ingest/{job['id']}", headers=admin).json()
+        assert r.headers["location"] == f"/v1/ingest/{r.json()['id']}"
+        job = finished_job(srv.base, r)
         assert job["state"] == "finished", job
         assert job["summary"]["failed_count"] == 2 and job["counts"]["failed"] == 2 and job["done"] == 2
         assert "video not found" in job["summary"]["failed"][0]["error"]
@@ -124,10 +142,8 @@ def test_admin_ingest_job_runs_and_the_server_takes_the_store_back(tmp_path, sto
         sid, h = start_session(srv.base)
         assert httpx.post(f"{srv.base}/v1/sessions/{sid}/messages", json={"text": "hi"}, headers=h,
                           timeout=60).status_code == 200
-        listed = httpx.get(f"{srv.base}/v1/ingest", headers=admin).json()
+        listed = httpx.get(f"{srv.base}/v1/ingest", headers=ADMIN).json()
         assert [j["id"] for j in listed] == [job["id"]]
-    finally:
-        srv.stop()
 
 
 @pytest.mark.slow
@@ -141,18 +157,9 @@ def test_admin_ingest_refuses_videos_outside_the_ingest_roots(tmp_path, store_co
     (catalogs / "sneaky.csv").write_text(
         "id,video,title\nx-up,../private/secret.mp4,Up\nx-link,link.mp4,Linked\n"
         f"x-abs,{outside / 'secret.mp4'},Absolute\n", encoding="utf-8")
-    port = free_port()
-    srv = ServerProcess([sys.executable, str(Path(__file__).parent / "serve_test_app.py"), str(store_copy),
-                         str(port)], server_env(VIDREC_ADMIN_KEY=ADMIN_KEY, VIDREC_INGEST_ROOTS=str(catalogs)),
-                        port, tmp_path / "server.log")
-    try:
-        srv.wait_ready(60)
-        admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
-        job = httpx.post(f"{srv.base}/v1/ingest", json={"catalog": "sneaky.csv", "workers": 1}, headers=admin).json()
-        deadline = time.monotonic() + 120
-        while job["state"] in ("queued", "running") and time.monotonic() < deadline:
-            time.sleep(0.5)
-            job = httpx.get(f"{srv.base}/v1/ingest/{job['id']}", headers=admin).json()
+    with admin_server(tmp_path, store_copy, catalogs) as srv:
+        job = finished_job(srv.base, httpx.post(f"{srv.base}/v1/ingest", json={"catalog": "sneaky.csv",
+                                                                               "workers": 1}, headers=ADMIN))
         assert job["state"] == "finished", job
         refused = {e["id"]: e["error"] for e in job["summary"]["row_errors"]}
         assert set(refused) == {"x-up", "x-link", "x-abs"}, job["summary"]
@@ -160,8 +167,6 @@ def test_admin_ingest_refuses_videos_outside_the_ingest_roots(tmp_path, store_co
         assert job["summary"]["ingested"] == 0
         for item_id in refused:
             assert httpx.get(f"{srv.base}/v1/items/{item_id}").status_code == 404
-    finally:
-        srv.stop()
 
 
 def test_admin_ingest_of_real_videos_adds_items_the_chat_finds(tmp_path, store_copy):
@@ -187,12 +192,8 @@ def test_admin_ingest_of_real_videos_adds_items_the_chat_finds(tmp_path, store_c
             except httpx.HTTPError:
                 time.sleep(0.3)
         assert httpx.get(f"{srv.base}/readyz").status_code == 503  # no catalog yet
-        admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
-        job = httpx.post(f"{srv.base}/v1/ingest", json={"catalog": "catalog.csv"}, headers=admin).json()
-        deadline = time.monotonic() + 900
-        while job["state"] in ("queued", "running") and time.monotonic() < deadline:
-            time.sleep(2)
-            job = httpx.get(f"{srv.base}/v1/ingest/{job['id']}", headers=admin).json()
+        job = finished_job(srv.base, httpx.post(f"{srv.base}/v1/ingest", json={"catalog": "catalog.csv"},
+                                                headers=ADMIN), timeout_s=900)
         assert job["state"] == "finished" and job["counts"]["ingested"] == 2, (job["error"], job["summary"])
         assert httpx.get(f"{srv.base}/readyz").json()["items"] == 2
         hits = httpx.post(f"{srv.base}/v1/search", json={"query": "黑色T恤", "k": 1}, timeout=120).json()["results"]
