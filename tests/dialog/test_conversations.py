@@ -133,3 +133,11 @@ def test_liking_the_last_match_says_that_was_everything_not_that_nothing_matches
         lib.close()
     assert liked.intent == "like"
     assert "That's everything that matches" in liked.reply and "couldn't find" not in liked.reply
+
+
+def test_small_talk_late_in_a_conversation_gets_the_reply_that_fits(engine):
+    engine.respond("talk", "我想买一件T恤")
+    hello = engine.respond("talk", "你好")
+    thanks = engine.respond("talk", "thanks")
+    assert hello.intent == "chitchat" and hello.reply.startswith("你好") and "不客气" not in hello.reply
+    assert thanks.intent == "chitchat" and thanks.reply.startswith("You're welcome")

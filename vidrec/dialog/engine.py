@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from vidrec.dialog.answers import answer, compare
 from vidrec.dialog.policy import choose_question, price_option_range
 from vidrec.dialog.ranking import Blend, blended_scores, diverse_page
-from vidrec.dialog.replies import say, slot_name
+from vidrec.dialog.replies import say, slot_name, small_talk
 from vidrec.dialog.sessions import SessionLocks
 from vidrec.dialog.state import DialogState
 from vidrec.encoders.vectors import l2_normalise
@@ -260,7 +260,7 @@ class Engine:
             turn.reply = say("reset", lang, state.turn)
             return turn
         if intent == "chitchat":
-            turn.reply = say("chitchat", lang, state.turn if state.turn == 0 else 1)
+            turn.reply = say(small_talk(text), lang, state.turn)
             return turn
         if intent == "search":
             if self._is_new_request(state, asked):
@@ -279,7 +279,7 @@ class Engine:
             return self._recommend(state, turn, page=True)
         if intent in ("reject", "like", "buy", "ask_detail", "compare"):
             return self._about_items(state, turn, intent, parsed, text)
-        turn.reply = say("chitchat", lang, 1)
+        turn.reply = say("unclear", lang, state.turn)
         return turn
 
     # ------------------------------------------------------------------------------------------------ state

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from vidrec.request import REGISTRY
 
 TEMPLATES: dict[str, dict[str, list[str]]] = {
@@ -49,10 +51,27 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         "zh": ["好的，我们重新开始。你想找什么？"],
         "en": ["Sure, let's start over. What are you looking for?"],
     },
-    "chitchat": {
-        "zh": ["你好！告诉我你想买什么，比如“红色连衣裙 300元以内”。", "不客气！还想看点什么吗？"],
-        "en": ["Hi! Tell me what you're shopping for, e.g. \"a red dress under 300\".",
-               "You're welcome! Anything else you'd like to see?"],
+    # small talk, by what the shopper said (`small_talk`)
+    "greeting": {
+        "zh": ["你好！告诉我你想买什么，比如“红色连衣裙 300元以内”。"],
+        "en": ["Hi! Tell me what you're shopping for, e.g. \"a red dress under 300\"."],
+    },
+    "thanks": {
+        "zh": ["不客气！还想看点什么吗？"],
+        "en": ["You're welcome! Anything else you'd like to see?"],
+    },
+    "bye": {
+        "zh": ["好的，欢迎随时再来！"],
+        "en": ["Thanks for stopping by. Come back any time!"],
+    },
+    "ideas": {
+        "zh": ["好的！是给谁买的？想要哪类商品，比如衣服、鞋子还是帽子？"],
+        "en": ["Happy to help! Who is it for, and what kind of thing: clothes, shoes, a hat?"],
+    },
+    "unclear": {
+        "zh": ["我没太明白。可以告诉我想找什么吗？比如“黑色T恤”或“300元以内的运动鞋”。"],
+        "en": ["I'm not sure I follow. What are you looking for? For example \"a black T-shirt\" or "
+               "\"running shoes under 300\"."],
     },
     "bad_ref": {
         "zh": ["我只给你看了{n}个，你指的是哪一个？", "刚才只有{n}个推荐，请说第1到第{n}个中的哪一个。"],
@@ -67,6 +86,26 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         "en": ["The catalog is empty; ingest some product videos first (vidrec ingest)."],
     },
 }
+# What kind of small talk a message is: the intent classifier says only "chitchat", and answering "hello" with
+# "you're welcome" (the reply used to depend on the turn number) reads as not listening.
+_THANKS = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|appreciate it)\b|谢谢|多谢|感谢|谢啦|谢了|3q", re.I)
+_BYE = re.compile(r"\b(?:bye|goodbye|see you|see ya|that'?s all|that is all|nothing else)\b|再见|拜拜|没事了|就这样|不用了",
+                  re.I)
+_GREETING = re.compile(r"\b(?:hi|hello|hey|hiya|howdy|good (?:morning|afternoon|evening))\b|你好|您好|嗨|哈喽|哈啰|"
+                       r"在吗|在不在|早上好|晚上好", re.I)
+_IDEAS = re.compile(r"\b(?:recommend|suggest|suggestions?|ideas?|gift|present|anything good)\b|推荐|礼物|送人|送给|"
+                    r"有什么好|买点什么|添置", re.I)
+
+
+def small_talk(text: str) -> str:
+    """The reply key for a message the classifier calls chitchat: thanks, bye, greeting, ideas (asks for
+    suggestions without saying what), or unclear."""
+    for key, pattern in (("thanks", _THANKS), ("bye", _BYE), ("ideas", _IDEAS), ("greeting", _GREETING)):
+        if pattern.search(text):
+            return key
+    return "unclear"
+
+
 def say(key: str, lang: str, turn: int, **kw) -> str:
     options = TEMPLATES[key]["zh" if lang == "zh" else "en"]
     return options[turn % len(options)].format(**kw)
