@@ -213,16 +213,11 @@ class Library:
             return self._memory_sessions.pop(session_id, None) is not None
         return self.store.metadata.delete_session(session_id)
 
-    @property
-    def records_interactions(self) -> bool:
-        """False for a library that keeps its sessions in memory: what its shoppers do is not recorded."""
-        return self._memory_sessions is None
-
     # ------------------------------------------------------------------------------------------------ interactions
     def record(self, user_id: str, item_id: str, event: str, *, value: float | None = None,
                session_id: str | None = None) -> None:
         """Record that a user did ``event`` (view, like, reject, cart, buy, ...) with an item, now (not in a library
-        that keeps its sessions in memory: see `records_interactions`)."""
+        that keeps its sessions in memory, which writes nothing)."""
         if self._memory_sessions is not None:
             return
         self.store.metadata.add_interaction(user_id, item_id, event, value=value, session_id=session_id)

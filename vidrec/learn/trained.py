@@ -27,6 +27,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -119,15 +121,19 @@ def apply_erasures(model: Recommender, erasures: dict[str, Any]) -> None:
     model.forget_user_keys(k for k, number in erasures["users"].items() if number >= seen)
 
 
+def _saved_models(store: str | os.PathLike | None) -> Iterator[tuple[Path, Path]]:
+    """(folder, its meta.json) of every model saved in the store, in name order."""
+    root = models_dir(store)
+    for folder in sorted(root.iterdir()) if root.is_dir() else ():
+        if (folder / "meta.json").is_file():
+            yield folder, folder / "meta.json"
+
+
 def prune_erasures(store: str | os.PathLike | None, metadata: MetadataStore) -> int:
     """Drop from the erasure list the users every saved model of the store was trained without (after `vidrec
     train --store`); how many are left. A model folder whose meta.json cannot be read keeps them all."""
     marks = []
-    root = models_dir(store)
-    for folder in sorted(root.iterdir()) if root.is_dir() else ():
-        meta_path = folder / "meta.json"
-        if not meta_path.is_file():
-            continue
+    for _, meta_path in _saved_models(store):
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             marks.append(int((meta.get("fit_info") or {}).get(ERASURES_SEEN, 0) or 0))
@@ -145,12 +151,8 @@ def scrub_saved_models(store: str | os.PathLike | None, user_id: str) -> list[st
     """Cut an erased user out of every saved model of the store: their id (replaced by a placeholder made from
     `user_key`), their training history and their user-factor row (zeroed). The names of the models changed."""
     changed = []
-    root = models_dir(store)
     user = str(user_id)
-    for folder in sorted(root.iterdir()) if root.is_dir() else ():
-        meta_path = folder / "meta.json"
-        if not meta_path.is_file():
-            continue
+    for folder, meta_path in _saved_models(store):
         try:
             if user not in json.loads(meta_path.read_text(encoding="utf-8")).get("users", []):
                 continue
