@@ -31,7 +31,7 @@ from vidrec.library import Library
 from vidrec.nlu.language import reply_language
 from vidrec.nlu.schema import Parse
 from vidrec.recommend.search import Searcher
-from vidrec.request import REGISTRY, Request
+from vidrec.request import REGISTRY, Request, attribute_label
 from vidrec.store.vector_index import Filter
 from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy
@@ -188,14 +188,20 @@ class Engine:
                 if state.pivot == item_id:
                     state.pivot = None
                 self._record(state, [item_id], "reject")
-                replacement = self._replacement(state, item_id) if item_id in state.last_shown else None
+                was_shown = item_id in state.last_shown
+                replacement, dropped = self._replacement(state, item_id) if was_shown else (None, None)
                 if replacement is not None:
                     state.last_shown = [replacement.id if i == item_id else i for i in state.last_shown]
                     state.shown = list(dict.fromkeys([*state.shown, replacement.id]))
                     self._record(state, [replacement.id], "view")
                 else:
                     state.last_shown = [i for i in state.last_shown if i != item_id]
-                reply = say("rejected", lang, state.turn)
+                if dropped is not None:
+                    reply = say("rejected_close", lang, state.turn, slot=attribute_label(dropped, lang))
+                elif was_shown and replacement is None:
+                    reply = say("rejected_none", lang, state.turn)
+                else:
+                    reply = say("rejected", lang, state.turn)
             elif event == "like":
                 state.liked = list(dict.fromkeys([*state.liked, item_id]))
                 state.pivot = state.focus = item_id
@@ -210,14 +216,25 @@ class Engine:
             return FeedbackResult(reply=reply, lang=lang, replacement=replacement, shown=list(state.last_shown),
                                   state=self.state_view(state))
 
-    def _replacement(self, state: DialogState, rejected: str) -> TurnItem | None:
-        """The best item for the session's request not shown yet (asks nothing, records nothing)."""
+    def _replacement(self, state: DialogState, rejected: str) -> tuple[TurnItem | None, str | None]:
+        """The best item for the session's request not shown yet (asks nothing, records nothing), and None; when
+        every match has been shown, the best unshown item with one condition of the request dropped and the name
+        of that condition (the category is dropped last), so a rejected card is replaced by a close match that the
+        reply says is one rather than vanishing."""
         probe = state.model_copy(deep=True)
         probe.user_id = None
         probe.shown = list(dict.fromkeys([*probe.shown, *probe.last_shown, rejected]))
-        turn = self._recommend(probe, Turn(session_id=state.session_id, reply="", lang=state.lang, intent="reject"),
-                               page=True)
-        return next((i for i in turn.items if i.id not in state.last_shown and i.id not in state.rejected), None)
+        names = [a.name for a in REGISTRY if state.request.get(a.name) is not None
+                 or any(v is not None for v in state.request.range(a.name))]
+        names.sort(key=lambda n: n == "category")  # the kind of item is what the shopper asked for first
+        for dropped in (None, *names):
+            probe.request = state.request if dropped is None else state.request.without(dropped)
+            turn = self._recommend(probe, Turn(session_id=state.session_id, reply="", lang=state.lang,
+                                               intent="reject"), page=True)
+            item = next((i for i in turn.items if i.id not in state.last_shown and i.id not in state.rejected), None)
+            if item is not None:
+                return item, dropped
+        return None, None
 
     def _end_turn(self, state: DialogState, owner: str | None, **entry: Any) -> None:
         state.turn += 1

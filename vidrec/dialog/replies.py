@@ -39,6 +39,15 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         "zh": ["好的，不再推荐它了。", "明白，已排除。", "好，换掉它。"],
         "en": ["Got it, I won't show that again.", "OK, that one's out.", "Understood, removing it."],
     },
+    "rejected_close": {
+        "zh": ["好，换掉它。符合全部条件的都已经在这里了，补上的这件{slot}不一样。"],
+        "en": ["OK, that one's out. Everything that fits all you asked for is already here; the one I added differs "
+               "in {slot}."],
+    },
+    "rejected_none": {
+        "zh": ["好，换掉它。没有别的商品可以补上了。"],
+        "en": ["OK, that one's out. There is nothing else to put in its place."],
+    },
     "liked": {
         "zh": ["好的，记下你喜欢这款，会推荐类似的。", "收到，按这个风格给你找。"],
         "en": ["Noted, I'll look for more like it.", "Great, I'll keep that style in mind."],
