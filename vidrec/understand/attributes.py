@@ -6,6 +6,7 @@ carries a confidence and the evidence it rests on (modality, seconds, words).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from vidrec.catalog import Item
 from vidrec.request import REGISTRY
 from vidrec.understand.profile import Attribute, Evidence, Modality, ScreenText, ShotSummary, TranscriptLine
-from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy, Vocabulary
+from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy, Term, Vocabulary, fold_text
 
 # How much one mention in each modality counts. Titles are written by the seller about this very product;
 # speech and captions usually are too, but also mention other things ("also in black").
@@ -74,21 +75,69 @@ def _metadata_value(item: Item, name: str) -> str | None:
     return None
 
 
-def _mention_votes(vocab: Vocabulary, spans: Iterable[TextSpan]) -> dict[str, _Vote]:
+def _mention_votes(vocab: Vocabulary, spans: Iterable[TextSpan], find=None) -> dict[str, _Vote]:
     votes: dict[str, _Vote] = defaultdict(_Vote)
     for span in spans:
         counted: set[str] = set()
-        for term, s, e in vocab.find_all(span.text):
+        for term, s, e, *factor in (find or vocab.find_all)(span.text):
             if term.canonical in counted:
                 continue
             counted.add(term.canonical)
-            w = MODALITY_WEIGHT[span.modality]
+            w = MODALITY_WEIGHT[span.modality] * (factor[0] if factor else 1.0)
             vote = votes[term.canonical]
             vote.score += w
             vote.modalities[span.modality] += w
             vote.evidence.append(Evidence(modality=span.modality, start=span.start, end=span.end,
                                           text=_snippet(span.text, s, e)))
     return votes
+
+
+_NEXT_WORD = re.compile(r"\s+([A-Z][A-Za-z'&]*)")
+# A colour word that may start a proper name and is the only colour its text names ("Red Tape Semi Casual Shoe",
+# "Blue Slim Fit Jeans") counts this much of a mention, so that what the pixels see decides between them. Fitted on
+# the tune split of real product display names with their photos (bench/eval_caption_colour.py --pixels --fit).
+PROPER_NAME_COLOUR_WEIGHT = 0.3
+
+
+def colour_mentions(text: str, taxonomy: Taxonomy, brands: Iterable[str] = (),
+                    name_weight: float | None = None) -> list[tuple[Term, int, int, float]]:
+    """The colours a text names, each with how much it counts: [(term, start, end, weight)].
+
+    A colour inside a known brand name ("Red Tape", "Black Coffee" when the catalog lists them) does not count. A
+    colour word that leads the text and starts a proper name (the next word is capitalised and belongs to no
+    vocabulary: "Red Tape Men Brown Casual Shoes") does not count when the text names another colour, and counts
+    PROPER_NAME_COLOUR_WEIGHT when it is the only one. Further in, an unknown capitalised word after a colour is far
+    more often a product word than a name ("Blue Slim Fit Shirt", "Brown Wedges").
+    """
+    found = COLOUR_VOCABULARY.find_all(text)
+    if not found:
+        return []
+    weight = PROPER_NAME_COLOUR_WEIGHT if name_weight is None else name_weight
+    masked = [False] * len(text)
+    folded = fold_text(text)
+    for brand in brands:
+        b = fold_text(brand.strip())
+        if len(b) < 2 or not any(c.isalpha() for c in b):
+            continue
+        for m in re.finditer(r"(?<![a-z0-9])" + re.escape(b) + r"(?![a-z0-9])", folded):
+            for i in range(m.start(), min(m.end(), len(masked))):
+                masked[i] = True
+    kept = [(t, s, e) for t, s, e in found if not any(masked[s:e])]
+    named = set()
+    for t, s, e in kept:
+        m = _NEXT_WORD.match(text, e)
+        if not text[:s].strip() and m and text[s:e][:1].isupper() and not _is_known_word(m.group(1), taxonomy):
+            named.add((t.canonical, s))
+    plain = [(t, s, e, 1.0) for t, s, e in kept if (t.canonical, s) not in named]
+    if plain:
+        return plain
+    return [(t, s, e, weight) for t, s, e in kept if weight > 0]
+
+
+def _is_known_word(word: str, taxonomy: Taxonomy) -> bool:
+    if taxonomy.find_all(word) or COLOUR_VOCABULARY.find_all(word):
+        return True
+    return any(a.vocabulary.find_all(word) for a in REGISTRY.with_vocabulary() if a.vocabulary is not None)
 
 
 def _snippet(text: str, start: int, end: int, width: int = 24) -> str:
@@ -139,7 +188,7 @@ def infer_attributes(obs: Observations, taxonomy: Taxonomy, known_brands: Iterab
     cat = _category(obs, spans, taxonomy)
     if cat:
         attrs["category"] = cat
-    colours = _colours(obs, spans)
+    colours = _colours(obs, spans, taxonomy, known_brands)
     if colours:
         attrs.update(colours)
     price = _price(obs, spans, find_prices)
@@ -190,13 +239,23 @@ def _others(votes: dict[str, _Vote], chosen: str) -> list[dict]:
             for k, v in sorted(votes.items(), key=lambda kv: -kv[1].score) if k != chosen and v.score > 0][:3]
 
 
-def _colours(obs: Observations, spans: list[TextSpan]) -> dict[str, Attribute]:
-    votes = _mention_votes(COLOUR_VOCABULARY, spans)
+def _colours(obs: Observations, spans: list[TextSpan], taxonomy: Taxonomy,
+             known_brands: Iterable[str] = ()) -> dict[str, Attribute]:
+    brands = [b for b in known_brands if b] + ([obs.item.brand] if obs.item.brand else [])
+
+    def find(text: str):
+        return colour_mentions(text, taxonomy, brands)
+
+    votes = _mention_votes(COLOUR_VOCABULARY, spans, find)
     total = 0.0
+    plainly_named = False
     for span in spans:
-        if COLOUR_VOCABULARY.find_all(span.text):
-            total += MODALITY_WEIGHT[span.modality]
-    pixel_weight = 1.2 * (VISUAL_COLOUR_WHEN_NAMED if votes else 1.0)
+        mentions = find(span.text)
+        if mentions:
+            strength = max(m[3] for m in mentions)
+            total += MODALITY_WEIGHT[span.modality] * strength
+            plainly_named = plainly_named or strength >= 1.0
+    pixel_weight = 1.2 * (VISUAL_COLOUR_WHEN_NAMED if plainly_named else 1.0)
     for canonical, share in obs.visual_colours[:3]:
         if share <= 0:
             continue
@@ -265,7 +324,6 @@ def _brand(obs: Observations, spans: list[TextSpan], known_brands: Iterable[str]
     if obs.item.brand:
         return Attribute(value=obs.item.brand, confidence=1.0, source="metadata",
                          evidence=[Evidence(modality="metadata", text=f"brand: {obs.item.brand}")])
-    from vidrec.vocabulary import Term
 
     brands = [b for b in {b.strip() for b in known_brands} if len(b) >= 2]
     if not brands:
