@@ -20,6 +20,7 @@ const TEXT = {
       cart: (o, t) => `Add ${o} item, ${t}, to cart`, detail: (o, t) => `Details of ${o} item, ${t}`,
       play: (o, t, s) => `Play ${o} item, ${t}, from ${s}`,
     },
+    src: { metadata: "listing", visual: "seen", speech: "said", ocr: "on screen", text: "text" },
     attr: { price: "Price", category: "Category", color: "Colour", material: "Material", brand: "Brand",
       gender: "For", usage: "Occasion", pattern: "Pattern" },
   },
@@ -40,6 +41,7 @@ const TEXT = {
       cart: (o, t) => `把${o}「${t}」加入购物车`, detail: (o, t) => `查看${o}「${t}」的详情`,
       play: (o, t, s) => `从${s}播放${o}「${t}」`,
     },
+    src: { metadata: "商品信息", visual: "画面", speech: "口播", ocr: "画面文字", text: "文字" },
     attr: { price: "价格", category: "品类", color: "颜色", material: "材质", brand: "品牌", gender: "适用",
       usage: "场合", pattern: "图案" },
   },
@@ -186,7 +188,7 @@ function bubble(kind, text) {
 
 function scrollDown() { const log = $("#log"); log.scrollTop = log.scrollHeight; }
 
-function hello() { bubble("bot hello", t("hello")); }
+function hello() { bubble("bot hello", t("hello")).dataset.i18n = "hello"; }
 
 function showError(target, err, retry) {
   target.className = "msg error";
@@ -274,6 +276,7 @@ function card(item, pos) {
   const img = $("img", node);
   img.src = item.thumbnail || "";
   img.alt = item.title;
+  img.addEventListener("error", () => freshLinks(node), { once: true });
   $(".title", node).textContent = item.title;
   $(".price", node).textContent = money(item.price);
   $(".why", node).textContent = item.why || "";
@@ -291,6 +294,18 @@ function card(item, pos) {
   for (const el of $$("[data-i18n]", node)) el.textContent = t(el.dataset.i18n);
   labelCard(node);
   return node;
+}
+
+// Signed media links expire (a conversation drawn again after a reload may hold old ones): the API signs anew.
+async function freshLinks(node) {
+  const item = node._item;
+  if (!item || !/[?&]sig=/.test(item.thumbnail || "")) return;
+  try {
+    const p = await withKey(() => api(`/v1/items/${encodeURIComponent(item.id)}`));
+    item.video = p.video;
+    item.thumbnail = p.thumbnail;
+    $("img", node).src = p.thumbnail;
+  } catch { /* the card stays without its picture */ }
 }
 
 function setOn(button, on) {
@@ -523,7 +538,8 @@ function renderDetail(body, profile, item) {
     dt.textContent = t("attr")[name] || name;
     const dd = document.createElement("dd");
     const when = (attr.evidence || []).find((e) => e.start !== null && e.start !== undefined);
-    dd.textContent = attributeText(attr.value) + (when ? ` · ${attr.source} ${clock(when.start)}` : ` · ${attr.source}`);
+    const source = t("src")[attr.source] || attr.source;
+    dd.textContent = attributeText(attr.value) + (when ? ` · ${source} ${clock(when.start)}` : ` · ${source}`);
     facts.append(dt, dd);
   }
   body.appendChild(facts);
