@@ -188,10 +188,11 @@ def test_cards_stream_in_and_the_player_overlay_starts_before_the_end_and_report
     page.shoot("2-playing")
 
     # Escape closes it, and the seconds watched go to the server as a "play" event
-    page.keyboard.press("Escape")
-    page.wait_for_selector("#player", state="hidden")
-    page.wait_for_function("() => document.querySelector('#video').paused")
-    page.wait_for_timeout(100)
+    with page.expect_response(lambda r: r.url.endswith("/v1/feedback") and r.request.method == "POST") as sent:
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#player", state="hidden")
+    assert page.evaluate("() => document.querySelector('#video').paused")
+    assert sent.value.status == 200 and sent.value.json()["event"] == "play"
     plays = feedback_posts(page, "play")
     assert len(plays) == 1 and plays[0]["item_id"] == cards[0]["id"]
     assert 0.3 <= plays[0]["value"] <= seek["duration"]
