@@ -184,6 +184,7 @@ def test_cards_stream_in_and_the_player_overlay_starts_before_the_end_and_report
         assert box["sheetBottom"] == pytest.approx(size["height"], abs=1) and box["sheetWidth"] == size["width"]
     else:
         assert box["sheetBottom"] < size["height"] - 20 and box["sheetWidth"] < size["width"]
+    assert page.evaluate("() => document.querySelector('#log').inert && document.activeElement.id") == "player-close"
     page.wait_for_function(f"() => document.querySelector('#video').currentTime > {seek['t'] + 0.4}")
     page.shoot("2-playing")
 
@@ -191,7 +192,7 @@ def test_cards_stream_in_and_the_player_overlay_starts_before_the_end_and_report
     with page.expect_response(lambda r: r.url.endswith("/v1/feedback") and r.request.method == "POST") as sent:
         page.keyboard.press("Escape")
         page.wait_for_selector("#player", state="hidden")
-    assert page.evaluate("() => document.querySelector('#video').paused")
+    assert page.evaluate("() => document.querySelector('#video').paused && !document.querySelector('#log').inert")
     assert sent.value.status == 200 and sent.value.json()["event"] == "play"
     plays = feedback_posts(page, "play")
     assert len(plays) == 1 and plays[0]["item_id"] == cards[0]["id"]

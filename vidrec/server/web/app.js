@@ -452,6 +452,7 @@ function play(item, at) {
   const same = video.dataset.src === item.video && video.readyState >= 1;
   playing = { id: item.id, base: same ? playedSeconds(video) : 0, opener };
   $("#player").hidden = false;
+  for (const el of $$("body > .top, #log, #composer")) el.inert = true;  // a modal: the page behind it rests
   $("#player-title").textContent = `${item.title} · ${clock(start)}`;
   video.dataset.item = item.id;
   video.dataset.start = String(start);
@@ -494,6 +495,7 @@ function closePlayer() {
   const opener = playing && playing.opener;
   $("#video").pause();
   player.hidden = true;
+  for (const el of $$("body > .top, #log, #composer")) el.inert = false;
   reportPlay();
   if (opener && opener.isConnected) opener.focus();
 }
