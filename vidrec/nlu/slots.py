@@ -71,7 +71,9 @@ def find_size(folded: str, original: str) -> tuple[str | None, tuple[int, int] |
             after = folded[e:e + 3]
             cue_before = re.search(_SIZE_CUE + r"\s*$", before) is not None
             cue_after = re.match(r"\s*(?:码|号|size|的|吗|呢|$|[,，。.!?！？])", after) is not None
-            if not (cue_before and (upper or re.search(r"(?:size|尺码|码数)\s*$", before))) and not (
+            in_at_end = re.search(r"\bin\s+$", before) is not None and re.match(r"\s*(?:$|[,，。.!?！？])", after) \
+                and tok in ("s", "m", "l")
+            if not in_at_end and not (cue_before and (upper or re.search(r"(?:size|尺码|码数)\s*$", before))) and not (
                 upper and cue_after and (cue_before or re.match(r"\s*(?:码|号|size)", after))
             ):
                 continue
@@ -162,10 +164,36 @@ _NEG_BEFORE = re.compile(
     r"\bdont like\b|\bdon't show\b|\banything but\b|\bremove\b|\bminus\b)"
     r"[^,，。;；!！?？]{0,8}$", re.A)
 _NEG_AFTER = re.compile(
+    r"\s*(?:的|色|颜色)?\s*(?:以外|之外|外)(?:的|还有|其他|别的)|"
     r"\s*(?:的|色|颜色)?\s*(?:就|也|都)?(?:不要|不行|不喜欢|不考虑|算了|免了|pass|除外|就算了|不好看|不适合|太丑|"
     r"is a no\b|are out\b|is out\b|not please\b|please no\b|no thanks\b)", re.A)
 _NEG_STOP = re.compile(r"(?<!不)要|想要|换成|来点|来个|只要|但是|而是|\bbut\b|\binstead\b|\bwant\b|\bprefer\b|"
                        r"\brather\b|\bonly\b|\bjust\b", re.A)
+
+
+# Between two values of one slot: "not black or navy", "不要黑色和白色" (the second is ruled out too).
+_NEG_CHAIN = re.compile(r"\s*(?:、|/|or|nor|and|或者|或|和|跟|与|也不要|还有)?\s*(?:色|的)?\s*$", re.A)
+# Between a ruled-out value and a category: "no black shoes", "不要黑色的鞋" (the category is still wanted).
+_MODIFIER_GAP = re.compile(r"^\s*(?:的|色的|色)?\s*$", re.A)
+
+
+def _scoped(folded: str, mentions: list[Mention]) -> tuple[list[Mention], list[Mention]]:
+    """Split the mentions into wanted and ruled out. Negation reaches over a list of values of one slot
+    ("not black or navy") but not past the first value to the category it describes ("no black shoes")."""
+    wanted: list[Mention] = []
+    negated: list[Mention] = []
+    for m in mentions:
+        prev = negated[-1] if negated else None
+        if prev is not None and m.slot == "category" and prev.slot != "category" \
+                and _MODIFIER_GAP.match(folded[prev.end:m.start]) and not _NEG_AFTER.match(folded, m.end):
+            wanted.append(m)  # the head the ruled-out modifier describes
+            continue
+        if prev is not None and prev.slot == m.slot and prev.start < m.start and \
+                not any(w.start > prev.start for w in wanted) and _NEG_CHAIN.match(folded[prev.end:m.start]):
+            negated.append(m)
+            continue
+        (negated if _negated(folded, m) else wanted).append(m)
+    return wanted, negated
 
 
 def _negated(folded: str, m: Mention) -> bool:
@@ -290,9 +318,16 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
     ev = Evidence()
     slots: dict = {}
     mentions = lexicon.find(text)
-    for m in mentions:
+    wanted, ruled_out = _scoped(folded, mentions)
+    ruled_out_ids = {id(m) for m in ruled_out}
+    for k, m in enumerate(mentions):
+        if m.slot == "category" and m not in ruled_out and any(
+                n.slot == "category" and n.start >= m.end and re.fullmatch(r"[\s-]*", folded[m.end:n.start])
+                for n in mentions[k + 1:k + 3]):
+            # "long sleeve blouses", "short sleeved dresses": the last noun is the category
+            continue
         if m.slot == "color":
-            if _negated(folded, m):
+            if id(m) in ruled_out_ids:
                 ev.negated.append(m)
                 excl = slots.setdefault("color_exclude", [])
                 if m.value not in excl:
@@ -303,7 +338,7 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
                 if m.value not in colours:
                     colours.append(m.value)
             continue
-        if _negated(folded, m):
+        if id(m) in ruled_out_ids:
             ev.negated.append(m)
             continue
         ev.mentions.append(m)
