@@ -161,7 +161,7 @@ _NEG_BEFORE = re.compile(
     r"(?P<cue>不要|不想要|不想|不用|别要|别给我|别(?!的)|不喜欢|除了|排除|去掉|去除|不考虑|不能是|不含|拒绝|讨厌|"
     r"\bno\b|\bnot\b|\bdon't want\b|\bdont want\b|\bwithout\b|\bexcept\b|\bexcluding\b|\bother than\b|"
     r"\bexclude\b|\bavoid\b|\bnothing\b|\bhate\b|\bnever\b|\bno more\b|\bnon\b|\bskip\b|\bdon't like\b|"
-    r"\bdont like\b|\bdon't show\b|\banything but\b|\bremove\b|\bminus\b)"
+    r"\bdont like\b|\bdon't show\b|\banything but\b|\bany\s+(?:colou?rs?|brands?|ones?)\s+(?:but|except)\b|\bremove\b|\bminus\b)"
     r"[^,，。;；!！?？]{0,8}$", re.A)
 _NEG_AFTER = re.compile(
     r"\s*(?:的|色|颜色)?\s*(?:以外|之外|外)(?:的|还有|其他|别的)|"
@@ -310,6 +310,7 @@ class Evidence:
     size_span: tuple[int, int] | None = None
     attribute_keyword: str | None = None
     described: list[tuple[int, int]] = field(default_factory=list)
+    cleared: list[str] = field(default_factory=list)  # JSON keys of attributes let go ("any colour is fine")
 
 
 def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
@@ -353,12 +354,18 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
             if not (size_span and size_span[0] <= r.start < size_span[1])]
     ev.refs = refs
 
-    lo, hi = parse_price_range(text)
+    rating, rating_span = find_rating(folded)
+    priced = text
+    if rating_span is not None:
+        # "评分4.5以上": the number is a rating, not a price
+        slots["rating_min"] = rating
+        priced = text[:rating_span[0]] + " " * (rating_span[1] - rating_span[0]) + text[rating_span[1]:]
+    lo, hi = parse_price_range(priced)
     if lo is not None:
         slots["price_min"] = lo
     if hi is not None:
         slots["price_max"] = hi
-    ev.prices = [(p.start, p.end) for p in find_prices(text)]
+    ev.prices = [(p.start, p.end) for p in find_prices(priced)]
     if lo is not None or hi is not None:
         # where the numbers are, for the placeholders (a range's numbers are not "stated prices")
         for m in re.finditer(r"\d[\d,.]*\s*[kw万千]?|[一二两三四五六七八九十百千万]+(?=\s*(?:块|元|以|到|左右|以内|以下|以上))",
@@ -370,6 +377,16 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
     direction = find_price_direction(folded)
     if direction:
         slots["price_direction"] = direction
+
+    cleared = find_cleared(folded)
+    if cleared:
+        # "any colour is fine": the attribute is let go, not asked for
+        # ... unless the message names values of it: "any colour but red", "除了白色别的颜色都行" rule red out
+        named = {m.slot for m in mentions} | ({"size"} if size else set())
+        ev.cleared = [k for k, _ in cleared if k not in named]
+        for key in ev.cleared:
+            for k in (key, f"{key}_exclude") if key != "price" else ("price_min", "price_max", "price_direction"):
+                slots.pop(k, None)
 
     ev.attribute_keyword = find_attribute(folded)
     ev.described = [d for d in find_described_items(folded, ev.mentions + ev.negated)
@@ -387,4 +404,69 @@ def positions(refs: list[ItemRef]) -> list[int]:
             out.append(r.position)
     if not out and any(r.position == FOCUS for r in refs):
         out.append(FOCUS)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- rating
+
+_RATING_NUM = r"(?P<n>[0-5](?:\.\d)?)"
+_RATING_RES: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"(?:评分|评价|星级|分数|打分|口碑)\s*(?:在|要|是|达到|不低于|至少)?\s*{_RATING_NUM}\s*(?:分|星|颗星)?"
+               r"\s*(?:以上|及以上|或以上|起|\+)?", re.A),
+    re.compile(rf"{_RATING_NUM}\s*(?:分|星|颗星)\s*(?:以上|及以上|或以上|起)(?:的)?(?:评分|好评)?", re.A),
+    re.compile(rf"(?:rated|rating|ratings|reviews?|review score|stars?)\s*(?:of|above|over|at least|>=?|of at least|"
+               rf"higher than|better than|no less than)?\s*{_RATING_NUM}(?![\d.])\s*(?:\+|stars?|or (?:higher|more|"
+               r"above|better)|and up)?", re.A),
+    re.compile(rf"(?:at least|over|above|minimum)?\s*(?<![\d.]){_RATING_NUM}\s*(?:\+\s*)?(?:-\s*)?stars?"
+               r"(?:\s*(?:or (?:higher|more|above|better)|and up|\+|rating|rated|reviews?))?", re.A),
+)
+
+
+def find_rating(folded: str) -> tuple[float | None, tuple[int, int] | None]:
+    """The lowest review rating asked for: "评分4.5以上" / "4星以上" / "rated 4+" / "at least 4 stars" -> 4.5 / 4."""
+    for pattern in _RATING_RES:
+        m = pattern.search(folded)
+        if m:
+            value = float(m.group("n"))
+            if 0 < value <= 5:
+                return value, (m.start(), m.end())
+    return None, None
+
+
+# --------------------------------------------------------------------------------- "any colour is fine"
+
+_CLEAR_WORDS = {
+    "colour": "color", "color": "color", "colours": "color", "colors": "color", "颜色": "color", "色": "color",
+    "brand": "brand", "brands": "brand", "品牌": "brand", "牌子": "brand",
+    "price": "price", "budget": "price", "价格": "price", "价钱": "price", "预算": "price", "价位": "price",
+    "material": "material", "fabric": "material", "材质": "material", "面料": "material",
+    "size": "size", "尺码": "size", "pattern": "pattern", "图案": "pattern", "occasion": "usage", "场合": "usage",
+}
+_EN_ATTR = r"(?P<a>colou?rs?|brands?|price|budget|material|fabric|size|pattern|occasion)"
+_ZH_ATTR = r"(?P<a>颜色|品牌|牌子|价格|价钱|预算|价位|材质|面料|尺码|图案|场合)"
+_CLEAR_RES: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"\b(?:any|whatever|whichever)\s+{_EN_ATTR}(?:\s+(?:is|are|will|would|'s|works?|do|does))*\s*"
+               r"(?:fine|ok|okay|good|do|work|great|alright|all right)\b", re.A),
+    re.compile(rf"\b(?:in|of)\s+any\s+{_EN_ATTR}\b", re.A),
+    re.compile(rf"\b(?:the\s+)?{_EN_ATTR}\s+(?:doesn'?t|does not|dont|don't|do not|won't)\s+matter", re.A),
+    re.compile(rf"\b(?:i\s+)?(?:don'?t|do not|dont)\s+care\s+(?:about|what|which)\s+(?:the\s+)?{_EN_ATTR}", re.A),
+    re.compile(rf"\bno\s+{_EN_ATTR}\s+(?:preference|requirement|limit)", re.A),
+    re.compile(rf"\b(?:forget|drop|ignore|remove|scrap|clear|lose)\s+(?:about\s+)?(?:the\s+|my\s+)?{_EN_ATTR}"
+               r"(?:\s+(?:filter|limit|requirement|thing|part))?\b", re.A),
+    re.compile(rf"\b{_EN_ATTR}\s+(?:is\s+)?(?:no object|not an issue|isn'?t an issue|is flexible|flexible)\b", re.A),
+    re.compile(rf"{_ZH_ATTR}\s*(?:方面)?\s*(?:都|就|也)?\s*(?:无所谓|随便|随意|都行|都可以|不限|没关系|没要求|不重要|不挑|"
+               r"没所谓|不讲究|可以不管)", re.A),
+    re.compile(rf"(?:什么|啥|哪个|哪种|任何|各种)\s*{_ZH_ATTR}\s*(?:的)?\s*(?:都|也)\s*(?:行|可以|好|ok|无所谓|没问题)", re.A),
+    re.compile(rf"(?:不限|不管|不在乎|不在意|不看|不考虑)\s*{_ZH_ATTR}", re.A),
+)
+
+
+def find_cleared(folded: str) -> list[tuple[str, tuple[int, int]]]:
+    """Attributes the shopper lets go: "any colour is fine", "颜色无所谓", "forget the budget" -> [("color", span)]."""
+    out: list[tuple[str, tuple[int, int]]] = []
+    for pattern in _CLEAR_RES:
+        for m in pattern.finditer(folded):
+            key = _CLEAR_WORDS.get(m.group("a")) or _CLEAR_WORDS.get(m.group("a").rstrip("s"))
+            if key and all(key != k for k, _ in out):
+                out.append((key, (m.start(), m.end())))
     return out
