@@ -103,7 +103,7 @@ def _parse(raw: str, context: dict[str, Any], model: IntentModel | None) -> Pars
     if not any(ch.isalnum() for ch in text):
         return Parse(text=raw, lang=lang, intent="chitchat", confidence=1.0)
 
-    if _looks_like_code(text):
+    if _looks_like_code(text) or _INJECTION_RE.search(fold(text)):
         # a program, a query or markup pasted in: nothing a shopper asks for (the state stays as it was)
         return Parse(text=raw, lang=lang, intent="chitchat", confidence=0.9)
     first = _first_of_many(text, lexicon, shown)
@@ -147,6 +147,12 @@ _CODE_RE = re.compile(
     r"(?:\s+import\b|\s*;|\s*$)|\bselect\s+.+\s+from\s+\w+|\b(?:insert\s+into|drop\s+table|delete\s+from)\b|"
     r"</?[a-z]+[^>]*>|\$\(|`[^`]+`|\brm\s+-rf\b|\bos\.system\b|\bconsole\.\w+|\bprint\s*\(|^\s*[a-z_]\w*\s*=\s*[\[{(\"'\d]|"
     r"\b\w+\s*=\s*[\w\"'\[{(]+\s*;|^\s*[{\[].*[}\]]\s*$", re.A | re.S)
+# Text written to steer a language model, not to shop: answered as small talk, nothing taken from it.
+_INJECTION_RE = re.compile(
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)*(?:previous|prior|above|earlier|system)\s+"
+    r"(?:instructions?|prompts?|rules|messages?)|\bsystem prompt\b|\bdeveloper mode\b|\bjailbreak|"
+    r"\byou are now (?:a|an|in)\b|(?:忽略|无视|忘记|忘掉)(?:掉)?(?:之前|以上|上面|前面|先前|你的|所有)+的?(?:所有的?)?"
+    r"(?:指令|指示|提示|规则|设定)|系统提示词?|开发者模式", re.A)
 # "I <3 the second one": a heart, not "under 3".
 _HEART_RE = re.compile(r"(?<![\w<])<3+(?![\d.])")
 # A message with more than this many clauses that each ask for something else is several requests.

@@ -341,6 +341,11 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
             continue
         if id(m) in ruled_out_ids:
             ev.negated.append(m)
+            if m.slot == "brand":
+                # "any brand except nike", "不要阿迪的": ruled out, like a colour
+                excl = slots.setdefault("brand_exclude", [])
+                if m.value not in excl:
+                    excl.append(m.value)
             continue
         ev.mentions.append(m)
         slots.setdefault(m.slot, m.value)
