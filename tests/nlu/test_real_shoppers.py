@@ -254,3 +254,19 @@ def test_a_list_of_constraints_is_not_several_requests():
     p = parse("red dress, size M, under 200", {"shown": 3})
     assert p.slot_values() == {"category": "Dresses", "color": ["Red"], "price_max": 200.0, "size": "M"}
     assert p.confidence > 0.5
+
+
+# ------------------------------------------------------------------------------------------ buying
+
+
+@pytest.mark.parametrize("text", [
+    "I'll take the black coat from the rack and the light grey one on the right please.",
+    "Give me that and the denim jacket.", "我要第一个和第三个，加购物车", "let me get the first one",
+])
+def test_taking_shown_items_is_buy(text):
+    assert parse(text, {"shown": 3}).intent == "buy"
+
+
+@pytest.mark.parametrize("text", ["give me something cheaper", "I'll take a look at dresses"])
+def test_take_and_give_without_an_item_are_no_purchase(text):
+    assert parse(text, {"shown": 3}).intent != "buy"

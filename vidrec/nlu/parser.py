@@ -153,6 +153,12 @@ _INJECTION_RE = re.compile(
     r"(?:instructions?|prompts?|rules|messages?)|\bsystem prompt\b|\bdeveloper mode\b|\bjailbreak|"
     r"\byou are now (?:a|an|in)\b|(?:忽略|无视|忘记|忘掉)(?:掉)?(?:之前|以上|上面|前面|先前|你的|所有)+的?(?:所有的?)?"
     r"(?:指令|指示|提示|规则|设定)|系统提示词?|开发者模式", re.A)
+# Putting shown items in the cart: "add X to my cart", "I'll take X", "give me X", "let me get X", "加购物车".
+_BUY_RE = re.compile(
+    r"\b(?:add|put|drop|place|throw|pop|stick)\b.{0,80}\b(?:in|into|to)\s+(?:my|the)\s+(?:cart|basket|bag)\b|"
+    r"\bi'?ll take\b(?! a (?:look|peek|glance))|\bi will take\b(?! a (?:look|peek|glance))|\bgive me (?:that|this|those|these|the|both|one of|two|another)\b|"
+    r"\blet me (?:also )?(?:get|have|grab)\b|\bi'?d like to (?:get|buy|purchase|order)\b|\bi'?ll (?:get|buy|grab)\b|"
+    r"加(?:入|进|到)?购物车|放(?:进|到|入)购物车|加购|我要了|下单", re.A)
 # "I <3 the second one": a heart, not "under 3".
 _HEART_RE = re.compile(r"(?<![\w<])<3+(?![\d.])")
 # A message with more than this many clauses that each ask for something else is several requests.
@@ -195,6 +201,7 @@ def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
            probs: dict[str, float]) -> tuple[str, float]:
     """Cases the classifier should not decide alone."""
     explicit = {r.position for r in ev.refs if not r.deictic}
+    folded = fold(text)
     has_slots = bool(ev.mentions or ev.negated or ev.slots.get("price_min") is not None
                      or ev.slots.get("price_max") is not None or ev.slots.get("size"))
     if lang == "other" and not has_slots and not ev.refs:
@@ -204,7 +211,10 @@ def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
     if ev.cleared and intent not in ("search", "refine"):
         # "any colour is fine", "颜色无所谓": a change to the request, not a question about colour
         return "refine", max(confidence, probs.get("refine", 0.0))
-    folded = fold(text)
+    if intent in ("compare", "like", "ask_detail", "refine", "search") and (ev.refs or ev.described) \
+            and _BUY_RE.search(folded) and not _WH_RE.search(folded) and not _YESNO_RE.search(folded):
+        # "I'll take the black coat and the grey one", "give me that and the denim jacket", "第二个加购物车"
+        return "buy", max(confidence, probs.get("buy", 0.0))
     items = len(explicit) + len(ev.described)
     if items >= 2 and intent not in ("compare", "buy", "reject", "like") and _COMPARE_CUE.search(folded):
         return "compare", max(confidence, probs.get("compare", 0.0))
