@@ -270,3 +270,23 @@ def test_taking_shown_items_is_buy(text):
 @pytest.mark.parametrize("text", ["give me something cheaper", "I'll take a look at dresses"])
 def test_take_and_give_without_an_item_are_no_purchase(text):
     assert parse(text, {"shown": 3}).intent != "buy"
+
+
+def test_buy_names_the_items():
+    p = parse("buy the first and the third", {"shown": 3})
+    assert (p.intent, p.refs.item_refs) == ("buy", [1, 3])
+    assert parse("should I buy the first or the second", {"shown": 3}).intent == "compare"
+
+
+# ------------------------------------------------------------------------------------------ scope
+
+
+@pytest.mark.parametrize("text", ["something less formal", "不那么正式的", "not so sporty please"])
+def test_less_formal_is_no_request_for_formal(text):
+    assert slots(text).get("usage") is None
+
+
+def test_isnt_expensive_is_not_more_expensive():
+    assert slots("it isn't expensive").get("price_direction") is None
+    assert slots("something that isn't expensive")["price_direction"] == "lower"
+    assert slots("something more expensive")["price_direction"] == "higher"

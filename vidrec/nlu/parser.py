@@ -158,7 +158,8 @@ _BUY_RE = re.compile(
     r"\b(?:add|put|drop|place|throw|pop|stick)\b.{0,80}\b(?:in|into|to)\s+(?:my|the)\s+(?:cart|basket|bag)\b|"
     r"\bi'?ll take\b(?! a (?:look|peek|glance))|\bi will take\b(?! a (?:look|peek|glance))|\bgive me (?:that|this|those|these|the|both|one of|two|another)\b|"
     r"\blet me (?:also )?(?:get|have|grab)\b|\bi'?d like to (?:get|buy|purchase|order)\b|\bi'?ll (?:get|buy|grab)\b|"
-    r"加(?:入|进|到)?购物车|放(?:进|到|入)购物车|加购|我要了|下单", re.A)
+    r"\b(?:i'?ll|i will|i want to|i'?d like to|let me|gonna|going to)?\s*(?:buy|purchase|order)\b|"
+    r"加(?:入|进|到)?购物车|放(?:进|到|入)购物车|加购|我要了|下单|(?<!想)买(?:下|了)", re.A)
 # "I <3 the second one": a heart, not "under 3".
 _HEART_RE = re.compile(r"(?<![\w<])<3+(?![\d.])")
 # A message with more than this many clauses that each ask for something else is several requests.
@@ -212,7 +213,8 @@ def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
         # "any colour is fine", "颜色无所谓": a change to the request, not a question about colour
         return "refine", max(confidence, probs.get("refine", 0.0))
     if intent in ("compare", "like", "ask_detail", "refine", "search") and (ev.refs or ev.described) \
-            and _BUY_RE.search(folded) and not _WH_RE.search(folded) and not _YESNO_RE.search(folded):
+            and _BUY_RE.search(folded) and not _WH_RE.search(folded) and not _YESNO_RE.search(folded) \
+            and not re.search(r"\bor\b|还是|或者", folded):
         # "I'll take the black coat and the grey one", "give me that and the denim jacket", "第二个加购物车"
         return "buy", max(confidence, probs.get("buy", 0.0))
     items = len(explicit) + len(ev.described)

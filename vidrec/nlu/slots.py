@@ -139,6 +139,10 @@ _HIGHER_RE = re.compile(
 _WHICH_RE = re.compile(r"哪个|哪一个|哪款|\bwhich\b|吗|\bis it\b|\bis the\b|\bare they\b", re.A)
 
 
+_NOT_HIGH_RE = re.compile(r"(?:n't|\bnot|\bnever)\s+(?:that\s+|too\s+|so\s+|very\s+|really\s+)?$|不$|不算$|不是很$", re.A)
+_WANTS_NOT_RE = re.compile(r"\b(?:that|which|one|ones|something|anything|stuff|things)\s+(?:is|are)\s*(?:n't|not)", re.A)
+
+
 def find_price_direction(folded: str) -> str | None:
     """"lower" for cheaper / 便宜点, "higher" for more premium / 贵一点; None in a question ("哪个便宜", "便宜吗")."""
     low = _LOWER_RE.search(folded)
@@ -147,6 +151,9 @@ def find_price_direction(folded: str) -> str | None:
         return None
     first = min((m for m in (low, high) if m), key=lambda m: m.start())
     before = folded[max(0, first.start() - 18):first.start()]
+    if first is high and _NOT_HIGH_RE.search(before):
+        # "something that isn't expensive" wants cheaper; "it isn't expensive" only says so
+        return "lower" if _WANTS_NOT_RE.search(before) else None
     after = folded[first.end():first.end() + 4]
     if _WHICH_RE.search(before) or re.match(r"\s*(?:吗|不|嘛)", after):
         return None
@@ -196,9 +203,16 @@ def _scoped(folded: str, mentions: list[Mention]) -> tuple[list[Mention], list[M
     return wanted, negated
 
 
+# "less formal", "not so sporty", "不那么正式": a move away from the value, never a request for it.
+_LESS_BEFORE = re.compile(r"(?:\bless|\bnot so|\bnot as|\bnot too|\bnothing too|不那么|没那么|不要那么|别那么|不用那么)\s*$",
+                          re.A)
+
+
 def _negated(folded: str, m: Mention) -> bool:
     """"不要黑色", "no black ones", "anything but red", "黑色的不要": the mention is excluded, not wanted."""
     before = folded[max(0, m.start - 16):m.start]
+    if _LESS_BEFORE.search(before):
+        return True
     nb = _NEG_BEFORE.search(before)
     if nb is not None:
         between = before[nb.end("cue"):]
