@@ -290,3 +290,14 @@ def test_isnt_expensive_is_not_more_expensive():
     assert slots("it isn't expensive").get("price_direction") is None
     assert slots("something that isn't expensive")["price_direction"] == "lower"
     assert slots("something more expensive")["price_direction"] == "higher"
+
+
+@pytest.mark.parametrize("text, slot", [("Can you show me only options available in large?", "size"),
+                                        ("is there anything in red?", "color")])
+def test_show_me_with_a_constraint_narrows_the_search(text, slot):
+    p = parse(text, {"shown": 3})
+    assert p.intent == "refine" and slot in p.slot_values()
+
+
+def test_store_questions_stay_questions():
+    assert parse("do you have free shipping?", {"shown": 3}).intent == "ask_detail"

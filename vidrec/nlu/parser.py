@@ -160,6 +160,12 @@ _BUY_RE = re.compile(
     r"\blet me (?:also )?(?:get|have|grab)\b|\bi'?d like to (?:get|buy|purchase|order)\b|\bi'?ll (?:get|buy|grab)\b|"
     r"\b(?:i'?ll|i will|i want to|i'?d like to|let me|gonna|going to)?\s*(?:buy|purchase|order)\b|"
     r"加(?:入|进|到)?购物车|放(?:进|到|入)购物车|加购|我要了|下单|(?<!想)买(?:下|了)", re.A)
+# Asking to be shown things: "do you have anything ...", "show me some other options ...", "有没有别的..."
+_SHOW_ME_RE = re.compile(
+    r"\b(?:do|did|does)\s+(?:you|u|ya)\s+(?:have|got|carry|stock)\s+(?:any|anything|something|some|other|more)\b|"
+    r"\bhave\s+you\s+got\s+(?:any|anything|something|some|other|more)\b|\bshow\s+me\b|\bi(?:'d| would)?\s+"
+    r"(?:like|want|need)\s+to\s+see\b|\bare\s+there\s+(?:any|other|more)\b|\bis\s+there\s+anything\b|"
+    r"有没有(?:别的|其他|其它)?(?!这|那)|给我看看|推荐", re.A)
 # "I <3 the second one": a heart, not "under 3".
 _HEART_RE = re.compile(r"(?<![\w<])<3+(?![\d.])")
 # A message with more than this many clauses that each ask for something else is several requests.
@@ -209,6 +215,11 @@ def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
         return "chitchat", max(confidence if intent == "chitchat" else 0.0, 0.9)
     if _asks_availability(text, ev) and intent != "ask_detail":
         return "ask_detail", max(confidence, probs.get("ask_detail", 0.0))
+    if intent == "ask_detail" and not ev.refs and not ev.described and _SHOW_ME_RE.search(folded) and (
+            has_slots or ev.slots.get("rating_min") is not None or ev.slots.get("price_direction")):
+        # "do you have anything sleeveless with good reviews?", "show me only options available in large": no
+        # shown item is asked about; the shopper narrows the search
+        return "refine", max(confidence, probs.get("refine", 0.0))
     if ev.cleared and intent not in ("search", "refine"):
         # "any colour is fine", "颜色无所谓": a change to the request, not a question about colour
         return "refine", max(confidence, probs.get("refine", 0.0))
