@@ -377,6 +377,19 @@ class Request(BaseModel):
                 out.values.pop(k, None)
         return out
 
+    def cleared(self, *names: str) -> Request:
+        """A copy that no longer constrains these attributes at all ("any colour is fine"): the values asked for,
+        both ends of a range and the values ruled out are dropped. Names or JSON keys; unknown ones are ignored."""
+        out = self.model_copy(deep=True)
+        for name in names:
+            a = REGISTRY.find(name)
+            if a is None:
+                continue
+            for k in (a.name, a.name + "_min", a.name + "_max"):
+                out.values.pop(k, None)
+            out.excluded.pop(a.name, None)
+        return out
+
     def keep(self, *names: str) -> Request:
         """A copy with only these attributes (and their exclusions)."""
         wanted = {REGISTRY.get(n).name for n in names}

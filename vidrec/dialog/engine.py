@@ -309,7 +309,7 @@ class Engine:
         """The message's request (default: all of it) merged into the session's; a pending question the message
         answers (its attribute named, or "cheaper" for the budget) is no longer pending."""
         request = parsed.request if request is None else request
-        state.request = state.request.merge(request)
+        state.apply(request, parsed.clear)
         named = {*request.known(), *parsed.refs.model_dump(exclude_none=True)}
         if parsed.price_direction is not None:
             named.add("price_direction")

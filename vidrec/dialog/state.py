@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
@@ -38,6 +39,11 @@ class DialogState(BaseModel):
     pending_options: list[str] = Field(default_factory=list)  # the options offered with it
     focus: str | None = None  # the item last talked about ("this one")
     history: list[dict[str, Any]] = Field(default_factory=list)  # compact log of turns (text, intent, items)
+
+    def apply(self, request: Request, clear: Iterable[str] = ()) -> None:
+        """One message's request applied to the session's: attributes let go ("any colour is fine") are cleared,
+        then values named again replace the earlier ones ("in blue instead") and the rest carry over."""
+        self.request = self.request.cleared(*clear).merge(request)
 
     def new_request(self) -> None:
         """A search for something else: keep learned preferences, forget the rest of the request."""

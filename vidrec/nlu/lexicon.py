@@ -80,9 +80,13 @@ EXTRA_SYNONYMS: dict[str, dict[str, list[str]]] = {
     },
     "gender": {
         "Men": ["husband", "boyfriend", "dad", "father", "brother", "him", "guys", "guy", "老公", "男朋友", "男友",
-                "爸爸", "老爸", "父亲", "哥哥", "弟弟", "兄弟", "男人", "男的"],
+                "爸爸", "老爸", "父亲", "哥哥", "弟弟", "兄弟", "男人", "男的", "hubby", "bf", "bro", "daddy",
+                "grandpa", "grandfather", "uncle", "fiance", "我爸", "我哥", "我弟", "爷爷", "外公", "姥爷", "舅舅",
+                "叔叔", "公公", "岳父", "男票"],
         "Women": ["wife", "girlfriend", "mom", "mum", "mother", "sister", "her", "ladies'", "老婆", "女朋友", "女友",
-                  "妈妈", "老妈", "母亲", "姐姐", "妹妹", "闺蜜", "女人", "女的", "仙女"],
+                  "妈妈", "老妈", "母亲", "姐姐", "妹妹", "闺蜜", "女人", "女的", "仙女", "sis", "wifey", "gf",
+                  "mommy", "grandma", "grandmother", "aunt", "auntie", "fiancee", "我妈", "我姐", "我妹", "奶奶",
+                  "外婆", "姥姥", "阿姨", "婆婆", "岳母", "丈母娘", "女票"],
         "Boys": ["son", "儿子", "小男孩"],
         "Girls": ["daughter", "女儿", "小女孩"],
         "Unisex": ["男女同款的", "情侣款"],
@@ -112,6 +116,12 @@ COMPOUNDS: dict[str, tuple[tuple[str, str], ...]] = {
     "denim jacket": (("category", "Jackets"), ("material", "Denim")),
     "牛仔外套": (("category", "Jackets"), ("material", "Denim")),
     "leather jacket": (("category", "Jackets"), ("material", "Leather")),
+    "皮夹克": (("category", "Jackets"), ("material", "Leather")),
+    "皮外套": (("category", "Jackets"), ("material", "Leather")),
+    "皮靴": (("category", "Boots"), ("material", "Leather")),
+    "皮裙": (("category", "Skirts"), ("material", "Leather")),
+    "leather boots": (("category", "Boots"), ("material", "Leather")),
+    "leather skirt": (("category", "Skirts"), ("material", "Leather")),
     "皮鞋": (("category", "Formal Shoes"),),
     "running shoes": (("category", "Sports Shoes"),),
     "yoga pants": (("category", "Leggings"), ("usage", "Sports")),
@@ -263,6 +273,7 @@ _NOT_SLOT_WORDS = (
     "网红", "红包", "红人", "走红", "爆红", "红利", "灰常", "白菜价", "白菜", "拉黑", "黑五", "黑科技", "黄金", "金额",
     "现金", "美女", "少女", "男神", "女神", "棉袄", "粉丝", "蓝牙", "明白", "白天", "白嫖", "黑心", "眼红", "红火",
     "女装大佬", "包邮", "包装", "包括", "面包", "钱包", "书包", "背包", "红薯", "小白", "白领", "蓝领", "金主",
+    "金茂", "金融", "金卡", "金牌", "奖金", "租金", "资金", "黄金周", "金额", "白天鹅", "黑名单",
 )
 
 

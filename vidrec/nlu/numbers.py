@@ -405,8 +405,20 @@ _LOWER_BEFORE_RE = re.compile(
     r"(?<![不别要能])超过|贵于)\s*:?\s*$", re.A)
 _LOWER_AFTER_RE = re.compile(r"^\s*(?:以上|起|\+|or more|and up|and above|or above|plus|or higher)", re.A)
 _AROUND_BEFORE_RE = re.compile(
-    r"(?:around|about|approx\.?|approximately|roughly|~|大概|大约|差不多|约)\s*$", re.A)
-_AROUND_AFTER_RE = re.compile(r"^\s*(?:左右|上下|附近|or so|-?ish\b)", re.A)
+    r"(?:around|about|approx\.?|approximately|roughly|~|大概|大约|差不多|(?<!预)约|"
+    r"(?<!\bi )(?<!'d )(?<!would )(?<!\bi'd )\blike|\bsomewhere near|\bin the region of)\s*$", re.A)
+_AROUND_AFTER_RE = re.compile(r"^\s*(?:左右|上下|附近|来块|来元|来|or so|-?ish\b|or thereabouts)", re.A)
+# "两百出头" / "two hundred and change": a little over the number, (n, n * (1 + AROUND_BAND)).
+_JUST_OVER_AFTER_RE = re.compile(r"^\s*(?:块|元)?\s*(?:出头|多一点|多点|挂零|and change|or a bit more|plus a bit)", re.A)
+# "nothing over 300", "none above 300": an upper limit although "over" alone is a lower one.
+_NEG_LOWER_BEFORE_RE = re.compile(
+    r"(?:\bnothing|\bnone|\bnot|\bno|\bnever|\bdon't go|\bdont go|\bwon't pay|\bwont pay)\s+"
+    r"(?:(?:that's|thats|that is|which is|is|costing|priced)\s+)?(?:over|above|more than|pricier than)\s*$", re.A)
+# "五六百" / "三四千块": two neighbouring digits before a unit are a range (500, 600).
+_ZH_TWO_DIGITS_RE = re.compile(
+    r"(?<![一二两三四五六七八九十百千万\d])([一二三四五六七八])([二三四五六七八九])([十百千万])", re.A)
+# A Chinese numeral below this without a currency is not a budget ("一起", "预约一下", "看一看").
+_MIN_BARE_ZH_PRICE = 10
 _BETWEEN_RE = re.compile(r"(?:between|从|在|介于)\s*$", re.A)
 _RANGE_MID_RE = re.compile(r"\s*(?:-|~|到|至|—|–|to|and|和)\s*", re.A)
 
@@ -448,6 +460,13 @@ def parse_price_range(text: str) -> tuple[float | None, float | None]:
         used.update((i, i + 1))
         break
 
+    if lo is None and hi is None:
+        for m in _ZH_TWO_DIGITS_RE.finditer(folded):
+            a, b = _ZH_DIGITS[m.group(1)], _ZH_DIGITS[m.group(2)]
+            if b == a + 1:
+                unit = _ZH_SMALL_UNITS.get(m.group(3)) or _ZH_BIG_UNITS[m.group(3)]
+                return float(a * unit), float(b * unit)
+
     for i, a in enumerate(amounts):
         if i in used:
             continue
@@ -457,7 +476,14 @@ def parse_price_range(text: str) -> tuple[float | None, float | None]:
             continue
         if a.kind == "en" and a.currency is None and a.value < 10:
             continue  # "under one" is not a price
-        if _AROUND_BEFORE_RE.search(before) or _AROUND_AFTER_RE.match(after):
+        if a.kind == "zh" and a.currency is None and a.value < _MIN_BARE_ZH_PRICE:
+            continue  # "一起", "预约一下": a word, not a price
+        if _JUST_OVER_AFTER_RE.match(after):
+            lo = a.value if lo is None else lo
+            hi = round(a.value * (1 + AROUND_BAND), 2) if hi is None else hi
+        elif _NEG_LOWER_BEFORE_RE.search(before):
+            hi = a.value if hi is None else hi
+        elif _AROUND_BEFORE_RE.search(before) or _AROUND_AFTER_RE.match(after):
             band_lo, band_hi = _band(a.value)
             lo = band_lo if lo is None else lo
             hi = band_hi if hi is None else hi

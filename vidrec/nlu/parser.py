@@ -98,10 +98,20 @@ def _parse(raw: str, context: dict[str, Any], model: IntentModel | None) -> Pars
     lexicon = context.get("lexicon") or default_lexicon()
     shown = context.get("shown")
     shown = shown if isinstance(shown, int) and not isinstance(shown, bool) and shown >= 0 else None
-    text = normalise(raw)
+    text = _HEART_RE.sub(" \u2665 ", normalise(raw)).strip()
     lang = detect_language(text, lexicon.known_words)
     if not any(ch.isalnum() for ch in text):
         return Parse(text=raw, lang=lang, intent="chitchat", confidence=1.0)
+
+    if _looks_like_code(text) or _INJECTION_RE.search(fold(text)):
+        # a program, a query or markup pasted in: nothing a shopper asks for (the state stays as it was)
+        return Parse(text=raw, lang=lang, intent="chitchat", confidence=0.9)
+    first = _first_of_many(text, lexicon, shown)
+    if first is not None:
+        # several requests at once ("red dresses under 200, also black shoes, compare 1 and 2, add 3 to my
+        # cart..."): the first is taken, with a confidence low enough for the dialog to check
+        p = _parse(first, context, model)
+        return p.model_copy(update={"text": raw, "confidence": min(p.confidence, MIXED_CONFIDENCE)})
 
     ev = extract(text, lexicon, shown)
     ids, values = hashed(features(text, ev, lang))
@@ -110,19 +120,114 @@ def _parse(raw: str, context: dict[str, Any], model: IntentModel | None) -> Pars
     intent, confidence = ranked[0]
     intent, confidence = _rules(text, lang, ev, intent, confidence, dict(ranked))
     request, refs, direction = _understood(text, ev, intent)
+    if intent == "ask_detail" and _asks_availability(text, ev) and refs.attribute is None:
+        refs = refs.model_copy(update={"attribute": "size" if ev.slots.get("size") else "color"})
     return Parse(text=raw, lang=lang, intent=intent, request=request, refs=refs, price_direction=direction,
+                 rating_min=ev.slots.get("rating_min"), clear=list(ev.cleared),
                  confidence=round(float(confidence), 4))
+
+
+# "这个有没有L码", "do u have this in xl", "第二个有红色的吗": whether a shown item comes in a size or colour.
+_AVAILABILITY_RE = re.compile(
+    r"有没有|有吗|有.{0,6}吗|还有.{0,6}(?:吗|不|没)|\b(?:do|did|does|can|could)\s+(?:you|u|ya|y'all)\s+"
+    r"(?:have|has|get|got|stock|carry)\b|\b(?:does|do|can|will)\s+(?:it|this|that|they|these|those)(?:\s+one)?\s+"
+    r"(?:come|comes|be had)\s+in\b|\bavailable in\b|\bgot (?:this|it|that|these)\b|\bis there\b|\bany chance\b", re.A)
+
+
+def _asks_availability(text: str, ev: Evidence) -> bool:
+    """A shown item pointed at, a size or colour named, no category, and a question whether it comes so."""
+    if not ev.refs or ev.slots.get("category") or not (ev.slots.get("size") or ev.slots.get("color")):
+        return False
+    return _AVAILABILITY_RE.search(fold(text)) is not None
+
+
+# Pasted code, SQL, shell or markup: keywords and punctuation no shopper message has.
+_CODE_RE = re.compile(
+    r"\bdef\s+\w+\s*\(|\bfunction\s*\w*\s*\(|\breturn\s+[\w(]+.*[;*+/]|^\s*(?:import|from)\s+[\w.]+"
+    r"(?:\s+import\b|\s*;|\s*$)|\bselect\s+.+\s+from\s+\w+|\b(?:insert\s+into|drop\s+table|delete\s+from)\b|"
+    r"</?[a-z]+[^>]*>|\$\(|`[^`]+`|\brm\s+-rf\b|\bos\.system\b|\bconsole\.\w+|\bprint\s*\(|^\s*[a-z_]\w*\s*=\s*[\[{(\"'\d]|"
+    r"\b\w+\s*=\s*[\w\"'\[{(]+\s*;|^\s*[{\[].*[}\]]\s*$", re.A | re.S)
+# Text written to steer a language model, not to shop: answered as small talk, nothing taken from it.
+_INJECTION_RE = re.compile(
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)*(?:previous|prior|above|earlier|system)\s+"
+    r"(?:instructions?|prompts?|rules|messages?)|\bsystem prompt\b|\bdeveloper mode\b|\bjailbreak|"
+    r"\byou are now (?:a|an|in)\b|(?:忽略|无视|忘记|忘掉)(?:掉)?(?:之前|以上|上面|前面|先前|你的|所有)+的?(?:所有的?)?"
+    r"(?:指令|指示|提示|规则|设定)|系统提示词?|开发者模式", re.A)
+# Putting shown items in the cart: "add X to my cart", "I'll take X", "give me X", "let me get X", "加购物车".
+_BUY_RE = re.compile(
+    r"\b(?:add|put|drop|place|throw|pop|stick)\b.{0,80}\b(?:in|into|to)\s+(?:my|the)\s+(?:cart|basket|bag)\b|"
+    r"\bi'?ll take\b(?! a (?:look|peek|glance))|\bi will take\b(?! a (?:look|peek|glance))|\bgive me (?:that|this|those|these|the|both|one of|two|another)\b|"
+    r"\blet me (?:also )?(?:get|have|grab)\b|\bi'?d like to (?:get|buy|purchase|order)\b|\bi'?ll (?:get|buy|grab)\b|"
+    r"\b(?:i'?ll|i will|i want to|i'?d like to|let me|gonna|going to)?\s*(?:buy|purchase|order)\b|"
+    r"加(?:入|进|到)?购物车|放(?:进|到|入)购物车|加购|我要了|下单|(?<!想)买(?:下|了)", re.A)
+# Asking to be shown things: "do you have anything ...", "show me some other options ...", "有没有别的..."
+_SHOW_ME_RE = re.compile(
+    r"\b(?:do|did|does)\s+(?:you|u|ya)\s+(?:have|got|carry|stock)\s+(?:any|anything|something|some|other|more)\b|"
+    r"\bhave\s+you\s+got\s+(?:any|anything|something|some|other|more)\b|\bshow\s+me\b|\bi(?:'d| would)?\s+"
+    r"(?:like|want|need)\s+to\s+see\b|\bare\s+there\s+(?:any|other|more)\b|\bis\s+there\s+anything\b|"
+    r"有没有(?:别的|其他|其它)?(?!这|那)|给我看看|推荐", re.A)
+# "I <3 the second one": a heart, not "under 3".
+_HEART_RE = re.compile(r"(?<![\w<])<3+(?![\d.])")
+# A message with more than this many clauses that each ask for something else is several requests.
+MIXED_CLAUSES = 3
+MIXED_CONFIDENCE = 0.5
+_CLAUSE_SPLIT = re.compile(r"[,，;；。!！?？\n]+|\s+(?:and then|and also|also|then|plus)\s+|还要|然后|另外|再", re.A)
+_BUY_CUE = re.compile(r"购物车|加购|下单|买了|\bcart\b|\bcheckout\b|\border\b|\bbuy\b", re.A)
+
+
+def _looks_like_code(text: str) -> bool:
+    return _CODE_RE.search(fold(text)) is not None
+
+
+def _first_of_many(text: str, lexicon: Lexicon, shown: int | None) -> str | None:
+    """The first clause of a message that makes MIXED_CLAUSES or more requests of different kinds (a search,
+    items pointed at, a purchase, a question), else None."""
+    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+    if len(clauses) < MIXED_CLAUSES:
+        return None
+    kinds: list[set[str]] = []
+    for clause in clauses[:12]:
+        ev = extract(clause, lexicon, shown)
+        k = set()
+        if ev.slots.get("category"):
+            k.add("search")
+        if any(not r.deictic for r in ev.refs):
+            k.add("items")
+        if _BUY_CUE.search(fold(clause)):
+            k.add("buy")
+        if ev.attribute_keyword and not k:
+            k.add("question")
+        if k:
+            kinds.append(k)
+    if len(kinds) < MIXED_CLAUSES or len(set().union(*kinds)) < 2:
+        return None
+    return clauses[0]
 
 
 def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
            probs: dict[str, float]) -> tuple[str, float]:
     """Cases the classifier should not decide alone."""
     explicit = {r.position for r in ev.refs if not r.deictic}
+    folded = fold(text)
     has_slots = bool(ev.mentions or ev.negated or ev.slots.get("price_min") is not None
                      or ev.slots.get("price_max") is not None or ev.slots.get("size"))
     if lang == "other" and not has_slots and not ev.refs:
         return "chitchat", max(confidence if intent == "chitchat" else 0.0, 0.9)
-    folded = fold(text)
+    if _asks_availability(text, ev) and intent != "ask_detail":
+        return "ask_detail", max(confidence, probs.get("ask_detail", 0.0))
+    if intent == "ask_detail" and not ev.refs and not ev.described and _SHOW_ME_RE.search(folded) and (
+            has_slots or ev.slots.get("rating_min") is not None or ev.slots.get("price_direction")):
+        # "do you have anything sleeveless with good reviews?", "show me only options available in large": no
+        # shown item is asked about; the shopper narrows the search
+        return "refine", max(confidence, probs.get("refine", 0.0))
+    if ev.cleared and intent not in ("search", "refine"):
+        # "any colour is fine", "颜色无所谓": a change to the request, not a question about colour
+        return "refine", max(confidence, probs.get("refine", 0.0))
+    if intent in ("compare", "like", "ask_detail", "refine", "search") and (ev.refs or ev.described) \
+            and _BUY_RE.search(folded) and not _WH_RE.search(folded) and not _YESNO_RE.search(folded) \
+            and not re.search(r"\bor\b|还是|或者", folded):
+        # "I'll take the black coat and the grey one", "give me that and the denim jacket", "第二个加购物车"
+        return "buy", max(confidence, probs.get("buy", 0.0))
     items = len(explicit) + len(ev.described)
     if items >= 2 and intent not in ("compare", "buy", "reject", "like") and _COMPARE_CUE.search(folded):
         return "compare", max(confidence, probs.get("compare", 0.0))
@@ -139,7 +244,7 @@ def _understood(text: str, ev: Evidence, intent: str) -> tuple[Request, Refs, st
     for key, value in ev.slots.items():
         if key == "gender" and value not in _GENDERS:
             continue
-        if key != "price_direction" and value not in (None, [], ""):
+        if key not in ("price_direction", "rating_min") and value not in (None, [], ""):
             s[key] = list(value) if isinstance(value, list) else value
     refs: dict[str, Any] = {}
     pointed = [r for r in ev.refs if not (r.deictic and intent not in _DEIXIS_INTENTS)]

@@ -89,6 +89,10 @@ class Parse(BaseModel):
     refs: Refs = Field(default_factory=Refs)
     # "cheaper" / "more premium": relative to what was shown, so the dialog turns it into a price range
     price_direction: Literal["lower", "higher"] | None = None
+    # "评分4.5以上" / "rated 4+": the lowest review rating asked for (1-5 stars)
+    rating_min: float | None = Field(default=None, gt=0.0, le=5.0)
+    # "any colour is fine" / "颜色无所谓" / "forget the budget": JSON keys of attributes the shopper lets go
+    clear: list[str] = Field(default_factory=list)
     confidence: float = Field(ge=0.0, le=1.0)
 
     @model_validator(mode="before")
@@ -100,6 +104,8 @@ class Parse(BaseModel):
         slots = dict(data.pop("slots") or {})
         refs = {k: slots.pop(k) for k in ("item_ref", "item_refs", "attribute") if k in slots}
         data["price_direction"] = slots.pop("price_direction", None)
+        data["rating_min"] = slots.pop("rating_min", None)
+        data["clear"] = list(slots.pop("clear", None) or [])
         if isinstance(slots.get("brand"), str):
             slots["brand"] = [slots["brand"]]
         data["request"] = Request.model_validate(slots)
@@ -116,8 +122,12 @@ class Parse(BaseModel):
         for a in REGISTRY:
             for key, value in self.request.to_json([a]).items():
                 out[key] = value[0] if key == "brand" else value
-            if a.compare == "range" and self.price_direction is not None:
+            if a.name == "price" and self.price_direction is not None:
                 out["price_direction"] = self.price_direction
+        if self.rating_min is not None:
+            out["rating_min"] = self.rating_min
+        if self.clear:
+            out["clear"] = list(self.clear)
         out.update(self.refs.model_dump(exclude_none=True))
         return out
 

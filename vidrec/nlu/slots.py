@@ -71,7 +71,9 @@ def find_size(folded: str, original: str) -> tuple[str | None, tuple[int, int] |
             after = folded[e:e + 3]
             cue_before = re.search(_SIZE_CUE + r"\s*$", before) is not None
             cue_after = re.match(r"\s*(?:码|号|size|的|吗|呢|$|[,，。.!?！？])", after) is not None
-            if not (cue_before and (upper or re.search(r"(?:size|尺码|码数)\s*$", before))) and not (
+            in_at_end = re.search(r"\bin\s+$", before) is not None and re.match(r"\s*(?:$|[,，。.!?！？])", after) \
+                and tok in ("s", "m", "l")
+            if not in_at_end and not (cue_before and (upper or re.search(r"(?:size|尺码|码数)\s*$", before))) and not (
                 upper and cue_after and (cue_before or re.match(r"\s*(?:码|号|size)", after))
             ):
                 continue
@@ -137,6 +139,10 @@ _HIGHER_RE = re.compile(
 _WHICH_RE = re.compile(r"哪个|哪一个|哪款|\bwhich\b|吗|\bis it\b|\bis the\b|\bare they\b", re.A)
 
 
+_NOT_HIGH_RE = re.compile(r"(?:n't|\bnot|\bnever)\s+(?:that\s+|too\s+|so\s+|very\s+|really\s+)?$|不$|不算$|不是很$", re.A)
+_WANTS_NOT_RE = re.compile(r"\b(?:that|which|one|ones|something|anything|stuff|things)\s+(?:is|are)\s*(?:n't|not)", re.A)
+
+
 def find_price_direction(folded: str) -> str | None:
     """"lower" for cheaper / 便宜点, "higher" for more premium / 贵一点; None in a question ("哪个便宜", "便宜吗")."""
     low = _LOWER_RE.search(folded)
@@ -145,6 +151,9 @@ def find_price_direction(folded: str) -> str | None:
         return None
     first = min((m for m in (low, high) if m), key=lambda m: m.start())
     before = folded[max(0, first.start() - 18):first.start()]
+    if first is high and _NOT_HIGH_RE.search(before):
+        # "something that isn't expensive" wants cheaper; "it isn't expensive" only says so
+        return "lower" if _WANTS_NOT_RE.search(before) else None
     after = folded[first.end():first.end() + 4]
     if _WHICH_RE.search(before) or re.match(r"\s*(?:吗|不|嘛)", after):
         return None
@@ -159,18 +168,51 @@ _NEG_BEFORE = re.compile(
     r"(?P<cue>不要|不想要|不想|不用|别要|别给我|别(?!的)|不喜欢|除了|排除|去掉|去除|不考虑|不能是|不含|拒绝|讨厌|"
     r"\bno\b|\bnot\b|\bdon't want\b|\bdont want\b|\bwithout\b|\bexcept\b|\bexcluding\b|\bother than\b|"
     r"\bexclude\b|\bavoid\b|\bnothing\b|\bhate\b|\bnever\b|\bno more\b|\bnon\b|\bskip\b|\bdon't like\b|"
-    r"\bdont like\b|\bdon't show\b|\banything but\b|\bremove\b|\bminus\b)"
+    r"\bdont like\b|\bdon't show\b|\banything but\b|\bany\s+(?:colou?rs?|brands?|ones?)\s+(?:but|except)\b|\bremove\b|\bminus\b)"
     r"[^,，。;；!！?？]{0,8}$", re.A)
 _NEG_AFTER = re.compile(
+    r"\s*(?:的|色|颜色)?\s*(?:以外|之外|外)(?:的|还有|其他|别的)|"
     r"\s*(?:的|色|颜色)?\s*(?:就|也|都)?(?:不要|不行|不喜欢|不考虑|算了|免了|pass|除外|就算了|不好看|不适合|太丑|"
     r"is a no\b|are out\b|is out\b|not please\b|please no\b|no thanks\b)", re.A)
 _NEG_STOP = re.compile(r"(?<!不)要|想要|换成|来点|来个|只要|但是|而是|\bbut\b|\binstead\b|\bwant\b|\bprefer\b|"
                        r"\brather\b|\bonly\b|\bjust\b", re.A)
 
 
+# Between two values of one slot: "not black or navy", "不要黑色和白色" (the second is ruled out too).
+_NEG_CHAIN = re.compile(r"\s*(?:、|/|or|nor|and|或者|或|和|跟|与|也不要|还有)?\s*(?:色|的)?\s*$", re.A)
+# Between a ruled-out value and a category: "no black shoes", "不要黑色的鞋" (the category is still wanted).
+_MODIFIER_GAP = re.compile(r"^\s*(?:的|色的|色)?\s*$", re.A)
+
+
+def _scoped(folded: str, mentions: list[Mention]) -> tuple[list[Mention], list[Mention]]:
+    """Split the mentions into wanted and ruled out. Negation reaches over a list of values of one slot
+    ("not black or navy") but not past the first value to the category it describes ("no black shoes")."""
+    wanted: list[Mention] = []
+    negated: list[Mention] = []
+    for m in mentions:
+        prev = negated[-1] if negated else None
+        if prev is not None and m.slot == "category" and prev.slot != "category" \
+                and _MODIFIER_GAP.match(folded[prev.end:m.start]) and not _NEG_AFTER.match(folded, m.end):
+            wanted.append(m)  # the head the ruled-out modifier describes
+            continue
+        if prev is not None and prev.slot == m.slot and prev.start < m.start and \
+                not any(w.start > prev.start for w in wanted) and _NEG_CHAIN.match(folded[prev.end:m.start]):
+            negated.append(m)
+            continue
+        (negated if _negated(folded, m) else wanted).append(m)
+    return wanted, negated
+
+
+# "less formal", "not so sporty", "不那么正式": a move away from the value, never a request for it.
+_LESS_BEFORE = re.compile(r"(?:\bless|\bnot so|\bnot as|\bnot too|\bnothing too|不那么|没那么|不要那么|别那么|不用那么)\s*$",
+                          re.A)
+
+
 def _negated(folded: str, m: Mention) -> bool:
     """"不要黑色", "no black ones", "anything but red", "黑色的不要": the mention is excluded, not wanted."""
     before = folded[max(0, m.start - 16):m.start]
+    if _LESS_BEFORE.search(before):
+        return True
     nb = _NEG_BEFORE.search(before)
     if nb is not None:
         between = before[nb.end("cue"):]
@@ -282,6 +324,7 @@ class Evidence:
     size_span: tuple[int, int] | None = None
     attribute_keyword: str | None = None
     described: list[tuple[int, int]] = field(default_factory=list)
+    cleared: list[str] = field(default_factory=list)  # JSON keys of attributes let go ("any colour is fine")
 
 
 def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
@@ -290,9 +333,16 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
     ev = Evidence()
     slots: dict = {}
     mentions = lexicon.find(text)
-    for m in mentions:
+    wanted, ruled_out = _scoped(folded, mentions)
+    ruled_out_ids = {id(m) for m in ruled_out}
+    for k, m in enumerate(mentions):
+        if m.slot == "category" and m not in ruled_out and any(
+                n.slot == "category" and n.start >= m.end and re.fullmatch(r"[\s-]*", folded[m.end:n.start])
+                for n in mentions[k + 1:k + 3]):
+            # "long sleeve blouses", "short sleeved dresses": the last noun is the category
+            continue
         if m.slot == "color":
-            if _negated(folded, m):
+            if id(m) in ruled_out_ids:
                 ev.negated.append(m)
                 excl = slots.setdefault("color_exclude", [])
                 if m.value not in excl:
@@ -303,8 +353,13 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
                 if m.value not in colours:
                     colours.append(m.value)
             continue
-        if _negated(folded, m):
+        if id(m) in ruled_out_ids:
             ev.negated.append(m)
+            if m.slot == "brand":
+                # "any brand except nike", "不要阿迪的": ruled out, like a colour
+                excl = slots.setdefault("brand_exclude", [])
+                if m.value not in excl:
+                    excl.append(m.value)
             continue
         ev.mentions.append(m)
         slots.setdefault(m.slot, m.value)
@@ -318,12 +373,18 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
             if not (size_span and size_span[0] <= r.start < size_span[1])]
     ev.refs = refs
 
-    lo, hi = parse_price_range(text)
+    rating, rating_span = find_rating(folded)
+    priced = text
+    if rating_span is not None:
+        # "评分4.5以上": the number is a rating, not a price
+        slots["rating_min"] = rating
+        priced = text[:rating_span[0]] + " " * (rating_span[1] - rating_span[0]) + text[rating_span[1]:]
+    lo, hi = parse_price_range(priced)
     if lo is not None:
         slots["price_min"] = lo
     if hi is not None:
         slots["price_max"] = hi
-    ev.prices = [(p.start, p.end) for p in find_prices(text)]
+    ev.prices = [(p.start, p.end) for p in find_prices(priced)]
     if lo is not None or hi is not None:
         # where the numbers are, for the placeholders (a range's numbers are not "stated prices")
         for m in re.finditer(r"\d[\d,.]*\s*[kw万千]?|[一二两三四五六七八九十百千万]+(?=\s*(?:块|元|以|到|左右|以内|以下|以上))",
@@ -335,6 +396,16 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
     direction = find_price_direction(folded)
     if direction:
         slots["price_direction"] = direction
+
+    cleared = find_cleared(folded)
+    if cleared:
+        # "any colour is fine": the attribute is let go, not asked for
+        # ... unless the message names values of it: "any colour but red", "除了白色别的颜色都行" rule red out
+        named = {m.slot for m in mentions} | ({"size"} if size else set())
+        ev.cleared = [k for k, _ in cleared if k not in named]
+        for key in ev.cleared:
+            for k in (key, f"{key}_exclude") if key != "price" else ("price_min", "price_max", "price_direction"):
+                slots.pop(k, None)
 
     ev.attribute_keyword = find_attribute(folded)
     ev.described = [d for d in find_described_items(folded, ev.mentions + ev.negated)
@@ -352,4 +423,69 @@ def positions(refs: list[ItemRef]) -> list[int]:
             out.append(r.position)
     if not out and any(r.position == FOCUS for r in refs):
         out.append(FOCUS)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- rating
+
+_RATING_NUM = r"(?P<n>[0-5](?:\.\d)?)"
+_RATING_RES: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"(?:评分|评价|星级|分数|打分|口碑)\s*(?:在|要|是|达到|不低于|至少)?\s*{_RATING_NUM}\s*(?:分|星|颗星)?"
+               r"\s*(?:以上|及以上|或以上|起|\+)?", re.A),
+    re.compile(rf"{_RATING_NUM}\s*(?:分|星|颗星)\s*(?:以上|及以上|或以上|起)(?:的)?(?:评分|好评)?", re.A),
+    re.compile(rf"(?:rated|rating|ratings|reviews?|review score|stars?)\s*(?:of|above|over|at least|>=?|of at least|"
+               rf"higher than|better than|no less than)?\s*{_RATING_NUM}(?![\d.])\s*(?:\+|stars?|or (?:higher|more|"
+               r"above|better)|and up)?", re.A),
+    re.compile(rf"(?:at least|over|above|minimum)?\s*(?<![\d.]){_RATING_NUM}\s*(?:\+\s*)?(?:-\s*)?stars?"
+               r"(?:\s*(?:or (?:higher|more|above|better)|and up|\+|rating|rated|reviews?))?", re.A),
+)
+
+
+def find_rating(folded: str) -> tuple[float | None, tuple[int, int] | None]:
+    """The lowest review rating asked for: "评分4.5以上" / "4星以上" / "rated 4+" / "at least 4 stars" -> 4.5 / 4."""
+    for pattern in _RATING_RES:
+        m = pattern.search(folded)
+        if m:
+            value = float(m.group("n"))
+            if 0 < value <= 5:
+                return value, (m.start(), m.end())
+    return None, None
+
+
+# --------------------------------------------------------------------------------- "any colour is fine"
+
+_CLEAR_WORDS = {
+    "colour": "color", "color": "color", "colours": "color", "colors": "color", "颜色": "color", "色": "color",
+    "brand": "brand", "brands": "brand", "品牌": "brand", "牌子": "brand",
+    "price": "price", "budget": "price", "价格": "price", "价钱": "price", "预算": "price", "价位": "price",
+    "material": "material", "fabric": "material", "材质": "material", "面料": "material",
+    "size": "size", "尺码": "size", "pattern": "pattern", "图案": "pattern", "occasion": "usage", "场合": "usage",
+}
+_EN_ATTR = r"(?P<a>colou?rs?|brands?|price|budget|material|fabric|size|pattern|occasion)"
+_ZH_ATTR = r"(?P<a>颜色|品牌|牌子|价格|价钱|预算|价位|材质|面料|尺码|图案|场合)"
+_CLEAR_RES: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"\b(?:any|whatever|whichever)\s+{_EN_ATTR}(?:\s+(?:is|are|will|would|'s|works?|do|does))*\s*"
+               r"(?:fine|ok|okay|good|do|work|great|alright|all right)\b", re.A),
+    re.compile(rf"\b(?:in|of)\s+any\s+{_EN_ATTR}\b", re.A),
+    re.compile(rf"\b(?:the\s+)?{_EN_ATTR}\s+(?:doesn'?t|does not|dont|don't|do not|won't)\s+matter", re.A),
+    re.compile(rf"\b(?:i\s+)?(?:don'?t|do not|dont)\s+care\s+(?:about|what|which)\s+(?:the\s+)?{_EN_ATTR}", re.A),
+    re.compile(rf"\bno\s+{_EN_ATTR}\s+(?:preference|requirement|limit)", re.A),
+    re.compile(rf"\b(?:forget|drop|ignore|remove|scrap|clear|lose)\s+(?:about\s+)?(?:the\s+|my\s+)?{_EN_ATTR}"
+               r"(?:\s+(?:filter|limit|requirement|thing|part))?\b", re.A),
+    re.compile(rf"\b{_EN_ATTR}\s+(?:is\s+)?(?:no object|not an issue|isn'?t an issue|is flexible|flexible)\b", re.A),
+    re.compile(rf"{_ZH_ATTR}\s*(?:方面)?\s*(?:都|就|也)?\s*(?:无所谓|随便|随意|都行|都可以|不限|没关系|没要求|不重要|不挑|"
+               r"没所谓|不讲究|可以不管)", re.A),
+    re.compile(rf"(?:什么|啥|哪个|哪种|任何|各种)\s*{_ZH_ATTR}\s*(?:的)?\s*(?:都|也)\s*(?:行|可以|好|ok|无所谓|没问题)", re.A),
+    re.compile(rf"(?:不限|不管|不在乎|不在意|不看|不考虑)\s*{_ZH_ATTR}", re.A),
+)
+
+
+def find_cleared(folded: str) -> list[tuple[str, tuple[int, int]]]:
+    """Attributes the shopper lets go: "any colour is fine", "颜色无所谓", "forget the budget" -> [("color", span)]."""
+    out: list[tuple[str, tuple[int, int]]] = []
+    for pattern in _CLEAR_RES:
+        for m in pattern.finditer(folded):
+            key = _CLEAR_WORDS.get(m.group("a")) or _CLEAR_WORDS.get(m.group("a").rstrip("s"))
+            if key and all(key != k for k, _ in out):
+                out.append((key, (m.start(), m.end())))
     return out

@@ -1,0 +1,227 @@
+"""Dialog state tracking scored the way DSTC10 scores it, on the SIMMC 2.0 half in ../shared.
+
+    .venv/bin/python bench/nlu_dst.py --data ../shared/data/dialogs [--json FILE] [--boot 1000]
+
+The tracker is vidrec's own: every user turn is parsed (`vidrec.nlu.parse`, shown=3) and applied to a
+`DialogState` as the chat does it: a search for another category starts a new request (`DialogState.new_request`,
+the chat's rule in `DialogEngine._is_new_request`), then `DialogState.apply` clears what was let go ("any colour
+is fine"), replaces what is named again ("in blue instead") and carries the rest. A "cheaper" / "more expensive"
+stays until the next new request (the chat turns it into a price range; SIMMC labels it price: cheap/expensive).
+
+Scores, per user turn, of the frame SIMMC labels (`transcript_annotated.act_attributes.slot_values`):
+- slots scored: category (type), color, brand, price (cheap/expensive -> price_direction, a number ->
+  price_max) and size, the ones both schemas have (SIMMC's sleeveLength, pattern names, customerReview and
+  availableSizes have no counterpart here and are left out on both sides).
+- predicted frame: the tracked state on a turn whose predicted intent changes the request (search, refine, more,
+  critique), else empty (SIMMC labels no slots on ADD_TO_CART, ASK:GET, COMPARE, DISAMBIGUATE turns).
+- joint goal accuracy (JGA): share of turns whose predicted frame equals the gold frame exactly;
+  state slot F1: micro-F1 of (slot, value) pairs over all turns; constraint-turn slot F1: the same over the
+  turns SIMMC labels REQUEST:GET or INFORM:REFINE.
+- per-message intent accuracy with this act mapping (INFORM:DISAMBIGUATE and INFORM:GET have no counterpart and
+  are not counted): REQUEST:GET -> search or refine; INFORM:REFINE -> refine; ASK:GET -> ask_detail;
+  REQUEST:COMPARE -> compare; REQUEST:ADD_TO_CART -> buy. "Anything else?" is `more` here and INFORM:REFINE
+  there: a labelling difference, reported separately (`refine_read_as_more`) and as a second accuracy that
+  accepts `more` for INFORM:REFINE; the strict number is the headline.
+95 % intervals: bootstrap over dialogs (--boot resamples, seed 0). Reported for the whole half in ../shared and
+for its two halves as nlu_eval.py splits it: "dev" (even dialogs: the parser's fixes were checked against its
+errors, `--errors`) and "test" (odd dialogs: not looked at).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from nlu_eval import _SIMMC_TYPES, slot_pairs  # noqa: E402
+
+from vidrec.dialog.state import DialogState  # noqa: E402
+from vidrec.nlu import Lexicon, parse  # noqa: E402
+from vidrec.vocabulary import COLOURS, DEFAULT_CATEGORIES  # noqa: E402
+
+ACT_TO_INTENT = {"REQUEST:GET": ("search", "refine"), "INFORM:REFINE": ("refine",), "ASK:GET": ("ask_detail",),
+                 "REQUEST:COMPARE": ("compare",), "REQUEST:ADD_TO_CART": ("buy",)}
+CONSTRAINT_ACTS = ("REQUEST:GET", "INFORM:REFINE")
+CHANGES_REQUEST = ("search", "refine", "more", "critique")
+SCORED = ("category", "color", "brand", "price_direction", "price_min", "price_max", "size")
+
+
+def gold_frame(sv: dict, lexicon: Lexicon) -> dict:
+    """SIMMC slot values in this schema (the slots both have)."""
+    gold: dict = {}
+    t = sv.get("type")
+    if isinstance(t, str):
+        gold["category"] = _SIMMC_TYPES.get(t.lower(), lexicon.lookup("category", t) or t)
+    c = sv.get("color")
+    if isinstance(c, str):
+        gold["color"] = [lexicon.lookup("color", n) or lexicon.lookup("color", n.split()[-1]) or n
+                         for n in (x.strip() for x in c.split(",")) if n]
+    if isinstance(sv.get("brand"), str):
+        gold["brand"] = sv["brand"]
+    pr = sv.get("price")
+    if isinstance(pr, str):
+        low = pr.lower()
+        if low in ("cheap", "affordable", "inexpensive", "low"):
+            gold["price_direction"] = "lower"
+        elif low in ("expensive", "high", "pricey"):
+            gold["price_direction"] = "higher"
+    elif isinstance(pr, int | float):
+        gold["price_max"] = float(pr)
+    if isinstance(sv.get("size"), str):
+        gold["size"] = sv["size"].upper()
+    return gold
+
+
+class Tracker:
+    """The chat's state rules over parsed messages (no retrieval: what was shown does not matter here)."""
+
+    def __init__(self, reset_on_search: bool = False) -> None:
+        # reset_on_search: a search naming a category starts over even when it is the same category (SIMMC's
+        # REQUEST:GET); the chat's rule (False) keeps the request when the category is the one under way
+        self.reset_on_search = reset_on_search
+        self.state = DialogState(session_id="dst")
+        self.direction: str | None = None
+
+    def update(self, parsed) -> dict:
+        asked = parsed.request
+        if parsed.intent == "search":
+            new_cat, current = asked.get("category"), self.state.request.get("category")
+            if not current or (new_cat is not None and (new_cat != current or self.reset_on_search)):
+                self.state.new_request()
+                self.direction = None
+        if parsed.intent in CHANGES_REQUEST:
+            self.state.apply(asked, parsed.clear)
+            if "price" in parsed.clear:
+                self.direction = None
+            if parsed.price_direction is not None:
+                self.direction = parsed.price_direction
+        frame = self.state.request.to_json()
+        if self.direction is not None:
+            frame["price_direction"] = self.direction
+        return frame
+
+
+def _f1(tp: int, fp: int, fn: int) -> float:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def run(path: Path, boot: int, errors: bool = False, reset_on_search: bool = False) -> dict:
+    data = json.loads(path.read_text(encoding="utf-8"))["dialogue_data"]
+    brands = sorted({t["transcript_annotated"]["act_attributes"]["slot_values"]["brand"] for d in data
+                     for t in d["dialogue"] if isinstance(t["transcript_annotated"]["act_attributes"]
+                                                          ["slot_values"].get("brand"), str)})
+    lexicon = Lexicon.from_catalog([c.canonical for c in DEFAULT_CATEGORIES], [c.canonical for c in COLOURS], brands)
+    per_dialog = []
+    halves: list[str] = []
+    refine_as_more = 0
+    confusion: Counter = Counter()
+    t0 = time.perf_counter()
+    for i, d in enumerate(data):
+        halves.append("test" if i % 2 == 1 else "dev")
+        tracker = Tracker(reset_on_search)
+        c = Counter()
+        for t in d["dialogue"]:
+            ann = t["transcript_annotated"]
+            act = ann["act"]
+            p = parse(t["transcript"], {"lexicon": lexicon, "shown": 3})
+            frame = tracker.update(p)
+            predicted = frame if p.intent in CHANGES_REQUEST else {}
+            gold = gold_frame(ann["act_attributes"]["slot_values"], lexicon)
+            ps, gs = slot_pairs(predicted, set(SCORED)), slot_pairs(gold, set(SCORED))
+            if errors and i % 2 == 0 and ps != gs:
+                print(f"{act:22} {p.intent:10} {t['transcript'][:80]!r}\n   pred-gold {sorted(ps - gs, key=str)}"
+                      f"  gold-pred {sorted(gs - ps, key=str)}", file=sys.stderr)
+            c["turns"] += 1
+            c["joint"] += ps == gs
+            c["tp"] += len(ps & gs)
+            c["fp"] += len(ps - gs)
+            c["fn"] += len(gs - ps)
+            if act in CONSTRAINT_ACTS:
+                # the tracked state itself on the turns that state constraints (whatever intent was predicted)
+                ss = slot_pairs(frame, set(SCORED))
+                c["c_turns"] += 1
+                c["c_joint"] += ss == gs
+                c["c_tp"] += len(ss & gs)
+                c["c_fp"] += len(ss - gs)
+                c["c_fn"] += len(gs - ss)
+            if act in ACT_TO_INTENT:
+                ok = p.intent in ACT_TO_INTENT[act]
+                c["intents"] += 1
+                c["intent_ok"] += ok
+                c["intent_ok_more"] += ok or (act == "INFORM:REFINE" and p.intent == "more")
+                if act == "INFORM:REFINE" and p.intent == "more":
+                    refine_as_more += 1
+                if not ok:
+                    confusion[f"{act}->{p.intent}"] += 1
+        per_dialog.append(c)
+    elapsed = time.perf_counter() - t0
+
+    def metrics(ds: list[Counter]) -> dict:
+        s = sum(ds, Counter())
+        return {
+            "joint_goal_accuracy": s["joint"] / s["turns"],
+            "state_slot_f1": _f1(s["tp"], s["fp"], s["fn"]),
+            "constraint_turn_slot_f1": _f1(s["c_tp"], s["c_fp"], s["c_fn"]),
+            "constraint_turn_jga": s["c_joint"] / s["c_turns"],
+            "intent_accuracy": s["intent_ok"] / s["intents"],
+            "intent_accuracy_more_as_refine": s["intent_ok_more"] / s["intents"],
+        }
+
+    def with_intervals(ds: list[Counter]) -> dict:
+        point = metrics(ds)
+        rng = random.Random(0)
+        samples: dict[str, list[float]] = {k: [] for k in point}
+        for _ in range(boot):
+            m = metrics([rng.choice(ds) for _ in ds])
+            for k, v in m.items():
+                samples[k].append(v)
+        out: dict = {"dialogs": len(ds), "user_turns": sum(c["turns"] for c in ds)}
+        for k, v in point.items():
+            xs = sorted(samples[k])
+            lo, hi = (xs[int(0.025 * len(xs))], xs[int(0.975 * len(xs)) - 1]) if xs else (v, v)
+            out[k] = {"value": round(v, 3), "ci95": [round(lo, 3), round(hi, 3)]}
+        return out
+
+    total = sum(per_dialog, Counter())
+    return {"all": with_intervals(per_dialog),
+            "dev": with_intervals([c for c, h in zip(per_dialog, halves, strict=True) if h == "dev"]),
+            "test": with_intervals([c for c, h in zip(per_dialog, halves, strict=True) if h == "test"]),
+            "constraint_turns": total["c_turns"],
+            "turns_with_mapped_act": total["intents"], "refine_read_as_more": refine_as_more,
+            "top_confusions": dict(confusion.most_common(8)),
+            "ms_per_turn": round(1000 * elapsed / max(1, total["turns"]), 2),
+            "act_mapping": {k: list(v) for k, v in ACT_TO_INTENT.items()}, "scored_slots": list(SCORED)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data" / "dialogs"))
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--boot", type=int, default=1000)
+    ap.add_argument("--errors", action="store_true", help="print the dev half's wrong frames to stderr")
+    args = ap.parse_args()
+    path = Path(args.data) / "simmc2" / "simmc2_dev_even.json"
+    if not path.exists():
+        print(f"no SIMMC 2.0 data at {path}", file=sys.stderr)
+        return 2
+    result = {"simmc2_dst": run(path, args.boot, args.errors),
+              "simmc2_dst_reset_on_search": run(path, args.boot, False, reset_on_search=True)}
+    text = json.dumps(result, indent=1, ensure_ascii=False)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
