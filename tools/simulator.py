@@ -202,6 +202,10 @@ class Shopper:
             return self._say("answer_category", category=self._cat(gendered=True))
         return self._say("answer_any")
 
+    def buy(self, n: int) -> str:
+        """Put the n-th card (1-based) in the cart, in the bank's words."""
+        return self._say("buy_one", n=n)
+
     def react(self, shown: list[str]) -> str:
         """React to a list (possibly empty) that lacks the target, using only what the shown items show."""
         t = self.target
