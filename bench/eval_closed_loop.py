@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--catalog", required=True, help="the catalog CSV the store was ingested from")
     ap.add_argument("--taxonomy", default=None, help="the taxonomy file the store was ingested with")
     ap.add_argument("--no-speech", action="store_true", help="the store was ingested with speech off")
+    ap.add_argument("--no-ocr", action="store_true", help="the store was ingested with on-screen text off")
     ap.add_argument("--users", type=int, default=10)
     ap.add_argument("--train-sessions", type=int, default=4)
     ap.add_argument("--test-sessions", type=int, default=3)
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     rng = random.Random(args.seed)
     bank = PhraseBank.load(PHRASEBANK)
     taxonomy = Taxonomy.from_file(args.taxonomy) if args.taxonomy else None
-    settings = IngestSettings(speech=False) if args.no_speech else IngestSettings()
+    settings = IngestSettings(speech=not args.no_speech, ocr=not args.no_ocr)
     fields, rows = catalog_rows(Path(args.catalog))
     catalog_dir = Path(args.catalog).resolve().parent
     report: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "store": args.store,

@@ -124,6 +124,7 @@ class Shopper:
         self.said_colour = False
         self.said_budget = False
         self.asked_other_colour = False
+        self.relaxed_colour = False
         self.liked: set[str] = set()
         colours = sorted({t.colour for t in truth.values() if t.colour and t.colour != target.colour})
         self.decoy = self.rng.choice(colours) if target.colour and colours and self.rng.random() < change_mind \
@@ -220,6 +221,9 @@ class Shopper:
             if self.said_budget and self.rng.random() < 0.5:
                 self.said_budget = False
                 return self._say("relax_budget")
+            if self.said_colour and not self.relaxed_colour and self.rng.random() < 0.5:
+                self.relaxed_colour = True  # nothing in its colour (as the system sees colours): lets it go
+                return self._say("relax_colour")
             return self._say("more")
         if self.decoy and not self.changed_mind:  # saw the first list in the decoy colour: changes its mind
             self.changed_mind = True
