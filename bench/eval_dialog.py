@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import zlib
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for `tools`
@@ -282,6 +283,11 @@ def report(episodes: dict[str, list[dict]], max_turns: int, boots: int, seed: in
         r["by_lang"] = {lang: with_intervals([e for e in eps if e["lang"] == lang], max_turns, 0, rng)
                         for lang in ("zh", "en")}
         out[name] = r
+    # how the engine read each kind of message (the bank's situation -> the intent it answered), for misparses
+    read: dict[str, Counter] = {}
+    for t in (t for eps in episodes.values() for e in eps for t in e["dialog"]):
+        read.setdefault(t["situation"] or "?", Counter())[t["intent"]] += 1
+    out["intent_by_situation"] = {s: dict(c.most_common()) for s, c in sorted(read.items())}
     if "vidrec" in episodes and "no_questions" in episodes:
         a, b = episodes["vidrec"], episodes["no_questions"]
         out["asking_minus_never_asking"] = {

@@ -119,6 +119,7 @@ class Shopper:
             raise ValueError("lang must be zh or en")
         self.target, self.truth, self.taxonomy, self.lang, self.bank = target, truth, taxonomy, lang, bank
         self.opening_kind = opening
+        self.last_situation: str | None = None  # the bank situation of the last message
         self.rng = random.Random(seed)
         self.said_category = False
         self.said_colour = False
@@ -136,6 +137,7 @@ class Shopper:
     # ------------------------------------------------------------------------------------------------ words
     def _say(self, situation: str, **kw) -> str:
         text = self.rng.choice(self.bank.phrasings(situation, self.lang))
+        self.last_situation = situation
         if "{n}" in text and "n" in kw:
             kw = dict(kw, n=ordinal(int(kw["n"]), self.lang, self.rng))
         return text.format(**kw)
@@ -267,9 +269,10 @@ def run_episode(engine, shopper: Shopper, session_id: str, max_turns: int = 10, 
     hello = shopper.greeting()
     text, opened = (hello, False) if hello else (shopper.opening(), True)
     for turn_no in range(1, max_turns + 1):
+        situation = shopper.last_situation
         turn = engine.respond(session_id, text, user_id) if user_id else engine.respond(session_id, text)
         shown = [i.id for i in turn.items]
-        ep.turns.append({"say": text, "intent": turn.intent, "question": turn.question, "shown": shown,
+        ep.turns.append({"say": text, "situation": situation, "intent": turn.intent, "question": turn.question, "shown": shown,
                          "reply": getattr(turn, "reply", "")})
         if on_turn is not None:
             on_turn(text, turn)
