@@ -218,6 +218,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--bootstrap", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--sessions-out", default=None,
+                    help="write every test session (arm, user, target, success turn, shown ids) as JSON lines here")
     args = ap.parse_args(argv)
     if args.users < 2 or args.train_sessions < 1 or args.test_sessions < 1:
         sys.exit("error: --users needs at least 2, --train-sessions and --test-sessions at least 1")
@@ -323,6 +325,12 @@ def main(argv: list[str] | None = None) -> None:
             arms[arm] = {"sessions": sessions, "vague": vague}
             print(arm, success_stats(sessions, args.max_turns), file=sys.stderr, flush=True)
 
+        if args.sessions_out:
+            with open(args.sessions_out, "w", encoding="utf-8") as f:
+                for arm, data in arms.items():
+                    for s in data["sessions"]:
+                        f.write(json.dumps({"arm": arm, **s, "trained_on": sorted(trained_targets[s["user"]])})
+                                + "\n")
         # statistics
         by_user = {u.user: u for u in users}
         out_arms = {}
