@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from vidrec.dialog.answers import answer, compare
+from vidrec.dialog.fit import Fit, claimable, conditions, differs_text, fit, to_relax
 from vidrec.dialog.policy import choose_question, price_option_range
 from vidrec.dialog.ranking import Blend, blended_scores, diverse_page
 from vidrec.dialog.replies import say, slot_name, small_talk
@@ -68,6 +69,10 @@ class TurnItem(BaseModel):
     start: float | None = None
     thumbnail: str | None = None
     why: str = ""
+    # Whether it meets every condition stated so far; a close match says what it misses ("蓝色，不是红色").
+    match: bool = True
+    differs: str = ""
+    differs_on: list[str] = Field(default_factory=list)
 
 
 class Turn(BaseModel):
@@ -231,7 +236,8 @@ class Engine:
             probe.request = state.request if dropped is None else state.request.without(dropped)
             turn = self._recommend(probe, Turn(session_id=state.session_id, reply="", lang=state.lang,
                                                intent="reject"), page=True)
-            item = next((i for i in turn.items if i.id not in state.last_shown and i.id not in state.rejected), None)
+            item = next((i for i in turn.items if i.id not in state.last_shown and i.id not in state.rejected
+                         and i.match), None)
             if item is not None:
                 return item, dropped
         return None, None
@@ -516,46 +522,143 @@ class Engine:
         base = Filter(exclude_item_ids=exclude or None)
         qv = self._query_vector(state, text)
         hits = self._search(text, state.request, state.lang, base, qv)
+        near = False
         if not hits:  # the last list stays what "the first one" refers to
             # after "more" or a like, what is left out is only what was shown: nothing else matches, but that does
             if (page or state.pivot) and state.shown:
                 turn.reply = say("no_more", lang, state.turn)
-            else:
+                return turn
+            hits = self._near_hits(state, base, qv, text)
+            if not hits:
                 turn.reply = say("none", lang, state.turn)
-            return turn
+                return turn
+            near = True
         profiles = {h.id: self.library.profile(h.id) for h in hits}
         known = state.request.known()
         if "price_min" in known or "price_max" in known:
             known.add("price")
         last_asked = bool(state.history and state.history[-1].get("question"))
-        if self.ask_questions and not page and not state.pivot and not state.liked:
+        if self.ask_questions and not near and not page and not state.pivot and not state.liked and not state.sort:
             weights = list(np.exp(np.array([h.score for h in hits]) * 5.0))
+            if "brand" not in state.asked and not state.brand_talk:
+                known = known | {"brand"}  # brand names a shopper may not know are no question to ask
             question = choose_question([profiles[h.id] for h in hits], weights, known, state.asked, last_asked)
             if question is not None:
-                state.pending_question = question.slot
-                state.asked.append(question.slot)
-                turn.question = question.to_dict()
-                options = [_option_label(question.slot, o, lang) for o in question.options]
-                sep = "、" if lang == "zh" else ", "
-                turn.reply = say("ask", lang, state.turn, slot=slot_name(question.slot, lang)) + \
-                    (f"（{sep.join(options)}）" if lang == "zh" else f" ({sep.join(options)})")
-                state.pending_options = list(question.options)
-                return turn
-        chosen = self._rerank(state, hits, profiles)
+                return self._ask(state, turn, question)
+        fits = {h.id: fit(profiles[h.id], state.request) for h in hits if profiles[h.id] is not None}
+        hits = [h for h in hits if h.id in fits]
+        matches = [h for h in hits if fits[h.id].match]
+        close = sorted((h for h in hits if not fits[h.id].match), key=lambda h: len(fits[h.id].missed))
+        chosen = self._order(state, matches, profiles)
+        if len(chosen) < self.page_size and close:
+            fewest = len(fits[close[0].id].missed)
+            nearest = [h for h in close if len(fits[h.id].missed) == fewest]
+            rest = [h for h in close if len(fits[h.id].missed) > fewest]
+            extra = self._order(state, nearest, profiles)
+            extra += self._order(state, rest, profiles)
+            chosen += extra[: self.page_size - len(chosen)]
         state.last_shown = [h.id for h in chosen]
         state.shown = list(dict.fromkeys([*state.shown, *state.last_shown]))
         state.focus = None
         self._record(state, state.last_shown, "view")
-        turn.items = [self._item(profiles[h.id], h.why, h.start) for h in chosen]
-        shown = [profiles[h.id] for h in chosen]
-        colours = state.request.all("colour")
-        if colours and not page and not any(p is not None and p.shows_colour(colours) for p in shown):
-            # colour ranks, it does not filter: say so when none of the items has the colour asked for
-            turn.reply = say("recommend_other_colour", lang, state.turn, what=self._what(state, lang),
-                             closest=self._what(state, lang, with_colour=False))
-        else:
-            turn.reply = say("recommend_more" if page else "recommend", lang, state.turn, what=self._what(state, lang))
+        taxonomy = self.library.taxonomy
+        items = []
+        for h in chosen:
+            f = fits[h.id]
+            item = self._item(profiles[h.id], h.why, h.start)
+            item.match = f.match
+            item.differs_on = [REGISTRY.get(n).key for n in f.missed]
+            item.differs = differs_text(f, state.request, lang, taxonomy)
+            items.append(item)
+        turn.items = items
+        turn.reply = self._headline(state, lang, items, [fits[h.id] for h in chosen], page)
         return turn
+
+    def _headline(self, state: DialogState, lang: str, items: list[TurnItem], fits: list[Fit], page: bool) -> str:
+        """The reply over a page of items: it names only what every listed match meets; close matches come under
+        their own heading with what differs; when nothing fits, the nearest item and the one condition to relax."""
+        zh = lang == "zh"
+        matched = [f for f in fits if f.match]
+        close = [(i, item, f) for i, (item, f) in enumerate(zip(items, fits, strict=True)) if not f.match]
+        if matched:
+            what = self._what(claimable(state.request, matched), lang)
+            head = say("recommend_more" if page else "recommend", lang, state.turn, what=what)
+        else:
+            pos, item, f = close[0]
+            price = f"¥{item.price:g}" if item.price is not None else ""
+            head = say("nothing_fits", lang, state.turn, what=self._what(state.request, lang),
+                       title=item.title, price=price, differs=item.differs, n=pos + 1)
+            relax = to_relax(state.request, fits)
+            if relax is not None:
+                head += say("offer_relax", lang, state.turn, slot=attribute_label(relax, lang))
+            close = close[1:]
+        if close:
+            sep = "；" if zh else "; "
+            lines = [(f"第{pos + 1}个{item.differs}" if zh else f"#{pos + 1}: {item.differs}")
+                     for pos, item, _ in close]
+            head += ("\n相近（不完全符合）：" if zh else "\nClose matches (not all you asked for): ") + sep.join(lines)
+        return head
+
+    def _near_hits(self, state: DialogState, base: Filter, qv: np.ndarray, text: str) -> list:
+        """Nothing meets every condition: the best candidates with one condition dropped at a time (the category
+        last), so the reply can offer the nearest ones and say what differs."""
+        names = [n for n in conditions(state.request)]
+        names.sort(key=lambda n: n == "category")
+        out: dict[str, Any] = {}
+        for dropped in names:
+            for h in self._search(text, state.request.without(dropped), state.lang, base, qv):
+                out.setdefault(h.id, h)
+            if len(out) >= self.page_size:
+                break
+        return sorted(out.values(), key=lambda h: -h.score)
+
+    def _order(self, state: DialogState, hits: list, profiles: dict[str, ItemProfile | None]) -> list:
+        """A page from these hits: by price when the shopper asked for the cheapest or the dearest, else the
+        blended, diverse ranking."""
+        if not hits:
+            return []
+        if state.sort in ("price_asc", "price_desc"):
+            def price(h) -> float:
+                p = profiles[h.id].value("price") if profiles.get(h.id) is not None else None
+                return float(p) if isinstance(p, (int, float)) else float("inf")
+            ordered = sorted(hits, key=price, reverse=state.sort == "price_desc")
+            if state.sort == "price_desc":
+                ordered = [h for h in ordered if price(h) != float("inf")] + \
+                    [h for h in ordered if price(h) == float("inf")]
+            return ordered[: self.page_size]
+        return self._rerank(state, hits, profiles)
+
+    def _ask(self, state: DialogState, turn: Turn, question) -> Turn:
+        """One clarifying question, its options in the shopper's language from the catalog's labels, and an
+        "any" option."""
+        lang = turn.lang
+        state.pending_question = question.slot
+        state.asked.append(question.slot)
+        labels = [self._option_label(question.slot, o, lang) for o in question.options]
+        any_label = "随便" if lang == "zh" else "any is fine"
+        turn.question = {**question.to_dict(), "options": [*question.options, "any"], "labels": [*labels, any_label]}
+        sep = "、" if lang == "zh" else ", "
+        turn.reply = say("ask", lang, state.turn, slot=slot_name(question.slot, lang)) + \
+            (f"（{sep.join(labels)}）" if lang == "zh" else f" ({sep.join(labels)})")
+        state.pending_options = list(question.options)
+        return turn
+
+    def _option_label(self, slot: str, option: str, lang: str) -> str:
+        from vidrec.dialog.answers import value_text
+
+        if slot == "price":
+            lo, hi = price_option_range(option)
+            if lo is None:
+                return f"{hi:g}元以内" if lang == "zh" else f"under {hi:g}"
+            if hi is None:
+                return f"{lo:g}元以上" if lang == "zh" else f"over {lo:g}"
+            return f"{lo:g}-{hi:g}元" if lang == "zh" else f"{lo:g} to {hi:g}"
+        if slot == "category":
+            t = self.library.taxonomy.lookup(option)
+            if t is not None:
+                return t.zh_name if lang == "zh" else t.en_name
+            return option
+        return value_text(slot, option, lang)
 
     def _search(self, text: str, request: Request, lang: str, base: Filter, qv: np.ndarray) -> list:
         """Candidates for the request. Items filed under another category by an unsure guess, with the asked-for
@@ -578,17 +681,28 @@ class Engine:
                 h.score = round(h.score * UNSURE_CATEGORY_PENALTY, 4)
         return sorted(hits, key=lambda h: -h.score)
 
-    def _what(self, state: DialogState, lang: str, with_colour: bool = True) -> str:
-        colours, category = state.request.all("colour"), state.request.get("category")
-        colour = COLOUR_VOCABULARY.lookup(colours[0]) if colours and with_colour else None
-        if not category:
-            if colour is not None:
-                return colour.zh_name + "的商品" if lang == "zh" else colour.canonical.lower() + " items"
-            return "商品" if lang == "zh" else "items"
-        t = self.library.taxonomy.lookup(category)
-        if lang == "zh":
-            return (colour.zh_name if colour else "") + (t.zh_name if t else category)
-        return ((colour.canonical.lower() + " ") if colour else "") + (t.en_name if t else category.lower())
+    def _what(self, request: Request, lang: str, full: bool = False) -> str:
+        """The request in a headline's words: colour and kind (and the price range), "200元以内的红色连衣裙" /
+        "red dresses under 200"; `full` adds the other conditions."""
+        if full:
+            return request.describe(lang, self.library.taxonomy)
+        zh = lang == "zh"
+        colours = [COLOUR_VOCABULARY.lookup(c) for c in request.all("colour")]
+        colours = [c for c in colours if c is not None][:2]
+        category = request.get("category")
+        t = self.library.taxonomy.lookup(category) if category else None
+        lo, hi = request.range("price")
+        if zh:
+            price = (f"{lo:g}-{hi:g}元的" if lo is not None and hi is not None else f"{hi:g}元以内的" if hi is not None
+                     else f"{lo:g}元以上的" if lo is not None else "")
+            colour = "或".join(c.zh_name for c in colours)
+            noun = (t.zh_name if t else category) if category else ("的商品" if colour else "商品")
+            return price + colour + noun
+        noun = _plural(t.en_name if t else str(category)) if category else "items"
+        colour = " or ".join(c.canonical.lower() for c in colours)
+        price = (f" between {lo:g} and {hi:g}" if lo is not None and hi is not None else f" under {hi:g}"
+                 if hi is not None else f" over {lo:g}" if lo is not None else "")
+        return (f"{colour} " if colour else "") + noun + price
 
     def _rerank(self, state: DialogState, hits: list, profiles: dict[str, ItemProfile | None]) -> list:
         ids = [h.id for h in hits]
@@ -609,9 +723,9 @@ class Engine:
                         thumbnail=self.thumbnail_url.format(id=profile.id) if self.thumbnail_url else None)
 
 
-def _option_label(slot: str, option: str, lang: str) -> str:
-    from vidrec.dialog.answers import value_text
 
-    if slot == "price" or lang != "zh":
-        return option
-    return value_text(slot, option, lang)
+def _plural(noun: str) -> str:
+    """"dress" -> "dresses", "T-shirt" -> "T-shirts", "shorts" stays."""
+    if noun.endswith(("ss", "sh", "ch", "x")):
+        return noun + "es"
+    return noun if noun.endswith("s") else noun + "s"

@@ -12,10 +12,13 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         "en": ["Here are some {what} for you:", "Take a look at these {what}:", "These {what} might suit you:",
                "I found these {what}:"],
     },
-    "recommend_other_colour": {
-        "zh": ["没有找到符合条件的{what}，这些{closest}最接近：", "暂时没有符合条件的{what}，先看看这些{closest}："],
-        "en": ["I found no {what} that fit; these {closest} are the closest:",
-               "No {what} fit right now; here are other {closest}:"],
+    "nothing_fits": {
+        "zh": ["没有符合全部条件的{what}；最接近的是第{n}个，{price}的{title}（{differs}）。"],
+        "en": ["I found no {what} that fit everything; the closest is #{n}, {title} at {price} ({differs})."],
+    },
+    "offer_relax": {
+        "zh": ["要不要不限{slot}？"],
+        "en": [" Shall I drop the {slot}?"],
     },
     "recommend_more": {
         "zh": ["再看看这些：", "还有这几款：", "换一批给你："],

@@ -37,6 +37,9 @@ class DialogState(BaseModel):
     pending_question: str | None = None  # slot asked last turn and not answered yet
     pending_options: list[str] = Field(default_factory=list)  # the options offered with it
     focus: str | None = None  # the item last talked about ("this one")
+    sort: str | None = None  # "cheapest" / "最贵的": price_asc or price_desc, for this request
+    brand_talk: bool = False  # the shopper has talked about brands: a brand question is one they can answer
+    pending_act: dict[str, Any] | None = None  # an unsure reject or buy waiting for a yes or no
     history: list[dict[str, Any]] = Field(default_factory=list)  # compact log of turns (text, intent, items)
 
     def new_request(self) -> None:
@@ -59,6 +62,8 @@ class DialogState(BaseModel):
         self.pending_question = None
         self.pending_options = []
         self.focus = None
+        self.sort = None
+        self.pending_act = None
 
     def reset(self) -> None:
         """Start over completely (rejected items stay rejected: the shopper said no to them)."""
