@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from vidrec.dialog import acts
 from vidrec.dialog.answers import answer, compare
 from vidrec.dialog.fit import Fit, claimable, conditions, differs_text, fit, to_relax
 from vidrec.dialog.policy import choose_question, price_option_range
@@ -31,6 +32,7 @@ from vidrec.learn.personal import user_taste
 from vidrec.library import Library
 from vidrec.nlu.language import reply_language
 from vidrec.nlu.schema import Parse
+from vidrec.recommend.explain import explain
 from vidrec.recommend.search import Searcher
 from vidrec.request import REGISTRY, Request, attribute_label
 from vidrec.store.vector_index import Filter
@@ -266,12 +268,53 @@ class Engine:
             turn.reply = say("empty_catalog", lang, state.turn)
             return turn
 
+        if parsed.request.get("brand") is not None or re.search(r"品牌|牌子|\bbrands?\b", text, re.I):
+            state.brand_talk = True
+        settled = self._settle_pending_act(state, turn, text)
+        if settled is not None:
+            return settled
+        pointed = bool(parsed.refs.item_refs) or parsed.refs.item_ref not in (None, 0)
+        if pointed and acts.wants_play(text) and intent != "compare":
+            return self._play(state, turn, parsed)
+        bare_no = intent == "reject" and not pointed and acts.is_bare_no(text)
+        if intent in ("reject", "buy") and (parsed.confidence < acts.UNSURE_ACT or bare_no) and state.last_shown:
+            asked_first = self._confirm_first(state, turn, intent, parsed)
+            if asked_first is not None:
+                return asked_first
+        dropped = acts.relaxed(text)
+        if dropped and intent not in ("reset", "compare", "buy"):
+            request = state.request.without(*dropped)
+            for name in dropped:
+                request.excluded.pop(REGISTRY.get(name).name, None)
+            state.request = request.merge(parsed.request.without(*dropped))
+            state.pending_question = None
+            state.pending_options = []
+            state.pending_act = None
+            turn.intent = "refine"
+            return self._recommend(state, turn)
+        sort = acts.sort_wanted(text)
+        if sort is not None and not pointed:
+            if asked.get("category") is not None and self._is_new_request(state, asked):
+                state.new_request()
+                state.query = text
+            state.sort = sort
+            self._apply_request(state, parsed)
+            turn.intent = "search" if not state.shown else "refine"
+            return self._recommend(state, turn)
+        if acts.wants_other_colour(text) and (state.last_shown or state.request.get("colour")):
+            current = state.request.all("colour")
+            if not current:
+                shown = [self.library.profile(i) for i in state.last_shown[:1]]
+                current = [c for p in shown if p is not None for c in p.colours()]
+            self._apply_request(state, parsed, parsed.request.without("colour"))
+            state.request.exclude("colour", current)
+            turn.intent = "refine"
+            return self._recommend(state, turn)
         if intent in ("more", "buy") and not state.last_shown and not state.focus:
             # nothing shown yet to page through or to buy ("show me some clothes", "我想买衣服", "I'd like it in
             # grey" after a question): a request, or more of the one under way
             under_way = bool(state.request.known() or state.query)
             intent = turn.intent = "refine" if under_way and asked.get("category") is None else "search"
-        pointed = bool(parsed.refs.item_refs) or parsed.refs.item_ref not in (None, 0)
         if intent == "buy" and not pointed and asked.without(*NOT_A_WISH):
             intent = turn.intent = "refine"  # "I'd like it in black", "想要黑色的": a wish, not "add it to my cart"
         answered = self._apply_answer(state, text, parsed)
@@ -309,7 +352,9 @@ class Engine:
     def _is_new_request(self, state: DialogState, asked: Request) -> bool:
         new_cat = asked.get("category")
         current = state.request.get("category")
-        return not current or (new_cat is not None and new_cat != current) or (new_cat is None and not state.last_shown)
+        # a message that names no new kind of item adds to the request under way ("I said too little", "预算提高到
+        # 500", "something for running"): only another category, or an empty session, starts afresh
+        return state.request.is_empty() or (new_cat is not None and new_cat != current)
 
     def _apply_request(self, state: DialogState, parsed: Parse, request: Request | None = None) -> None:
         """The message's request (default: all of it) merged into the session's; a pending question the message
@@ -379,6 +424,80 @@ class Engine:
             state.critiques = [*state.critiques[-2:], text]  # a move in feature space ("深一点的颜色")
         if shown and direction is None:
             state.rejected = sorted(set(state.rejected))  # critiques keep shown items eligible, just ranked lower
+
+    # ------------------------------------------------------------------------------------------------ acts
+    def _settle_pending_act(self, state: DialogState, turn: Turn, text: str) -> Turn | None:
+        """A yes or no to the question asked last turn about an unsure reject or buy, or about relaxing a
+        condition; None when there is no such question or the message is neither (it is then read afresh)."""
+        act = state.pending_act
+        if not act:
+            return None
+        state.pending_act = None
+        answer_ = acts.yes_or_no(text)
+        if answer_ is None:
+            return None
+        lang = turn.lang
+        kind = act.get("act")
+        if not answer_:
+            turn.intent = "chitchat"
+            return self._reply(turn, say("kept" if kind in ("reject", "buy") else "unchanged", lang, state.turn))
+        if kind == "relax":
+            state.request = state.request.without(act["slot"])
+            turn.intent = "refine"
+            return self._recommend(state, turn)
+        ids = [i for i in act.get("ids", []) if self.library.profile(i) is not None]
+        if not ids:
+            return None
+        turn.intent = kind
+        if kind == "reject":
+            state.rejected = list(dict.fromkeys([*state.rejected, *ids]))
+            state.liked = [i for i in state.liked if i not in ids]
+            self._record(state, ids, "reject")
+            ack = say("rejected", lang, state.turn)
+            turn = self._recommend(state, turn)
+            turn.reply = f"{ack}{'' if lang == 'zh' else ' '}{turn.reply}"
+            return turn
+        profiles = [self.library.profile(i) for i in ids]
+        state.cart = list(dict.fromkeys([*state.cart, *ids]))
+        state.focus = ids[0]
+        self._record(state, ids, "cart")
+        titles = ("、" if lang == "zh" else ", ").join(p.display_title() for p in profiles)
+        turn.items = [self._item(p, "") for p in profiles]
+        return self._reply(turn, say("cart", lang, state.turn, title=titles))
+
+    def _confirm_first(self, state: DialogState, turn: Turn, intent: str, parsed: Parse) -> Turn | None:
+        """An unsure reject or buy pointing at shown items: ask before doing it ("是要把第三个去掉吗？")."""
+        ids, problem = self._resolve_refs(state, parsed)
+        if not ids and not problem and intent == "reject":
+            ids = list(state.last_shown)  # a reject that points at nothing rejects the whole page
+        if problem or not ids:
+            return None
+        positions = [state.last_shown.index(i) + 1 for i in ids if i in state.last_shown]
+        if not positions:
+            return None
+        state.pending_act = {"act": intent, "ids": ids}
+        lang = turn.lang
+        which = ("、".join(f"第{n}个" for n in positions) if lang == "zh"
+                 else " and ".join(f"#{n}" for n in positions))
+        title = self.library.profile(ids[0]).display_title()
+        turn.intent = "confirm"
+        turn.question = {"slot": "confirm", "options": ["yes", "no"],
+                         "labels": ["是", "不是"] if lang == "zh" else ["yes", "no"]}
+        key = "confirm_reject_all" if intent == "reject" and len(positions) > 1 else f"confirm_{intent}"
+        return self._reply(turn, say(key, lang, state.turn, which=which, title=title))
+
+    def _play(self, state: DialogState, turn: Turn, parsed: Parse) -> Turn:
+        """Play a shown item's video from the moment that best shows what was asked for."""
+        ids, problem = self._resolve_refs(state, parsed)
+        if problem or not ids:
+            return self._reply(turn, say(problem or "no_ref", turn.lang, state.turn, n=len(state.last_shown)))
+        profile = self.library.profile(ids[0])
+        matched = {n: state.request.get(n) for n in ("category", "color", "material") if state.request.get(n)}
+        why, start = explain(profile, matched or {"category": None}, self.library.taxonomy, turn.lang)
+        state.focus = profile.id
+        turn.intent = "play"
+        turn.items = [self._item(profile, why, start)]
+        return self._reply(turn, say("play", turn.lang, state.turn, title=profile.display_title()))
 
     # ------------------------------------------------------------------------------------------------ items
     def _resolve_refs(self, state: DialogState, parsed: Parse) -> tuple[list[str], str | None]:
@@ -591,6 +710,7 @@ class Engine:
             relax = to_relax(state.request, fits)
             if relax is not None:
                 head += say("offer_relax", lang, state.turn, slot=attribute_label(relax, lang))
+                state.pending_act = {"act": "relax", "slot": relax}
             close = close[1:]
         if close:
             sep = "；" if zh else "; "

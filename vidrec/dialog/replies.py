@@ -51,6 +51,30 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         "zh": ["好，换掉它。没有别的商品可以补上了。"],
         "en": ["OK, that one's out. There is nothing else to put in its place."],
     },
+    "confirm_reject": {
+        "zh": ["是要把{which}（{title}）去掉吗？"],
+        "en": ["Do you want me to remove {which} ({title})?"],
+    },
+    "confirm_reject_all": {
+        "zh": ["是要把这几个都去掉吗？"],
+        "en": ["Do you want me to remove all of these?"],
+    },
+    "confirm_buy": {
+        "zh": ["要把{which}（{title}）加入购物车吗？"],
+        "en": ["Shall I add {which} ({title}) to your cart?"],
+    },
+    "kept": {
+        "zh": ["好的，保留它。"],
+        "en": ["OK, I'll leave it as it is."],
+    },
+    "unchanged": {
+        "zh": ["好的，条件不变。还想调整别的吗？"],
+        "en": ["OK, I'll keep what you asked for. Anything else to change?"],
+    },
+    "play": {
+        "zh": ["好的，播放「{title}」的视频。"],
+        "en": ["Playing the video of \"{title}\"."],
+    },
     "liked": {
         "zh": ["好的，记下你喜欢这款，会推荐类似的。", "收到，按这个风格给你找。"],
         "en": ["Noted, I'll look for more like it.", "Great, I'll keep that style in mind."],
