@@ -317,6 +317,7 @@ class Engine:
             intent = turn.intent = "refine" if under_way and asked.get("category") is None else "search"
         if intent == "buy" and not pointed and asked.without(*NOT_A_WISH):
             intent = turn.intent = "refine"  # "I'd like it in black", "想要黑色的": a wish, not "add it to my cart"
+        state.fresh = conditions(parsed.request)
         answered = self._apply_answer(state, text, parsed)
         if answered and intent in ("chitchat", "search", "more", "like", "buy"):
             intent = turn.intent = "refine"
@@ -667,12 +668,15 @@ class Engine:
         fits = {h.id: fit(profiles[h.id], state.request) for h in hits if profiles[h.id] is not None}
         hits = [h for h in hits if h.id in fits]
         matches = [h for h in hits if fits[h.id].match]
-        close = sorted((h for h in hits if not fits[h.id].match), key=lambda h: len(fits[h.id].missed))
+        # close matches: fewest conditions missed first, and of those, the ones that keep what was just asked for
+        close = sorted((h for h in hits if not fits[h.id].match),
+                       key=lambda h: (len(fits[h.id].missed), any(n in state.fresh for n in fits[h.id].missed)))
         chosen = self._order(state, matches, profiles)
         if len(chosen) < self.page_size and close:
-            fewest = len(fits[close[0].id].missed)
-            nearest = [h for h in close if len(fits[h.id].missed) == fewest]
-            rest = [h for h in close if len(fits[h.id].missed) > fewest]
+            def rank(h) -> tuple[int, bool]:
+                return len(fits[h.id].missed), any(n in state.fresh for n in fits[h.id].missed)
+            nearest = [h for h in close if rank(h) == rank(close[0])]
+            rest = [h for h in close if rank(h) != rank(close[0])]
             extra = self._order(state, nearest, profiles)
             extra += self._order(state, rest, profiles)
             chosen += extra[: self.page_size - len(chosen)]
@@ -707,7 +711,7 @@ class Engine:
             price = f"¥{item.price:g}" if item.price is not None else ""
             head = say("nothing_fits", lang, state.turn, what=self._what(state.request, lang),
                        title=item.title, price=price, differs=item.differs, n=pos + 1)
-            relax = to_relax(state.request, fits)
+            relax = to_relax(state.request, fits, keep=state.fresh)
             if relax is not None:
                 head += say("offer_relax", lang, state.turn, slot=attribute_label(relax, lang))
                 state.pending_act = {"act": "relax", "slot": relax}
@@ -812,13 +816,15 @@ class Engine:
         category = request.get("category")
         t = self.library.taxonomy.lookup(category) if category else None
         lo, hi = request.range("price")
+        usage = REGISTRY.get("usage").vocabulary.lookup(str(request.get("usage"))) if request.get("usage") else None
         if zh:
             price = (f"{lo:g}-{hi:g}元的" if lo is not None and hi is not None else f"{hi:g}元以内的" if hi is not None
                      else f"{lo:g}元以上的" if lo is not None else "")
             colour = "或".join(c.zh_name for c in colours)
             noun = (t.zh_name if t else category) if category else ("的商品" if colour else "商品")
-            return price + colour + noun
+            return price + (f"{usage.zh_name}场合的" if usage else "") + colour + noun
         noun = _plural(t.en_name if t else str(category)) if category else "items"
+        noun += f" for {usage.en_name}" if usage else ""
         colour = " or ".join(c.canonical.lower() for c in colours)
         price = (f" between {lo:g} and {hi:g}" if lo is not None and hi is not None else f" under {hi:g}"
                  if hi is not None else f" over {lo:g}" if lo is not None else "")
@@ -829,7 +835,7 @@ class Engine:
         user_scores = user_taste(self.user_model, state.user_id)
         scores = blended_scores(ids, [h.score for h in hits], profiles, user_scores=user_scores,
                                 popularity=self.library.popularity(), season=state.request.get("season"),
-                                blend=self.blend)
+                                usage=state.request.get("usage"), blend=self.blend)
         vectors = self.library.vectors(ids, "image")
         return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
 

@@ -129,13 +129,13 @@ def claimable(request: Request, fits: list[Fit]) -> Request:
     return request.keep(*names)
 
 
-def to_relax(request: Request, fits: list[Fit]) -> str | None:
-    """The one condition whose dropping would let most of these items fit (the category last): what to offer to
-    relax when nothing fits."""
+def to_relax(request: Request, fits: list[Fit], keep: list[str] = ()) -> str | None:
+    """The one condition whose dropping would let most of these items fit (the category, and what was just asked
+    for, `keep`, last): what to offer to relax when nothing fits."""
     counts: dict[str, int] = {}
     for f in fits:
         if len(f.missed) == 1:
             counts[f.missed[0]] = counts.get(f.missed[0], 0) + 1
     if not counts:
         return None
-    return max(counts, key=lambda n: (n != "category", counts[n]))
+    return max(counts, key=lambda n: (n != "category", n not in keep, counts[n]))
