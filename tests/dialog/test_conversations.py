@@ -235,3 +235,16 @@ def test_questions_speak_the_shoppers_language_and_offer_any(engine):
     assert t.lang == "en" and t.question["slot"] != "brand" and t.question["labels"][-1] == "any is fine"
     shown = engine.respond("chips-en", t.question["labels"][-1])
     assert shown.items and shown.question is None
+
+
+def test_answers_are_read_in_the_context_of_the_question(engine):
+    t = engine.respond("ctx", "想给女朋友买个礼物")
+    options = t.question["options"]
+    second = engine.respond("ctx", "the second option")  # the NLU reads a reject here; the question says otherwise
+    assert second.intent == "refine" and second.state["constraints"]["category"] == options[1]
+    assert second.state["rejected"] == [] and second.items
+    state = engine.load_state("ctx")
+    state.pending_question, state.pending_options = "price", ["<200", "200-300", ">300"]
+    engine._save_state(state, None)
+    budget = engine.respond("ctx", "200")
+    assert budget.state["constraints"]["price_max"] == 200 and budget.intent == "refine"

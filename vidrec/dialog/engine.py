@@ -273,15 +273,20 @@ class Engine:
         settled = self._settle_pending_act(state, turn, text)
         if settled is not None:
             return settled
+        state.fresh = conditions(parsed.request)
+        # an answer to the question just asked is read in its context ("200", "the second option", "蓝色那个")
+        answered = self._apply_answer(state, text, parsed)
         pointed = bool(parsed.refs.item_refs) or parsed.refs.item_ref not in (None, 0)
-        if pointed and acts.wants_play(text) and intent != "compare":
-            return self._play(state, turn, parsed)
         bare_no = intent == "reject" and not pointed and acts.is_bare_no(text)
-        if intent in ("reject", "buy") and (parsed.confidence < acts.UNSURE_ACT or bare_no) and state.last_shown:
+        if answered:
+            pass
+        elif pointed and acts.wants_play(text) and intent != "compare":
+            return self._play(state, turn, parsed)
+        elif intent in ("reject", "buy") and (parsed.confidence < acts.UNSURE_ACT or bare_no) and state.last_shown:
             asked_first = self._confirm_first(state, turn, intent, parsed)
             if asked_first is not None:
                 return asked_first
-        dropped = acts.relaxed(text)
+        dropped = [] if answered else acts.relaxed(text)
         if dropped and intent not in ("reset", "compare", "buy"):
             request = state.request.without(*dropped)
             for name in dropped:
@@ -293,7 +298,7 @@ class Engine:
             turn.intent = "refine"
             return self._recommend(state, turn)
         sort = acts.sort_wanted(text)
-        if sort is not None and not pointed:
+        if sort is not None and not pointed and not answered:
             if asked.get("category") is not None and self._is_new_request(state, asked):
                 state.new_request()
                 state.query = text
@@ -301,7 +306,7 @@ class Engine:
             self._apply_request(state, parsed)
             turn.intent = "search" if not state.shown else "refine"
             return self._recommend(state, turn)
-        if acts.wants_other_colour(text) and (state.last_shown or state.request.get("colour")):
+        if not answered and acts.wants_other_colour(text) and (state.last_shown or state.request.get("colour")):
             current = state.request.all("colour")
             if not current:
                 shown = [self.library.profile(i) for i in state.last_shown[:1]]
@@ -317,9 +322,7 @@ class Engine:
             intent = turn.intent = "refine" if under_way and asked.get("category") is None else "search"
         if intent == "buy" and not pointed and asked.without(*NOT_A_WISH):
             intent = turn.intent = "refine"  # "I'd like it in black", "想要黑色的": a wish, not "add it to my cart"
-        state.fresh = conditions(parsed.request)
-        answered = self._apply_answer(state, text, parsed)
-        if answered and intent in ("chitchat", "search", "more", "like", "buy"):
+        if answered and intent in ("chitchat", "search", "more", "like", "buy", "reject", "critique"):
             intent = turn.intent = "refine"
 
         if intent == "reset":
@@ -378,6 +381,12 @@ class Engine:
         attribute = REGISTRY.get(slot)
         if attribute.compare == "range":
             if any(v is not None for v in parsed.request.range(slot)):
+                return True
+            number = re.fullmatch(r"\s*[¥$￥]?\s*(\d+(?:\.\d+)?)\s*(元|块|rmb|yuan|dollars?)?\s*", text, re.I)
+            if number:  # "200" after "what's your budget?": up to that much
+                state.request.set_range(None, float(number.group(1)), name=slot)
+                state.pending_question = None
+                state.pending_options = []
                 return True
         elif parsed.request.get(slot) is not None:
             return True
