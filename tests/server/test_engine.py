@@ -84,8 +84,8 @@ def _misfile(store_path, item_id: str, wrong: str, right: str, confidence: float
 def _all_shown(engine, session, first):
     seen = []
     t = engine.respond(session, first)
-    while t.items:
-        seen += [i.id for i in t.items]
+    while t.items:  # the matches, page by page (then close matches of other kinds, not counted)
+        seen += [i.id for i in t.items if i.match]
         t = engine.respond(session, "more")
     return seen
 

@@ -654,12 +654,10 @@ class Engine:
         near = False
         if not hits:  # the last list stays what "the first one" refers to
             # after "more" or a like, what is left out is only what was shown: nothing else matches, but that does
-            if (page or state.pivot) and state.shown:
-                turn.reply = say("no_more", lang, state.turn)
-                return turn
+            # (page or pivot): close matches not shown yet, under a heading that says everything that fits was shown
             hits = self._near_hits(state, base, qv, text)
             if not hits:
-                turn.reply = say("none", lang, state.turn)
+                turn.reply = say("no_more" if (page or state.pivot) and state.shown else "none", lang, state.turn)
                 return turn
             near = True
         profiles = {h.id: self.library.profile(h.id) for h in hits}
@@ -674,7 +672,7 @@ class Engine:
             question = choose_question([profiles[h.id] for h in hits], weights, known, state.asked, last_asked)
             if question is not None:
                 return self._ask(state, turn, question)
-        fits = {h.id: fit(profiles[h.id], state.request) for h in hits if profiles[h.id] is not None}
+        fits = {h.id: fit(profiles[h.id], state.request, UNSURE_CATEGORY) for h in hits if profiles[h.id] is not None}
         hits = [h for h in hits if h.id in fits]
         matches = [h for h in hits if fits[h.id].match]
         # close matches: fewest conditions missed first, and of those, the ones that keep what was just asked for
@@ -703,15 +701,21 @@ class Engine:
             item.differs = differs_text(f, state.request, lang, taxonomy)
             items.append(item)
         turn.items = items
-        turn.reply = self._headline(state, lang, items, [fits[h.id] for h in chosen], page)
+        turn.reply = self._headline(state, lang, items, [fits[h.id] for h in chosen], page,
+                                    exhausted=near and (page or bool(state.pivot)) and bool(state.shown))
         return turn
 
-    def _headline(self, state: DialogState, lang: str, items: list[TurnItem], fits: list[Fit], page: bool) -> str:
+    def _headline(self, state: DialogState, lang: str, items: list[TurnItem], fits: list[Fit], page: bool,
+                  exhausted: bool = False) -> str:
         """The reply over a page of items: it names only what every listed match meets; close matches come under
         their own heading with what differs; when nothing fits, the nearest item and the one condition to relax."""
         zh = lang == "zh"
         matched = [f for f in fits if f.match]
         close = [(i, item, f) for i, (item, f) in enumerate(zip(items, fits, strict=True)) if not f.match]
+        if exhausted:  # every match was shown already: what follows is close matches only
+            sep = "；" if zh else "; "
+            lines = [(f"第{pos + 1}个{item.differs}" if zh else f"#{pos + 1}: {item.differs}") for pos, item, _ in close]
+            return say("no_more_close", lang, state.turn) + sep.join(lines)
         if matched:
             what = self._what(claimable(state.request, matched), lang)
             head = say("recommend_more" if page else "recommend", lang, state.turn, what=what)

@@ -52,11 +52,15 @@ def conditions(request: Request) -> list[str]:
     return out
 
 
-def fit(profile: ItemProfile, request: Request) -> Fit:
-    """Which of the request's conditions the item meets."""
+def fit(profile: ItemProfile, request: Request, unsure_category: float = 0.0) -> Fit:
+    """Which of the request's conditions the item meets. A category inferred (not given) with confidence below
+    `unsure_category` whose runner-ups include the one asked for is unknown, not a miss."""
     out = Fit(profile.id)
     for name in conditions(request):
         a = REGISTRY.get(name)
+        if name == "category" and _unsure_runner_up(profile, request.all("category"), unsure_category):
+            out.conditions[name] = UNKNOWN
+            continue
         have = profile.value(a.profile_key)
         if have is None and a.profile_key != a.key:
             have = profile.value(a.key)
@@ -84,6 +88,13 @@ def fit(profile: ItemProfile, request: Request) -> Fit:
         if verdict == MISSED:
             out.have[name] = have
     return out
+
+
+def _unsure_runner_up(profile: ItemProfile, wanted: list, below: float) -> bool:
+    cat = profile.attributes.get("category")
+    if cat is None or cat.source == "metadata" or cat.confidence >= below:
+        return False
+    return any(str(c.get("value")) in [str(w) for w in wanted] for c in cat.conflicts)
 
 
 def differs_text(f: Fit, request: Request, lang: str, taxonomy: Taxonomy | None = None) -> str:

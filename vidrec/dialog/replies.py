@@ -34,6 +34,10 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         "zh": ["符合条件的商品都给你看过了。要不要换个条件？"],
         "en": ["That's everything that matches. Shall we change something?"],
     },
+    "no_more_close": {
+        "zh": ["符合条件的商品都给你看过了。这些相近，但不完全符合："],
+        "en": ["That's everything that matches. These are close, but not all you asked for: "],
+    },
     "ask": {
         "zh": ["想要哪种{slot}？", "{slot}有偏好吗？", "请问{slot}有要求吗？"],
         "en": ["Any preference for {slot}?", "Which {slot} would you like?", "What {slot} are you after?"],
