@@ -37,6 +37,16 @@ def test_an_unknown_value_is_not_a_miss_and_not_claimed():
     assert claim.to_json() == {"category": "Dress"}  # the headline may say "dresses", not "red dresses under 200"
 
 
+def test_a_colour_shown_only_besides_the_main_one_is_not_claimed():
+    coat = _item("k", "Outwear", "Grey", 300)
+    coat.attributes["colors"] = coat.attributes["colors"].model_copy(update={"value": ["Grey", "Black"]})
+    coat.attributes["color"] = coat.attributes["colors"].model_copy(update={"value": "Grey"})
+    black = Request.model_validate({"color": ["Black"]})
+    f = fit(coat, black)
+    assert f.match and f.conditions["colour"] == "unknown" and claimable(black, [f]).to_json() == {}
+    assert fit(coat, Request.model_validate({"color": ["Grey"]})).conditions["colour"] == "met"
+
+
 def test_ruled_out_values_are_misses():
     request = Request.model_validate({"category": "Hat", "color_exclude": ["White"]})
     assert fit(_item("e", "Hat", "White", 39), request).missed == ["colour"]

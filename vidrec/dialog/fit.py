@@ -79,10 +79,16 @@ def fit(profile: ItemProfile, request: Request, unsure_category: float = 0.0) ->
                 verdict = MISSED
         else:
             wanted = request.all(name)
+            # colours: the item's main colour decides; one it only shows besides (a black trim on a grey coat)
+            # keeps it a match but is not claimed for it
+            main = profile.value("color") if name == "colour" else None
+            main = main if main not in (None, "") else (have[0] if name == "colour" and isinstance(have, list) else have)
             if wanted and not (a.matches(have, wanted) or a.matches(have, a.universal)):
                 verdict = MISSED
+            elif wanted and name == "colour" and not a.matches(main, wanted):
+                verdict = UNKNOWN
             ruled_out = request.excluded_values(name)
-            if ruled_out and a.matches(have, ruled_out):
+            if ruled_out and a.matches(main if name == "colour" else have, ruled_out):
                 verdict = MISSED
         out.conditions[name] = verdict
         if verdict == MISSED:
