@@ -179,3 +179,12 @@ def test_a_headline_names_a_colour_only_when_every_match_has_it(engine):
     assert all(engine.library.profile(i.id).shows_colour(["Black"]) for i in matches)
     assert all(i.differs_on == ["color"] and i.differs.endswith("not black") for i in close)
     assert turn.reply.split("\n")[0].lower().count("black") == 1 and "Close matches" in turn.reply
+
+
+def test_cheaper_is_relative_to_the_matches_not_the_close_matches(engine):
+    shown = engine.respond("cheaper-matches", "black shoes")
+    assert [i.id for i in shown.items if i.match] == ["d013"] and len(shown.items) == 3  # 499; close: 459, 159
+    cheaper = engine.respond("cheaper-matches", "cheaper")
+    assert cheaper.state["constraints"]["price_max"] == 498.99
+    assert shown.reply.startswith(("Here are some black shoes", "Take a look at these black shoes",
+                                   "These black shoes", "I found these black shoes"))

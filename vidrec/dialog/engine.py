@@ -416,7 +416,9 @@ class Engine:
     def _apply_critique(self, state: DialogState, text: str, parsed: Parse) -> None:
         r = state.request
         shown = [p for p in (self.library.profile(i) for i in state.last_shown) if p is not None]
-        prices = [float(p.value("price")) for p in shown if isinstance(p.value("price"), (int, float))]
+        # "cheaper" is relative to the matches on screen, not to the close matches shown beside them
+        matches = [p for p in shown if p.id not in state.last_close] or shown
+        prices = [float(p.value("price")) for p in matches if isinstance(p.value("price"), (int, float))]
         direction = parsed.price_direction
         lo, hi = r.range("price")
         if direction == "lower":
@@ -688,6 +690,7 @@ class Engine:
             extra += self._order(state, rest, profiles)
             chosen += extra[: self.page_size - len(chosen)]
         state.last_shown = [h.id for h in chosen]
+        state.last_close = [h.id for h in chosen if not fits[h.id].match]
         state.shown = list(dict.fromkeys([*state.shown, *state.last_shown]))
         state.focus = None
         self._record(state, state.last_shown, "view")
@@ -836,7 +839,10 @@ class Engine:
             colour = "或".join(c.zh_name for c in colours)
             noun = (t.zh_name if t else category) if category else ("的商品" if colour else "商品")
             return price + (f"{usage.zh_name}场合的" if usage else "") + colour + noun
-        noun = _plural(t.en_name if t else str(category)) if category else "items"
+        en = t.en_name if t else str(category)
+        if t is not None and str(category).lower() in t.en and str(category).lower() in en.split():
+            en = str(category).lower()  # the catalog's "Shoes" filed under "casual shoes": do not claim "casual"
+        noun = _plural(en) if category else "items"
         noun += f" for {usage.en_name}" if usage else ""
         colour = " or ".join(c.canonical.lower() for c in colours)
         price = (f" between {lo:g} and {hi:g}" if lo is not None and hi is not None else f" under {hi:g}"
