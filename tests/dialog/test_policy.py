@@ -19,11 +19,20 @@ def test_asks_the_attribute_that_splits_best_and_never_a_known_one():
     colours = ["Red", "Blue", "Black", "White"]
     cands = [item(i, category="Dress", color=colours[i % 4], gender="Women", price=50 + 30 * i) for i in range(16)]
     w = [1.0] * 16
-    q = choose_question(cands, w, known={"category"}, asked=[], last_turn_asked=False)
+    q = choose_question(cands, w, known={"gender"}, asked=[], last_turn_asked=False)
     assert q.slot == "color" and set(q.options) == set(colours)
-    q2 = choose_question(cands, w, known={"category", "color"}, asked=[], last_turn_asked=False)
+    q2 = choose_question(cands, w, known={"gender", "color"}, asked=[], last_turn_asked=False)
     assert q2.slot == "price" and len(q2.options) == 3
-    assert choose_question(cands, w, known={"category", "color", "price"}, asked=[], last_turn_asked=False) is None
+    assert choose_question(cands, w, known={"gender", "color", "price"}, asked=[], last_turn_asked=False) is None
+    assert choose_question(cands, w, known={"gender"}, asked=["color"], last_turn_asked=False, min_gain=9.0) is None
+
+
+def test_a_request_that_names_the_category_gets_results_not_a_question():
+    colours = ["Red", "Blue", "Black", "White"]
+    cands = [item(i, category="Dress", color=colours[i % 4], price=50 + 30 * i) for i in range(16)]
+    assert choose_question(cands, [1.0] * 16, known={"category"}, asked=[], last_turn_asked=False) is None
+    q = choose_question(cands, [1.0] * 16, known={"category"}, asked=[], last_turn_asked=False, min_gain=1.0)
+    assert q.slot == "color"
 
 
 def test_no_question_when_few_candidates_or_just_asked():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from vidrec.recommend.explain import clock
+from vidrec.recommend.explain import _names, clock, spoken_name
 from vidrec.request import REGISTRY, attribute_label
 from vidrec.understand.profile import Attribute, ItemProfile
 
@@ -25,10 +25,16 @@ def value_text(name: str, value, lang: str) -> str:
     return attribute.term_name(value, lang) if attribute is not None else str(value)
 
 
-def _evidence_sentence(attr: Attribute, lang: str) -> str:
+def _evidence_sentence(name: str, attr: Attribute, lang: str) -> str:
     timed = [e for e in attr.evidence if e.start is not None and e.text]
     if timed:
         e = timed[0]
+        if e.modality == "speech":  # quote only the words that name the value, never a whole transcript line
+            said = spoken_name(e.text, _names(REGISTRY.vocabulary_of(name), attr.value))
+            if said is None:
+                return f"视频第{clock(e.start)}提到了这一点" if lang == "zh" else \
+                    f"the video mentions it at {clock(e.start)}"
+            e = e.model_copy(update={"text": said})
         where = {"speech": ("视频第{t}提到：{x}", "at {t} the video says: \"{x}\""),
                  "ocr": ("视频第{t}的字幕写着：{x}", "the caption at {t} reads: \"{x}\""),
                  "visual": ("画面{t}可见", "visible in the frames at {t}")}.get(e.modality)
@@ -51,16 +57,16 @@ def answer(profile: ItemProfile, attribute: str | None, lang: str) -> str:
         base = (f"{title}：" + "、".join(parts) if lang == "zh" else f"{title}: " + ", ".join(parts))
         if price is not None:
             base += f"，{value_text('price', price, lang)}" if lang == "zh" else f", {value_text('price', price, lang)}"
-        if profile.transcript:
+        if profile.transcript:  # speech recognition may be wrong: say that there is narration, not what it said
             line = profile.transcript[0]
-            base += (f"。视频第{clock(line.start)}提到：{line.text}" if lang == "zh"
-                     else f". At {clock(line.start)} the video says: \"{line.text}\"")
+            base += (f"。视频第{clock(line.start)}起有讲解" if lang == "zh"
+                     else f". The video has narration from {clock(line.start)}")
         return base
     label_en, label_zh = attribute_label(attribute, "en"), attribute_label(attribute, "zh")
     attr = profile.attributes.get(attribute)
     if attr is not None:
         value = value_text(attribute, attr.value, lang)
-        source = _evidence_sentence(attr, lang)
+        source = _evidence_sentence(attribute, attr, lang)
         if lang == "zh":
             return f"{title}的{label_zh}是{value}" + (f"（{source}）" if source else "") + "。"
         return f"The {label_en} of {title} is {value}" + (f" ({source})" if source else "") + "."

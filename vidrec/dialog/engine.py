@@ -18,7 +18,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from vidrec.dialog import acts
 from vidrec.dialog.answers import answer, compare
+from vidrec.dialog.fit import Fit, claimable, conditions, differs_text, fit, to_relax
 from vidrec.dialog.policy import choose_question, price_option_range
 from vidrec.dialog.ranking import Blend, blended_scores, diverse_page
 from vidrec.dialog.replies import say, slot_name, small_talk
@@ -30,6 +32,7 @@ from vidrec.learn.personal import user_taste
 from vidrec.library import Library
 from vidrec.nlu.language import reply_language
 from vidrec.nlu.schema import Parse
+from vidrec.recommend.explain import explain
 from vidrec.recommend.search import Searcher
 from vidrec.request import REGISTRY, Request, attribute_label
 from vidrec.store.vector_index import Filter
@@ -68,6 +71,10 @@ class TurnItem(BaseModel):
     start: float | None = None
     thumbnail: str | None = None
     why: str = ""
+    # Whether it meets every condition stated so far; a close match says what it misses ("蓝色，不是红色").
+    match: bool = True
+    differs: str = ""
+    differs_on: list[str] = Field(default_factory=list)
 
 
 class Turn(BaseModel):
@@ -231,7 +238,8 @@ class Engine:
             probe.request = state.request if dropped is None else state.request.without(dropped)
             turn = self._recommend(probe, Turn(session_id=state.session_id, reply="", lang=state.lang,
                                                intent="reject"), page=True)
-            item = next((i for i in turn.items if i.id not in state.last_shown and i.id not in state.rejected), None)
+            item = next((i for i in turn.items if i.id not in state.last_shown and i.id not in state.rejected
+                         and i.match), None)
             if item is not None:
                 return item, dropped
         return None, None
@@ -260,16 +268,61 @@ class Engine:
             turn.reply = say("empty_catalog", lang, state.turn)
             return turn
 
+        if parsed.request.get("brand") is not None or re.search(r"品牌|牌子|\bbrands?\b", text, re.I):
+            state.brand_talk = True
+        settled = self._settle_pending_act(state, turn, text)
+        if settled is not None:
+            return settled
+        state.fresh = conditions(parsed.request)
+        # an answer to the question just asked is read in its context ("200", "the second option", "蓝色那个")
+        answered = self._apply_answer(state, text, parsed)
+        pointed = bool(parsed.refs.item_refs) or parsed.refs.item_ref not in (None, 0)
+        bare_no = intent == "reject" and not pointed and acts.is_bare_no(text)
+        if answered:
+            pass
+        elif pointed and acts.wants_play(text) and intent != "compare":
+            return self._play(state, turn, parsed)
+        elif intent in ("reject", "buy") and (parsed.confidence < acts.UNSURE_ACT or bare_no) and state.last_shown:
+            asked_first = self._confirm_first(state, turn, intent, parsed)
+            if asked_first is not None:
+                return asked_first
+        dropped = [] if answered else acts.relaxed(text)
+        if dropped and intent not in ("reset", "compare", "buy"):
+            request = state.request.without(*dropped)
+            for name in dropped:
+                request.excluded.pop(REGISTRY.get(name).name, None)
+            state.request = request.merge(parsed.request.without(*dropped))
+            state.pending_question = None
+            state.pending_options = []
+            state.pending_act = None
+            turn.intent = "refine"
+            return self._recommend(state, turn)
+        sort = acts.sort_wanted(text)
+        if sort is not None and not pointed and not answered:
+            if asked.get("category") is not None and self._is_new_request(state, asked):
+                state.new_request()
+                state.query = text
+            state.sort = sort
+            self._apply_request(state, parsed)
+            turn.intent = "search" if not state.shown else "refine"
+            return self._recommend(state, turn)
+        if not answered and acts.wants_other_colour(text) and (state.last_shown or state.request.get("colour")):
+            current = state.request.all("colour")
+            if not current:
+                shown = [self.library.profile(i) for i in state.last_shown[:1]]
+                current = [c for p in shown if p is not None for c in p.colours()]
+            self._apply_request(state, parsed, parsed.request.without("colour"))
+            state.request.exclude("colour", current)
+            turn.intent = "refine"
+            return self._recommend(state, turn)
         if intent in ("more", "buy") and not state.last_shown and not state.focus:
             # nothing shown yet to page through or to buy ("show me some clothes", "我想买衣服", "I'd like it in
             # grey" after a question): a request, or more of the one under way
             under_way = bool(state.request.known() or state.query)
             intent = turn.intent = "refine" if under_way and asked.get("category") is None else "search"
-        pointed = bool(parsed.refs.item_refs) or parsed.refs.item_ref not in (None, 0)
         if intent == "buy" and not pointed and asked.without(*NOT_A_WISH):
             intent = turn.intent = "refine"  # "I'd like it in black", "想要黑色的": a wish, not "add it to my cart"
-        answered = self._apply_answer(state, text, parsed)
-        if answered and intent in ("chitchat", "search", "more", "like", "buy"):
+        if answered and intent in ("chitchat", "search", "more", "like", "buy", "reject", "critique"):
             intent = turn.intent = "refine"
 
         if intent == "reset":
@@ -303,7 +356,9 @@ class Engine:
     def _is_new_request(self, state: DialogState, asked: Request) -> bool:
         new_cat = asked.get("category")
         current = state.request.get("category")
-        return not current or (new_cat is not None and new_cat != current) or (new_cat is None and not state.last_shown)
+        # a message that names no new kind of item adds to the request under way ("I said too little", "预算提高到
+        # 500", "something for running"): only another category, or an empty session, starts afresh
+        return state.request.is_empty() or (new_cat is not None and new_cat != current)
 
     def _apply_request(self, state: DialogState, parsed: Parse, request: Request | None = None) -> None:
         """The message's request (default: all of it) merged into the session's; a pending question the message
@@ -326,6 +381,12 @@ class Engine:
         attribute = REGISTRY.get(slot)
         if attribute.compare == "range":
             if any(v is not None for v in parsed.request.range(slot)):
+                return True
+            number = re.fullmatch(r"\s*[¥$￥]?\s*(\d+(?:\.\d+)?)\s*(元|块|rmb|yuan|dollars?)?\s*", text, re.I)
+            if number:  # "200" after "what's your budget?": up to that much
+                state.request.set_range(None, float(number.group(1)), name=slot)
+                state.pending_question = None
+                state.pending_options = []
                 return True
         elif parsed.request.get(slot) is not None:
             return True
@@ -355,7 +416,9 @@ class Engine:
     def _apply_critique(self, state: DialogState, text: str, parsed: Parse) -> None:
         r = state.request
         shown = [p for p in (self.library.profile(i) for i in state.last_shown) if p is not None]
-        prices = [float(p.value("price")) for p in shown if isinstance(p.value("price"), (int, float))]
+        # "cheaper" is relative to the matches on screen, not to the close matches shown beside them
+        matches = [p for p in shown if p.id not in state.last_close] or shown
+        prices = [float(p.value("price")) for p in matches if isinstance(p.value("price"), (int, float))]
         direction = parsed.price_direction
         lo, hi = r.range("price")
         if direction == "lower":
@@ -373,6 +436,80 @@ class Engine:
             state.critiques = [*state.critiques[-2:], text]  # a move in feature space ("深一点的颜色")
         if shown and direction is None:
             state.rejected = sorted(set(state.rejected))  # critiques keep shown items eligible, just ranked lower
+
+    # ------------------------------------------------------------------------------------------------ acts
+    def _settle_pending_act(self, state: DialogState, turn: Turn, text: str) -> Turn | None:
+        """A yes or no to the question asked last turn about an unsure reject or buy, or about relaxing a
+        condition; None when there is no such question or the message is neither (it is then read afresh)."""
+        act = state.pending_act
+        if not act:
+            return None
+        state.pending_act = None
+        answer_ = acts.yes_or_no(text)
+        if answer_ is None:
+            return None
+        lang = turn.lang
+        kind = act.get("act")
+        if not answer_:
+            turn.intent = "chitchat"
+            return self._reply(turn, say("kept" if kind in ("reject", "buy") else "unchanged", lang, state.turn))
+        if kind == "relax":
+            state.request = state.request.without(act["slot"])
+            turn.intent = "refine"
+            return self._recommend(state, turn)
+        ids = [i for i in act.get("ids", []) if self.library.profile(i) is not None]
+        if not ids:
+            return None
+        turn.intent = kind
+        if kind == "reject":
+            state.rejected = list(dict.fromkeys([*state.rejected, *ids]))
+            state.liked = [i for i in state.liked if i not in ids]
+            self._record(state, ids, "reject")
+            ack = say("rejected", lang, state.turn)
+            turn = self._recommend(state, turn)
+            turn.reply = f"{ack}{'' if lang == 'zh' else ' '}{turn.reply}"
+            return turn
+        profiles = [self.library.profile(i) for i in ids]
+        state.cart = list(dict.fromkeys([*state.cart, *ids]))
+        state.focus = ids[0]
+        self._record(state, ids, "cart")
+        titles = ("、" if lang == "zh" else ", ").join(p.display_title() for p in profiles)
+        turn.items = [self._item(p, "") for p in profiles]
+        return self._reply(turn, say("cart", lang, state.turn, title=titles))
+
+    def _confirm_first(self, state: DialogState, turn: Turn, intent: str, parsed: Parse) -> Turn | None:
+        """An unsure reject or buy pointing at shown items: ask before doing it ("是要把第三个去掉吗？")."""
+        ids, problem = self._resolve_refs(state, parsed)
+        if not ids and not problem and intent == "reject":
+            ids = list(state.last_shown)  # a reject that points at nothing rejects the whole page
+        if problem or not ids:
+            return None
+        positions = [state.last_shown.index(i) + 1 for i in ids if i in state.last_shown]
+        if not positions:
+            return None
+        state.pending_act = {"act": intent, "ids": ids}
+        lang = turn.lang
+        which = ("、".join(f"第{n}个" for n in positions) if lang == "zh"
+                 else " and ".join(f"#{n}" for n in positions))
+        title = self.library.profile(ids[0]).display_title()
+        turn.intent = "confirm"
+        turn.question = {"slot": "confirm", "options": ["yes", "no"],
+                         "labels": ["是", "不是"] if lang == "zh" else ["yes", "no"]}
+        key = "confirm_reject_all" if intent == "reject" and len(positions) > 1 else f"confirm_{intent}"
+        return self._reply(turn, say(key, lang, state.turn, which=which, title=title))
+
+    def _play(self, state: DialogState, turn: Turn, parsed: Parse) -> Turn:
+        """Play a shown item's video from the moment that best shows what was asked for."""
+        ids, problem = self._resolve_refs(state, parsed)
+        if problem or not ids:
+            return self._reply(turn, say(problem or "no_ref", turn.lang, state.turn, n=len(state.last_shown)))
+        profile = self.library.profile(ids[0])
+        matched = {n: state.request.get(n) for n in ("category", "color", "material") if state.request.get(n)}
+        why, start = explain(profile, matched or {"category": None}, self.library.taxonomy, turn.lang)
+        state.focus = profile.id
+        turn.intent = "play"
+        turn.items = [self._item(profile, why, start)]
+        return self._reply(turn, say("play", turn.lang, state.turn, title=profile.display_title()))
 
     # ------------------------------------------------------------------------------------------------ items
     def _resolve_refs(self, state: DialogState, parsed: Parse) -> tuple[list[str], str | None]:
@@ -516,46 +653,152 @@ class Engine:
         base = Filter(exclude_item_ids=exclude or None)
         qv = self._query_vector(state, text)
         hits = self._search(text, state.request, state.lang, base, qv)
+        near = False
         if not hits:  # the last list stays what "the first one" refers to
             # after "more" or a like, what is left out is only what was shown: nothing else matches, but that does
-            if (page or state.pivot) and state.shown:
-                turn.reply = say("no_more", lang, state.turn)
-            else:
-                turn.reply = say("none", lang, state.turn)
-            return turn
+            # (page or pivot): close matches not shown yet, under a heading that says everything that fits was shown
+            hits = self._near_hits(state, base, qv, text)
+            if not hits:
+                turn.reply = say("no_more" if (page or state.pivot) and state.shown else "none", lang, state.turn)
+                return turn
+            near = True
         profiles = {h.id: self.library.profile(h.id) for h in hits}
         known = state.request.known()
         if "price_min" in known or "price_max" in known:
             known.add("price")
         last_asked = bool(state.history and state.history[-1].get("question"))
-        if self.ask_questions and not page and not state.pivot and not state.liked:
+        if self.ask_questions and not near and not page and not state.pivot and not state.liked and not state.sort:
             weights = list(np.exp(np.array([h.score for h in hits]) * 5.0))
+            if "brand" not in state.asked and not state.brand_talk:
+                known = known | {"brand"}  # brand names a shopper may not know are no question to ask
             question = choose_question([profiles[h.id] for h in hits], weights, known, state.asked, last_asked)
             if question is not None:
-                state.pending_question = question.slot
-                state.asked.append(question.slot)
-                turn.question = question.to_dict()
-                options = [_option_label(question.slot, o, lang) for o in question.options]
-                sep = "、" if lang == "zh" else ", "
-                turn.reply = say("ask", lang, state.turn, slot=slot_name(question.slot, lang)) + \
-                    (f"（{sep.join(options)}）" if lang == "zh" else f" ({sep.join(options)})")
-                state.pending_options = list(question.options)
-                return turn
-        chosen = self._rerank(state, hits, profiles)
+                return self._ask(state, turn, question)
+        fits = {h.id: fit(profiles[h.id], state.request, UNSURE_CATEGORY) for h in hits if profiles[h.id] is not None}
+        hits = [h for h in hits if h.id in fits]
+        matches = [h for h in hits if fits[h.id].match]
+        # close matches: fewest conditions missed first, and of those, the ones that keep what was just asked for
+        close = sorted((h for h in hits if not fits[h.id].match),
+                       key=lambda h: (len(fits[h.id].missed), any(n in state.fresh for n in fits[h.id].missed)))
+        chosen = self._order(state, matches, profiles)
+        if len(chosen) < self.page_size and close:
+            def rank(h) -> tuple[int, bool]:
+                return len(fits[h.id].missed), any(n in state.fresh for n in fits[h.id].missed)
+            nearest = [h for h in close if rank(h) == rank(close[0])]
+            rest = [h for h in close if rank(h) != rank(close[0])]
+            extra = self._order(state, nearest, profiles)
+            extra += self._order(state, rest, profiles)
+            chosen += extra[: self.page_size - len(chosen)]
         state.last_shown = [h.id for h in chosen]
+        state.last_close = [h.id for h in chosen if not fits[h.id].match]
         state.shown = list(dict.fromkeys([*state.shown, *state.last_shown]))
         state.focus = None
         self._record(state, state.last_shown, "view")
-        turn.items = [self._item(profiles[h.id], h.why, h.start) for h in chosen]
-        shown = [profiles[h.id] for h in chosen]
-        colours = state.request.all("colour")
-        if colours and not page and not any(p is not None and p.shows_colour(colours) for p in shown):
-            # colour ranks, it does not filter: say so when none of the items has the colour asked for
-            turn.reply = say("recommend_other_colour", lang, state.turn, what=self._what(state, lang),
-                             closest=self._what(state, lang, with_colour=False))
-        else:
-            turn.reply = say("recommend_more" if page else "recommend", lang, state.turn, what=self._what(state, lang))
+        taxonomy = self.library.taxonomy
+        items = []
+        for h in chosen:
+            f = fits[h.id]
+            item = self._item(profiles[h.id], h.why, h.start)
+            item.match = f.match
+            item.differs_on = [REGISTRY.get(n).key for n in f.missed]
+            item.differs = differs_text(f, state.request, lang, taxonomy)
+            items.append(item)
+        turn.items = items
+        turn.reply = self._headline(state, lang, items, [fits[h.id] for h in chosen], page,
+                                    exhausted=near and (page or bool(state.pivot)) and bool(state.shown))
         return turn
+
+    def _headline(self, state: DialogState, lang: str, items: list[TurnItem], fits: list[Fit], page: bool,
+                  exhausted: bool = False) -> str:
+        """The reply over a page of items: it names only what every listed match meets; close matches come under
+        their own heading with what differs; when nothing fits, the nearest item and the one condition to relax."""
+        zh = lang == "zh"
+        matched = [f for f in fits if f.match]
+        close = [(i, item, f) for i, (item, f) in enumerate(zip(items, fits, strict=True)) if not f.match]
+        if exhausted:  # every match was shown already: what follows is close matches only
+            sep = "；" if zh else "; "
+            lines = [(f"第{pos + 1}个{item.differs}" if zh else f"#{pos + 1}: {item.differs}") for pos, item, _ in close]
+            return say("no_more_close", lang, state.turn) + sep.join(lines)
+        if matched:
+            what = self._what(claimable(state.request, matched), lang)
+            head = say("recommend_more" if page else "recommend", lang, state.turn, what=what)
+        else:
+            pos, item, f = close[0]
+            price = f"¥{item.price:g}" if item.price is not None else ""
+            head = say("nothing_fits", lang, state.turn, what=self._what(state.request, lang),
+                       title=item.title, price=price, differs=item.differs, n=pos + 1)
+            relax = to_relax(state.request, fits, keep=state.fresh)
+            if relax is not None:
+                head += say("offer_relax", lang, state.turn, slot=attribute_label(relax, lang))
+                state.pending_act = {"act": "relax", "slot": relax}
+            close = close[1:]
+        if close:
+            sep = "；" if zh else "; "
+            lines = [(f"第{pos + 1}个{item.differs}" if zh else f"#{pos + 1}: {item.differs}")
+                     for pos, item, _ in close]
+            head += ("\n相近（不完全符合）：" if zh else "\nClose matches (not all you asked for): ") + sep.join(lines)
+        return head
+
+    def _near_hits(self, state: DialogState, base: Filter, qv: np.ndarray, text: str) -> list:
+        """Nothing meets every condition: the best candidates with one condition dropped at a time (the category
+        last), so the reply can offer the nearest ones and say what differs."""
+        names = [n for n in conditions(state.request)]
+        names.sort(key=lambda n: n == "category")
+        out: dict[str, Any] = {}
+        for dropped in names:
+            for h in self._search(text, state.request.without(dropped), state.lang, base, qv):
+                out.setdefault(h.id, h)
+            if len(out) >= self.page_size:
+                break
+        return sorted(out.values(), key=lambda h: -h.score)
+
+    def _order(self, state: DialogState, hits: list, profiles: dict[str, ItemProfile | None]) -> list:
+        """A page from these hits: by price when the shopper asked for the cheapest or the dearest, else the
+        blended, diverse ranking."""
+        if not hits:
+            return []
+        if state.sort in ("price_asc", "price_desc"):
+            def price(h) -> float:
+                p = profiles[h.id].value("price") if profiles.get(h.id) is not None else None
+                return float(p) if isinstance(p, (int, float)) else float("inf")
+            ordered = sorted(hits, key=price, reverse=state.sort == "price_desc")
+            if state.sort == "price_desc":
+                ordered = [h for h in ordered if price(h) != float("inf")] + \
+                    [h for h in ordered if price(h) == float("inf")]
+            return ordered[: self.page_size]
+        return self._rerank(state, hits, profiles)
+
+    def _ask(self, state: DialogState, turn: Turn, question) -> Turn:
+        """One clarifying question, its options in the shopper's language from the catalog's labels, and an
+        "any" option."""
+        lang = turn.lang
+        state.pending_question = question.slot
+        state.asked.append(question.slot)
+        labels = [self._option_label(question.slot, o, lang) for o in question.options]
+        any_label = "随便" if lang == "zh" else "any is fine"
+        turn.question = {**question.to_dict(), "options": [*question.options, "any"], "labels": [*labels, any_label]}
+        sep = "、" if lang == "zh" else ", "
+        turn.reply = say("ask", lang, state.turn, slot=slot_name(question.slot, lang)) + \
+            (f"（{sep.join(labels)}）" if lang == "zh" else f" ({sep.join(labels)})")
+        state.pending_options = list(question.options)
+        return turn
+
+    def _option_label(self, slot: str, option: str, lang: str) -> str:
+        from vidrec.dialog.answers import value_text
+
+        if slot == "price":
+            lo, hi = price_option_range(option)
+            if lo is None:
+                return f"{hi:g}元以内" if lang == "zh" else f"under {hi:g}"
+            if hi is None:
+                return f"{lo:g}元以上" if lang == "zh" else f"over {lo:g}"
+            return f"{lo:g}-{hi:g}元" if lang == "zh" else f"{lo:g} to {hi:g}"
+        if slot == "category":
+            t = self.library.taxonomy.lookup(option)
+            if t is not None:
+                return t.zh_name if lang == "zh" else t.en_name
+            return option
+        return value_text(slot, option, lang)
 
     def _search(self, text: str, request: Request, lang: str, base: Filter, qv: np.ndarray) -> list:
         """Candidates for the request. Items filed under another category by an unsure guess, with the asked-for
@@ -578,24 +821,40 @@ class Engine:
                 h.score = round(h.score * UNSURE_CATEGORY_PENALTY, 4)
         return sorted(hits, key=lambda h: -h.score)
 
-    def _what(self, state: DialogState, lang: str, with_colour: bool = True) -> str:
-        colours, category = state.request.all("colour"), state.request.get("category")
-        colour = COLOUR_VOCABULARY.lookup(colours[0]) if colours and with_colour else None
-        if not category:
-            if colour is not None:
-                return colour.zh_name + "的商品" if lang == "zh" else colour.canonical.lower() + " items"
-            return "商品" if lang == "zh" else "items"
-        t = self.library.taxonomy.lookup(category)
-        if lang == "zh":
-            return (colour.zh_name if colour else "") + (t.zh_name if t else category)
-        return ((colour.canonical.lower() + " ") if colour else "") + (t.en_name if t else category.lower())
+    def _what(self, request: Request, lang: str, full: bool = False) -> str:
+        """The request in a headline's words: colour and kind (and the price range), "200元以内的红色连衣裙" /
+        "red dresses under 200"; `full` adds the other conditions."""
+        if full:
+            return request.describe(lang, self.library.taxonomy)
+        zh = lang == "zh"
+        colours = [COLOUR_VOCABULARY.lookup(c) for c in request.all("colour")]
+        colours = [c for c in colours if c is not None][:2]
+        category = request.get("category")
+        t = self.library.taxonomy.lookup(category) if category else None
+        lo, hi = request.range("price")
+        usage = REGISTRY.get("usage").vocabulary.lookup(str(request.get("usage"))) if request.get("usage") else None
+        if zh:
+            price = (f"{lo:g}-{hi:g}元的" if lo is not None and hi is not None else f"{hi:g}元以内的" if hi is not None
+                     else f"{lo:g}元以上的" if lo is not None else "")
+            colour = "或".join(c.zh_name for c in colours)
+            noun = (t.zh_name if t else category) if category else ("的商品" if colour else "商品")
+            return price + (f"{usage.zh_name}场合的" if usage else "") + colour + noun
+        en = t.en_name if t else str(category)
+        if t is not None and str(category).lower() in t.en and str(category).lower() in en.split():
+            en = str(category).lower()  # the catalog's "Shoes" filed under "casual shoes": do not claim "casual"
+        noun = _plural(en) if category else "items"
+        noun += f" for {usage.en_name}" if usage else ""
+        colour = " or ".join(c.canonical.lower() for c in colours)
+        price = (f" between {lo:g} and {hi:g}" if lo is not None and hi is not None else f" under {hi:g}"
+                 if hi is not None else f" over {lo:g}" if lo is not None else "")
+        return (f"{colour} " if colour else "") + noun + price
 
     def _rerank(self, state: DialogState, hits: list, profiles: dict[str, ItemProfile | None]) -> list:
         ids = [h.id for h in hits]
         user_scores = user_taste(self.user_model, state.user_id)
         scores = blended_scores(ids, [h.score for h in hits], profiles, user_scores=user_scores,
                                 popularity=self.library.popularity(), season=state.request.get("season"),
-                                blend=self.blend)
+                                usage=state.request.get("usage"), blend=self.blend)
         vectors = self.library.vectors(ids, "image")
         return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
 
@@ -609,9 +868,9 @@ class Engine:
                         thumbnail=self.thumbnail_url.format(id=profile.id) if self.thumbnail_url else None)
 
 
-def _option_label(slot: str, option: str, lang: str) -> str:
-    from vidrec.dialog.answers import value_text
 
-    if slot == "price" or lang != "zh":
-        return option
-    return value_text(slot, option, lang)
+def _plural(noun: str) -> str:
+    """"dress" -> "dresses", "T-shirt" -> "T-shirts", "shorts" stays."""
+    if noun.endswith(("ss", "sh", "ch", "x")):
+        return noun + "es"
+    return noun if noun.endswith("s") else noun + "s"

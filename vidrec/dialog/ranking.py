@@ -40,6 +40,9 @@ class Blend:
     user_model: float = USER_MODEL_WEIGHT  # weight of the user's long-term model (z-scored over the candidates)
     popularity: float = 0.03
     season: float = 0.12
+    # an item whose profile has the usage or occasion asked for ("for running", "上班穿") ranks up by this much
+    # (not fitted: set to the season weight, the other soft condition on the same score scale)
+    usage: float = 0.12
     mmr_lambda: float = 0.75  # relevance vs. difference from the items already on the page
     near_duplicate: float = 0.97  # picture cosine at or above which two videos count as the same product
 
@@ -62,7 +65,7 @@ def season_fit(profile: ItemProfile | None, season: str | None) -> float:
 def blended_scores(ids: Sequence[str], relevance: Sequence[float], profiles: dict[str, ItemProfile | None], *,
                    user_scores: Callable[[list[str]], Sequence[float]] | None = None,
                    popularity: dict[str, float] | None = None, season: str | None = None,
-                   blend: Blend | None = None) -> np.ndarray:
+                   usage: str | None = None, blend: Blend | None = None) -> np.ndarray:
     blend = blend or Blend()
     scores = np.asarray(relevance, dtype=np.float64).copy()
     if user_scores is not None:
@@ -77,7 +80,18 @@ def blended_scores(ids: Sequence[str], relevance: Sequence[float], profiles: dic
         scores += blend.popularity * np.array([popularity.get(i, 0.0) for i in ids])
     if season:
         scores += blend.season * np.array([season_fit(profiles.get(i), season) for i in ids])
+    if usage:
+        scores += blend.usage * np.array([usage_fit(profiles.get(i), usage) for i in ids])
     return scores
+
+
+def usage_fit(profile: ItemProfile | None, usage: str) -> float:
+    """1 when the item's profile names the usage asked for, else 0 (an unknown usage is no evidence against)."""
+    if profile is None:
+        return 0.0
+    own = profile.value("usage")
+    values = own if isinstance(own, list) else [own]
+    return 1.0 if usage in [str(v) for v in values if v] else 0.0
 
 
 def diverse_page(scores: np.ndarray, vectors: Sequence[np.ndarray | None], size: int,

@@ -12,10 +12,13 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         "en": ["Here are some {what} for you:", "Take a look at these {what}:", "These {what} might suit you:",
                "I found these {what}:"],
     },
-    "recommend_other_colour": {
-        "zh": ["没有找到符合条件的{what}，这些{closest}最接近：", "暂时没有符合条件的{what}，先看看这些{closest}："],
-        "en": ["I found no {what} that fit; these {closest} are the closest:",
-               "No {what} fit right now; here are other {closest}:"],
+    "nothing_fits": {
+        "zh": ["没有符合全部条件的{what}；最接近的是第{n}个，{price}的{title}（{differs}）。"],
+        "en": ["I found no {what} that fit everything; the closest is #{n}, {title} at {price} ({differs})."],
+    },
+    "offer_relax": {
+        "zh": ["要不要不限{slot}？"],
+        "en": [" Shall I drop the {slot}?"],
     },
     "recommend_more": {
         "zh": ["再看看这些：", "还有这几款：", "换一批给你："],
@@ -30,6 +33,10 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
     "no_more": {
         "zh": ["符合条件的商品都给你看过了。要不要换个条件？"],
         "en": ["That's everything that matches. Shall we change something?"],
+    },
+    "no_more_close": {
+        "zh": ["符合条件的商品都给你看过了。这些相近，但不完全符合："],
+        "en": ["That's everything that matches. These are close, but not all you asked for: "],
     },
     "ask": {
         "zh": ["想要哪种{slot}？", "{slot}有偏好吗？", "请问{slot}有要求吗？"],
@@ -47,6 +54,30 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
     "rejected_none": {
         "zh": ["好，换掉它。没有别的商品可以补上了。"],
         "en": ["OK, that one's out. There is nothing else to put in its place."],
+    },
+    "confirm_reject": {
+        "zh": ["是要把{which}（{title}）去掉吗？"],
+        "en": ["Do you want me to remove {which} ({title})?"],
+    },
+    "confirm_reject_all": {
+        "zh": ["是要把这几个都去掉吗？"],
+        "en": ["Do you want me to remove all of these?"],
+    },
+    "confirm_buy": {
+        "zh": ["要把{which}（{title}）加入购物车吗？"],
+        "en": ["Shall I add {which} ({title}) to your cart?"],
+    },
+    "kept": {
+        "zh": ["好的，保留它。"],
+        "en": ["OK, I'll leave it as it is."],
+    },
+    "unchanged": {
+        "zh": ["好的，条件不变。还想调整别的吗？"],
+        "en": ["OK, I'll keep what you asked for. Anything else to change?"],
+    },
+    "play": {
+        "zh": ["好的，播放「{title}」的视频。"],
+        "en": ["Playing the video of \"{title}\"."],
     },
     "liked": {
         "zh": ["好的，记下你喜欢这款，会推荐类似的。", "收到，按这个风格给你找。"],

@@ -38,6 +38,11 @@ class DialogState(BaseModel):
     pending_question: str | None = None  # slot asked last turn and not answered yet
     pending_options: list[str] = Field(default_factory=list)  # the options offered with it
     focus: str | None = None  # the item last talked about ("this one")
+    sort: str | None = None  # "cheapest" / "最贵的": price_asc or price_desc, for this request
+    brand_talk: bool = False  # the shopper has talked about brands: a brand question is one they can answer
+    last_close: list[str] = Field(default_factory=list)  # of last_shown, the close matches (not all conditions met)
+    fresh: list[str] = Field(default_factory=list)  # conditions named in the latest message: kept over older ones
+    pending_act: dict[str, Any] | None = None  # an unsure reject or buy waiting for a yes or no
     history: list[dict[str, Any]] = Field(default_factory=list)  # compact log of turns (text, intent, items)
 
     def apply(self, request: Request, clear: Iterable[str] = ()) -> None:
@@ -65,6 +70,8 @@ class DialogState(BaseModel):
         self.pending_question = None
         self.pending_options = []
         self.focus = None
+        self.sort = None
+        self.pending_act = None
 
     def reset(self) -> None:
         """Start over completely (rejected items stay rejected: the shopper said no to them)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from vidrec.request import REGISTRY
+import re
+
+from vidrec.request import REGISTRY, attribute_label
 from vidrec.understand.profile import Attribute, Evidence, ItemProfile
 from vidrec.vocabulary import Taxonomy, Vocabulary
 
@@ -22,20 +24,55 @@ def _span(e: Evidence) -> str:
     return f"{clock(e.start)}–{clock(e.end)}"
 
 
-def cite(e: Evidence, label: str, lang: str) -> str:
-    """One piece of evidence in words, in the shopper's language."""
+def spoken_name(text: str | None, names: tuple[str, ...]) -> str | None:
+    """The name of the value as the speech segment says it, or None when its words do not name the value: a
+    transcript is quoted only for words that corroborate what they support, never verbatim as a whole (speech
+    recognition errors are not evidence)."""
+    lowered = (text or "").lower()
+    for name in sorted(names, key=len, reverse=True):
+        n = name.lower()
+        if not n:
+            continue
+        if n.isascii():
+            if re.search(rf"(?<![a-z]){re.escape(n)}(?![a-z])", lowered):
+                return name
+        elif n in lowered:
+            return name
+    return None
+
+
+def cite(e: Evidence, label: str, lang: str, names: tuple[str, ...] = (), what: str = "") -> str:
+    """One piece of evidence in words, in the shopper's language. Speech is quoted only as far as its words name
+    the value (`names`); otherwise it is summarised ("视频里提到了颜色"), `what` naming the attribute."""
     when = _span(e)
     quoted = (e.text or "").strip()
     if e.modality == "visual":
         return f"画面{when}可见{label}" if lang == "zh" else f"{label} seen in frames {when}"
     at = clock(e.start) if e.start is not None else ""
     if e.modality == "speech":
-        return f"视频第{at}提到“{quoted}”" if lang == "zh" else f"'{quoted}' said at {at}"
+        said = spoken_name(quoted, names)
+        if said is None:
+            what = what or ("它" if lang == "zh" else "it")
+            return f"视频第{at}提到了{what}" if lang == "zh" else f"the video mentions its {what} at {at}"
+        return f"视频第{at}提到“{said}”" if lang == "zh" else f"'{said}' said at {at}"
     if e.modality == "ocr":
         return f"字幕{at}显示“{quoted}”" if lang == "zh" else f"'{quoted}' on screen at {at}"
     if e.modality == "text":
         return f"标题/描述写明“{quoted}”" if lang == "zh" else f"title/description says '{quoted}'"
     return f"商品信息标注为{label}" if lang == "zh" else f"listed as {label}"
+
+
+def _names(vocab: Vocabulary | None, value: object) -> tuple[str, ...]:
+    """Every surface form of a value (its vocabulary's synonyms in both languages), for matching speech."""
+    values = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for v in values:
+        if isinstance(v, (int, float)):
+            out.append(f"{v:g}")
+            continue
+        term = vocab.lookup(str(v)) if vocab else None
+        out += list(term.names) if term is not None else [str(v)]
+    return tuple(out)
 
 
 def _label(vocab: Vocabulary | None, value: object, lang: str) -> str:
@@ -78,7 +115,8 @@ def explain(profile: ItemProfile, matched: dict[str, object], taxonomy: Taxonomy
         best = timed[0] if timed else (attr.evidence[0] if attr.evidence else None)
         if best is None:
             continue
-        part = cite(best, label, lang)
+        shown = wanted if wanted is not None else attr.value
+        part = cite(best, label, lang, _names(vocabulary(name), shown), attribute_label(name, lang))
         if part in parts:  # one caption naming both the colour and the category is cited once
             continue
         if start is None and best.start is not None:
@@ -92,7 +130,8 @@ def explain(profile: ItemProfile, matched: dict[str, object], taxonomy: Taxonomy
             attr = profile.attributes.get(name)
             timed = [e for e in (attr.evidence if attr else []) if e.start is not None]
             if attr and timed:
-                parts.append(cite(timed[0], _label(vocabulary(name), attr.value, lang), lang))
+                parts.append(cite(timed[0], _label(vocabulary(name), attr.value, lang), lang,
+                                  _names(vocabulary(name), attr.value), attribute_label(name, lang)))
                 start = timed[0].start
                 break
     sep = "；" if lang == "zh" else "; "
