@@ -174,6 +174,7 @@ class Readiness(BaseModel):
     items: int
     personalised: bool
     query_cache: dict[str, int] | None = None
+    query_memo: dict[str, int] | None = Field(None, description="Sessions' own last query embeddings (not shared).")
 
 
 class ErrorOut(BaseModel):

@@ -73,6 +73,7 @@ def delete_session(session_id: SessionPath, caller: Identified, backend: AppBack
         live_session(owners, live, caller, session_id, settings.session_ttl_s)
         live.library.delete_session(session_id)
         owners.forget_session(session_id)
+    backend.forget_sessions([session_id])
     return Response(status_code=204)
 
 
@@ -80,7 +81,7 @@ def delete_session(session_id: SessionPath, caller: Identified, backend: AppBack
 def post_message(session_id: SessionPath, body: MessageIn, caller: Identified, backend: AppBackend,
                  owners: AppOwners, settings: AppSettings) -> dict:
     """One shopper message → the reply, with items (video and thumbnail links, the second to start at)."""
-    with backend.use(write=True) as live:
+    with backend.use(write=True, session=session_id) as live:
         user_id = session_user(owners, live, caller, session_id, body.user_id, settings.session_ttl_s)
         return turn_out(settings, live.engine.respond(session_id, body.text, user_id=user_id, owner=user_id))
 
@@ -99,7 +100,7 @@ async def stream_message(session_id: SessionPath, body: MessageIn, caller: Ident
     user_id = await run_in_threadpool(check)
 
     def compute() -> dict:
-        with backend.use(write=True) as live:
+        with backend.use(write=True, session=session_id) as live:
             return turn_out(settings, live.engine.respond(session_id, body.text, user_id=user_id, owner=user_id))
 
     async def events() -> AsyncIterator[str]:
