@@ -332,6 +332,8 @@ def main() -> None:
     ap.add_argument("--think", type=float, default=1.0, help="mean think time between a shopper's turns (s)")
     ap.add_argument("--cache", choices=("on", "off", "both"), default="off",
                     help="the server's query-embedding cache (default off, as the issue's soak asks)")
+    ap.add_argument("--no-query-cache", dest="cache", action="store_const", const="off",
+                    help=argparse.SUPPRESS)  # the older spelling of --cache off
     ap.add_argument("--saturate", action="store_true", help="no think time: the most turns per second")
     ap.add_argument("--warmup", type=float, default=20.0, help="seconds of light load before measuring")
     ap.add_argument("--seed", type=int, default=0)
