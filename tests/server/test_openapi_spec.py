@@ -196,3 +196,22 @@ def test_json_integers_and_numbers_are_accepted_as_json_schema_reads_them(client
     workers = _resolve(spec, spec["paths"]["/v1/ingest"]["post"]["requestBody"]["content"]["application/json"]
                        ["schema"])["properties"]["workers"]["anyOf"][0]
     assert workers == {"type": "integer", "minimum": 1, "maximum": 64}
+
+
+def test_a_new_session_links_to_the_operations_that_take_its_id(spec, client):
+    """The 201 of POST /v1/sessions declares OpenAPI links whose operationRef resolves to an operation taking a
+    session_id path parameter, fed from the response's session_id; following one works."""
+    links = spec["paths"]["/v1/sessions"]["post"]["responses"]["201"]["links"]
+    assert set(links) == {"SendMessage", "StreamMessage", "GetSession", "DeleteSession"}
+    for name, link in links.items():
+        ref = link["operationRef"]
+        assert ref.startswith("#/paths/"), (name, ref)
+        path, method = ref[len("#/paths/"):].rsplit("/", 1)
+        path = path.replace("~1", "/").replace("~0", "~")
+        operation = spec["paths"][path][method]
+        assert any(p["name"] == "session_id" and p["in"] == "path" for p in operation["parameters"]), (name, path)
+        assert link["parameters"] == {"session_id": "$response.body#/session_id"}
+    h = {"Authorization": "Bearer Zp3kQ9vXw2LmT7rB5nYc8dHf1s"}
+    created = client.post("/v1/sessions", json={}, headers=h).json()
+    followed = client.post(f"/v1/sessions/{created['session_id']}/messages", json={"text": "red dress"}, headers=h)
+    assert followed.status_code == 200 and followed.json()["session_id"] == created["session_id"]

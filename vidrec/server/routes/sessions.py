@@ -32,7 +32,27 @@ KEEPALIVE_S = 10.0
 router = APIRouter(tags=["chat"])
 
 
-@router.post("/v1/sessions", status_code=201, response_model=SessionCreated, responses=Problems)
+def _operation_ref(path: str, method: str) -> str:
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+
+
+# OpenAPI links: the session id a new session answers with is what its chat operations take (clients and tools
+# such as schemathesis's stateful tests follow them)
+SESSION_LINKS = {
+    name: {"operationRef": _operation_ref(path, method), "parameters": {"session_id": "$response.body#/session_id"},
+           "description": description}
+    for name, path, method, description in (
+        ("SendMessage", "/v1/sessions/{session_id}/messages", "post", "Say something in the new session."),
+        ("StreamMessage", "/v1/sessions/{session_id}/messages/stream", "post", "The same, as server-sent events."),
+        ("GetSession", "/v1/sessions/{session_id}", "get", "Read the session's state and history."),
+        ("DeleteSession", "/v1/sessions/{session_id}", "delete", "Forget the session."),
+    )
+}
+
+
+@router.post("/v1/sessions", status_code=201, response_model=SessionCreated,
+             responses={**Problems, 201: {"description": "The session, and a client token if you had none.",
+                                          "links": SESSION_LINKS}})
 def create_session(caller: Shopper, backend: AppBackend, owners: AppOwners, settings: AppSettings,
                    body: SessionCreate | None = None) -> SessionCreated:
     """Start a session. Without credentials on an open server you also get a client token: keep it. A caller
