@@ -48,6 +48,20 @@ def test_one_session_asking_again_is_not_embedded_again_and_gets_the_same_vector
     assert memo.memo_stats() == {"sessions": 1, "hits": 1, "misses": 2}
 
 
+def test_a_session_keeps_its_last_few_texts_and_goes_back_to_them():
+    """A "not this" that probes with a condition dropped, then "more" on the session's own text: still a hit."""
+    inner = Counting()
+    memo = SessionQueryMemo(inner, per_session=3)
+    with in_session("s-aaaaaaaa"):
+        for text in ("red dress", "red", "dress", "red dress", "dress"):  # 3 texts embedded, then 2 hits
+            memo.encode([text], kind="query")
+        assert len(inner.calls) == 3 and memo.hits == 2
+        memo.encode(["linen"], kind="query")  # a 4th text: "red", the least recently used, goes
+        memo.encode(["red dress"], kind="query")
+        memo.encode(["red"], kind="query")
+    assert [texts[0] for _, texts in inner.calls] == ["red dress", "red", "dress", "linen", "red"]
+
+
 def test_nothing_crosses_sessions_nor_leaves_them():
     inner = Counting()
     memo = SessionQueryMemo(inner)

@@ -2,13 +2,15 @@
 
 A chat re-embeds the same query text more than once: "not this", "like" and "add to cart" buttons and "more" all
 search again with the text the session already searched with, and embedding a query is most of a turn's CPU time.
-``SessionQueryMemo`` keeps, per session, the last query text it embedded and its vector; the same session asking
-for the same text again gets the vector back without embedding it.
+``SessionQueryMemo`` keeps, per session, the last ``PER_SESSION`` query texts it embedded and their vectors (a
+"not this" that finds every match shown searches again with one condition dropped, then the next "more" goes back
+to the session's own text); the same session asking for one of them again gets the vector without embedding it.
 
 This is not the server's global query cache (``VIDREC_QUERY_CACHE``, vidrec/encoders/query_cache.py), which
 shares vectors across all shoppers: nothing one session embedded is ever served to another. It is on unless
-``VIDREC_QUERY_MEMO=0``; a session's entry goes after ``IDLE_S`` untouched, and at most ``MAX_SESSIONS`` sessions
-are remembered (the least recently used go first), so it holds at most ~1.5 KB × MAX_SESSIONS.
+``VIDREC_QUERY_MEMO=0``; a session's entries go after ``IDLE_S`` untouched, and at most ``MAX_SESSIONS`` sessions
+are remembered (the least recently used go first), so it holds at most 1.5 KB × PER_SESSION × MAX_SESSIONS (30 MB
+with 384-d vectors).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from contextvars import ContextVar
 import numpy as np
 
 IDLE_S = 1800.0
-MAX_SESSIONS = 20_000
+MAX_SESSIONS = 5_000
+PER_SESSION = 4
 
 _SESSION: ContextVar[str | None] = ContextVar("vidrec_query_memo_session", default=None)
 
@@ -39,15 +42,18 @@ def in_session(session_id: str | None) -> Iterator[None]:
 
 
 class SessionQueryMemo:
-    """Wraps a text encoder (``encode(texts, kind)``); one query text per session remembered. Thread-safe."""
+    """Wraps a text encoder (``encode(texts, kind)``); a few query texts per session remembered. Thread-safe."""
 
-    def __init__(self, inner, *, idle_s: float = IDLE_S, max_sessions: int = MAX_SESSIONS, clock=time.monotonic):
+    def __init__(self, inner, *, idle_s: float = IDLE_S, max_sessions: int = MAX_SESSIONS,
+                 per_session: int = PER_SESSION, clock=time.monotonic):
         self.inner = inner
         self.dim = inner.dim
         self.idle_s = idle_s
         self.max_sessions = max_sessions
+        self.per_session = per_session
         self._clock = clock
-        self._memo: OrderedDict[str, tuple[str, np.ndarray, float]] = OrderedDict()  # oldest use first
+        # session -> (its texts -> vectors, least recently used first; the session's last use); oldest use first
+        self._memo: OrderedDict[str, tuple[OrderedDict[str, np.ndarray], float]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -64,16 +70,23 @@ class SessionQueryMemo:
         with self._lock:
             self._expire(now)
             entry = self._memo.get(session)
-            if entry is not None and entry[0] == texts[0]:
-                self._memo[session] = (entry[0], entry[1], now)
+            vec = entry[0].get(texts[0]) if entry is not None else None
+            if vec is not None:
+                entry[0].move_to_end(texts[0])
+                self._memo[session] = (entry[0], now)
                 self._memo.move_to_end(session)
                 self.hits += 1
-                return entry[1][None, :]
+                return vec[None, :]
             self.misses += 1
         vec = np.asarray(self.inner.encode(texts, kind=kind), dtype=np.float32)[0].copy()
         vec.setflags(write=False)
         with self._lock:
-            self._memo[session] = (texts[0], vec, now)
+            vectors = self._memo[session][0] if session in self._memo else OrderedDict()
+            vectors[texts[0]] = vec
+            vectors.move_to_end(texts[0])
+            while len(vectors) > self.per_session:
+                vectors.popitem(last=False)
+            self._memo[session] = (vectors, now)
             self._memo.move_to_end(session)
             while len(self._memo) > self.max_sessions:
                 self._memo.popitem(last=False)
@@ -82,7 +95,7 @@ class SessionQueryMemo:
     def _expire(self, now: float) -> None:
         while self._memo:
             oldest = next(iter(self._memo.values()))
-            if now - oldest[2] <= self.idle_s:
+            if now - oldest[1] <= self.idle_s:
                 return
             self._memo.popitem(last=False)
 

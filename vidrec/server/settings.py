@@ -13,8 +13,8 @@ Every setting comes from a flag of `vidrec serve` or, when the flag is not given
     VIDREC_URL_SECRET      signs the video and thumbnail links handed out when shopper keys are on (default: a
                            random secret per process, so links die with a restart)
     VIDREC_QUERY_CACHE     how many query embeddings to remember (default 4096; 0 turns the cache off)
-    VIDREC_QUERY_MEMO      1 (default): each session remembers its own last query embedding, so buttons and
-                           "more" do not embed it again (query_memo.py; never shared across sessions); 0: off
+    VIDREC_QUERY_MEMO      1 (default): each session remembers its own last few query embeddings, so buttons and
+                           "more" do not embed them again (query_memo.py; never shared across sessions); 0: off
     VIDREC_RATE_LIMIT      requests each caller may send: N per period, all N at once after a quiet spell,
                            then N per period on average. The default, 100 per 10 seconds, allows bursts of 100
                            and 10 a second; 600/minute allows the same rate in bursts of 600. 0 turns the
