@@ -162,3 +162,56 @@ def test_a_pattern_refusal_says_what_is_wrong_in_words(client):
                          headers={"Authorization": "Bearer Zp3kQ9vXw2LmT7rB5nYc8dHf1s"})
     assert bad_id.status_code == 422 and "not an item id" in bad_id.json()["message"]
     assert "pattern" not in bad_id.text
+
+
+@pytest.mark.parametrize("path, body, where", [
+    ("/v1/search", {"query": "红色连衣裙", "k": "5"}, "body.k"),
+    ("/v1/search", {"query": "red dress", "k": True}, "body.k"),
+    ("/v1/search", {"query": "red dress", "k": 5.5}, "body.k"),
+    ("/v1/feedback", {"user_id": "u1", "item_id": "d001", "event": "play", "value": "30"}, "body.value"),
+    ("/v1/feedback", {"user_id": "u1", "item_id": "d001", "event": "play", "value": False}, "body.value"),
+    ("/v1/sessions", {"user_id": 17}, "body.user_id"),
+    ("/v1/ingest", {"catalog": "c.csv", "workers": "2"}, "body.workers"),
+    ("/v1/ingest", {"catalog": "c.csv", "prune": "true"}, "body.prune"),
+    ("/v1/ingest", {"catalog": "c.csv", "force": 1}, "body.force"),
+])
+def test_a_body_value_of_another_json_type_is_refused_not_coerced(client, path, body, where):
+    """The spec says integer, number or boolean: a string (or a boolean for a number) is a 422 naming the field, as
+    schemathesis's negative cases expect, not silently read as what it looks like."""
+    token = ADMIN_KEY if path == "/v1/ingest" else "Zp3kQ9vXw2LmT7rB5nYc8dHf1s"
+    r = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422, (body, r.status_code, r.text)
+    assert r.json()["message"].startswith(f"{where}: "), r.json()
+
+
+def test_json_integers_and_numbers_are_accepted_as_json_schema_reads_them(client, spec):
+    """5.0 is an integer to JSON Schema, and 30 a number: both accepted, and the declared bounds still apply."""
+    h = {"Authorization": "Bearer Zp3kQ9vXw2LmT7rB5nYc8dHf1s"}
+    r = client.post("/v1/search", json={"query": "red dress", "k": 2.0}, headers=h)
+    assert r.status_code == 200 and len(r.json()["results"]) == 2
+    assert client.post("/v1/search", json={"query": "red dress", "k": 51}, headers=h).status_code == 422
+    play = client.post("/v1/feedback", json={"user_id": "u1", "item_id": "d001", "event": "play", "value": 30},
+                       headers=h)
+    assert play.status_code == 200 and play.json()["recorded"] is True
+    workers = _resolve(spec, spec["paths"]["/v1/ingest"]["post"]["requestBody"]["content"]["application/json"]
+                       ["schema"])["properties"]["workers"]["anyOf"][0]
+    assert workers == {"type": "integer", "minimum": 1, "maximum": 64}
+
+
+def test_a_new_session_links_to_the_operations_that_take_its_id(spec, client):
+    """The 201 of POST /v1/sessions declares OpenAPI links whose operationRef resolves to an operation taking a
+    session_id path parameter, fed from the response's session_id; following one works."""
+    links = spec["paths"]["/v1/sessions"]["post"]["responses"]["201"]["links"]
+    assert set(links) == {"SendMessage", "StreamMessage", "GetSession", "DeleteSession"}
+    for name, link in links.items():
+        ref = link["operationRef"]
+        assert ref.startswith("#/paths/"), (name, ref)
+        path, method = ref[len("#/paths/"):].rsplit("/", 1)
+        path = path.replace("~1", "/").replace("~0", "~")
+        operation = spec["paths"][path][method]
+        assert any(p["name"] == "session_id" and p["in"] == "path" for p in operation["parameters"]), (name, path)
+        assert link["parameters"] == {"session_id": "$response.body#/session_id"}
+    h = {"Authorization": "Bearer Zp3kQ9vXw2LmT7rB5nYc8dHf1s"}
+    created = client.post("/v1/sessions", json={}, headers=h).json()
+    followed = client.post(f"/v1/sessions/{created['session_id']}/messages", json={"text": "red dress"}, headers=h)
+    assert followed.status_code == 200 and followed.json()["session_id"] == created["session_id"]

@@ -25,6 +25,7 @@ from vidrec.encoders.query_cache import CachedTextEncoder
 from vidrec.errors import StoreError
 from vidrec.library import Library
 from vidrec.server.problems import RETRY_AFTER_S, Problem
+from vidrec.server.query_memo import SessionQueryMemo, in_session
 from vidrec.server.settings import ServerSettings
 from vidrec.store import DATABASE
 
@@ -94,7 +95,9 @@ class Backend:
             text_encoder = default_text_encoder()
             if settings.query_cache_size > 0:  # VIDREC_QUERY_CACHE=0: embed every query
                 text_encoder = CachedTextEncoder(text_encoder, settings.query_cache_size)
-        self.text_encoder = text_encoder
+        self.query_memo = SessionQueryMemo(text_encoder) if settings.query_memo else None
+        self.text_encoder = self.query_memo or text_encoder
+        self._global_cache = text_encoder if isinstance(text_encoder, CachedTextEncoder) else None
         self.gate = Gate()
         self.mode: Mode = "closed"
         self.library: Library | None = None
@@ -169,9 +172,10 @@ class Backend:
 
     # ------------------------------------------------------------------------------------------------ requests
     @contextmanager
-    def use(self, *, write: bool = False) -> Iterator[Live]:
-        """The library and engine for one request. 503 + Retry-After while they cannot serve it."""
-        with self.gate.shared():
+    def use(self, *, write: bool = False, session: str | None = None) -> Iterator[Live]:
+        """The library and engine for one request. 503 + Retry-After while they cannot serve it. ``session``: the
+        chat session the request acts in (its query embedding is remembered for it, see query_memo.py)."""
+        with self.gate.shared(), in_session(session):
             if self.library is None or self.engine is None:
                 code = "ingesting" if self.mode == "ingesting" else "no_catalog"
                 raise Problem(503, code, f"not serving yet: {self.note}; try again shortly",
@@ -184,7 +188,14 @@ class Backend:
 
     def status(self) -> dict:
         with self.gate.shared():
-            cache = self.text_encoder.stats() if isinstance(self.text_encoder, CachedTextEncoder) else None
+            cache = self._global_cache.stats() if self._global_cache is not None else None
+            memo = self.query_memo.memo_stats() if self.query_memo is not None else None
             return {"mode": self.mode, "note": self.note,
                     "items": len(self.library) if self.library is not None else 0,
-                    "personalised": self.user_model is not None, "query_cache": cache}
+                    "personalised": self.user_model is not None, "query_cache": cache, "query_memo": memo}
+
+    def forget_sessions(self, session_ids) -> None:
+        """Sessions deleted or erased: their remembered query goes with them."""
+        if self.query_memo is not None:
+            for sid in session_ids:
+                self.query_memo.forget(sid)

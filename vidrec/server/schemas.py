@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from vidrec.dialog.engine import MAX_MESSAGE_CHARS, Turn, TurnItem
 
@@ -43,8 +43,22 @@ ItemId = Annotated[str, Field(min_length=1, max_length=128, pattern=ITEM_ID_PATT
                               description="An item id of the catalog.")]
 
 
+def _json_integer(value: Any) -> Any:
+    """JSON Schema counts 5.0 as an integer; strict validation then refuses what is not one ("5", true, 5.5)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer of a JSON body: 5 or 5.0, never "5" or true (strict mode, as the spec's "type": "integer" says)
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: no unknown fields, and every value of the type the spec declares (strict: a string where an
+    integer or a boolean is declared is refused with 422, not coerced)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SessionCreate(Strict):
@@ -80,7 +94,7 @@ class SessionView(BaseModel):
 
 class SearchIn(Strict):
     query: ShopperText
-    k: int = Field(10, ge=1, le=50)
+    k: JsonInt = Field(10, ge=1, le=50)
 
 
 class ParseIn(Strict):
@@ -89,7 +103,7 @@ class ParseIn(Strict):
 
 class FeedbackIn(Strict):
     # the route needs a session (a button in a chat) or a user (an event from the platform): said in the spec too
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
         "anyOf": [{"required": [name], "properties": {name: {"type": "string"}}} for name in ("session_id", "user_id")]})
 
     item_id: ItemId
@@ -128,7 +142,7 @@ class IngestIn(Strict):
     catalog: str = Field(min_length=1, max_length=4096, pattern=r"^[^\x00]+$",
                          description="A catalog .csv/.jsonl or a folder of videos on the server, inside "
                                      "VIDREC_INGEST_ROOTS.")
-    workers: int | None = Field(None, ge=1, le=64)
+    workers: Annotated[int, Field(ge=1, le=64), BeforeValidator(_json_integer)] | None = None
     prune: bool = False
     force: bool = False
 
@@ -160,6 +174,7 @@ class Readiness(BaseModel):
     items: int
     personalised: bool
     query_cache: dict[str, int] | None = None
+    query_memo: dict[str, int] | None = Field(None, description="Sessions' own last query embeddings (not shared).")
 
 
 class ErrorOut(BaseModel):

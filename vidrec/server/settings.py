@@ -13,6 +13,8 @@ Every setting comes from a flag of `vidrec serve` or, when the flag is not given
     VIDREC_URL_SECRET      signs the video and thumbnail links handed out when shopper keys are on (default: a
                            random secret per process, so links die with a restart)
     VIDREC_QUERY_CACHE     how many query embeddings to remember (default 4096; 0 turns the cache off)
+    VIDREC_QUERY_MEMO      1 (default): each session remembers its own last few query embeddings, so buttons and
+                           "more" do not embed them again (query_memo.py; never shared across sessions); 0: off
     VIDREC_RATE_LIMIT      requests each caller may send: N per period, all N at once after a quiet spell,
                            then N per period on average. The default, 100 per 10 seconds, allows bursts of 100
                            and 10 a second; 600/minute allows the same rate in bursts of 600. 0 turns the
@@ -117,6 +119,7 @@ class ServerSettings:
     page_size: int = 4
     ingest_workers: int | None = None
     query_cache_size: int = 4096
+    query_memo: bool = True
     rate_limit: str = DEFAULT_RATE_LIMIT
     max_sessions: int = DEFAULT_MAX_SESSIONS
     session_ttl_s: float = DEFAULT_SESSION_TTL_S
@@ -171,6 +174,10 @@ class ServerSettings:
             except ValueError as exc:
                 raise ConfigError(f"VIDREC_QUERY_CACHE must be a number of entries, not "
                                   f"{env['VIDREC_QUERY_CACHE']!r}") from exc
+        if env.get("VIDREC_QUERY_MEMO"):
+            if env["VIDREC_QUERY_MEMO"].strip() not in ("0", "1"):
+                raise ConfigError(f"VIDREC_QUERY_MEMO must be 1 (on) or 0 (off), not {env['VIDREC_QUERY_MEMO']!r}")
+            values["query_memo"] = env["VIDREC_QUERY_MEMO"].strip() == "1"
         if env.get("VIDREC_RATE_LIMIT"):
             values["rate_limit"] = env["VIDREC_RATE_LIMIT"]
         if env.get("VIDREC_MAX_SESSIONS"):

@@ -21,7 +21,7 @@ def feedback(body: FeedbackIn, caller: Identified, backend: AppBackend, owners: 
     if body.session_id is None and body.user_id is None:
         raise Problem(422, "no_subject", "give a session_id (buttons in a chat) or a user_id (events from your "
                       "platform)")
-    with backend.use(write=True) as live:
+    with backend.use(write=True, session=body.session_id) as live:
         if live.library.profile(body.item_id) is None:
             raise Problem(404, "item_not_found", f"no item {body.item_id!r} in this catalog")
         if body.session_id is not None:

@@ -32,7 +32,27 @@ KEEPALIVE_S = 10.0
 router = APIRouter(tags=["chat"])
 
 
-@router.post("/v1/sessions", status_code=201, response_model=SessionCreated, responses=Problems)
+def _operation_ref(path: str, method: str) -> str:
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+
+
+# OpenAPI links: the session id a new session answers with is what its chat operations take (clients and tools
+# such as schemathesis's stateful tests follow them)
+SESSION_LINKS = {
+    name: {"operationRef": _operation_ref(path, method), "parameters": {"session_id": "$response.body#/session_id"},
+           "description": description}
+    for name, path, method, description in (
+        ("SendMessage", "/v1/sessions/{session_id}/messages", "post", "Say something in the new session."),
+        ("StreamMessage", "/v1/sessions/{session_id}/messages/stream", "post", "The same, as server-sent events."),
+        ("GetSession", "/v1/sessions/{session_id}", "get", "Read the session's state and history."),
+        ("DeleteSession", "/v1/sessions/{session_id}", "delete", "Forget the session."),
+    )
+}
+
+
+@router.post("/v1/sessions", status_code=201, response_model=SessionCreated,
+             responses={**Problems, 201: {"description": "The session, and a client token if you had none.",
+                                          "links": SESSION_LINKS}})
 def create_session(caller: Shopper, backend: AppBackend, owners: AppOwners, settings: AppSettings,
                    body: SessionCreate | None = None) -> SessionCreated:
     """Start a session. Without credentials on an open server you also get a client token: keep it. A caller
@@ -73,6 +93,7 @@ def delete_session(session_id: SessionPath, caller: Identified, backend: AppBack
         live_session(owners, live, caller, session_id, settings.session_ttl_s)
         live.library.delete_session(session_id)
         owners.forget_session(session_id)
+    backend.forget_sessions([session_id])
     return Response(status_code=204)
 
 
@@ -80,7 +101,7 @@ def delete_session(session_id: SessionPath, caller: Identified, backend: AppBack
 def post_message(session_id: SessionPath, body: MessageIn, caller: Identified, backend: AppBackend,
                  owners: AppOwners, settings: AppSettings) -> dict:
     """One shopper message → the reply, with items (video and thumbnail links, the second to start at)."""
-    with backend.use(write=True) as live:
+    with backend.use(write=True, session=session_id) as live:
         user_id = session_user(owners, live, caller, session_id, body.user_id, settings.session_ttl_s)
         return turn_out(settings, live.engine.respond(session_id, body.text, user_id=user_id, owner=user_id))
 
@@ -99,7 +120,7 @@ async def stream_message(session_id: SessionPath, body: MessageIn, caller: Ident
     user_id = await run_in_threadpool(check)
 
     def compute() -> dict:
-        with backend.use(write=True) as live:
+        with backend.use(write=True, session=session_id) as live:
             return turn_out(settings, live.engine.respond(session_id, body.text, user_id=user_id, owner=user_id))
 
     async def events() -> AsyncIterator[str]:

@@ -59,6 +59,7 @@ def erase_user(user_id: UserPath, caller: Identified, backend: AppBackend, owner
         for sid in sessions:
             removed += int(live.library.delete_session(sid))
         owners.forget_user(user_id)
+    backend.forget_sessions(sessions)
     log.info("user erased", extra={"removed_rows": removed, "sessions": len(sessions)})
     return UserErased(user_id=user_id, removed_rows=removed, sessions=len(sessions))
 
