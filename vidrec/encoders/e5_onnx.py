@@ -179,6 +179,10 @@ class OnnxE5Encoder:
                     options.intra_op_num_threads = self.threads
                     options.inter_op_num_threads = 1
                     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                    if os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE":
+                        # vidrec's policy for every thread pool (README, "Threads"): no spinning between calls,
+                        # which on a busy machine costs more than it saves
+                        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                     try:
                         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
                     except Exception as exc:  # a damaged cache file: build it again, once
