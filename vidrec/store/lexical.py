@@ -11,7 +11,7 @@ jieba's dictionary takes 0.5-0.7 s to load (a marshal file of 350k words). A sho
 the dictionary entries of the query's own substrings, read from an SQLite copy of the dictionary in
 `vidrec.config.cache_dir()` (built once). jieba only ever looks up substrings of the text it segments (the DAG,
 the route, the HMM fallback's check and the search sub-words), and the total frequency is kept, so the tokens are
-exactly those of the full dictionary (tests/store/test_lexical_dictionary.py).
+exactly those of the full dictionary (tests/cli/test_search_fast.py).
 
 Changes are visible to searches after :meth:`LexicalIndex.commit` (a search on the writing instance commits pending
 changes first). Readers in other processes see a writer's commits after :meth:`LexicalIndex.refresh`.
@@ -73,14 +73,17 @@ def _dictionary_db(path=None) -> sqlite3.Connection:
 
         path = cache_dir() / f"jieba-dictionary-v{DICTIONARY_VERSION}-{jieba.__version__}.sqlite"
     if not os.path.isfile(path):
-        jieba.dt.check_initialized()
+        full = jieba.dt if jieba.dt.initialized else jieba.Tokenizer()  # not the global one: it stays unloaded
+        full.check_initialized()
         tmp = f"{path}.{os.getpid()}.tmp"
+        if os.path.exists(tmp):  # left by a process with this id that died while building
+            os.unlink(tmp)
         db = sqlite3.connect(tmp)
         try:
             db.execute("CREATE TABLE freq (word TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID")
-            db.executemany("INSERT INTO freq VALUES (?, ?)", jieba.dt.FREQ.items())
+            db.executemany("INSERT INTO freq VALUES (?, ?)", full.FREQ.items())
             db.execute("CREATE TABLE meta (total INTEGER, longest INTEGER)")
-            db.execute("INSERT INTO meta VALUES (?, ?)", (jieba.dt.total, max(map(len, jieba.dt.FREQ))))
+            db.execute("INSERT INTO meta VALUES (?, ?)", (full.total, max(map(len, full.FREQ))))
             db.commit()
         finally:
             db.close()
