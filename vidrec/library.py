@@ -70,8 +70,11 @@ class Library:
         self.store = store
         # A read-only library cannot save sessions. With memory_sessions it keeps the sessions of its chats in this
         # process instead (reading saved ones from the store), so a terminal chat works beside the process that
-        # writes the store; interactions are then not recorded.
+        # writes the store. Its interactions still go to the store, through a metadata handle of their own that
+        # only appends to the interactions table (the database serialises those appends with the writer's).
         self._memory_sessions: dict[str, dict[str, Any]] | None = {} if memory_sessions else None
+        self._interaction_writer: Any = None
+        self._writer_lock = threading.Lock()
         # A turn or a search reads the same ~100 profiles again and again, and parsing them was a third of its time
         # at 1k items, so parsed profiles are kept. A library opened for writing is the store's only writer (it
         # holds the writer lock): what it read stays true while it is open (`forget_profiles` after writing
@@ -98,6 +101,10 @@ class Library:
         self.close()
 
     def close(self) -> None:
+        with self._writer_lock:
+            if self._interaction_writer is not None:
+                self._interaction_writer.close()
+                self._interaction_writer = None
         self.store.close()
 
     @property
@@ -216,11 +223,19 @@ class Library:
     # ------------------------------------------------------------------------------------------------ interactions
     def record(self, user_id: str, item_id: str, event: str, *, value: float | None = None,
                session_id: str | None = None) -> None:
-        """Record that a user did ``event`` (view, like, reject, cart, buy, ...) with an item, now (not in a library
-        that keeps its sessions in memory, which writes nothing)."""
-        if self._memory_sessions is not None:
-            return
-        self.store.metadata.add_interaction(user_id, item_id, event, value=value, session_id=session_id)
+        """Record that a user did ``event`` (view, like, reject, cart, buy, ...) with an item, now. A read-only
+        library that keeps its sessions in memory (a chat beside a server) records through its own handle."""
+        self._interactions_metadata().add_interaction(user_id, item_id, event, value=value, session_id=session_id)
+
+    def _interactions_metadata(self):
+        if self._memory_sessions is None or not self.store.readonly:
+            return self.store.metadata
+        with self._writer_lock:
+            if self._interaction_writer is None:
+                from vidrec.store import open_metadata
+
+                self._interaction_writer = open_metadata(self.path, readonly=False)
+            return self._interaction_writer
 
     def interactions(self, user_id: str | None = None) -> Iterator[Interaction]:
         """Recorded interactions in time order: everyone's, or one user's."""
