@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 TAXONOMY_KEY = "taxonomy"
 PROFILE_CACHE = 4096  # parsed profiles kept (most recently used)
+# How often `trained_model()` looks for a newly trained model (one stat of a few files).
+MODEL_CHECK_S = 2.0
 # Popularity sums every recorded interaction: recomputed at most this often, not on every turn or request.
 POPULARITY_TTL_S = 60.0
 VECTOR_KINDS = ("text", "image", "shot")
@@ -87,6 +89,8 @@ class Library:
         self._interest: tuple[float, tuple[dict[str, float], list[str]]] | None = None
         self._interest_lock = threading.Lock()
         self._trained: tuple[Any] | None = None  # (model or None,) once loaded
+        self._trained_version: Any = None  # `vidrec.learn.retrain.model_version` of the loaded model
+        self._trained_checked = 0.0  # when it was last compared with the store's
         self._trained_lock = threading.Lock()
 
     @classmethod
@@ -315,11 +319,19 @@ class Library:
         """The store's current trained user model (`vidrec train`), loaded once, with the users erased since its
         training forgotten; None when there is none or it cannot be read (`vidrec.learn.trained.load_trained_model`
         says why in the log)."""
+        from vidrec.learn.retrain import model_version
+
         with self._trained_lock:
-            if self._trained is None:
+            now = time.monotonic()
+            if self._trained is not None and now - self._trained_checked < MODEL_CHECK_S:
+                return self._trained[0]
+            self._trained_checked = now
+            version = model_version(self.path)  # a newly trained model is picked up without a restart
+            if self._trained is None or version != self._trained_version:
                 from vidrec.learn.trained import load_trained_model
 
                 self._trained = (load_trained_model(self.path, metadata=self.store.metadata),)
+                self._trained_version = version
             return self._trained[0]
 
     @cached_property

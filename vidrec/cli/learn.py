@@ -191,6 +191,7 @@ def train(
     """Train one recommender on all interactions and save it as the store's current model, which chat, the server,
     `search --user` and `recommend` then use."""
     from vidrec.learn.models import canonical_name, model_class
+    from vidrec.learn.retrain import publish
     from vidrec.learn.store_data import check_enough, models_dir, save_item_titles, set_current_model
     from vidrec.learn.trained import ERASURES_SEEN
 
@@ -217,8 +218,11 @@ def train(
     if seen is not None:
         m.fit_info[ERASURES_SEEN] = seen
     folder = out if out is not None else models_dir(store) / model
-    m.save(folder)
-    save_item_titles(folder, texts)
+    if out is None:  # the store's model: swapped in atomically under readers (chat, a server)
+        publish(m, texts, folder)
+    else:
+        m.save(folder)
+        save_item_titles(folder, texts)
     if out is None:
         set_current_model(store, model)
         if seen is not None:

@@ -53,7 +53,8 @@ def current_model_dir(store: str | Path | None = None, name: str | None = None) 
     folder = root / name
     if not folder.exists() and (root / canonical_name(name)).exists():
         folder = root / canonical_name(name)
-    return folder
+    # a published model is a link to its version's folder (`vidrec.learn.retrain`): every file from that version
+    return folder.resolve() if folder.is_symlink() else folder
 
 
 def set_current_model(store: str | Path | None, name: str) -> None:
