@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -81,3 +82,32 @@ def test_readers_never_see_half_a_model_while_it_is_replaced(tmp_path):
     assert loads[0] > 0
     versions = [p.name for p in (store / "models").iterdir() if p.name.startswith(".itemknn.v")]
     assert len(versions) == 2 and folder.resolve().name == max(versions, key=lambda v: int(v.split(".v")[1]))
+
+
+@pytest.mark.slow
+def test_a_running_server_ranks_with_the_newly_trained_model(demo_store, tmp_path, monkeypatch):
+    import shutil
+
+    import vidrec.library as library_module
+    from vidrec.server.backend import Backend
+    from vidrec.server.settings import ServerSettings
+    from vidrec.store import Interaction, Store
+
+    monkeypatch.setattr(library_module, "MODEL_CHECK_S", 0.0)
+    store = tmp_path / "store"
+    shutil.copytree(demo_store, store, ignore=shutil.ignore_patterns("write.lock", "models"))
+    with Store.open(store) as s:
+        ids = [r["id"] for r in s.metadata.items()]
+        s.metadata.add_interactions(Interaction(f"u{u}", ids[(u + k) % len(ids)], "like", None, 1e9 + 10 * u + k,
+                                                None) for u in range(6) for k in range(5))
+    backend = Backend(ServerSettings.from_env(store, env={}))
+    backend.open()
+    try:
+        with backend.use() as live:
+            assert live.engine.user_model is None and backend.status()["personalised"] is False
+        train(store, "itemknn")  # beside the running server, which holds the store's writer lock
+        with backend.use() as live:
+            assert live.engine.user_model is not None and live.engine.user_model.name == "itemknn"
+        assert backend.status()["personalised"] is True
+    finally:
+        backend.close()
