@@ -81,3 +81,32 @@ def model_version(store: str | os.PathLike | None = None) -> tuple | None:
     except OSError:
         meta = None
     return name, current, os.path.realpath(target), meta
+
+
+def train_store(store: str | os.PathLike, model: str = "content-seq", *, seed: int = 0) -> dict:
+    """Train ``model`` on the store's recorded interactions and publish it as the store's current model (what
+    `vidrec train --store` and the server's admin train job do); a summary. NotEnoughDataError below the minimum,
+    and the model being served stays."""
+    from vidrec.learn.models import canonical_name, model_class
+    from vidrec.learn.store_data import load_store_data, set_current_model
+    from vidrec.learn.trained import ERASURES_SEEN, erasures_seen, prune_erasures
+    from vidrec.store import open_metadata
+
+    name = canonical_name(model)
+    meta = open_metadata(store)
+    try:
+        seen = erasures_seen(meta)  # before the interactions (see vidrec.learn.trained)
+    finally:
+        meta.close()
+    data, texts = load_store_data(store)
+    m = model_class(name)(seed=seed)
+    m.fit(data, texts)
+    m.fit_info[ERASURES_SEEN] = seen
+    publish(m, texts, models_dir(store) / name)
+    set_current_model(store, name)
+    meta = open_metadata(store, readonly=False)
+    try:
+        prune_erasures(store, meta)
+    finally:
+        meta.close()
+    return {"model": name, "train_seconds": m.fit_seconds, "interactions": data.summary()}
