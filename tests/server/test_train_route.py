@@ -59,3 +59,31 @@ def test_admin_train_swaps_the_model_in_without_a_restart(client, store_copy):
     r = client.get("/v1/users/u0/recommendations", headers=shopper)
     assert r.status_code == 200, r.text
     assert "trained user model" in r.text, r.json()
+
+
+def test_the_retrain_interval_is_read_and_checked():
+    import pytest
+
+    from vidrec.errors import ConfigError
+    from vidrec.server.routes.train import retrain_interval_s
+
+    assert retrain_interval_s({}) is None and retrain_interval_s({"VIDREC_RETRAIN_INTERVAL": "0"}) is None
+    assert retrain_interval_s({"VIDREC_RETRAIN_INTERVAL": "6h"}) == 6 * 3600
+    with pytest.raises(ConfigError, match="VIDREC_RETRAIN_INTERVAL"):
+        retrain_interval_s({"VIDREC_RETRAIN_INTERVAL": "often"})
+
+
+def test_a_scheduled_retraining_trains_the_current_kind_and_survives_too_little_data(client, store_copy):
+    from vidrec.server.routes.train import retrain_once
+
+    assert retrain_once(store_copy) is None  # no interactions yet: logged, nothing raised
+    r = client.post("/v1/sessions", json={})
+    shopper = {"Authorization": f"Bearer {r.json()['client_token']}"}
+    for u in range(5):
+        for k in range(5):
+            client.post("/v1/feedback", json={"user_id": f"s{u}", "item_id": f"d{(4 * u + k) % 36 + 1:03d}",
+                                              "event": "cart"}, headers=shopper)
+    (store_copy / "models").mkdir(exist_ok=True)
+    (store_copy / "models" / "current").write_text("pop", encoding="utf-8")
+    summary = retrain_once(store_copy)
+    assert summary is not None and summary["model"] == "pop" and summary["interactions"]["users"] == 5

@@ -87,3 +87,44 @@ def training_job(job_id: JobPath, caller: Admin) -> dict:
     if job is None:
         raise Problem(404, "job_not_found", f"no train job {job_id!r} (the server keeps the last {KEEP_JOBS})")
     return job
+
+
+RETRAIN_ENV = "VIDREC_RETRAIN_INTERVAL"
+
+
+def retrain_interval_s(env: dict[str, str] | None = None) -> float | None:
+    """VIDREC_RETRAIN_INTERVAL (seconds, or 30m, 12h, 1d): how often `vidrec serve` retrains the current model
+    kind (content-seq when there is none yet); None (unset or 0) for never. A bad value is a ConfigError."""
+    import os
+
+    from vidrec.server.settings import parse_duration
+
+    raw = (os.environ if env is None else env).get(RETRAIN_ENV, "").strip()
+    if not raw:
+        return None
+    seconds = parse_duration(raw, RETRAIN_ENV)
+    return seconds if seconds > 0 else None
+
+
+def retrain_once(store) -> dict[str, Any] | None:
+    """One scheduled retraining of the store's current model kind; failures (not enough data yet) are logged and
+    the server goes on with the model it has. The summary, or None."""
+    from vidrec.learn.retrain import train_store
+    from vidrec.learn.store_data import models_dir
+
+    pointer = models_dir(store) / "current"
+    model = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else "content-seq"
+    with _lock:
+        if any(j["state"] == "running" and j["store"] == str(store) for j in _jobs.values()):
+            log.info("scheduled retraining skipped: an admin train job is running")
+            return None
+    try:
+        summary = train_store(store, model)
+    except VidrecError as exc:
+        log.warning("scheduled retraining did not run: %s", exc)
+        return None
+    except Exception as exc:  # noqa: BLE001 - the next round tries again; serving goes on
+        log.error("scheduled retraining failed: %s", exc, exc_info=exc)
+        return None
+    log.info("scheduled retraining done", extra={"model": summary["model"]})
+    return summary
