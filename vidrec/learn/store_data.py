@@ -97,12 +97,11 @@ def load_store_data(store: str | Path | None = None) -> tuple[Interactions, Item
 def _stored_text_vectors(store: str | Path | None, ids: list[str]) -> dict[str, np.ndarray] | None:
     """The items' text vectors from the store's vector index (what search uses), so training does not load the
     text encoder and embed the catalog again; None (the texts are embedded) when the index cannot be read."""
-    from vidrec.library import vector_id
     from vidrec.store import Store
 
     try:
         with Store.open(store, create=False, readonly=True) as s:
-            found = s.vectors.vectors([vector_id(i, "text") for i in ids])
+            found = s.vectors.vectors(list(ids))  # an item's text vector is stored under its id (library.vector_id)
     except Exception as exc:  # noqa: BLE001 - the texts are still there to embed
         log.warning("the store's item vectors could not be read (%s); embedding the item texts instead", exc)
         return None
