@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 TAXONOMY_KEY = "taxonomy"
 PROFILE_CACHE = 4096  # parsed profiles kept (most recently used)
+# How often `trained_model()` looks for a newly trained model (one stat of a few files).
+MODEL_CHECK_S = 2.0
 # Popularity sums every recorded interaction: recomputed at most this often, not on every turn or request.
 POPULARITY_TTL_S = 60.0
 VECTOR_KINDS = ("text", "image", "shot")
@@ -70,8 +72,11 @@ class Library:
         self.store = store
         # A read-only library cannot save sessions. With memory_sessions it keeps the sessions of its chats in this
         # process instead (reading saved ones from the store), so a terminal chat works beside the process that
-        # writes the store; interactions are then not recorded.
+        # writes the store. Its interactions still go to the store, through a metadata handle of their own that
+        # only appends to the interactions table (the database serialises those appends with the writer's).
         self._memory_sessions: dict[str, dict[str, Any]] | None = {} if memory_sessions else None
+        self._interaction_writer: Any = None
+        self._writer_lock = threading.Lock()
         # A turn or a search reads the same ~100 profiles again and again, and parsing them was a third of its time
         # at 1k items, so parsed profiles are kept. A library opened for writing is the store's only writer (it
         # holds the writer lock): what it read stays true while it is open (`forget_profiles` after writing
@@ -84,6 +89,8 @@ class Library:
         self._interest: tuple[float, tuple[dict[str, float], list[str]]] | None = None
         self._interest_lock = threading.Lock()
         self._trained: tuple[Any] | None = None  # (model or None,) once loaded
+        self._trained_version: Any = None  # `vidrec.learn.retrain.model_version` of the loaded model
+        self._trained_checked = 0.0  # when it was last compared with the store's
         self._trained_lock = threading.Lock()
 
     @classmethod
@@ -98,6 +105,10 @@ class Library:
         self.close()
 
     def close(self) -> None:
+        with self._writer_lock:
+            if self._interaction_writer is not None:
+                self._interaction_writer.close()
+                self._interaction_writer = None
         self.store.close()
 
     @property
@@ -216,11 +227,19 @@ class Library:
     # ------------------------------------------------------------------------------------------------ interactions
     def record(self, user_id: str, item_id: str, event: str, *, value: float | None = None,
                session_id: str | None = None) -> None:
-        """Record that a user did ``event`` (view, like, reject, cart, buy, ...) with an item, now (not in a library
-        that keeps its sessions in memory, which writes nothing)."""
-        if self._memory_sessions is not None:
-            return
-        self.store.metadata.add_interaction(user_id, item_id, event, value=value, session_id=session_id)
+        """Record that a user did ``event`` (view, like, reject, cart, buy, ...) with an item, now. A read-only
+        library that keeps its sessions in memory (a chat beside a server) records through its own handle."""
+        self._interactions_metadata().add_interaction(user_id, item_id, event, value=value, session_id=session_id)
+
+    def _interactions_metadata(self):
+        if self._memory_sessions is None or not self.store.readonly:
+            return self.store.metadata
+        with self._writer_lock:
+            if self._interaction_writer is None:
+                from vidrec.store import open_metadata
+
+                self._interaction_writer = open_metadata(self.path, readonly=False)
+            return self._interaction_writer
 
     def interactions(self, user_id: str | None = None) -> Iterator[Interaction]:
         """Recorded interactions in time order: everyone's, or one user's."""
@@ -300,11 +319,19 @@ class Library:
         """The store's current trained user model (`vidrec train`), loaded once, with the users erased since its
         training forgotten; None when there is none or it cannot be read (`vidrec.learn.trained.load_trained_model`
         says why in the log)."""
+        from vidrec.learn.retrain import model_version
+
         with self._trained_lock:
-            if self._trained is None:
+            now = time.monotonic()
+            if self._trained is not None and now - self._trained_checked < MODEL_CHECK_S:
+                return self._trained[0]
+            self._trained_checked = now
+            version = model_version(self.path)  # a newly trained model is picked up without a restart
+            if self._trained is None or version != self._trained_version:
                 from vidrec.learn.trained import load_trained_model
 
                 self._trained = (load_trained_model(self.path, metadata=self.store.metadata),)
+                self._trained_version = version
             return self._trained[0]
 
     @cached_property

@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
             # a server (or an ingest) writes the store: chat beside it without saving
             from vidrec.cli.options import console
 
-            note = "; what you like or add to the cart is not recorded for --user" if user else ""
+            note = " (what you like or add to the cart is still recorded for --user)" if user else ""
             console.print(f"[yellow]note:[/] {escape(str(exc).split(';')[0])}: chatting read-only, this "
                           f"conversation is kept in memory and not saved{note}", highlight=False)
             library = Library.open(root, readonly=True, memory_sessions=True)

@@ -5,7 +5,7 @@
     vidrec recommend --user U123 [--k 10] [--json] [--store DIR]
 
 `register(app)` adds them to a typer app. Errors print one line (what to do) and exit with the error's code
-(2 bad input/flags, 4 model package missing, 5 store problem, 6 not found); progress goes to stderr, results
+(2 bad input/flags, 4 model package missing, 5 store problem, 6 not found, 7 not enough data to train yet); progress goes to stderr, results
 (and --json) to stdout. An unknown user gets the most popular items and the output says so. `ours`, the content
 model's earlier name, is accepted wherever a model name is.
 """
@@ -191,13 +191,16 @@ def train(
     """Train one recommender on all interactions and save it as the store's current model, which chat, the server,
     `search --user` and `recommend` then use."""
     from vidrec.learn.models import canonical_name, model_class
-    from vidrec.learn.store_data import models_dir, save_item_titles, set_current_model
+    from vidrec.learn.retrain import publish
+    from vidrec.learn.store_data import check_enough, models_dir, save_item_titles, set_current_model
     from vidrec.learn.trained import ERASURES_SEEN
 
     model = canonical_name(model)
     klass = model_class(model)
     seen = _erasures_seen(store) if interactions is None else None
     data, texts = _training_data(interactions, items, store)
+    if interactions is not None:
+        check_enough(data, str(interactions))
     if klass.uses_content and texts is None:
         raise InputError(f"the {model} model needs item texts: pass --items FILE (or train from a store)")
     params: dict[str, Any] = {"seed": seed}
@@ -215,8 +218,11 @@ def train(
     if seen is not None:
         m.fit_info[ERASURES_SEEN] = seen
     folder = out if out is not None else models_dir(store) / model
-    m.save(folder)
-    save_item_titles(folder, texts)
+    if out is None:  # the store's model: swapped in atomically under readers (chat, a server)
+        publish(m, texts, folder)
+    else:
+        m.save(folder)
+        save_item_titles(folder, texts)
     if out is None:
         set_current_model(store, model)
         if seen is not None:

@@ -61,6 +61,8 @@ NO_PREFERENCE = re.compile(
 FEEDBACK_LIKE = 0.35  # Rocchio weights: how far likes pull and rejects push the query vector
 FEEDBACK_REJECT = 0.15
 PIVOT_WEIGHT = 0.8
+# What a numbered reference is about when a question is pending and items were shown: the item.
+ABOUT_ITEMS = ("like", "reject", "buy", "ask_detail", "compare")
 
 
 class TurnItem(BaseModel):
@@ -401,6 +403,8 @@ class Engine:
             if opt.lower() in lowered:
                 chosen = opt
         ref = parsed.refs.item_ref
+        if state.last_shown and parsed.intent in ABOUT_ITEMS:
+            ref = None  # "I like the 2nd one" with items on screen is about the item, not the question's option
         if chosen is None and ref and options and 1 <= ref <= len(options):
             chosen = options[ref - 1]
         if chosen is None:

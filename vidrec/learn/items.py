@@ -52,6 +52,9 @@ class ItemTexts:
     extra: dict[str, np.ndarray] | None = None  # e.g. image features from the store, same dim for every item
     tokens: dict[str, list[str]] | None = None  # item id -> "field=value" tokens (genres, decade, category)
     titles: dict[str, str] | None = None  # item id -> the title alone, what a person reads in a list
+    # item id -> the item's text vector as the store already holds it (`content_features` uses these instead of
+    # embedding the texts again when every item with a text has one)
+    text_vectors: dict[str, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -254,6 +257,9 @@ def content_features(
     Items without a text are embedded from an empty string and logged. `encoder` defaults to the bundled
     multilingual e5 (`vidrec.encoders.text.default_text_encoder()`); anything with `encode(texts, kind)` works.
     """
+    stored = stored_text_vectors(item_ids, item_texts)
+    if stored is not None:
+        return _with_extra(stored, item_ids, item_texts)
     if encoder is None:
         from vidrec.encoders.text import default_text_encoder
 
@@ -284,6 +290,24 @@ def content_features(
         np.save(tmp, feats)
         tmp.replace(path)
     return _with_extra(feats, item_ids, item_texts)
+
+
+def stored_text_vectors(item_ids: Sequence[str], item_texts: ItemTexts | None) -> np.ndarray | None:
+    """The items' text vectors as the store holds them (L2-normalised; zeros for an item with neither text nor
+    vector, as an item the store no longer has), or None when an item with a text lacks one or the vectors differ
+    in size: then the texts are embedded again."""
+    vectors = item_texts.text_vectors if item_texts is not None else None
+    if not vectors:
+        return None
+    dims = {np.asarray(v).shape[-1] for v in vectors.values()}
+    if len(dims) != 1 or any(i not in vectors and item_texts.get(i) for i in item_ids):
+        return None
+    out = np.zeros((len(item_ids), dims.pop()), dtype=np.float32)
+    for k, i in enumerate(item_ids):
+        v = vectors.get(i)
+        if v is not None:
+            out[k] = v
+    return l2_normalise(out).astype(np.float32)
 
 
 def _with_extra(feats: np.ndarray, item_ids: Sequence[str], item_texts: ItemTexts | None) -> np.ndarray:

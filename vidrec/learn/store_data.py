@@ -11,12 +11,26 @@ and recommend use (loaded by `vidrec.learn.trained`).
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
+import numpy as np
+
 from vidrec.config import store_dir
-from vidrec.errors import ConfigError, InputError
+from vidrec.errors import ConfigError, InputError, VidrecError
 from vidrec.learn.interactions import Interactions, interactions_from_records
 from vidrec.learn.items import ItemTexts
+
+log = logging.getLogger(__name__)
+
+MIN_INTERACTIONS = 20
+MIN_USERS = 2  # with at least two events each
+
+
+class NotEnoughDataError(VidrecError):
+    """Too few interactions to train a model on (exit code 7); users are served without one meanwhile."""
+
+    exit_code = 7
 
 
 def models_dir(store: str | Path | None = None) -> Path:
@@ -39,7 +53,8 @@ def current_model_dir(store: str | Path | None = None, name: str | None = None) 
     folder = root / name
     if not folder.exists() and (root / canonical_name(name)).exists():
         folder = root / canonical_name(name)
-    return folder
+    # a published model is a link to its version's folder (`vidrec.learn.retrain`): every file from that version
+    return folder.resolve() if folder.is_symlink() else folder
 
 
 def set_current_model(store: str | Path | None, name: str) -> None:
@@ -71,9 +86,39 @@ def load_store_data(store: str | Path | None = None) -> tuple[Interactions, Item
                 f"{meta.where}: the store has recorded no interactions yet; chat with --user (or record likes and "
                 f"purchases through the API) first, or pass an interactions file"
             )
-        return from_store_object(meta)
+        inter, items = from_store_object(meta)
     finally:
         meta.close()
+    check_enough(inter, f"the store at {store_dir(store)}")
+    items.text_vectors = _stored_text_vectors(store, items.ids())
+    return inter, items
+
+
+def _stored_text_vectors(store: str | Path | None, ids: list[str]) -> dict[str, np.ndarray] | None:
+    """The items' text vectors from the store's vector index (what search uses), so training does not load the
+    text encoder and embed the catalog again; None (the texts are embedded) when the index cannot be read."""
+    from vidrec.store import Store
+
+    try:
+        with Store.open(store, create=False, readonly=True) as s:
+            found = s.vectors.vectors(list(ids))  # an item's text vector is stored under its id (library.vector_id)
+    except Exception as exc:  # noqa: BLE001 - the texts are still there to embed
+        log.warning("the store's item vectors could not be read (%s); embedding the item texts instead", exc)
+        return None
+    return {i: np.asarray(v, dtype=np.float32) for i, v in zip(ids, found, strict=True) if v is not None} or None
+
+
+def check_enough(data: Interactions, where: str) -> None:
+    """NotEnoughDataError below what a model can learn anything from: MIN_INTERACTIONS events and MIN_USERS users
+    with at least two events each (one to learn from, one that follows it)."""
+    per_user = np.bincount(data.user, minlength=data.n_users)
+    users = int((per_user >= 2).sum())
+    if len(data) < MIN_INTERACTIONS or users < MIN_USERS:
+        raise NotEnoughDataError(
+            f"not enough data yet to train on {where}: {len(data)} interactions and {users} users with two or more "
+            f"(need at least {MIN_INTERACTIONS} interactions and {MIN_USERS} such users); keep recording likes, "
+            f"carts and purchases, and the store's users are served without personalisation meanwhile"
+        )
 
 
 def save_item_titles(folder: Path, items: ItemTexts | None) -> None:

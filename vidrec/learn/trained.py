@@ -121,10 +121,13 @@ def apply_erasures(model: Recommender, erasures: dict[str, Any]) -> None:
     model.forget_user_keys(k for k, number in erasures["users"].items() if number >= seen)
 
 
-def _saved_models(store: str | os.PathLike | None) -> Iterator[tuple[Path, Path]]:
-    """(folder, its meta.json) of every model saved in the store, in name order."""
+def _saved_models(store: str | os.PathLike | None, *, served_only: bool = False) -> Iterator[tuple[Path, Path]]:
+    """(folder, its meta.json) of every model saved in the store, in name order: with ``served_only`` the ones a
+    name leads to, else also the hidden versions `vidrec.learn.retrain.publish` keeps for readers."""
     root = models_dir(store)
     for folder in sorted(root.iterdir()) if root.is_dir() else ():
+        if served_only and folder.name.startswith("."):
+            continue
         if (folder / "meta.json").is_file():
             yield folder, folder / "meta.json"
 
@@ -133,7 +136,7 @@ def prune_erasures(store: str | os.PathLike | None, metadata: MetadataStore) -> 
     """Drop from the erasure list the users every saved model of the store was trained without (after `vidrec
     train --store`); how many are left. A model folder whose meta.json cannot be read keeps them all."""
     marks = []
-    for _, meta_path in _saved_models(store):
+    for _, meta_path in _saved_models(store, served_only=True):
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             marks.append(int((meta.get("fit_info") or {}).get(ERASURES_SEEN, 0) or 0))

@@ -45,6 +45,7 @@ from vidrec.server.owners import Ownership
 from vidrec.server.ratelimit import RateLimit
 from vidrec.server.routes import ROUTERS
 from vidrec.server.routes.page import WEB
+from vidrec.server.routes.train import retrain_interval_s, retrain_once
 from vidrec.server.settings import ServerSettings
 
 log = logging.getLogger("vidrec.server")
@@ -59,6 +60,7 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
     owners = Ownership(settings.store / OWNERS_FILE)
     thumbnails = Thumbnails(settings.store / "thumbnails")
     jobs = IngestJobs(settings, backend)
+    retrain_s = retrain_interval_s()  # a bad value stops the server here, with what to write instead
 
     async def sweep_sessions() -> None:
         """Delete expired sessions now and then for as long as the server runs (the first sweep at start-up)."""
@@ -70,6 +72,12 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
             except Exception as exc:  # a failed sweep must not stop the server; the next one tries again
                 log.warning("deleting expired sessions failed: %s", exc)
             await asyncio.sleep(sweep_interval_s(settings.session_ttl_s))
+
+    async def retrain_every(interval_s: float) -> None:
+        """VIDREC_RETRAIN_INTERVAL: retrain the user model now and then; the next request ranks with it."""
+        while True:
+            await asyncio.sleep(interval_s)
+            await run_in_threadpool(retrain_once, settings.store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,13 +91,15 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
                                    "rate_limit": str(settings.rate or "off"), "max_sessions": settings.max_sessions,
                                    "session_ttl_s": settings.session_ttl_s})
         sweeper = asyncio.create_task(sweep_sessions()) if settings.session_ttl_s > 0 else None
+        retrainer = asyncio.create_task(retrain_every(retrain_s)) if retrain_s else None
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+            for task in (sweeper, retrainer):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await run_in_threadpool(jobs.stop)
             await run_in_threadpool(backend.close)
             owners.close()

@@ -184,6 +184,9 @@ class Backend:
                 raise Problem(503, "ingesting", f"the catalog is being re-ingested ({self.note}); searching and "
                               "browsing work, chatting and feedback are back when it is done; try again shortly",
                               headers={"Retry-After": str(RETRY_AFTER_S)})
+            model = self.library.trained_model()  # a model trained since (`vidrec train --store`), no restart
+            if model is not self.user_model:
+                self.user_model = self.engine.user_model = model
             yield Live(self.library, self.engine, self.mode)
 
     def status(self) -> dict:
