@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vidrec.ingest import faults
 from vidrec.ingest.analysis import ItemAnalysis, stored_search_text
 from vidrec.ingest.consistency import StoreCheck, check_store
 from vidrec.ingest.features import FeatureFiles
@@ -155,6 +156,7 @@ class StoreWriter:
         self.store.lexical.add([a.item_id], [a.search_text])
         facets = {**a.facets, "title": a.profile.get("title") or a.profile.get("description")}
         self.store.metadata.upsert_item(a.item_id, a.content_hash, a.video_path, a.profile, facets)
+        faults.reached("commit")
         self._since_save += 1
         if self._since_save >= SAVE_EVERY_ITEMS or time.monotonic() - self._last_save > SAVE_EVERY_SECONDS:
             self.flush()
