@@ -6,7 +6,8 @@ videos, kills it at a moment drawn from one of four phases, re-runs the same ing
 - the re-run ends with exit 0, every catalog item ingested or skipped, none failed;
 - `vidrec doctor --store S --json` says consistent;
 - every catalog item is in the metadata, the vectors, the keyword index and the feature files (none lost), and no
-  index holds an entry of an item that is not in the catalog (none orphaned); no half-written *.tmp file is left;
+  index holds an entry of an item that is not in the catalog (none orphaned); no half-written temporary file
+  (*.tmp*) is left;
 - where the store has its own projection, its fit ran to its end and every item's picture vector is the saved
   projection of its features (a fit killed halfway is done again);
 - the exact title finds its item first in the keyword index, and in the full search wherever it does so in a store
@@ -294,6 +295,10 @@ def observed(plan: Plan, out: Outcome, fit: str | None, n: int, ctx: Context) ->
     if plan.phase == "projection":
         if out.committed_at_kill < n:
             return f"missed: before the fit ({out.committed_at_kill}/{n} items committed)"
+        from vidrec.ingest.alignment import fit_signature
+
+        if fit == fit_signature([(r["id"], r["title"]) for r in ctx.projection_rows]):
+            return "after the fit (last saves, exit)"
         return "fit: re-projecting (projection saved)" if fit == "" else "fit: learning (nothing saved yet)"
     if out.committed_at_kill == 0:
         before_first = ctx.t_first_s.get(plan.workers, 0.0) - ctx.item_s
@@ -364,7 +369,7 @@ def inspect_store(out: Outcome, store: Path, rows: list[dict], ctx: Context) -> 
                 held = s.vectors.vector(f"{item_id}#image")
                 same &= held is not None and bool(np.allclose(held, l2_normalise(shots.mean(axis=0)), atol=1e-2))
             out.projection_ok = fitted and same
-    out.temp_files = sorted(str(p.relative_to(store)) for p in store.rglob("*.tmp"))
+    out.temp_files = sorted(str(p.relative_to(store)) for p in store.rglob("*.tmp*"))
     with Library.open(store) as library:
         searcher = Searcher(library)
         first = {r["id"] for r in rows if [h.id for h in searcher.search(r["title"], k=1).results] == [r["id"]]}
@@ -435,7 +440,7 @@ def workers_for(index: int, phase: str) -> int:
 
 
 def run_harness(phases: list[str], *, seed: int, items: int, work: Path, titles_path: Path | None = None,
-                progress=print) -> dict:
+                progress=lambda line: print(line, flush=True)) -> dict:
     """Kill once per entry of ``phases`` (in that order), each with its own seed drawn from ``seed``."""
     rng = random.Random(seed)
     ctx = Context(work=work, small_catalog=work / "catalog.csv", small_rows=[])

@@ -142,3 +142,24 @@ def test_another_process_recognises_a_completed_fit(tmp_path):
     later = in_subprocess(fit.format("object()"), store, {"PYTHONHASHSEED": "2"})
     assert later.returncode == 0, later.stderr
     assert later.stdout.strip() == "no titled item changed since the last fit"
+
+
+def test_a_projection_save_killed_halfway_leaves_a_temporary_file_the_next_writer_removes(tmp_path):
+    store = tmp_path / "store"
+    write_items(store, make_catalog(tmp_path, 6), {f"p{k}" for k in range(6)})
+    killed = in_subprocess("""
+        import os, signal, numpy as np
+        def half_written(f, **arrays):  # the process dies with part of the file written
+            f.write(b"PK" + bytes(4096)); f.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        np.savez_compressed = half_written
+        fit_catalog_projection(writer, text_encoder=SeededEncoder(), min_items=5)
+    """, store, {})
+    assert killed.returncode == -9, killed.stderr
+    assert len(list(store.glob("projection.npz.*.tmp"))) == 1 and not (store / "projection.npz").exists()
+    writer = StoreWriter.open(store)
+    try:
+        assert writer.repaired == {"temp_files_removed": 1}
+    finally:
+        writer.close()
+    assert list(store.glob("projection.npz*")) == []

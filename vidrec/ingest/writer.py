@@ -131,6 +131,9 @@ class StoreWriter:
         for name in check.indexes["features"].orphaned:
             (self.features.root / name).unlink(missing_ok=True)
             fixed["features_removed"] += 1
+        for tmp in self.store.path.glob(f"{PROJECTION_FILE}.*.tmp"):  # a fit killed while saving; only we write it
+            tmp.unlink(missing_ok=True)
+            fixed["temp_files_removed"] = fixed.get("temp_files_removed", 0) + 1
         for row in self.store.metadata.items(ids=reanalyse):
             log.warning("item %s lost its features%s; it will be analysed again", row["id"],
                         "" if row["id"] in index else " and vectors")
