@@ -163,3 +163,20 @@ def test_a_projection_save_killed_halfway_leaves_a_temporary_file_the_next_write
     finally:
         writer.close()
     assert list(store.glob("projection.npz*")) == []
+
+
+def test_the_keyword_index_temporary_file_of_a_killed_commit_is_removed_too(tmp_path):
+    # found by the crash harness: tantivy commits meta.json through a ".tmp" + 6 characters file in the index
+    # folder, which stays there when the process is killed in between
+    store = tmp_path / "store"
+    write_items(store, make_catalog(tmp_path, 6), {f"p{k}" for k in range(6)})
+    (store / "lexical" / ".tmpq3ZkP0").write_bytes(b'{"segments": [')
+    writer = StoreWriter.open(store)
+    try:
+        assert writer.repaired == {"temp_files_removed": 1}
+        assert writer.check().ok
+    finally:
+        writer.close()
+    assert not list((store / "lexical").glob(".tmp*"))
+    with Store.open(store, readonly=True) as s:
+        assert s.lexical.ids() == {f"p{k}" for k in range(6)}

@@ -21,7 +21,7 @@ from vidrec.ingest.analysis import ItemAnalysis, stored_search_text
 from vidrec.ingest.consistency import StoreCheck, check_store
 from vidrec.ingest.features import FeatureFiles
 from vidrec.library import TAXONOMY_KEY, taxonomy_from_meta, taxonomy_to_meta
-from vidrec.store import Store
+from vidrec.store import LEXICAL, Store
 from vidrec.vocabulary import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,9 @@ SAVE_EVERY_ITEMS = 20
 SAVE_EVERY_SECONDS = 30.0
 PROJECTION_FILE = "projection.npz"
 MAX_SHOT_VECTORS = 256  # above any max_shots setting
+# what a kill in the middle of a save leaves: the projection's temporary file, and tantivy's (its commits write
+# meta.json through a ".tmpXXXXXX" file it never removes if killed); FAISS removes its own on open
+TEMP_FILES = (f"{PROJECTION_FILE}.*.tmp", f"{LEXICAL}/.tmp*")
 
 
 def vector_rows(a: ItemAnalysis | dict, item_id: str, facets: dict) -> tuple[list[str], np.ndarray, list[dict]]:
@@ -131,9 +134,11 @@ class StoreWriter:
         for name in check.indexes["features"].orphaned:
             (self.features.root / name).unlink(missing_ok=True)
             fixed["features_removed"] += 1
-        for tmp in self.store.path.glob(f"{PROJECTION_FILE}.*.tmp"):  # a fit killed while saving; only we write it
-            tmp.unlink(missing_ok=True)
-            fixed["temp_files_removed"] = fixed.get("temp_files_removed", 0) + 1
+        for pattern in TEMP_FILES:  # half-written files of a process killed while saving; only the writer saves
+            for tmp in self.store.path.glob(pattern):
+                if tmp.is_file():
+                    tmp.unlink(missing_ok=True)
+                    fixed["temp_files_removed"] = fixed.get("temp_files_removed", 0) + 1
         for row in self.store.metadata.items(ids=reanalyse):
             log.warning("item %s lost its features%s; it will be analysed again", row["id"],
                         "" if row["id"] in index else " and vectors")
