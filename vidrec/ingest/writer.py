@@ -105,7 +105,15 @@ class StoreWriter:
         """
         check = check or self.check()
         fixed = {"vectors_added": 0, "vectors_removed": 0, "keywords_added": 0, "keywords_removed": 0,
-                 "features_removed": 0, "reanalyse": 0}
+                 "features_removed": 0, "reanalyse": 0, "temp_files_removed": 0}
+        # half-written files of a process killed while saving. First, while this process has no keyword-index
+        # writer: tantivy's own writer makes .tmp files in that folder as it works (removing one of those broke
+        # its next commit); the store's writer lock keeps every other process from saving meanwhile
+        for pattern in TEMP_FILES:
+            for tmp in self.store.path.glob(pattern):
+                if tmp.is_file():
+                    tmp.unlink(missing_ok=True)
+                    fixed["temp_files_removed"] += 1
         index, lexical = self.store.vectors, self.store.lexical
         reanalyse: set[str] = set(check.indexes["features"].missing)
         for row in self.store.metadata.items(ids=check.indexes["vectors"].missing):
@@ -134,11 +142,6 @@ class StoreWriter:
         for name in check.indexes["features"].orphaned:
             (self.features.root / name).unlink(missing_ok=True)
             fixed["features_removed"] += 1
-        for pattern in TEMP_FILES:  # half-written files of a process killed while saving; only the writer saves
-            for tmp in self.store.path.glob(pattern):
-                if tmp.is_file():
-                    tmp.unlink(missing_ok=True)
-                    fixed["temp_files_removed"] = fixed.get("temp_files_removed", 0) + 1
         for row in self.store.metadata.items(ids=reanalyse):
             log.warning("item %s lost its features%s; it will be analysed again", row["id"],
                         "" if row["id"] in index else " and vectors")
