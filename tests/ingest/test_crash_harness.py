@@ -1,5 +1,5 @@
 """The crash harness (bench/bench_crash.py) in small: three SIGKILLs of a real `vidrec ingest`, one per cheap phase
-(right after an item's commit, mid video with two workers, during start-up and model loading), each resumed and
+(right after an item's commit and during start-up and model loading with two workers, mid video with one), each resumed and
 checked: nothing lost or orphaned in any index, doctor consistent, exact titles found first, no process left.
 The 20-kill run with the projection phase is the bench (BENCHMARKS.md)."""
 
@@ -44,18 +44,20 @@ def test_three_kills_across_an_ingest_lose_nothing_and_leave_no_process(tmp_path
     # the demo's first four titles each find their item first in a store ingested without a kill
     ctx.reference_first[harness.catalog_key(rows)] = {r["id"] for r in rows}
 
-    after_commit = harness.run_one(harness.Plan(0, "after_commit", 0, workers=1, method="commit:1"), ctx)
+    # two analysis workers: they must go with the ingest killed right after its first commit
+    after_commit = harness.run_one(harness.Plan(0, "after_commit", 0, workers=2, method="commit:1"), ctx)
     assert after_commit.exit_code == -9 and after_commit.committed_at_kill == 1, after_commit
     assert after_commit.rerun["repaired"] == {"vectors_added": 1, "keywords_added": 1}, after_commit.rerun
     assert after_commit.rerun["skipped"] == 1 and len(after_commit.rerun["closed_runs"]) == 1
     assert_recovered(after_commit)
 
-    mid_video = harness.run_one(harness.Plan(1, "mid_video", 0, workers=2, after_items=1, delay_s=0.0), ctx)
+    # one worker, so the next item takes a while and the kill lands in the middle of it (two commit in bursts)
+    mid_video = harness.run_one(harness.Plan(1, "mid_video", 0, workers=1, after_items=1, delay_s=0.0), ctx)
     assert mid_video.exit_code == -9 and 1 <= mid_video.committed_at_kill < len(rows), mid_video
     assert_recovered(mid_video)
 
     # halfway to the first commit of the first run: interpreter start-up or model loading, nothing committed
-    start_up = harness.run_one(harness.Plan(2, "model_load", 0, workers=1,
+    start_up = harness.run_one(harness.Plan(2, "model_load", 0, workers=2,
                                             delay_s=round(after_commit.killed_at_s / 2, 2)), ctx)
     assert start_up.exit_code == -9 and start_up.committed_at_kill == 0, start_up
     assert start_up.rerun["ingested"] == len(rows)
