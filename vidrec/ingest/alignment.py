@@ -6,18 +6,20 @@ which the visual category of untitled items then leans on.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
 import numpy as np
 
 from vidrec.encoders.vectors import l2_normalise
+from vidrec.ingest import faults
 from vidrec.ingest.writer import PROJECTION_FILE, StoreWriter, row_facets, vector_rows
 
 log = logging.getLogger(__name__)
 
 MIN_TITLED_ITEMS = 50  # fewer than this and the shipped default projection generalises better
-FIT_KEY = "projection_fit_items"
+FIT_KEY = "projection_fit_items"  # the fit_signature of the last fit that ran to its end; "" while one runs
 
 
 @dataclass
@@ -27,10 +29,20 @@ class AlignmentReport:
     reason: str
 
 
-def fit_catalog_projection(writer: StoreWriter, text_encoder=None, *, min_items: int = MIN_TITLED_ITEMS,
+def fit_signature(titled: list[tuple[str, str]]) -> str:
+    """What a fit learned from: the titled items (id and title). The same in every process (SHA-256, not Python's
+    salted ``hash()``), so a later run can tell that nothing changed since the last completed fit."""
+    h = hashlib.sha256()
+    for item_id, title in sorted(titled):
+        h.update(f"{item_id}\0{title}\n".encode())
+    return f"{len(titled)}:{h.hexdigest()[:32]}"
+
+
+def fit_catalog_projection(writer: StoreWriter, text_encoder=None, *, min_items: int | None = None,
                            force: bool = False, seed: int = 0) -> AlignmentReport:
     """Fit the projection on every stored item that has a metadata title, save it in the store and re-project the
-    picture and shot vectors of every item. Skipped when too few titled items, or none changed since the last fit."""
+    picture and shot vectors of every item. Skipped when too few titled items, or none changed since the last fit
+    that ran to its end: a fit killed halfway (projection saved, vectors partly re-projected) is done again."""
     from vidrec.encoders.projection import ImageTextProjection
     from vidrec.encoders.prototypes import CategoryPrototypes
     from vidrec.encoders.text import default_text_encoder
@@ -45,9 +57,10 @@ def fit_catalog_projection(writer: StoreWriter, text_encoder=None, *, min_items:
             term = writer.taxonomy.lookup(row["category"]) if row.get("category") else None
             if term is not None:
                 category_of[row["id"]] = term.canonical
+    min_items = MIN_TITLED_ITEMS if min_items is None else min_items
     if len(titled) < min_items:
         return AlignmentReport(False, len(titled), f"{len(titled)} titled items; at least {min_items} needed")
-    signature = f"{len(titled)}:{hash(tuple(sorted(i for i, _ in titled))) & 0xFFFFFFFF}"
+    signature = fit_signature(titled)
     if not force and meta.get_meta(FIT_KEY) == signature:
         return AlignmentReport(False, len(titled), "no titled item changed since the last fit")
     feats, texts, labelled = [], [], []
@@ -68,6 +81,7 @@ def fit_catalog_projection(writer: StoreWriter, text_encoder=None, *, min_items:
     emb = dict(zip(unique, encoder.encode(unique, kind="passage"), strict=True))
     projection = ImageTextProjection.fit(np.stack(feats), np.stack([emb[t] for t in texts]), seed=seed)
     projection.prototypes = CategoryPrototypes.fit(labelled)
+    meta.set_meta(FIT_KEY, "")  # from here until the vectors are saved the store is half re-projected
     projection.save(writer.store.path / PROJECTION_FILE)
     _reproject(writer, projection)
     meta.set_meta(FIT_KEY, signature)
@@ -88,4 +102,5 @@ def _reproject(writer: StoreWriter, projection) -> None:
         f["image_vector"] = l2_normalise(mean)
         ids, vecs, payload = vector_rows(f, row["id"], row_facets(row))
         writer.store.vectors.add(ids[1:], vecs[1:], payload[1:])  # the text vector stays as it is
+        faults.reached("reproject")
     writer.flush()

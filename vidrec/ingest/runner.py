@@ -135,10 +135,11 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
         if todo:
             executor = choose_executor(len(todo), workers, ray=ray, ray_workers=ray_workers, models=models)
             executor.run(todo, AnalysisSetup(settings, taxonomy, brands, _projection(writer, settings)), outcomes)
-        if todo or summary.pruned:
-            from vidrec.ingest.alignment import fit_catalog_projection
+        # every run, not only one that changed items: a fit killed halfway by an earlier run is done again here
+        # (the fit itself is skipped while its titled items are those of the last fit that ran to its end)
+        from vidrec.ingest.alignment import fit_catalog_projection
 
-            summary.projection = fit_catalog_projection(writer).reason
+        summary.projection = fit_catalog_projection(writer).reason
     except KeyboardInterrupt:
         summary.interrupted = True
         summary.warnings.append("interrupted: everything finished so far is stored; run the same command to resume")

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from vidrec.ingest import faults
 from vidrec.ingest.analysis import ItemAnalysis, stored_search_text
 from vidrec.ingest.consistency import StoreCheck, check_store
 from vidrec.ingest.features import FeatureFiles
 from vidrec.library import TAXONOMY_KEY, taxonomy_from_meta, taxonomy_to_meta
-from vidrec.store import Store
+from vidrec.store import LEXICAL, Store
 from vidrec.vocabulary import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,9 @@ SAVE_EVERY_ITEMS = 20
 SAVE_EVERY_SECONDS = 30.0
 PROJECTION_FILE = "projection.npz"
 MAX_SHOT_VECTORS = 256  # above any max_shots setting
+# what a kill in the middle of a save leaves: the projection's temporary file, and tantivy's (its commits write
+# meta.json through a ".tmpXXXXXX" file it never removes if killed); FAISS removes its own on open
+TEMP_FILES = (f"{PROJECTION_FILE}.*.tmp", f"{LEXICAL}/.tmp*")
 
 
 def vector_rows(a: ItemAnalysis | dict, item_id: str, facets: dict) -> tuple[list[str], np.ndarray, list[dict]]:
@@ -101,7 +105,15 @@ class StoreWriter:
         """
         check = check or self.check()
         fixed = {"vectors_added": 0, "vectors_removed": 0, "keywords_added": 0, "keywords_removed": 0,
-                 "features_removed": 0, "reanalyse": 0}
+                 "features_removed": 0, "reanalyse": 0, "temp_files_removed": 0}
+        # half-written files of a process killed while saving. First, while this process has no keyword-index
+        # writer: tantivy's own writer makes .tmp files in that folder as it works (removing one of those broke
+        # its next commit); the store's writer lock keeps every other process from saving meanwhile
+        for pattern in TEMP_FILES:
+            for tmp in self.store.path.glob(pattern):
+                if tmp.is_file():
+                    tmp.unlink(missing_ok=True)
+                    fixed["temp_files_removed"] += 1
         index, lexical = self.store.vectors, self.store.lexical
         reanalyse: set[str] = set(check.indexes["features"].missing)
         for row in self.store.metadata.items(ids=check.indexes["vectors"].missing):
@@ -155,6 +167,7 @@ class StoreWriter:
         self.store.lexical.add([a.item_id], [a.search_text])
         facets = {**a.facets, "title": a.profile.get("title") or a.profile.get("description")}
         self.store.metadata.upsert_item(a.item_id, a.content_hash, a.video_path, a.profile, facets)
+        faults.reached("commit")
         self._since_save += 1
         if self._since_save >= SAVE_EVERY_ITEMS or time.monotonic() - self._last_save > SAVE_EVERY_SECONDS:
             self.flush()
