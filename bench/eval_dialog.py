@@ -14,7 +14,9 @@ paired. Reported, with 95 % bootstrap intervals over targets (percentile, paired
 - asking minus never-asking, on vague (vague + category-only) and on precise (precise + precise_budget) openings;
 - false-claim rate: turns whose headline (the reply up to its colon, the clause that describes what is listed)
   names a colour, category or price bound that a listed item lacks, judged from the items' stored profiles (what
-  vidrec knows), never from the reply's own fields; and, separately, judged from the catalog's true labels.
+  vidrec knows), never from the reply's own fields; and, separately, judged from the catalog's true labels. Items
+  the reply's text itself sets apart under a close-matches heading ("Close matches ...: #3 ...", "相近...：第3个...")
+  are not claimed by the headline and are left out; `false_claim_rate_all_listed` counts them too.
 
 The store is copied first, so the sessions written by the episodes leave the original untouched.
 """
@@ -137,6 +139,19 @@ def lacks(claims: dict, category: str | None, colours: list[str], price: float |
     return missing
 
 
+_CLOSE_HEADING = re.compile(r"(close matches|相近)[^:：]*[:：](.*)", re.I | re.S)
+_POSITION = re.compile(r"#(\d+)|第\s*(\d+)\s*个")
+
+
+def set_apart(reply: str) -> set[int]:
+    """The positions the reply's text lists under its close-matches heading (what the shopper reads as not a
+    match)."""
+    m = _CLOSE_HEADING.search(reply)
+    if not m:
+        return set()
+    return {int(a or b) for a, b in _POSITION.findall(m.group(2))}
+
+
 class ClaimJudge:
     def __init__(self, library: Library, truth: dict[str, Target]):
         self.library, self.truth, self.taxonomy = library, truth, library.taxonomy
@@ -147,13 +162,16 @@ class ClaimJudge:
             self._profiles[item_id] = self.library.profile(item_id)
         return self._profiles[item_id]
 
-    def judge(self, reply: str, shown: list[str]) -> tuple[bool, bool, dict]:
+    def judge(self, reply: str, shown: list[str], *, all_listed: bool = False) -> tuple[bool, bool, dict]:
         """(false by the stored profiles, false by the true labels, the claims)."""
         claims = headline_claims(reply, self.taxonomy) if shown else {}
         if not claims:
             return False, False, claims
+        apart = set() if all_listed else set_apart(reply)
         by_profile = by_truth = False
-        for item_id in shown:
+        for position, item_id in enumerate(shown, 1):
+            if position in apart:
+                continue
             p = self._profile(item_id)
             price = p.value("price") if p is not None else None
             if lacks(claims, p.value("category") if p else None, p.colours() if p else [],
@@ -182,6 +200,7 @@ def metrics(eps: list[dict], max_turns: int) -> dict:
         "mean_episode_turns": statistics.mean(e["turns"] for e in eps),
         "false_claim_rate": sum(e["false_claims"] for e in eps) / turns,
         "false_claim_rate_truth": sum(e["false_claims_truth"] for e in eps) / turns,
+        "false_claim_rate_all_listed": sum(e.get("false_claims_all_listed", 0) for e in eps) / turns,
         "turns": turns,
     }
 
@@ -246,12 +265,13 @@ def run_system(name: str, ask: bool, lib: Library, text_encoder, episodes_plan, 
     for k, (tid, lang, opening) in enumerate(episodes_plan):
         shopper = Shopper(targets[tid], targets, lib.taxonomy, lang, seed=shopper_seed(tid, lang, opening),
                           bank=bank, opening=opening)
-        claims = {"profile": 0, "truth": 0}
+        claims = {"profile": 0, "truth": 0, "all_listed": 0}
 
         def on_turn(text, turn, _c=claims, _tid=tid):
             by_profile, by_truth, said = judge.judge(turn.reply, [i.id for i in turn.items])
             _c["profile"] += by_profile
             _c["truth"] += by_truth
+            _c["all_listed"] += judge.judge(turn.reply, [i.id for i in turn.items], all_listed=True)[0]
             if by_profile and len(log_examples) < 30:
                 log_examples.append({"system": name, "target": _tid, "said": text, "reply": turn.reply,
                                      "claims": {k: list(v) if isinstance(v, tuple) else v for k, v in said.items()},
@@ -263,6 +283,7 @@ def run_system(name: str, ask: bool, lib: Library, text_encoder, episodes_plan, 
         out.append({"system": name, "target": tid, "lang": lang, "opening": opening,
                     "success_turn": ep.success_turn, "turns": len(ep.turns),
                     "false_claims": claims["profile"], "false_claims_truth": claims["truth"],
+                    "false_claims_all_listed": claims["all_listed"],
                     "dialog": ep.turns})
         if (k + 1) % 50 == 0:
             print(f"{name}: {k + 1}/{len(episodes_plan)} episodes", file=sys.stderr, flush=True)

@@ -60,3 +60,14 @@ def test_metrics_and_the_paired_difference():
     assert d[1] <= d[0] <= d[2] and d[1] < d[2]
     ci = ev.with_intervals(a, 10, 200, random.Random(0))
     assert ci["success@10"][0] == pytest.approx(0.6667, abs=1e-4) and ci["success@10"][1] < ci["success@10"][2]
+
+
+@pytest.mark.parametrize("reply, apart", [
+    ("Here are some black items under 300 for you:\nClose matches (not all you asked for): #4: brown/white, not black",
+     {4}),
+    ("看看这几款棕色腰带：\n相近（不完全符合）：第3个蓝色、红色，不是棕色；第4个紫色，不是棕色", {3, 4}),
+    ("看看这几款棕色腰带：", set()),
+    ("Here are 4 blue shorts: #1 is ¥99", set()),  # a position outside a close-matches section is not set apart
+])
+def test_items_the_reply_sets_apart_are_not_claimed(reply, apart):
+    assert ev.set_apart(reply) == apart
