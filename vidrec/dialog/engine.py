@@ -466,13 +466,8 @@ class Engine:
             return None
         turn.intent = kind
         if kind == "reject":
-            state.rejected = list(dict.fromkeys([*state.rejected, *ids]))
-            state.liked = [i for i in state.liked if i not in ids]
-            self._record(state, ids, "reject")
-            ack = say("rejected", lang, state.turn)
-            turn = self._recommend(state, turn)
-            turn.reply = f"{ack}{'' if lang == 'zh' else ' '}{turn.reply}"
-            return turn
+            self._reject(state, ids)
+            return self._after_reject(state, turn, lang)
         profiles = [self.library.profile(i) for i in ids]
         state.cart = list(dict.fromkeys([*state.cart, *ids]))
         state.focus = ids[0]
@@ -554,14 +549,8 @@ class Engine:
             elif not ids and colours:
                 state.request.exclude("colour", colours, keep_wanted=True)
             else:
-                ids = ids or list(state.last_shown)
-                state.rejected = list(dict.fromkeys([*state.rejected, *ids]))
-                state.liked = [i for i in state.liked if i not in ids]
-                self._record(state, ids, "reject")
-            ack = say("rejected", lang, state.turn)
-            turn = self._recommend(state, turn)
-            turn.reply = f"{ack}{'' if lang == 'zh' else ' '}{turn.reply}"
-            return turn
+                self._reject(state, ids or list(state.last_shown))
+            return self._after_reject(state, turn, lang)
         if intent == "like":
             if not ids:
                 ids = [state.focus] if state.focus else []
@@ -610,6 +599,18 @@ class Engine:
     @staticmethod
     def _reply(turn: Turn, text: str) -> Turn:
         turn.reply = text
+        return turn
+
+    def _reject(self, state: DialogState, ids: list[str]) -> None:
+        state.rejected = list(dict.fromkeys([*state.rejected, *ids]))
+        state.liked = [i for i in state.liked if i not in ids]
+        self._record(state, ids, "reject")
+
+    def _after_reject(self, state: DialogState, turn: Turn, lang: str) -> Turn:
+        """What follows a reject: the next recommendations, after an acknowledgement."""
+        ack = say("rejected", lang, state.turn)
+        turn = self._recommend(state, turn)
+        turn.reply = f"{ack}{'' if lang == 'zh' else ' '}{turn.reply}"
         return turn
 
     def _record(self, state: DialogState, ids: list[str], event: str) -> None:
