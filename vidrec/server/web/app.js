@@ -260,9 +260,11 @@ function labelCard(node) {
   }
   $(".play-badge", node).textContent = t("playFrom") + clock(item.start);
   const differs = $(".differs", node);
-  if (Array.isArray(item.differs) && item.differs.length) {
+  // The server says what a close match misses in the shopper's words ("蓝色，不是红色"); a list is joined.
+  const said = Array.isArray(item.differs) ? item.differs.join(lang === "zh" ? "、" : ", ") : (item.differs || "");
+  if (said) {
     differs.hidden = false;
-    differs.textContent = t("differs") + item.differs.join(lang === "zh" ? "、" : ", ");
+    differs.textContent = t("differs") + said;
   }
 }
 
