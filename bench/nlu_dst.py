@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from nlu_eval import _SIMMC_TYPES, slot_pairs  # noqa: E402
+from nlu_eval import simmc_gold, slot_pairs  # noqa: E402
 
 from vidrec.dialog.state import DialogState  # noqa: E402
 from vidrec.nlu import Lexicon, parse  # noqa: E402
@@ -55,29 +55,8 @@ SCORED = ("category", "color", "brand", "price_direction", "price_min", "price_m
 
 
 def gold_frame(sv: dict, lexicon: Lexicon) -> dict:
-    """SIMMC slot values in this schema (the slots both have)."""
-    gold: dict = {}
-    t = sv.get("type")
-    if isinstance(t, str):
-        gold["category"] = _SIMMC_TYPES.get(t.lower(), lexicon.lookup("category", t) or t)
-    c = sv.get("color")
-    if isinstance(c, str):
-        gold["color"] = [lexicon.lookup("color", n) or lexicon.lookup("color", n.split()[-1]) or n
-                         for n in (x.strip() for x in c.split(",")) if n]
-    if isinstance(sv.get("brand"), str):
-        gold["brand"] = sv["brand"]
-    pr = sv.get("price")
-    if isinstance(pr, str):
-        low = pr.lower()
-        if low in ("cheap", "affordable", "inexpensive", "low"):
-            gold["price_direction"] = "lower"
-        elif low in ("expensive", "high", "pricey"):
-            gold["price_direction"] = "higher"
-    elif isinstance(pr, int | float):
-        gold["price_max"] = float(pr)
-    if isinstance(sv.get("size"), str):
-        gold["size"] = sv["size"].upper()
-    return gold
+    """SIMMC slot values in this schema (the slots both have): the same reading as the per-message evaluation."""
+    return simmc_gold(sv, lexicon)
 
 
 class Tracker:

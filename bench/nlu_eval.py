@@ -131,7 +131,7 @@ _SIMMC_TYPES = {
 }
 
 
-def _simmc_gold(sv: dict, lexicon: Lexicon) -> dict:
+def simmc_gold(sv: dict, lexicon: Lexicon) -> dict:
     gold: dict = {}
     t = sv.get("type")
     if isinstance(t, str):
@@ -186,7 +186,7 @@ def _eval_simmc_half(turns: list, lexicon: Lexicon) -> dict:
     confusion: Counter = Counter()
     for t in turns:
         p = parse(t.text, {"lexicon": lexicon, "shown": 3}).model_dump()
-        gold = _simmc_gold(t.slots, lexicon)
+        gold = simmc_gold(t.slots, lexicon)
         pred = p["slots"]
         groups = {"category": {"category"}, "color": {"color"}, "brand": {"brand"},
                   "price": {"price_direction", "price_max", "price_min"}, "size": {"size"}}
