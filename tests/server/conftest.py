@@ -101,6 +101,24 @@ def build_store(root: Path, encoder: NgramEncoder, rows: list[dict] | None = Non
     return root
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def chromium(*extra_args: str):
+    """A real Chromium driven by Playwright, for a module-scoped `browser` fixture to yield from; skipped (a failure
+    in CI) when Chromium is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is missing: apt-get install -y chromium (scripts/setup.sh installs it when it can)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args])
+        yield b
+        b.close()
+
+
 @pytest.fixture(scope="session")
 def encoder() -> NgramEncoder:
     return NgramEncoder()

@@ -15,27 +15,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ServerProcess, free_port, server_env
+from conftest import ServerProcess, chromium, free_port, server_env
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 TIMEOUT_MS = 60_000  # a bound for failures on a busy machine, not a speed requirement
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is missing: apt-get install -y chromium (scripts/setup.sh installs it when it can)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    yield from chromium("--autoplay-policy=no-user-gesture-required")
 
 
 @pytest.fixture(scope="module")
