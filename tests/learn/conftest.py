@@ -9,7 +9,9 @@ import zlib
 import numpy as np
 import pytest
 import torch
+import typer
 
+from vidrec.cli.learn import register
 from vidrec.learn.interactions import InteractionsBuilder
 from vidrec.learn.items import ItemTexts
 
@@ -98,3 +100,15 @@ def _isolated_cache(tmp_path, monkeypatch):
 def progress_calls() -> list[tuple[int, int, str]]:
     """The (done, total, note) progress calls of one test class's fit (see the recommender contract)."""
     return []
+
+
+def learn_app() -> typer.Typer:
+    """A tiny app with the learning commands (the real app wires the same register())."""
+    a = typer.Typer()
+    register(a)
+    return a
+
+
+@pytest.fixture()
+def app() -> typer.Typer:
+    return learn_app()

@@ -5,19 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from vidrec.cli.learn import parse_ks, parse_models, register
+from vidrec.cli.learn import parse_ks, parse_models
 
 from .conftest import make_catalog, make_interactions
-
-
-@pytest.fixture()
-def app():
-    a = typer.Typer()
-    register(a)
-    return a
 
 
 @pytest.fixture()

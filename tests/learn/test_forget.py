@@ -8,10 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from vidrec.cli.learn import register
 from vidrec.learn.models import make_model
 from vidrec.learn.models.base import user_key
 from vidrec.learn.personal import rerank_hits, user_taste
@@ -37,13 +35,6 @@ runner = CliRunner()
 class Hit:
     id: str
     score: float
-
-
-@pytest.fixture()
-def app():
-    a = typer.Typer()
-    register(a)
-    return a
 
 
 def make_store(path, metadata_url: str | None = None) -> None:

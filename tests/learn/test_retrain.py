@@ -6,26 +6,19 @@ from __future__ import annotations
 import threading
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from vidrec.cli.learn import register
 from vidrec.learn.models import load_model
 from vidrec.learn.store_data import current_model_dir
 
+from .conftest import learn_app
 from .test_personal import make_store
 
 runner = CliRunner()
 
 
-def app() -> typer.Typer:
-    a = typer.Typer()
-    register(a)
-    return a
-
-
 def train(store, model: str) -> None:
-    r = runner.invoke(app(), ["train", "--store", str(store), "--model", model])
+    r = runner.invoke(learn_app(), ["train", "--store", str(store), "--model", model])
     assert r.exit_code == 0, r.output
 
 

@@ -9,21 +9,11 @@ import time
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
-
-from vidrec.cli.learn import register
 
 from .conftest import make_catalog
 
 runner = CliRunner()
-
-
-@pytest.fixture()
-def app():
-    a = typer.Typer()
-    register(a)
-    return a
 
 
 def write_log(path, rows):

@@ -9,10 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from vidrec.cli.learn import register
 from vidrec.learn.interactions import EVENT_STRENGTH, NEGATIVE_EVENTS, event_weight
 from vidrec.learn.models import MODEL_NAMES, canonical_name, make_model, model_class
 from vidrec.learn.models.base import Recommender
@@ -24,13 +22,6 @@ from .conftest import HashingEncoder
 from .test_models import SEQ
 
 runner = CliRunner()
-
-
-@pytest.fixture()
-def app():
-    a = typer.Typer()
-    register(a)
-    return a
 
 
 def knn(interactions, catalog):
