@@ -243,14 +243,12 @@ def _colours(obs: Observations, spans: list[TextSpan], taxonomy: Taxonomy,
              known_brands: Iterable[str] = ()) -> dict[str, Attribute]:
     brands = [b for b in known_brands if b] + ([obs.item.brand] if obs.item.brand else [])
 
-    def find(text: str):
-        return colour_mentions(text, taxonomy, brands)
-
-    votes = _mention_votes(COLOUR_VOCABULARY, spans, find)
+    mentions_in = {span.text: colour_mentions(span.text, taxonomy, brands) for span in spans}  # each text read once
+    votes = _mention_votes(COLOUR_VOCABULARY, spans, mentions_in.__getitem__)
     total = 0.0
     plainly_named = False
     for span in spans:
-        mentions = find(span.text)
+        mentions = mentions_in[span.text]
         if mentions:
             strength = max(m[3] for m in mentions)
             total += MODALITY_WEIGHT[span.modality] * strength
