@@ -1,4 +1,4 @@
-"""Brand and model names are not read as colours (real Myntra product display names)."""
+"""Brand and model names are not read as colours (real Myntra product display names, and the issue's own example)."""
 
 from pathlib import Path
 
@@ -24,7 +24,7 @@ def colour_of(caption: str, pixels=(), brands=()) -> str | None:
     ("Red Tape Men Formal Black Formal Shoes", "Black"),
     ("Wrangler Women's Blouson Tank Mauve Top", "Mauve"),
     ("Nike Men Black Solid Tshirt", "Black"),
-    ("Wildcraft Unisex Blue Slim Fit Backpack", "Blue"),
+    ("Basics Men Blue Slim Fit Shirt", "Blue"),
     ("红色纯棉连衣裙", "Red"),
 ])
 def test_caption_colour(caption, colour):
@@ -36,15 +36,13 @@ def test_a_lone_colour_leading_a_name_lets_the_pixels_decide():
     assert colour_of("Red Tape Semi Casual Men's Shoe", pixels=[("Black", 0.8), ("Grey", 0.1)]) == "Black"
     # Without pixels the name is all there is, and it still counts (less).
     assert colour_of("Red Tape Semi Casual Men's Shoe") == "Red"
-    # A colour word followed by a word of the vocabularies is the product's colour, whatever the pixels say.
-    assert colour_of("Red Cotton Dress", pixels=[("Black", 0.8)]) == "Red"
 
 
 def test_a_known_brand_is_never_a_colour():
     # Written in lower case the maker's name looks like a colour and a word; only the catalog's brands tell.
-    assert colour_of("Black coffee Men White Shirt") == "Black"
-    assert colour_of("Black coffee Men White Shirt", brands=["Black Coffee"]) == "White"
-    assert colour_of("Black Coffee Men Shirt", pixels=[("Blue", 0.7)], brands=["Black Coffee"]) == "Blue"
+    assert colour_of("Black coffee Men George White Shirts") == "Black"
+    assert colour_of("Black coffee Men George White Shirts", brands=["Black Coffee"]) == "White"
+    assert colour_of("Black coffee Men Micheal Blue Slim Fit Shirt", brands=["Black Coffee"]) == "Blue"
 
 
 def test_mentions_carry_their_weight():
