@@ -200,16 +200,16 @@ def test_request_cleared_drops_values_ranges_and_exclusions():
 
 def test_state_carries_replaces_and_removes():
     state = DialogState(session_id="s")
-    for text in ["红色连衣裙，300以内", "in blue instead", "any colour is fine", "不要黑色的"]:
+    steps = [
+        ("红色连衣裙，300以内", {"category": "Dresses", "color": ["Red"], "price_max": 300.0}),
+        ("in blue instead", {"category": "Dresses", "color": ["Blue"], "price_max": 300.0}),
+        ("any colour is fine", {"category": "Dresses", "price_max": 300.0}),
+        ("不要黑色的", {"category": "Dresses", "color_exclude": ["Black"], "price_max": 300.0}),
+    ]
+    for text, expected in steps:
         p = parse(text, {"shown": 3})
         state.apply(p.request, p.clear)
-        if text == "红色连衣裙，300以内":
-            assert state.request.to_json() == {"category": "Dresses", "color": ["Red"], "price_max": 300.0}
-        elif text == "in blue instead":
-            assert state.request.to_json() == {"category": "Dresses", "color": ["Blue"], "price_max": 300.0}
-        elif text == "any colour is fine":
-            assert state.request.to_json() == {"category": "Dresses", "price_max": 300.0}
-    assert state.request.to_json() == {"category": "Dresses", "color_exclude": ["Black"], "price_max": 300.0}
+        assert state.request.to_json() == expected, text
 
 
 # ------------------------------------------------------------------------------------------ bad input
