@@ -14,7 +14,7 @@ from pathlib import Path
 from vidrec.ingest.analysis import stored_search_text
 from vidrec.ingest.consistency import check_store
 from vidrec.ingest.features import FeatureFiles
-from vidrec.ingest.writer import StoreWriter
+from vidrec.ingest.writer import TEMP_FILES, StoreWriter
 from vidrec.store import Store
 from vidrec.vocabulary import Taxonomy
 
@@ -81,7 +81,11 @@ def test_items_committed_before_a_kill_get_back_their_vectors_and_keywords(tmp_p
         assert s.lexical.ids() == {"a", "b"} and {"c", "d", "e"}.isdisjoint(s.vectors.item_ids_of(s.vectors.ids()))
     writer = StoreWriter.open(store)
     try:
-        assert writer.repaired == {"vectors_added": 3, "keywords_added": 3}
+        # the writer was killed holding a keyword-index writer, whose working file (lexical/.tmpXXXX) may be left:
+        # repair removes it, and none is left
+        repaired = dict(writer.repaired)
+        assert repaired.pop("temp_files_removed", 0) <= 1
+        assert repaired == {"vectors_added": 3, "keywords_added": 3}
         assert len(writer.interrupted_runs) == 1
         check = writer.check()
         assert check.ok and check.unfinished_runs == [], check.to_dict()
@@ -92,6 +96,7 @@ def test_items_committed_before_a_kill_get_back_their_vectors_and_keywords(tmp_p
             assert item_id in writer.store.vectors and f"{item_id}#shot1" in writer.store.vectors
     finally:
         writer.close()
+    assert not [p for pattern in TEMP_FILES for p in store.glob(pattern) if p.is_file()]
 
 
 def test_a_deletion_killed_halfway_leaves_orphans_that_the_next_writer_removes(tmp_path):

@@ -47,7 +47,11 @@ def test_three_kills_across_an_ingest_lose_nothing_and_leave_no_process(tmp_path
     # two analysis workers: they must go with the ingest killed right after its first commit
     after_commit = harness.run_one(harness.Plan(0, "after_commit", 0, workers=2, method="commit:1"), ctx)
     assert after_commit.exit_code == -9 and after_commit.committed_at_kill == 1, after_commit
-    assert after_commit.rerun["repaired"] == {"vectors_added": 1, "keywords_added": 1}, after_commit.rerun
+    # the kill may also leave tantivy's working file (lexical/.tmpXXXX) behind: repair removes it, and
+    # assert_recovered checks that no temp file is left
+    repaired = dict(after_commit.rerun["repaired"])
+    assert repaired.pop("temp_files_removed", 0) <= 1, after_commit.rerun
+    assert repaired == {"vectors_added": 1, "keywords_added": 1}, after_commit.rerun
     assert after_commit.rerun["skipped"] == 1 and len(after_commit.rerun["closed_runs"]) == 1
     assert_recovered(after_commit)
 
