@@ -2,8 +2,8 @@
 taxonomy), checked against the demo's own truth (examples/demo/catalog.csv, written by a person for each photo).
 
 Nine videos, chosen by id (the first three of each kind): narrated and captioned in Chinese, in English, and silent
-with no caption. On the whole demo (36 videos, `vidrec ingest` with `--taxonomy`, 2026-12-05) the same check gave
-category 34/36, colour 34/36, and price 27/27 of the videos that show or say one.
+with no caption. The whole demo (36 videos) is scored by `bench/eval_bare_demo.py`; its numbers are in
+BENCHMARKS.md ("Bare demo videos").
 """
 
 import csv
