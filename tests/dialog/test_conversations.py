@@ -59,6 +59,18 @@ def test_en_ask_detail_compare_buy(engine):
     assert b.intent == "buy" and first.id in b.state["cart"]
 
 
+def test_follow_up_cards_keep_their_why_line_and_start_second(engine):
+    t = engine.respond("cards", "我想买一条红色的连衣裙")
+    red = t.items[0]
+    assert red.id == "d005" and "红色" in red.why and red.start > 0
+    for text in ("比较一下第一个和第二个", "第一个是什么材质的", "把第一个加入购物车", "播放第一个"):
+        card = engine.respond("cards", text).items[0]
+        assert card.id == red.id and (card.why, card.start) == (red.why, red.start), text
+    # a question about an attribute cites that attribute's evidence
+    m = engine.respond("cards", "what is the first one made of?").items[0]
+    assert "纯棉" in m.why or "cotton" in m.why.lower(), m.why
+
+
 def test_reference_to_an_item_never_shown_gets_a_helpful_reply(engine):
     t = engine.respond("ref1", "black shoes")
     assert t.question is None and t.items

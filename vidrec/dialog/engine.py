@@ -32,7 +32,7 @@ from vidrec.learn.personal import user_taste
 from vidrec.library import Library
 from vidrec.nlu.language import reply_language
 from vidrec.nlu.schema import Parse
-from vidrec.recommend.explain import explain
+from vidrec.recommend.explain import cited, explain
 from vidrec.recommend.search import Searcher
 from vidrec.request import REGISTRY, Request, attribute_label
 from vidrec.store.vector_index import Filter
@@ -473,7 +473,7 @@ class Engine:
         state.focus = ids[0]
         self._record(state, ids, "cart")
         titles = ("、" if lang == "zh" else ", ").join(p.display_title() for p in profiles)
-        turn.items = [self._item(p, "") for p in profiles]
+        turn.items = [self._card(state, p, lang) for p in profiles]
         return self._reply(turn, say("cart", lang, state.turn, title=titles))
 
     def _confirm_first(self, state: DialogState, turn: Turn, intent: str, parsed: Parse) -> Turn | None:
@@ -503,11 +503,9 @@ class Engine:
         if problem or not ids:
             return self._reply(turn, say(problem or "no_ref", turn.lang, state.turn, n=len(state.last_shown)))
         profile = self.library.profile(ids[0])
-        matched = {n: state.request.get(n) for n in ("category", "color", "material") if state.request.get(n)}
-        why, start = explain(profile, matched or {"category": None}, self.library.taxonomy, turn.lang)
         state.focus = profile.id
         turn.intent = "play"
-        turn.items = [self._item(profile, why, start)]
+        turn.items = [self._card(state, profile, turn.lang)]
         return self._reply(turn, say("play", turn.lang, state.turn, title=profile.display_title()))
 
     # ------------------------------------------------------------------------------------------------ items
@@ -580,20 +578,20 @@ class Engine:
             self._record(state, ids, "cart")
             titles = "、".join(p.display_title() for p in profiles) if lang == "zh" else \
                 ", ".join(p.display_title() for p in profiles)
-            turn.items = [self._item(p, "") for p in profiles]
+            turn.items = [self._card(state, p, lang) for p in profiles]
             return self._reply(turn, say("cart", lang, state.turn, title=titles))
         if intent == "compare":
             if len(profiles) < 2:
                 profiles = [p for p in (self.library.profile(i) for i in state.last_shown[:2]) if p is not None]
             reply, table = compare(profiles, lang)
             turn.table = table
-            turn.items = [self._item(p, "") for p in profiles]
+            turn.items = [self._card(state, p, lang) for p in profiles]
             return self._reply(turn, reply)
         # ask_detail
         state.focus = ids[0]
         attribute = parsed.refs.attribute
         replies = [answer(p, attribute, lang) for p in profiles]
-        turn.items = [self._item(p, "") for p in profiles]
+        turn.items = [self._card(state, p, lang, attribute) for p in profiles]
         return self._reply(turn, "\n".join(replies))
 
     @staticmethod
@@ -862,6 +860,16 @@ class Engine:
                                 usage=state.request.get("usage"), blend=self.blend)
         vectors = self.library.vectors(ids, "image")
         return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
+
+    def _card(self, state: DialogState, profile: ItemProfile, lang: str, attribute: str | None = None) -> TurnItem:
+        """A card of a follow-up turn (play, compare, a question about it, the cart): its why-line and start second
+        cite what was asked about it, else what the request asked for, else its category."""
+        asked = {attribute: None} if attribute and attribute != "description" else {}
+        for wanted in (asked, cited(state.request)):
+            why, start = explain(profile, wanted, self.library.taxonomy, lang) if wanted else ("", None)
+            if why:
+                return self._item(profile, why, start)
+        return self._item(profile, "")
 
     def _item(self, profile: ItemProfile, why: str, start: float | None = None) -> TurnItem:
         price = profile.value("price")

@@ -4,9 +4,25 @@ from __future__ import annotations
 
 import re
 
-from vidrec.request import REGISTRY, attribute_label
+from vidrec.request import REGISTRY, Request, attribute_label
 from vidrec.understand.profile import Attribute, Evidence, ItemProfile
 from vidrec.vocabulary import Taxonomy, Vocabulary
+
+# Attributes a reason cites, in this order (then the price).
+CITED = ("colour", "category", "material")
+
+
+def cited(request: Request) -> dict[str, object]:
+    """What a reason may cite for a request: each cited attribute's wanted values (any of them may be the one an
+    item has), and the price when a budget was given."""
+    matched: dict[str, object] = {}
+    for name in CITED:
+        values = request.all(name)
+        if values:
+            matched[REGISTRY.get(name).key] = list(values)
+    if request.price_max is not None or request.price_min is not None:
+        matched["price"] = None
+    return matched
 
 
 def clock(seconds: float | None) -> str:
@@ -82,6 +98,9 @@ def _label(vocab: Vocabulary | None, value: object, lang: str) -> str:
     return term.zh_name if lang == "zh" else term.canonical
 
 
+_NO_MATCH = object()
+
+
 def _matches(profile: ItemProfile, name: str, attr: Attribute, wanted: object) -> bool:
     """Cite only what agrees with the request: a blue dress is not explained by "colour: blue" for "red"."""
     if wanted is None:
@@ -103,9 +122,14 @@ def explain(profile: ItemProfile, matched: dict[str, object], taxonomy: Taxonomy
 
     parts: list[str] = []
     start: float | None = None
-    for name, wanted in matched.items():
+    for name, asked in matched.items():
         attr: Attribute | None = profile.attributes.get(name)
-        if attr is None or not _matches(profile, name, attr, wanted):
+        if attr is None:
+            continue
+        # of several values asked for ("blue or navy"), the one this item has
+        wanted = next((w for w in (asked if isinstance(asked, (list, tuple)) else [asked])
+                       if _matches(profile, name, attr, w)), _NO_MATCH)
+        if wanted is _NO_MATCH:
             continue
         label = _label(vocabulary(name), wanted if wanted is not None else attr.value, lang)
         if name == "price":

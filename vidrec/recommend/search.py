@@ -13,7 +13,7 @@ from vidrec.errors import InputError
 from vidrec.library import Library
 from vidrec.nlu.language import reply_language
 from vidrec.nlu.schema import Parse
-from vidrec.recommend.explain import explain
+from vidrec.recommend.explain import cited, explain
 from vidrec.request import REGISTRY, Attribute, Request
 from vidrec.store.vector_index import Filter
 from vidrec.understand.profile import ItemProfile
@@ -24,8 +24,6 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000
 # Blend of the signals (each scaled to roughly [0, 1] over the candidates).
 WEIGHTS = {"text": 0.40, "image": 0.20, "lexical": 0.15, "attributes": 0.25}
-# Attributes a hit's reason cites, in this order (then the price).
-CITED = ("colour", "category", "material")
 # Attributes whose values are the catalog's own labels: a one-shot query naming one the catalog lacks ("a
 # handbag" in a clothes shop) does not filter on it.
 GROUNDED = ("category", "brand")
@@ -207,13 +205,7 @@ class Searcher:
 
     def _hit(self, profile: ItemProfile, score: float, request: Request, lang: str,
              shot_start: float | None) -> SearchHit:
-        matched: dict[str, object] = {}
-        for name in CITED:
-            values = request.all(name)
-            if values:
-                matched[REGISTRY.get(name).key] = values[0]
-        if request.price_max is not None or request.price_min is not None:
-            matched["price"] = None
+        matched = cited(request)
         why, start = explain(profile, matched, self.store.taxonomy, lang)
         if shot_start is not None and (start is None or not matched):
             start = shot_start
