@@ -58,7 +58,6 @@ PHASES = ("model_load", "mid_video", "after_commit", "projection")
 PROJECTION_BASE, PROJECTION_ITEMS = 51, 56  # the template store is fitted on 51 titled items; the run adds 5
 WAIT_BOUND_S = 900  # bounds for a loaded machine, never timing assertions
 PROCESS_BOUND_S = 30.0
-FIT_KEY = "projection_fit_items"
 
 
 # --- catalogs ------------------------------------------------------------------------------------------------------
@@ -164,6 +163,7 @@ def committed(store: Path) -> int:
 
 
 def fit_state(store: Path) -> str | None:
+    from vidrec.ingest.consistency import FIT_KEY
     rows = sql(store, f"SELECT value FROM meta WHERE key = '{FIT_KEY}'")
     return json.loads(rows[0][0]) if rows else None
 
@@ -335,6 +335,7 @@ def inspect_store(out: Outcome, store: Path, rows: list[dict], ctx: Context) -> 
     from vidrec.encoders.projection import ImageTextProjection
     from vidrec.encoders.vectors import l2_normalise
     from vidrec.ingest.alignment import fit_signature
+    from vidrec.ingest.consistency import FIT_KEY
     from vidrec.ingest.features import FeatureFiles
     from vidrec.library import Library
     from vidrec.recommend.search import Searcher

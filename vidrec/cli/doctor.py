@@ -23,7 +23,7 @@ def doctor(
     as_json: JsonOpt = False,
 ) -> None:
     """Check a store: for each derived index (vectors, keywords, features) the items it lacks and the entries of
-    items that are gone.
+    items that are gone, and whether a projection fit was killed halfway (--repair fits it again).
 
     Exit codes: 0 consistent; 1 not (after --repair: what is left, e.g. items only a new ingest can re-analyse).
     """
@@ -43,6 +43,12 @@ def doctor(
         try:
             repaired, closed = writer.repaired, writer.interrupted_runs
             check = writer.check()
+            if check.projection_unfinished:  # a fit killed halfway: fit again and re-project every item
+                from vidrec.ingest.alignment import fit_catalog_projection
+
+                report = fit_catalog_projection(writer, force=True)
+                repaired = {**repaired, "projection_refitted": int(report.fitted)}
+                check = writer.check()
         finally:
             writer.close()
     else:
@@ -63,6 +69,10 @@ def doctor(
         if check.awaiting_analysis:
             out.print(f"  {len(check.awaiting_analysis)} items wait to be analysed again (their features were "
                       f"lost): run `vidrec ingest CATALOG --store {root}` with their catalog")
+        if check.projection_unfinished:
+            out.print("  PROBLEM projection: a fit of the image→text projection was killed halfway, so the items' "
+                      "picture vectors are partly re-projected; `vidrec doctor --repair` (or the next ingest) fits it "
+                      "again")
         if check.unfinished_runs:
             out.print(f"  {len(check.unfinished_runs)} ingest runs never finished (killed?); the next ingest or "
                       f"`vidrec doctor --repair` marks them interrupted")

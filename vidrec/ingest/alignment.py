@@ -14,12 +14,12 @@ import numpy as np
 
 from vidrec.encoders.vectors import l2_normalise
 from vidrec.ingest import faults
+from vidrec.ingest.consistency import FIT_KEY
 from vidrec.ingest.writer import PROJECTION_FILE, StoreWriter, row_facets, vector_rows
 
 log = logging.getLogger(__name__)
 
 MIN_TITLED_ITEMS = 50  # fewer than this and the shipped default projection generalises better
-FIT_KEY = "projection_fit_items"  # the fit_signature of the last fit that ran to its end; "" while one runs
 
 
 @dataclass

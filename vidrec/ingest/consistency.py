@@ -15,6 +15,9 @@ from vidrec.ingest.features import FeatureFiles
 from vidrec.store import LEXICAL, LexicalIndex, Store
 
 INDEXES = ("vectors", "keywords", "features")
+# Metadata key holding the signature of the last projection fit that ran to its end; "" while a fit runs, so a
+# fit killed halfway (projection saved, vectors partly re-projected) shows as "" afterwards.
+FIT_KEY = "projection_fit_items"
 
 
 @dataclass
@@ -54,10 +57,12 @@ class StoreCheck:
     awaiting_analysis: list[str] = field(default_factory=list)  # the next ingest re-analyses these
     unfinished_runs: list[str] = field(default_factory=list)
     writer_pid: int | None = None  # another process writing while this check ran: its unsaved work shows here
+    projection_unfinished: bool = False  # a projection fit was killed halfway: vectors partly re-projected
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.indexes.values()) and not self.awaiting_analysis
+        return (all(c.ok for c in self.indexes.values()) and not self.awaiting_analysis
+                and not self.projection_unfinished)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -79,6 +84,7 @@ def check_store(store: Store, features: FeatureFiles) -> StoreCheck:
                  "features": _features(features, items, analysed)},
         awaiting_analysis=awaiting,
         unfinished_runs=[r["run_id"] for r in store.metadata.runs(unfinished_only=True)],
+        projection_unfinished=store.metadata.get_meta(FIT_KEY) == "",
     )
 
 
