@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("--share", type=float, default=0.1)
     ap.add_argument("--models", default="pop,als,sasrec-ce,ours")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "learn_new_items.json")
+    ap.add_argument("--seed", type=int, default=None, help="training seed of the seeded models (default: their own)")
+    ap.add_argument("--max-epochs", type=int, default=None, help="epoch cap of the sequential models")
     ap.add_argument("--ours-params", default="{}", help="JSON parameters for ours (e.g. an ablation)")
     ap.add_argument(
         "--variants",
@@ -92,6 +94,10 @@ def main() -> None:
         if name == "ours":
             params.update(json.loads(args.ours_params))
             params.update(variant)
+        if args.seed is not None and name in ("als", "bpr", "sasrec", "sasrec-ce", "ours"):
+            params["seed"] = args.seed
+        if args.max_epochs is not None and name in ("sasrec", "sasrec-ce", "ours"):
+            params["max_epochs"] = args.max_epochs
         m = make_model(name, **params).fit(split.train, items, valid=split.valid)
         rep = ev.evaluate(m, "test", name=label)
         out["models"][label] = {
