@@ -56,13 +56,17 @@ DEFAULT_RUNS = ("pop", "itemknn", "als", "bpr", "sasrec", "sasrec-ce", "ours", "
 
 
 SEQUENTIAL = ("sasrec", "sasrec-ce", "ours")
+SEEDED = (*SEQUENTIAL, "als", "bpr")  # pop and itemknn draw no random numbers
 
 
-def run_one(name: str, data: Path, out: Path, bootstrap: int, seed: int | None = None) -> None:
+def run_one(
+    name: str, data: Path, out: Path, bootstrap: int, seed: int | None = None, max_epochs: int | None = None
+) -> None:
     """Child process: tune (if a grid), fit, evaluate on test; write JSON with metrics, ranks and peak RSS.
 
-    `seed` replaces the sequential models' training seed (initialisation, sampling, shuffling); the split and the
-    bootstrap do not depend on it."""
+    `seed` replaces the training seed of every model that draws random numbers (the sequential models'
+    initialisation, sampling and shuffling; ALS/BPR's initial factors); the split and the bootstrap do not depend
+    on it. `max_epochs` caps the sequential models' epochs (the same cap for every seed and model)."""
     import torch
 
     torch.set_num_threads(1)
@@ -73,8 +77,10 @@ def run_one(name: str, data: Path, out: Path, bootstrap: int, seed: int | None =
     from vidrec.learn.split import leave_last_out
 
     model_name, fixed, grid = RUNS[name]
-    if seed is not None and model_name in SEQUENTIAL:
+    if seed is not None and model_name in SEEDED:
         fixed = {**fixed, "seed": seed}
+    if max_epochs is not None and model_name in SEQUENTIAL:
+        fixed = {**fixed, "max_epochs": max_epochs}
     inter = load_interactions(data)
     items = ItemTexts.from_file(next(data.glob("*.item")))
     inter = inter.with_items(items.ids())
@@ -147,7 +153,8 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="models trained at the same time (one process each)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "learn_ml100k.json")
     ap.add_argument("--bootstrap", type=int, default=1000)
-    ap.add_argument("--seed", type=int, help="training seed of the sequential models (default: their own, 0)")
+    ap.add_argument("--seed", type=int, help="training seed of the sequential models and ALS/BPR (default: 0)")
+    ap.add_argument("--max-epochs", type=int, help="epoch cap of the sequential models (default: their own, 60)")
     ap.add_argument("--render", action="store_true", help="print the tables of an earlier run's --out JSON")
     ap.add_argument(
         "--combine",
@@ -159,7 +166,7 @@ def main() -> None:
     ap.add_argument("--one-out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        run_one(args.one, args.data, args.one_out, args.bootstrap, args.seed)
+        run_one(args.one, args.data, args.one_out, args.bootstrap, args.seed, args.max_epochs)
         return
     if args.combine:
         parts = [json.loads(p.read_text(encoding="utf-8")) for p in args.combine]
@@ -223,6 +230,8 @@ def main() -> None:
                 cmd += ["--bootstrap", str(args.bootstrap)]
                 if args.seed is not None:
                     cmd += ["--seed", str(args.seed)]
+                if args.max_epochs is not None:
+                    cmd += ["--max-epochs", str(args.max_epochs)]
                 running[name] = (subprocess.Popen(cmd, env=env), out, time.perf_counter())
             time.sleep(0.5)
             for name, (proc, out, t) in list(running.items()):

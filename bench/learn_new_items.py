@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("--share", type=float, default=0.1)
     ap.add_argument("--models", default="pop,als,sasrec-ce,ours")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "learn_new_items.json")
+    ap.add_argument("--seed", type=int, default=None, help="training seed of the seeded models (default: their own)")
+    ap.add_argument("--max-epochs", type=int, default=None, help="epoch cap of the sequential models")
     ap.add_argument("--ours-params", default="{}", help="JSON parameters for ours (e.g. an ablation)")
     ap.add_argument(
         "--variants",
@@ -64,7 +66,11 @@ def main() -> None:
         help='JSON {"label": {params}}: more rows of ours with other parameters, e.g. {"ours-content-only": '
         '{"use_id": false}}',
     )
+    ap.add_argument("--combine", nargs="+", type=Path, help="seed runs' --out files: mean, spread, paired bootstrap")
     args = ap.parse_args()
+    if args.combine:
+        combine(args.combine)
+        return
 
     import torch
 
@@ -92,6 +98,10 @@ def main() -> None:
         if name == "ours":
             params.update(json.loads(args.ours_params))
             params.update(variant)
+        if args.seed is not None and name in ("als", "bpr", "sasrec", "sasrec-ce", "ours"):
+            params["seed"] = args.seed
+        if args.max_epochs is not None and name in ("sasrec", "sasrec-ce", "ours"):
+            params["max_epochs"] = args.max_epochs
         m = make_model(name, **params).fit(split.train, items, valid=split.valid)
         rep = ev.evaluate(m, "test", name=label)
         out["models"][label] = {
@@ -99,6 +109,7 @@ def main() -> None:
             "params": params,
             "cpu_seconds": m.fit_info.get("cpu_seconds"),
             "median_rank": float(np.median(rep.ranks)),
+            "ranks": rep.ranks.tolist(),  # per test user, for paired comparisons across runs and seeds
         }
         r, ci = rep.metrics, rep.ci95
         rows.append(
@@ -119,6 +130,44 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))
+
+
+def combine(paths: list[Path], n_boot: int = 1000) -> None:
+    """Mean ± std over seed runs (same split) of NDCG@10, HR@20 and the new item's median rank, and a paired
+    bootstrap (users resampled; per resample the mean over seeds) of each content model minus each ID-only one."""
+    runs = [json.loads(p.read_text(encoding="utf-8"))["models"] for p in paths]
+    names = [n for n in runs[0] if all(n in r and "ranks" in r[n] for r in runs)]
+    ranks = {n: np.array([r[n]["ranks"] for r in runs]) for n in names}  # (seeds, users)
+
+    def hr20(r):
+        return (r < 20).astype(float)
+
+    def ndcg10(r):
+        return np.where(r < 10, 1.0 / np.log2(r + 2.0), 0.0)
+
+    print(f"{len(paths)} seeds, {ranks[names[0]].shape[1]} test users whose last item is new\n")
+    print("| model | NDCG@10 | HR@20 | median rank of the new item |")
+    print("|---|---|---|---|")
+    for n in names:
+        r = ranks[n]
+        nd, hr = ndcg10(r).mean(axis=1), hr20(r).mean(axis=1)
+        med = np.median(r, axis=1)
+        print(f"| {n} | {nd.mean():.4f} ± {nd.std(ddof=1):.4f} | {hr.mean():.4f} ± {hr.std(ddof=1):.4f} "
+              f"[{hr.min():.4f}-{hr.max():.4f}] | {med.mean():.0f} ± {med.std(ddof=1):.0f} |")
+    content = [n for n in names if n.startswith("ours")]
+    users = ranks[names[0]].shape[1]
+    draws = np.random.default_rng(0).integers(0, users, size=(n_boot, users))
+    print("\n| content model - ID-only | ΔHR@20 [95 %] | ΔNDCG@10 [95 %] |")
+    print("|---|---|---|")
+    for c in content:
+        for b in (n for n in names if n not in content):
+            cells = []
+            for f in (hr20, ndcg10):
+                d = (f(ranks[c]) - f(ranks[b])).mean(axis=0)  # per user, mean over seeds
+                boots = d[draws].mean(axis=1)
+                lo, hi = np.percentile(boots, [2.5, 97.5])
+                cells.append(f"{d.mean():+.4f} [{lo:+.4f}, {hi:+.4f}]")
+            print(f"| {c} - {b} | {cells[0]} | {cells[1]} |")
 
 
 if __name__ == "__main__":

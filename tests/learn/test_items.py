@@ -67,3 +67,44 @@ def test_content_features_cached_and_extra_concatenated(encoder, monkeypatch, ca
     Exploding.__module__, Exploding.__name__ = type(encoder).__module__, type(encoder).__name__
     f2 = content_features(["a", "b", "zz"], items, encoder=Exploding())
     np.testing.assert_array_equal(f1, f2)
+
+
+class _CountingEncoder:
+    """Records every text it is asked to embed; vectors from the hashing encoder (or zeros of another size)."""
+
+    def __init__(self, dim: int | None = None):
+        from .conftest import HashingEncoder
+
+        self.inner = HashingEncoder()
+        self.dim = dim or self.inner.dim
+        self.seen: list[str] = []
+
+    def encode(self, texts, kind="passage"):
+        self.seen.extend(texts)
+        out = self.inner.encode(texts, kind)
+        return out if self.dim == self.inner.dim else np.ones((len(texts), self.dim), np.float32)
+
+
+def test_only_items_without_a_stored_vector_are_embedded():
+    """The closed-loop run's 585 s: one catalog item without a stored text vector made training embed every
+    item's text again. Now the encoder sees only the items that lack one."""
+    texts = {f"i{k}": f"a {k} shirt in colour {k} with a long description" for k in range(30)}
+    rng = np.random.default_rng(0)
+    vectors = {i: rng.normal(size=64).astype(np.float32) for i in list(texts)[:27]}  # i27..i29 have none
+    items = ItemTexts(dict(texts), text_vectors=vectors)
+    ids = list(texts)
+    enc = _CountingEncoder()
+    feats = content_features(ids, items, encoder=enc, cache=False)
+    assert sorted(enc.seen) == sorted(texts[i] for i in ("i27", "i28", "i29"))
+    assert np.allclose(feats[3], vectors["i3"] / np.linalg.norm(vectors["i3"]), atol=1e-6)
+    assert np.allclose(feats[28], enc.inner.encode([texts["i28"]])[0], atol=1e-6)
+    assert np.allclose(np.linalg.norm(feats, axis=1), 1.0, atol=1e-5)
+
+
+def test_fresh_vectors_of_another_size_embed_every_item():
+    texts = {f"i{k}": f"item {k}" for k in range(5)}
+    vectors = {i: np.ones(16, np.float32) for i in list(texts)[:4]}
+    enc = _CountingEncoder(dim=32)
+    feats = content_features(list(texts), ItemTexts(dict(texts), text_vectors=vectors), encoder=enc, cache=False)
+    assert feats.shape == (5, 32)
+    assert sorted(enc.seen) == sorted(["item 4", *texts.values()])  # the missing one, then all of them

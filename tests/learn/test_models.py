@@ -261,3 +261,19 @@ def test_a_model_saved_by_the_first_version_loads_with_its_behaviour(interaction
     assert loaded.params["gate_kind"] == "count" and loaded.params["content_mix"] == 0.0
     np.testing.assert_allclose(loaded.score("u2"), old.score("u2"), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(loaded.score("u2"), loaded.score("u2"))  # served twice from the cached tables
+
+
+def test_every_model_class_keeps_the_contract():
+    """Each model `make_model` knows has a contract test class here (fitted with a progress callback)."""
+    from vidrec.learn.models import MODEL_NAMES, model_class
+
+    from .recommender_contract import RecommenderContract
+
+    classes, todo = [], list(RecommenderContract.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        classes.append(cls)
+        todo += cls.__subclasses__()
+    tested = {type(cls().make()) for cls in classes}
+    missing = sorted(n for n in MODEL_NAMES if model_class(n) not in tested)
+    assert missing == [], f"no contract test for {missing}"

@@ -256,20 +256,38 @@ def content_features(
 
     Items without a text are embedded from an empty string and logged. `encoder` defaults to the bundled
     multilingual e5 (`vidrec.encoders.text.default_text_encoder()`); anything with `encode(texts, kind)` works.
+    Text vectors the store already holds (`ItemTexts.text_vectors`) are used as they are; only the items with a
+    text and no stored vector are embedded (a few new items cost a few embeddings, not the whole catalog's: on a
+    2-core machine e5 takes seconds per product text), unless the fresh vectors differ in size from the stored
+    ones, when every item is embedded so that all share one space.
     """
-    stored = stored_text_vectors(item_ids, item_texts)
-    if stored is not None:
+    stored, missing = _stored_text_vectors(item_ids, item_texts)
+    if stored is not None and not missing:
         return _with_extra(stored, item_ids, item_texts)
     if encoder is None:
         from vidrec.encoders.text import default_text_encoder
 
         encoder = default_text_encoder()
-    texts = [item_texts.get(i, "") if item_texts is not None else "" for i in item_ids]
-    missing = sum(1 for t in texts if not t)
-    if missing:
+    if stored is not None:
+        fresh = _embed([item_texts.get(item_ids[r], "") for r in missing], encoder, cache, batch)
+        if fresh.shape[1] == stored.shape[1]:
+            log.info("%d of %d items have no stored text vector; embedded those alone", len(missing), len(item_ids))
+            stored[missing] = l2_normalise(fresh)
+            return _with_extra(stored, item_ids, item_texts)
         log.warning(
-            "%d of %d items have no text; they are embedded from an empty string", missing, len(texts)
+            "the text encoder gives %d-dim vectors and the store holds %d-dim ones; embedding every item again",
+            fresh.shape[1],
+            stored.shape[1],
         )
+    texts = [item_texts.get(i, "") if item_texts is not None else "" for i in item_ids]
+    empty = sum(1 for t in texts if not t)
+    if empty:
+        log.warning("%d of %d items have no text; they are embedded from an empty string", empty, len(texts))
+    return _with_extra(_embed(texts, encoder, cache, batch), item_ids, item_texts)
+
+
+def _embed(texts: list[str], encoder, cache: bool, batch: int) -> np.ndarray:
+    """(len(texts), dim) vectors of `encoder`, cached under cache_dir()/learn by the texts and the encoder."""
     name = f"{type(encoder).__module__}.{type(encoder).__name__}:{getattr(encoder, 'dim', '')}"
     key = hashlib.sha1((name + "\x00" + "\x00".join(texts)).encode("utf-8")).hexdigest()[:20]
     path = None
@@ -280,8 +298,7 @@ def content_features(
         if path.exists():
             arr = np.load(path)
             if arr.shape[0] == len(texts):
-                feats = arr
-                return _with_extra(feats, item_ids, item_texts)
+                return arr
     chunks = [encoder.encode(texts[s : s + batch], kind="passage") for s in range(0, len(texts), batch)]
     feats = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros((0, 1), np.float32)
     if path is not None:
@@ -289,25 +306,37 @@ def content_features(
         tmp = path.with_suffix(".tmp.npy")
         np.save(tmp, feats)
         tmp.replace(path)
-    return _with_extra(feats, item_ids, item_texts)
+    return feats
 
 
 def stored_text_vectors(item_ids: Sequence[str], item_texts: ItemTexts | None) -> np.ndarray | None:
     """The items' text vectors as the store holds them (L2-normalised; zeros for an item with neither text nor
     vector, as an item the store no longer has), or None when an item with a text lacks one or the vectors differ
-    in size: then the texts are embedded again."""
+    in size."""
+    stored, missing = _stored_text_vectors(item_ids, item_texts)
+    return None if missing else stored
+
+
+def _stored_text_vectors(
+    item_ids: Sequence[str], item_texts: ItemTexts | None
+) -> tuple[np.ndarray | None, list[int]]:
+    """(the stored vectors as in `stored_text_vectors`, with zero rows for the items that have a text and no
+    vector; the positions of those items), or (None, []) when there are none or they differ in size."""
     vectors = item_texts.text_vectors if item_texts is not None else None
     if not vectors:
-        return None
+        return None, []
     dims = {np.asarray(v).shape[-1] for v in vectors.values()}
-    if len(dims) != 1 or any(i not in vectors and item_texts.get(i) for i in item_ids):
-        return None
+    if len(dims) != 1:
+        return None, []
     out = np.zeros((len(item_ids), dims.pop()), dtype=np.float32)
+    missing = []
     for k, i in enumerate(item_ids):
         v = vectors.get(i)
         if v is not None:
             out[k] = v
-    return l2_normalise(out).astype(np.float32)
+        elif item_texts.get(i):
+            missing.append(k)
+    return l2_normalise(out).astype(np.float32), missing
 
 
 def _with_extra(feats: np.ndarray, item_ids: Sequence[str], item_texts: ItemTexts | None) -> np.ndarray:
