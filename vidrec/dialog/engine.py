@@ -202,7 +202,7 @@ class Engine:
                 if replacement is not None:
                     state.last_shown = [replacement.id if i == item_id else i for i in state.last_shown]
                     state.shown = list(dict.fromkeys([*state.shown, replacement.id]))
-                    self._record(state, [replacement.id], "view")
+                    self._shown(state, [replacement.id], state.last_shown.index(replacement.id))
                 else:
                     state.last_shown = [i for i in state.last_shown if i != item_id]
                 if dropped is not None:
@@ -619,6 +619,12 @@ class Engine:
         for i in ids:
             self.library.record(state.user_id, i, event, session_id=state.session_id)
 
+    def _shown(self, state: DialogState, ids: list[str], first_position: int = 0) -> None:
+        """A list is final on the shopper's screen (or cards were put into it): logged as impressions, with the
+        session, turn and positions, for a user's session (vidrec.store.metadata.Impression)."""
+        if state.user_id and ids:
+            self.library.log_shown(state.user_id, state.session_id, state.turn, ids, first_position)
+
     # ------------------------------------------------------------------------------------------------ recommend
     def _query_text(self, state: DialogState) -> str:
         r = state.request
@@ -698,7 +704,7 @@ class Engine:
         state.last_close = [h.id for h in chosen if not fits[h.id].match]
         state.shown = list(dict.fromkeys([*state.shown, *state.last_shown]))
         state.focus = None
-        self._record(state, state.last_shown, "view")
+        self._shown(state, state.last_shown)
         taxonomy = self.library.taxonomy
         items = []
         for h in chosen:
