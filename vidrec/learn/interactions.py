@@ -144,6 +144,10 @@ class Interactions:
     users: IdMap
     items: IdMap
     dropped: dict[str, int] = field(default_factory=dict)  # rows removed by the rules, by reason
+    # (user index, item index) pairs shown to the user and never chosen (`vidrec.learn.signals.skipped_pairs`):
+    # an (n, 2) int32 array from the store's impressions, None for data without them
+    skipped: np.ndarray | None = None
+    logged: dict | None = None  # what else the store's logs say (shown lists, their dwell): for the summary
 
     def __len__(self) -> int:
         return int(self.user.shape[0])
@@ -180,6 +184,8 @@ class Interactions:
             self.users,
             self.items,
             dict(self.dropped),
+            self.skipped,
+            self.logged,
         )
 
     def with_items(self, item_ids: Iterable[str]) -> Interactions:
@@ -196,6 +202,8 @@ class Interactions:
             self.users,
             items,
             dict(self.dropped),
+            self.skipped,
+            self.logged,
         )
 
     def summary(self) -> dict:
@@ -205,6 +213,8 @@ class Interactions:
             "items": self.n_items,
             "items_with_interactions": int(np.count_nonzero(self.item_counts())),
             "dropped": dict(self.dropped),
+            **({"shown_and_skipped": int(self.skipped.shape[0])} if self.skipped is not None else {}),
+            **({"logged": dict(self.logged)} if self.logged else {}),
         }
 
 
