@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from vidrec.dialog import acts
 from vidrec.dialog.answers import answer, compare
+from vidrec.dialog.explain_taste import taste_scores, with_taste_reasons
 from vidrec.dialog.fit import Fit, claimable, conditions, differs_text, fit, to_relax
 from vidrec.dialog.policy import choose_question, price_option_range
 from vidrec.dialog.ranking import Blend, blended_scores, diverse_page
@@ -862,12 +863,20 @@ class Engine:
 
     def _rerank(self, state: DialogState, hits: list, profiles: dict[str, ItemProfile | None]) -> list:
         ids = [h.id for h in hits]
-        user_scores = user_taste(self.user_model, state.user_id)
-        scores = blended_scores(ids, [h.score for h in hits], profiles, user_scores=user_scores,
-                                popularity=self.library.popularity(), season=state.request.get("season"),
-                                usage=state.request.get("usage"), blend=self.blend)
+        taste = taste_scores(user_taste(self.user_model, state.user_id), ids)
         vectors = self.library.vectors(ids, "image")
-        return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
+
+        def page(with_taste: bool) -> list:
+            scores = blended_scores(ids, [h.score for h in hits], profiles,
+                                    user_scores=(lambda _: taste) if with_taste else None,
+                                    popularity=self.library.popularity(), season=state.request.get("season"),
+                                    usage=state.request.get("usage"), blend=self.blend)
+            return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
+        if taste is None:
+            return page(False)
+        # an item the user's model lifted into the page says so in its why-line (vidrec.dialog.explain_taste)
+        return with_taste_reasons(page(True), page(False), dict(zip(ids, taste, strict=True)), self.library,
+                                  state.user_id, state.request, state.lang)
 
     def _item(self, profile: ItemProfile, why: str, start: float | None = None) -> TurnItem:
         price = profile.value("price")
