@@ -63,7 +63,8 @@ def test_training_from_the_store_reads_plays_impressions_and_dwell(meta):
     assert skipped == {("ann", "v2"), ("ann", "v4"), ("bob", "v1")}  # shown, never chosen; each pair once
     summary = data.summary()
     assert summary["dropped"][SHORT_PLAY] == 1 and summary["shown_and_skipped"] == 3
-    assert summary["logged"] == {"impressions": 7, "dwell": {"lists": 2, "median_s": 10.0, "p90_s": 11.6}}
+    assert summary["notes"] == {"shown cards logged": 7, "dwell": {"lists": 2, "median_s": 10.0, "p90_s": 11.6}}
+    assert "1 play under 50% of the video" in data.describe() and "7 shown cards logged" in data.describe()
 
 
 def test_dwell_is_the_time_to_the_sessions_next_step_capped():

@@ -84,7 +84,7 @@ def from_store_object(store) -> tuple[Interactions, ItemTexts]:
         shown = list(meta.impressions())
         positives = set(zip(inter.user.tolist(), inter.item.tolist(), strict=True))
         inter.skipped = skipped_pairs(shown, inter.users, inter.items, positives)
-        inter.logged = {"impressions": len(shown), "dwell": dwell_summary(shown, meta.interactions())}
+        inter.notes = {"shown cards logged": len(shown), "dwell": dwell_summary(shown, meta.interactions())}
     return inter, items
 
 
