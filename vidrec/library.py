@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from vidrec.store import Interaction, ItemHit, Store
+from vidrec.store import Impression, Interaction, ItemHit, Store
 from vidrec.store.vector_index import Filter
 from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import DEFAULT_CATEGORIES, Taxonomy, Term
@@ -244,6 +244,16 @@ class Library:
     def interactions(self, user_id: str | None = None) -> Iterator[Interaction]:
         """Recorded interactions in time order: everyone's, or one user's."""
         return self.store.metadata.interactions(user_id)
+
+    def log_shown(self, user_id: str, session_id: str, turn: int, item_ids: list[str],
+                  first_position: int = 0) -> None:
+        """Log a list shown to a user in a session's turn (or cards put into it from ``first_position`` on): one
+        impression per card with its position (`vidrec.store.metadata.Impression`)."""
+        self._interactions_metadata().log_shown(user_id, session_id, turn, item_ids, first_position)
+
+    def impressions(self, user_id: str | None = None) -> Iterator[Impression]:
+        """Logged shown cards in time order: everyone's, or one user's."""
+        return self.store.metadata.impressions(user_id)
 
     def has_interactions(self, user_id: str) -> bool:
         return next(iter(self.store.metadata.interactions(user_id)), None) is not None

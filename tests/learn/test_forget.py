@@ -39,7 +39,7 @@ class Hit:
 
 def make_store(path, metadata_url: str | None = None) -> None:
     """A real store (metadata in its SQLite file, or in PostgreSQL): the toy catalog, the toy users' views, and
-    ERASED, who bought lipsticks and the one lipstick nobody else touched."""
+    ERASED, who bought lipsticks and the one lipstick nobody else touched, after a list of four cards was shown."""
     from vidrec.store import Store
     from vidrec.store.metadata import Interaction
 
@@ -56,6 +56,8 @@ def make_store(path, metadata_url: str | None = None) -> None:
         for k, item in enumerate([*LIPSTICKS, "lipstick-new"]):
             meta.add_interaction(ERASED, item, "buy", ts=1e6 + k, session_id="chat-erased")
         meta.put_session("chat-erased", {"said": "lipsticks please"}, owner=ERASED)
+        meta.log_shown(ERASED, "chat-erased", 0, ["dress-1", "kettle-2", *LIPSTICKS[:2]], ts=1e6 - 1)  # 4 cards shown
+        meta.log_shown(inter.users.ids[0], "s", 0, ["dress-2", "kettle-2"], ts=1e6 - 1)
 
 
 def train(app, store) -> dict:
@@ -88,7 +90,9 @@ def test_an_erased_user_is_a_stranger_to_every_model_and_the_next_training_lets_
         assert "lipstick-new" in lib.popularity()  # counted (and cached) before the erase
         assert ERASED.encode() in store_bytes(store)
 
-        assert lib.erase_user(ERASED) == 8  # seven purchases and the session they own
+        assert len(list(lib.impressions(ERASED))) == 4
+        assert lib.erase_user(ERASED) == 12  # seven purchases, four shown cards and the session they own
+        assert list(lib.impressions(ERASED)) == [] and len(list(lib.impressions())) == 2  # the others' stay
         # the model this library had already loaded: at once
         assert lib.trained_model() is model and not model.knows_user(ERASED) and model.history(ERASED) == []
         assert model.recommend(ERASED, k=8) == stranger

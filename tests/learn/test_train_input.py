@@ -73,6 +73,29 @@ def test_messy_log_trains_and_serves(app, tmp_path):
         assert len(json.loads(r.stdout)["items"]) == 3
 
 
+def test_messy_log_says_what_it_set_aside_and_why(app, tmp_path):
+    """Each kind of bad row is named with its count, in the JSON summary and in the one line a person reads."""
+    now = int(time.time())
+    rows = few_rows(6, 5)
+    rows += rows[:4]                                                          # 4 duplicates
+    rows = rows[::-1]                                                         # out of order: no message needed
+    rows += [("u0", "no-such-item", 1_500), ("u2", "gone-item", 1_600),        # 2 ids the item file lacks
+             ("u1", "kettle-3", now + 10 * 365 * 86400), ("u3", "kettle-4", now * 1000),  # future (s, ms)
+             ("loner", "sneaker-2", 2_000), ("loner2", "kettle-1", 2_001)]    # 2 one-event users
+    log = write_log(tmp_path / "messy.csv", rows)
+    items = write_items(tmp_path / "items.csv")
+    args = ["train", str(log), "--items", str(items), "--model", "pop", "--store", str(tmp_path / "store")]
+    summary = json.loads(runner.invoke(app, [*args, "--json"]).stdout)["interactions"]
+    assert summary["dropped"] == {"repeated (user, item), collapsed": 4,
+                                  "dated more than a day in the future (left out)": 2}
+    assert summary["users_with_one_event"] == 2
+    assert summary["notes"] == {"items not in the item file (learned by id only, no content)": 2}
+    text = " ".join(runner.invoke(app, args).output.split())
+    for said in ("4 repeated (user, item), collapsed", "2 dated more than a day in the future (left out)",
+                 "2 users with a single event", "2 items not in the item file"):
+        assert said in text, text
+
+
 def test_a_catalog_of_only_new_items_serves_a_default(app, tmp_path):
     """Interactions name items the catalog does not know at all (every catalog item is new): training says what it
     did; recommend for a stranger still answers."""
@@ -82,6 +105,7 @@ def test_a_catalog_of_only_new_items_serves_a_default(app, tmp_path):
     r = runner.invoke(app, ["train", str(log), "--items", str(write_items(tmp_path / "items.csv")),
                             "--model", "pop", "--store", str(store)])
     assert r.exit_code == 0, r.output
+    assert "7 items not in the item file (learned by id only, no content)" in " ".join(r.output.split())
     r = runner.invoke(app, ["recommend", "--user", "new-person", "--k", "2", "--store", str(store), "--json"])
     assert r.exit_code == 0, r.output
     assert len(json.loads(r.stdout)["items"]) == 2

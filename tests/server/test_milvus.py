@@ -62,7 +62,8 @@ def test_a_whole_chat_on_milvus_gives_what_faiss_gives(milvus_store, built_store
     assert sum(bool(t.items) for t in on_milvus) >= 4
     with Library.open(milvus_store) as lib:
         recorded = [(e.event, e.item_id) for e in lib.interactions("u-milvus")]
-    assert ("like", on_milvus[2].items[0].id) in recorded and ("view", on_milvus[1].items[0].id) in recorded
+        shown = [(i.item_id, i.position) for i in lib.impressions("u-milvus")]
+    assert ("like", on_milvus[2].items[0].id) in recorded and (on_milvus[1].items[0].id, 0) in shown
 
 
 def test_a_thumbnail_on_milvus_shows_the_shot_most_like_the_item(make_client, milvus_store):

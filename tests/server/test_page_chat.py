@@ -202,7 +202,7 @@ def test_cards_stream_in_and_the_player_overlay_starts_before_the_end_and_report
     assert sent.value.status == 200 and sent.value.json()["event"] == "play"
     plays = feedback_posts(page, "play")
     assert len(plays) == 1 and plays[0]["item_id"] == cards[0]["id"]
-    assert 0.3 <= plays[0]["value"] <= seek["duration"]
+    assert 0.3 <= plays[0]["watch_s"] <= seek["duration"]
 
     # the end of the clip closes it too
     page.click(card_part(page, 1, ".thumb"))
@@ -211,6 +211,33 @@ def test_cards_stream_in_and_the_player_overlay_starts_before_the_end_and_report
     page.evaluate("() => { const v = document.querySelector('#video'); v.currentTime = v.duration - 0.4; }")
     page.wait_for_selector("#player", state="hidden")
     assert page.evaluate("() => document.querySelector('#video').ended")
+
+
+def test_watch_time_is_reported_when_the_video_ends_and_when_the_page_is_left(page):
+    say(page, "黑色半身裙")
+    cards = last_cards(page)
+    page.click(card_part(page, 0, ".thumb"))
+    seek = wait_playing(page)
+    page.wait_for_function(f"() => document.querySelector('#video').currentTime > {seek['t'] + 0.5}")
+    # played to its end: the player closes and reports the seconds actually played (the jump is not watched)
+    with page.expect_response(lambda r: r.url.endswith("/v1/feedback") and r.request.method == "POST") as sent:
+        page.evaluate("() => { const v = document.querySelector('#video'); v.currentTime = v.duration - 0.3; }")
+        page.wait_for_selector("#player", state="hidden")
+    assert sent.value.status == 200 and sent.value.json()["event"] == "play"  # the server took the watch_s
+    ended = feedback_posts(page, "play")
+    assert [p["item_id"] for p in ended] == [cards[0]["id"]] and "value" not in ended[0]
+    assert 0.5 <= ended[0]["watch_s"] <= 0.5 + seek["duration"] - seek["from"] - (seek["t"] - seek["from"]) + 1.0
+    # the shopper leaves the page with a video playing: the seconds watched still go out (keepalive)
+    page.click(card_part(page, 1, ".thumb"))
+    seek = wait_playing(page)
+    page.wait_for_function(f"() => document.querySelector('#video').currentTime > {seek['t'] + 0.5}")
+    # (the page's pagehide handler, as the browser calls it on leaving; its request is sent with keepalive)
+    with page.expect_response(lambda r: r.url.endswith("/v1/feedback") and r.request.method == "POST") as sent:
+        page.evaluate("() => window.dispatchEvent(new PageTransitionEvent('pagehide'))")
+    assert sent.value.status == 200
+    left = feedback_posts(page, "play")
+    assert [p["item_id"] for p in left] == [cards[0]["id"], cards[1]["id"]]
+    assert 0.5 <= left[1]["watch_s"] <= seek["duration"]
 
 
 def test_cards_follow_what_is_said_compare_table_cart_view_reload_and_new_chat(page):

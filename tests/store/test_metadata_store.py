@@ -17,7 +17,7 @@ import pytest
 
 from vidrec.errors import InputError, StoreError
 from vidrec.store import metadata as metadata_module
-from vidrec.store.metadata import Interaction, MetadataStore
+from vidrec.store.metadata import Impression, Interaction, MetadataStore
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -85,7 +85,7 @@ def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
 
 def test_a_new_database_is_at_the_latest_schema_and_sqlite_in_wal_mode(db):
     assert db.schema_version() == len(metadata_module.MIGRATIONS)
-    for table in ("items", "runs", "run_items", "interactions", "sessions", "meta", "schema_version"):
+    for table in ("items", "runs", "run_items", "interactions", "impressions", "sessions", "meta", "schema_version"):
         assert has_table(db.location, table), table
     if db.dialect == "sqlite":
         assert raw_execute(db.location, "PRAGMA journal_mode")[0][0] == "wal"
@@ -440,6 +440,7 @@ def test_an_erased_user_leaves_no_trace_in_the_database_files(tmp_path, monkeypa
         for k in range(50):
             db.add_interaction("erase-me-zz", f"item-secret-{k}", "like", ts=2.0 + k, session_id="sess-secret")
         db.put_session("sess-secret", {"said": "my very private wish for a teal raincoat"}, owner="erase-me-zz")
+        db.log_shown("erase-me-zz", "sess-secret", 0, [f"item-shown-secret-{k}" for k in range(4)], ts=60.0)
         db.put_session("sess-other", {"said": "a red dress"}, owner="keep-me")
         assert len(list(reader.interactions("erase-me-zz"))) == 50
         files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
@@ -448,9 +449,9 @@ def test_an_erased_user_leaves_no_trace_in_the_database_files(tmp_path, monkeypa
             return b"".join(f.read_bytes() for f in files if f.exists())
 
         assert b"teal raincoat" in everything() and b"erase-me-zz" in everything()
-        assert db.delete_user("erase-me-zz") == 51
+        assert db.delete_user("erase-me-zz") == 55
         left = everything()
-        for secret in (b"erase-me-zz", b"teal raincoat", b"item-secret-", b"sess-secret"):
+        for secret in (b"erase-me-zz", b"teal raincoat", b"item-secret-", b"sess-secret", b"item-shown-secret"):
             assert secret not in left, secret
         assert b"item-kept" in left and b"a red dress" in left  # the others' data is still there
         assert [i.item_id for i in reader.interactions()] == ["item-kept"]
@@ -481,6 +482,49 @@ def test_interactions_in_time_order_per_user_and_forgetting_a_user(db):
         and db.get_session("s1") is None
         and db.get_session("s2") is not None
     )
+
+
+def test_a_store_made_before_impressions_is_upgraded_and_keeps_its_interactions(location, monkeypatch):
+    monkeypatch.setattr(metadata_module, "MIGRATIONS", metadata_module.MIGRATIONS[:1])
+    old = MetadataStore(location)
+    old.add_interaction("u1", "i1", "like", ts=5.0, session_id="s1")
+    old.close()
+    assert not has_table(location, "impressions")
+    monkeypatch.undo()
+    new = MetadataStore(location)
+    try:
+        assert new.schema_version() == 2 and has_table(location, "impressions")
+        assert [(i.user_id, i.item_id, i.event) for i in new.interactions()] == [("u1", "i1", "like")]
+        new.log_shown("u1", "s1", 0, ["i1", "i2"], ts=6.0)
+        assert [(i.item_id, i.position) for i in new.impressions("u1")] == [("i1", 0), ("i2", 1)]
+    finally:
+        new.close()
+
+
+def test_shown_lists_keep_session_turn_and_positions_and_are_forgotten_with_their_user(db):
+    assert db.log_shown("u1", "s1", 0, ["a", "b", "c"], ts=10.0) == 3
+    db.log_shown("u2", "s2", 0, ["b", "d"], ts=11.0)
+    db.log_shown("u1", "s1", 1, ["e"], first_position=2, ts=12.0)  # a card put into the list in place of "c"
+    db.add_interaction("u1", "b", "like", ts=11.5, session_id="s1")
+    assert list(db.impressions("u1")) == [
+        Impression("u1", "s1", 0, "a", 0, 10.0),
+        Impression("u1", "s1", 0, "b", 1, 10.0),
+        Impression("u1", "s1", 0, "c", 2, 10.0),
+        Impression("u1", "s1", 1, "e", 2, 12.0),
+    ]
+    assert [(i.user_id, i.item_id) for i in db.impressions()] == [
+        ("u1", "a"), ("u1", "b"), ("u1", "c"), ("u2", "b"), ("u2", "d"), ("u1", "e")]
+    with pytest.raises(InputError, match="must be 0 or more"):
+        db.log_shown("u1", "s1", 2, ["f"], first_position=-1)
+    assert db.delete_user("u1") == 5  # four shown cards and one like
+    assert list(db.impressions("u1")) == [] and len(list(db.impressions())) == 2
+
+
+def test_impressions_page_through_many_rows_with_equal_timestamps(db):
+    db.add_impressions(Impression(f"u{i % 3}", "s", i // 10, f"i{i}", i % 10, float(i // 100)) for i in range(1234))
+    rows = list(db.impressions())
+    assert [r.item_id for r in rows] == [f"i{i}" for i in range(1234)]
+    assert len(list(db.impressions("u2"))) == 411
 
 
 def test_interactions_page_through_many_rows_with_equal_timestamps(db):

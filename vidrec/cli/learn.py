@@ -99,7 +99,11 @@ def _training_data(interactions: Path | None, items: Path | None, store: Path | 
     data = load_interactions(interactions)
     texts = _load_items(interactions, items)
     if texts is not None:
+        known = set(texts.ids())
+        unknown = sum(1 for i in set(data.item.tolist()) if data.items.ids[i] not in known)
         data = data.with_items(texts.ids())
+        if unknown:
+            data.notes = {**(data.notes or {}), "items not in the item file (learned by id only, no content)": unknown}
     return data, texts
 
 
@@ -242,6 +246,8 @@ def train(
             f"in {m.fit_seconds:.1f} s -> {folder}",
             highlight=False,
         )
+        if data.describe():
+            _stdout().print(f"input: {data.describe()}", highlight=False, soft_wrap=True)
 
 
 # ------------------------------------------------------------------------------------------------ evaluate

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from vidrec.dialog import acts
 from vidrec.dialog.answers import answer, compare
+from vidrec.dialog.explain_taste import taste_scores, with_taste_reasons
 from vidrec.dialog.fit import Fit, claimable, conditions, differs_text, fit, to_relax
 from vidrec.dialog.policy import choose_question, price_option_range
 from vidrec.dialog.ranking import Blend, blended_scores, diverse_page
@@ -202,7 +203,7 @@ class Engine:
                 if replacement is not None:
                     state.last_shown = [replacement.id if i == item_id else i for i in state.last_shown]
                     state.shown = list(dict.fromkeys([*state.shown, replacement.id]))
-                    self._record(state, [replacement.id], "view")
+                    self._shown(state, [replacement.id], state.last_shown.index(replacement.id))
                 else:
                     state.last_shown = [i for i in state.last_shown if i != item_id]
                 if dropped is not None:
@@ -617,6 +618,12 @@ class Engine:
         for i in ids:
             self.library.record(state.user_id, i, event, session_id=state.session_id)
 
+    def _shown(self, state: DialogState, ids: list[str], first_position: int = 0) -> None:
+        """A list is final on the shopper's screen (or cards were put into it): logged as impressions, with the
+        session, turn and positions, for a user's session (vidrec.store.metadata.Impression)."""
+        if state.user_id and ids:
+            self.library.log_shown(state.user_id, state.session_id, state.turn, ids, first_position)
+
     # ------------------------------------------------------------------------------------------------ recommend
     def _query_text(self, state: DialogState) -> str:
         r = state.request
@@ -696,7 +703,7 @@ class Engine:
         state.last_close = [h.id for h in chosen if not fits[h.id].match]
         state.shown = list(dict.fromkeys([*state.shown, *state.last_shown]))
         state.focus = None
-        self._record(state, state.last_shown, "view")
+        self._shown(state, state.last_shown)
         taxonomy = self.library.taxonomy
         items = []
         for h in chosen:
@@ -854,12 +861,20 @@ class Engine:
 
     def _rerank(self, state: DialogState, hits: list, profiles: dict[str, ItemProfile | None]) -> list:
         ids = [h.id for h in hits]
-        user_scores = user_taste(self.user_model, state.user_id)
-        scores = blended_scores(ids, [h.score for h in hits], profiles, user_scores=user_scores,
-                                popularity=self.library.popularity(), season=state.request.get("season"),
-                                usage=state.request.get("usage"), blend=self.blend)
+        taste = taste_scores(user_taste(self.user_model, state.user_id), ids)
         vectors = self.library.vectors(ids, "image")
-        return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
+
+        def page(with_taste: bool) -> list:
+            scores = blended_scores(ids, [h.score for h in hits], profiles,
+                                    user_scores=(lambda _: taste) if with_taste else None,
+                                    popularity=self.library.popularity(), season=state.request.get("season"),
+                                    usage=state.request.get("usage"), blend=self.blend)
+            return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
+        if taste is None:
+            return page(False)
+        # an item the user's model lifted into the page says so in its why-line (vidrec.dialog.explain_taste)
+        return with_taste_reasons(page(True), page(False), dict(zip(ids, taste, strict=True)), self.library,
+                                  state.user_id, state.request, state.lang)
 
     def _card(self, state: DialogState, profile: ItemProfile, lang: str, attribute: str | None = None) -> TurnItem:
         """A card of a follow-up turn (play, compare, a question about it, the cart): its why-line and start second

@@ -18,6 +18,8 @@ Rules (documented here and applied the same way everywhere):
   Negative events (dislike, reject, skip, not_interested) are not positives: they are dropped and counted.
   `event_weight` is the same table for summing events (popularity), a negative event weighing minus a view.
   Unknown event names are an `InputError` that lists the known ones. A missing event column means `interact`.
+- Timestamps more than `FUTURE_SLACK_S` (a day) after the moment of reading are left out and counted (a clock
+  or unit error would otherwise sort after every real event).
 - Duplicates: a (user, item) pair appears once in the result. Its timestamp is its latest occurrence (the point at
   which the user last chose it), its event the strongest seen and its value the one of the latest row. So exact
   duplicate rows collapse, and leave-last-out never tests an item the user already had in training.
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +64,10 @@ EVENT_STRENGTH: dict[str, int] = {
 }
 NEGATIVE_EVENTS = frozenset({"dislike", "reject", "skip", "not_interested"})
 DEFAULT_EVENT = "interact"
+# A row dated later than this after the moment it is read (clocks of different machines disagree by seconds, not
+# days) is a clock or unit error: left out and counted, since it would sort after every real event
+FUTURE_SLACK_S = 86_400.0
+FUTURE_REASON = "dated more than a day in the future (left out)"
 # What a negative event weighs where events are summed (popularity): a rejection takes back what a view gave.
 NEGATIVE_WEIGHT = -float(EVENT_STRENGTH["view"])
 
@@ -144,6 +151,10 @@ class Interactions:
     users: IdMap
     items: IdMap
     dropped: dict[str, int] = field(default_factory=dict)  # rows removed by the rules, by reason
+    # (user index, item index) pairs shown to the user and never chosen (`vidrec.learn.signals.skipped_pairs`):
+    # an (n, 2) int32 array from the store's impressions, None for data without them
+    skipped: np.ndarray | None = None
+    notes: dict | None = None  # what else the input says (shown lists and their dwell, items the catalog lacks)
 
     def __len__(self) -> int:
         return int(self.user.shape[0])
@@ -180,6 +191,8 @@ class Interactions:
             self.users,
             self.items,
             dict(self.dropped),
+            self.skipped,
+            self.notes,
         )
 
     def with_items(self, item_ids: Iterable[str]) -> Interactions:
@@ -196,7 +209,20 @@ class Interactions:
             self.users,
             items,
             dict(self.dropped),
+            self.skipped,
+            self.notes,
         )
+
+    def describe(self) -> str:
+        """One line on what the rules set aside and what else the input said ("" when nothing)."""
+        parts = [f"{n} {reason}" for reason, n in sorted(self.dropped.items()) if n]
+        one = int((np.bincount(self.user, minlength=self.n_users) == 1).sum())
+        if one:
+            parts.append(f"{one} users with a single event (kept; served from that one event)")
+        for key, value in sorted((self.notes or {}).items()):
+            if isinstance(value, int) and value:
+                parts.append(f"{value} {key}")
+        return "; ".join(parts)
 
     def summary(self) -> dict:
         return {
@@ -205,6 +231,9 @@ class Interactions:
             "items": self.n_items,
             "items_with_interactions": int(np.count_nonzero(self.item_counts())),
             "dropped": dict(self.dropped),
+            **({"shown_and_skipped": int(self.skipped.shape[0])} if self.skipped is not None else {}),
+            "users_with_one_event": int((np.bincount(self.user, minlength=self.n_users) == 1).sum()),
+            **({"notes": dict(self.notes)} if self.notes else {}),
         }
 
 
@@ -260,6 +289,13 @@ class InteractionsBuilder:
         if bad_ts.any():
             row = first_row + int(np.flatnonzero(bad_ts)[0])
             raise InputError(f"{source}: data row {row}: missing timestamp; every interaction needs a time")
+        future = keep & (ts > time.time() + FUTURE_SLACK_S)
+        if future.any():
+            row = first_row + int(np.flatnonzero(future)[0])
+            log.warning("%s: %d rows dated more than a day in the future (first: data row %d) are left out; check "
+                        "the clock that wrote them", source, int(future.sum()), row)
+            self._drop(FUTURE_REASON, int(future.sum()))
+            keep &= ~future
         ev = np.full(n, EVENT_STRENGTH[DEFAULT_EVENT], dtype=np.int8)
         if events is not None:
             negative = 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from vidrec.config import store_dir
 from vidrec.errors import ConfigError, InputError, VidrecError
 from vidrec.learn.interactions import Interactions, interactions_from_records
 from vidrec.learn.items import ItemTexts
+from vidrec.learn.signals import list_dwell, qualified_plays, skipped_pairs
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +68,34 @@ def set_current_model(store: str | Path | None, name: str) -> None:
 
 
 def from_store_object(store) -> tuple[Interactions, ItemTexts]:
-    """Duck-typed: anything with `items()` (dicts with id, title, profile) and `interactions()` (store rows).
-    Catalog items nobody has touched yet are in the item vocabulary (cold start)."""
+    """Duck-typed: anything with `items()` (dicts with id, title, profile) and `interactions()` (store rows), and
+    optionally `impressions()` (shown cards). Catalog items nobody has touched yet are in the item vocabulary (cold
+    start). Plays and shown cards are read as `vidrec.learn.signals` says: short plays dropped, shown-and-skipped
+    cards kept as `Interactions.skipped` for the models that take negatives."""
     meta = getattr(store, "metadata", store)
     items = ItemTexts.from_store_items(meta.items())
-    inter = interactions_from_records(meta.interactions(), source=f"{getattr(meta, 'where', 'store')}:interactions")
-    return inter.with_items(items.ids()), items
+    durations = {row["id"]: (row.get("profile") or {}).get("duration") for row in meta.items()}
+    short: Counter = Counter()
+    inter = interactions_from_records(qualified_plays(meta.interactions(), durations, short),
+                                      source=f"{getattr(meta, 'where', 'store')}:interactions")
+    inter.dropped.update(short)
+    inter = inter.with_items(items.ids())
+    if hasattr(meta, "impressions"):
+        shown = list(meta.impressions())
+        positives = set(zip(inter.user.tolist(), inter.item.tolist(), strict=True))
+        inter.skipped = skipped_pairs(shown, inter.users, inter.items, positives)
+        inter.notes = {"shown cards logged": len(shown), "dwell": dwell_summary(shown, meta.interactions())}
+    return inter, items
+
+
+def dwell_summary(impressions, interactions) -> dict[str, float | int]:
+    """How long shown lists stayed on screen before the session's next step (`vidrec.learn.signals.list_dwell`):
+    how many lists had a next step, and the median and 90th percentile of their dwell in seconds."""
+    dwell = list_dwell(impressions, interactions)
+    if not dwell:
+        return {"lists": 0}
+    return {"lists": len(dwell), "median_s": round(float(np.median(dwell)), 1),
+            "p90_s": round(float(np.percentile(dwell, 90)), 1)}
 
 
 def load_store_data(store: str | Path | None = None) -> tuple[Interactions, ItemTexts]:

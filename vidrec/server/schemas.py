@@ -101,16 +101,31 @@ class ParseIn(Strict):
     text: ShopperText
 
 
+MAX_WATCH_S = 86_400.0  # a day: no product video is longer
+
+
 class FeedbackIn(Strict):
     # the route needs a session (a button in a chat) or a user (an event from the platform): said in the spec too
+    # and watch_s goes with a play only, instead of value; a play's value (seconds watched) is not below 0
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
-        "anyOf": [{"required": [name], "properties": {name: {"type": "string"}}} for name in ("session_id", "user_id")]})
+        "anyOf": [{"required": [name], "properties": {name: {"type": "string"}}} for name in ("session_id", "user_id")],
+        "allOf": [
+            {"if": {"required": ["watch_s"], "properties": {"watch_s": {"type": "number"}}},
+             "then": {"properties": {"event": {"const": "play"}}, "not": {"required": ["value"]}}},
+            {"if": {"required": ["event"], "properties": {"event": {"const": "play"}}},
+             "then": {"properties": {"value": {"anyOf": [{"type": "null"}, {"type": "number", "minimum": 0}]}}}},
+        ]})
 
     item_id: ItemId
     event: Literal["like", "reject", "cart", "view", "click", "play", "buy"]
     session_id: Annotated[str, Field(pattern=SESSION_ID_PATTERN)] | None = None
     user_id: UserId | None = None
     value: float | None = Field(None, ge=-1e6, le=1e6, description="e.g. seconds watched for 'play'")
+    watch_s: float | None = Field(
+        None, ge=0, le=MAX_WATCH_S,
+        description="'play' only: seconds of the video watched (each second once, replays not counted again); at "
+                    "most the video's length. Stored as the play's value; training counts a play as a choice when "
+                    "it covers WATCH_SHARE of the video (vidrec.learn.signals).")
 
 
 class FeedbackOut(BaseModel):

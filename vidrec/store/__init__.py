@@ -30,7 +30,7 @@ from vidrec.errors import StoreBusyError, StoreError
 from vidrec.store.database import is_postgres_url, redact
 from vidrec.store.faiss_index import FaissIndex
 from vidrec.store.lexical import LexicalIndex
-from vidrec.store.metadata import Interaction, MetadataStore
+from vidrec.store.metadata import Impression, Interaction, MetadataStore
 from vidrec.store.vector_index import Filter, ItemHit, VectorIndex
 
 try:  # POSIX; elsewhere the writer lock is SQLite's alone
@@ -41,6 +41,7 @@ except ImportError:  # pragma: no cover
 __all__ = [
     "FaissIndex",
     "Filter",
+    "Impression",
     "Interaction",
     "ItemHit",
     "LexicalIndex",

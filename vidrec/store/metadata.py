@@ -1,4 +1,4 @@
-"""Items, ingest runs, interactions and chat sessions in SQLite (WAL mode), or in PostgreSQL given a URL.
+"""Items, ingest runs, interactions, shown lists (impressions) and chat sessions in SQLite (WAL mode), or in PostgreSQL given a URL.
 
 The SQL is written once in the SQLite dialect; vidrec/store/database.py opens connections and translates what
 PostgreSQL needs (placeholders, types, the writer lock, snapshots). What follows holds for both.
@@ -97,6 +97,19 @@ MIGRATIONS: list[list[str | dict[str, str]]] = [
         )""",
         "CREATE INDEX sessions_owner ON sessions (owner)",
     ],
+    [  # 2: what each turn showed, card by card (a model can learn from what was shown and not chosen)
+        """CREATE TABLE impressions (
+            id INTEGER PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            turn INTEGER NOT NULL,
+            item_id TEXT NOT NULL,
+            pos INTEGER NOT NULL,
+            ts REAL NOT NULL
+        )""",
+        "CREATE INDEX impressions_user ON impressions (user_id, ts)",
+        "CREATE INDEX impressions_session ON impressions (session_id, turn)",
+    ],
 ]
 
 FACET_KEYS = ("title", "category", "colors", "price", "brand", "gender")
@@ -115,6 +128,20 @@ class Interaction:
     value: float | None
     ts: float
     session_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Impression:
+    """One card on a shopper's screen: ``item_id`` shown at ``position`` (0 = first) of the list turn ``turn``
+    (0-based, the session's turn counter) of session ``session_id`` showed, at ``ts``. Shown lists are logged
+    here, not as interactions: being shown is not a choice."""
+
+    user_id: str
+    session_id: str
+    turn: int
+    item_id: str
+    position: int
+    ts: float
 
 
 def _json(value: Any, what: str) -> str:
@@ -574,11 +601,59 @@ class MetadataStore:
                 )
             last = (rows[-1]["ts"], rows[-1]["id"])
 
+    # ------------------------------------------------------------------------------------------ impressions
+
+    def add_impressions(self, rows: Iterable[Impression]) -> int:
+        """Append shown cards in one transaction; returns how many. A position or turn below 0 is an InputError."""
+        values = []
+        for r in rows:
+            if int(r.position) < 0 or int(r.turn) < 0:
+                raise InputError(
+                    f"impression of item {r.item_id!r}: turn {r.turn} and position {r.position} must be 0 or more"
+                )
+            values.append((str(r.user_id), str(r.session_id), int(r.turn), str(r.item_id), int(r.position),
+                           float(r.ts)))
+        if not values:
+            return 0
+        with self.transaction() as conn, self._errors():
+            conn.executemany(
+                "INSERT INTO impressions (user_id, session_id, turn, item_id, pos, ts) VALUES (?, ?, ?, ?, ?, ?)",
+                values,
+            )
+        return len(values)
+
+    def log_shown(self, user_id: str, session_id: str, turn: int, item_ids: Iterable[str], first_position: int = 0,
+                  ts: float | None = None) -> int:
+        """One shown list (or the cards put into one at ``first_position`` on): a row per card, in order."""
+        now = time.time() if ts is None else float(ts)
+        return self.add_impressions(
+            Impression(user_id, session_id, turn, item, first_position + k, now) for k, item in enumerate(item_ids)
+        )
+
+    def impressions(self, user_id: str | None = None) -> Iterator[Impression]:
+        """Shown cards in time order (then session, turn, position): everyone's, or one user's; page by page."""
+        where = "" if user_id is None else " AND user_id = ?"
+        params: tuple[Any, ...] = () if user_id is None else (str(user_id),)
+        last = (-float("inf"), -1)
+        while True:
+            rows = self._query(
+                "SELECT id, user_id, session_id, turn, item_id, pos, ts FROM impressions "
+                f"WHERE (ts > ? OR (ts = ? AND id > ?)){where} ORDER BY ts, id LIMIT {_PAGE}",
+                (last[0], last[0], last[1], *params),
+            )
+            if not rows:
+                return
+            for r in rows:
+                yield Impression(r["user_id"], r["session_id"], int(r["turn"]), r["item_id"], int(r["pos"]),
+                                 r["ts"])
+            last = (rows[-1]["ts"], rows[-1]["id"])
+
     def delete_user(self, user_id: str) -> int:
-        """Forget a user: their interactions and the sessions they own, gone from every file of the database.
-        Returns the number of rows removed."""
+        """Forget a user: their interactions, impressions and the sessions they own, gone from every file of the
+        database. Returns the number of rows removed."""
         with self.transaction() as conn, self._errors():
             n = conn.execute("DELETE FROM interactions WHERE user_id = ?", (str(user_id),)).rowcount
+            n += conn.execute("DELETE FROM impressions WHERE user_id = ?", (str(user_id),)).rowcount
             n += conn.execute("DELETE FROM sessions WHERE owner = ?", (str(user_id),)).rowcount
         self._purge_deleted()
         return n

@@ -17,6 +17,7 @@ from vidrec.learn.models.implicit_backend import ImplicitFactorModel, require_im
 
 class ALS(ImplicitFactorModel):
     name = "als"
+    learns_negatives = True  # implicit's ALS reads a negative entry as a dislike (target 0, confidence alpha*|v|)
 
     def __init__(
         self,

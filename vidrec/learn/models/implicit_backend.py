@@ -10,6 +10,8 @@ from abc import abstractmethod
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from vidrec.errors import ModelUnavailableError
 from vidrec.learn.matrix import user_item_matrix
 from vidrec.learn.models.base import Progress, Recommender
@@ -38,6 +40,8 @@ def single_threaded_blas() -> Iterator[None]:
 
 class ImplicitFactorModel(Recommender):
     """A user x item factorisation fitted by `implicit` on the binary user x item matrix of the training data."""
+
+    learns_negatives = False  # whether a negative entry in the matrix means "disliked" to the implicit model
 
     def __init__(
         self,
@@ -69,8 +73,25 @@ class ImplicitFactorModel(Recommender):
             model = self._new_model()
         cb = self._iteration_callback(progress) if progress else None
         with single_threaded_blas():
-            model.fit(user_item_matrix(interactions), show_progress=False, callback=cb)
+            model.fit(self._training_matrix(interactions), show_progress=False, callback=cb)
         return model
+
+    def _training_matrix(self, interactions):
+        """The binary user x item matrix; a model that `learns_negatives` also gets the shown-and-skipped pairs as
+        `vidrec.learn.signals.SKIPPED_VALUE` (they never overlap a positive)."""
+        m = user_item_matrix(interactions)
+        skipped = getattr(interactions, "skipped", None)
+        if not self.learns_negatives or skipped is None or skipped.shape[0] == 0:
+            return m
+        import scipy.sparse as sp
+
+        from vidrec.learn.signals import SKIPPED_VALUE
+
+        negative = sp.csr_matrix((np.full(skipped.shape[0], SKIPPED_VALUE, dtype=np.float32),
+                                  (skipped[:, 0], skipped[:, 1])), shape=m.shape)
+        out = (m + negative).tocsr()
+        out.sort_indices()
+        return out
 
     def _iteration_callback(self, progress: Progress):
         """implicit's per-iteration callback as a `Progress` call. Only the 0-based iteration (always first) is

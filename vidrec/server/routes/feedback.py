@@ -17,13 +17,29 @@ router = APIRouter(tags=["feedback"])
 def feedback(body: FeedbackIn, caller: Identified, backend: AppBackend, owners: AppOwners,
              settings: AppSettings) -> FeedbackOut:
     """A button in a session (like / reject / cart: the session adapts; "reject" brings a replacement), or an
-    event from your platform for a user (view, click, play, buy ...), stored for training."""
+    event from your platform for a user (view, click, play, buy ...), stored for training. A play carries the
+    seconds watched (``watch_s``): the web page sends them when its player closes or the video ends."""
     if body.session_id is None and body.user_id is None:
         raise Problem(422, "no_subject", "give a session_id (buttons in a chat) or a user_id (events from your "
                       "platform)")
+    value = body.value
+    if body.watch_s is not None:
+        if body.event != "play":
+            raise Problem(422, "watch_s_not_play", f"watch_s is the seconds watched of a 'play' event, not of "
+                          f"{body.event!r}; send event 'play' or leave watch_s out")
+        if body.value is not None:
+            raise Problem(422, "watch_s_and_value", "give the seconds watched once, as watch_s (value is its older "
+                          "name)")
+        value = body.watch_s
+    elif body.event == "play" and body.value is not None and body.value < 0:
+        raise Problem(422, "watch_s_negative", f"a play's value is the seconds watched; {body.value:g} is below 0")
     with backend.use(write=True, session=body.session_id) as live:
-        if live.library.profile(body.item_id) is None:
+        profile = live.library.profile(body.item_id)
+        if profile is None:
             raise Problem(404, "item_not_found", f"no item {body.item_id!r} in this catalog")
+        if body.watch_s is not None and profile.duration and body.watch_s > profile.duration + 1:
+            raise Problem(422, "watch_s_too_long", f"{body.watch_s:g} s watched of item {body.item_id!r}, whose video is "
+                          f"{profile.duration:g} s long; send the seconds of the video watched, each second once")
         if body.session_id is not None:
             user_id = session_user(owners, live, caller, body.session_id, body.user_id, settings.session_ttl_s)
             if body.event in ("like", "reject", "cart"):
@@ -37,5 +53,5 @@ def feedback(body: FeedbackIn, caller: Identified, backend: AppBackend, owners: 
             check_user(owners, live, caller, user_id)
         if user_id is None:
             return FeedbackOut(recorded=False, event=body.event, item_id=body.item_id)
-        live.library.record(user_id, body.item_id, body.event, value=body.value, session_id=body.session_id)
+        live.library.record(user_id, body.item_id, body.event, value=value, session_id=body.session_id)
         return FeedbackOut(recorded=True, event=body.event, item_id=body.item_id)

@@ -82,8 +82,8 @@ function headers(json) {
   return h;
 }
 
-async function api(path, { method = "GET", body } = {}) {
-  const res = await fetch(path, { method, headers: headers(body !== undefined),
+async function api(path, { method = "GET", body, keepalive = false } = {}) {
+  const res = await fetch(path, { method, keepalive, headers: headers(body !== undefined),
     body: body === undefined ? undefined : JSON.stringify(body) });
   if (res.status === 204) return null;
   const data = await res.json().catch(() => null);
@@ -487,8 +487,9 @@ function reportPlay() {
   playing = null;
   const watched = playedSeconds($("#video")) - base;
   if (!(watched > 0) || !sessionId) return;
-  api("/v1/feedback", { method: "POST", body: { session_id: sessionId, item_id: id, event: "play",
-    value: Math.round(watched * 10) / 10 } }).catch(() => { /* a lost play event is not worth a word */ });
+  api("/v1/feedback", { method: "POST", keepalive: true, body: { session_id: sessionId, item_id: id,
+    event: "play", watch_s: Math.round(watched * 10) / 10 } })
+    .catch(() => { /* a lost play event is not worth a word */ });
 }
 
 function closePlayer() {
@@ -871,6 +872,8 @@ function start() {
   $("#player-close").addEventListener("click", closePlayer);
   $("#player").addEventListener("click", (e) => { if (e.target === $("#player")) closePlayer(); });
   $("#video").addEventListener("ended", closePlayer);
+  // leaving the page with the player open still reports what was watched (keepalive outlives the page)
+  window.addEventListener("pagehide", reportPlay);
   $("#video").addEventListener("error", () => status(t("noVideo")));
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && !$("#player").hidden) { e.preventDefault(); closePlayer(); }
