@@ -1,25 +1,33 @@
 """Build the evaluation catalog: product videos with known ground truth, made from Myntra studio photos.
 
-    .venv/bin/python bench/build_eval_catalog.py                      # -> /work/eval-catalog
-    .venv/bin/python bench/build_eval_catalog.py --out DIR --types 20 --per-type 16 --seed 13 --workers 2
+    .venv/bin/python bench/build_eval_catalog.py --splits heldout --per-type 8          # -> /work/eval-catalog
+    .venv/bin/python bench/build_eval_catalog.py --out DIR --splits tune,heldout --per-type tune=4,heldout=12 \
+        --types 20 --seed 13 --workers 2
 
 The Myntra "Fashion Product Images" photos carry no licence: the output is for local evaluation only and is
 never committed. What it writes under --out:
 
-- ``videos/<id>.mp4``: one video per product (zoom/pan, hard cut to a close-up, closing card), made with
-  ``tools.compose``; narration from espeak-ng in zh or en, burnt-in captions with the price;
+- ``videos/<id>-<spec>.mp4``: one video per product (zoom/pan, hard cut to a close-up, closing card), made with
+  ``tools.compose``; narration from espeak-ng in zh or en, burnt-in captions with the price. ``<spec>`` is a hash
+  of everything the video shows and says, so a video made with other texts is never reused;
 - ``ground_truth.csv``: id, video, articleType, baseColour, gender, usage, season, productDisplayName, price,
-  spoken_lang (zh/en/none), caption (yes/no), caption_lang, stated_price (the price said and/or shown; empty
-  when neither), split (dev/heldout), narration, caption_text, price_caption, source_image;
-- ``catalog_meta.csv``: id, video, title, category, price, currency: the metadata baseline's catalog;
-- ``catalog_bare.csv``: id, video only: what "video only" ingestion sees;
+  rank (position in its type's seeded order: the first N of each type are a smaller catalog), naming (full / brand_model / none), named_text, spoken_lang (zh/en/none), caption (yes/no), caption_lang,
+  stated_price (the price said and/or shown; empty when neither), split (tune/dev/heldout), narration,
+  caption_text, price_caption, source_image;
+- ``catalog_meta_<split>.csv``: id, video, title, category, price, currency (what a platform knows: the real
+  product display name as the title) and ``catalog_bare_<split>.csv``: id, video only, per split built;
 - ``build_info.json``: the settings, counts and time taken.
 
-Selection: the `--types` most common articleTypes among photos with a usable colour (not "Multi"/"NA"),
-`--per-type` items each drawn with the seed, split half dev / half held-out within each type. Within each
-split, one video in four has neither caption nor narration; the others are spoken and captioned, spoken
-only, or captioned only, in Chinese or English (half each). Prices are invented per type, seeded.
-The held-out split is for reporting only: never tune on it.
+Split: every photo's split is `bench.splits.split_of(photo id)` (SHA-256 of the id: tune 50 %, dev 20 %,
+held-out 30 %); ``--splits`` chooses which splits to build; an item is never moved to another split.
+Selection: the `--types` most common articleTypes among photos with a usable colour (not "Multi"/"NA"); within
+each type and split, photos are taken in a seeded hash order, so a larger ``--per-type`` keeps every item of a
+smaller one (grow a catalog by re-running with a larger count).
+Presentation: captions and narration use the photo's real productDisplayName ("Red Tape Semi Casual Men's
+Shoe"); in each type's order, two items in four name the full display name, one in four names only its brand
+and model (the name without its gender, colour and type words), one in four has neither caption nor narration.
+Named items are spoken and captioned, spoken only or captioned only, framed in Chinese or English (half each).
+Prices are invented per type, seeded. The held-out split is for reporting only: never tune on it.
 
 Re-running with the same settings keeps the videos already built (a video is written under a temporary name
 and renamed when complete), so an interrupted run picks up where it stopped.
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import logging
 import math
@@ -43,6 +52,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for `tools`
 
+from bench.splits import SPLITS, split_of
 from tools.compose import DEFAULT_WPM, compose_product_video, speak
 
 log = logging.getLogger("build_eval_catalog")
@@ -92,15 +102,17 @@ COLOUR_ZH = {
     "Taupe": "灰褐色", "Burgundy": "勃艮第红", "Fluorescent Green": "荧光绿", "Grey Melange": "麻灰色",
     "Metallic": "金属色", "Mauve": "藕荷色", "Nude": "裸色", "Sea Green": "海绿色", "Skin": "肤色",
 }
-GENDER_ZH = {"Men": "男士", "Women": "女士", "Boys": "男童", "Girls": "女童", "Unisex": "男女同款"}
-GENDER_EN = {"Men": "men", "Women": "women", "Boys": "boys", "Girls": "girls", "Unisex": "everyone"}
-GENDER_TITLE_EN = {"Men": "Men's", "Women": "Women's", "Boys": "Boys'", "Girls": "Girls'", "Unisex": "Unisex"}
-USAGE_ZH = {"Casual": "日常休闲", "Formal": "正式场合", "Sports": "运动健身", "Ethnic": "节日盛装",
-            "Smart Casual": "商务休闲", "Travel": "出门旅行"}
-USAGE_EN = {"Casual": "everyday", "Formal": "formal", "Sports": "sports", "Ethnic": "festive",
-            "Smart Casual": "smart casual", "Travel": "travel"}
-SEASON_ZH = {"Summer": "夏天", "Winter": "冬天", "Fall": "秋天", "Spring": "春天"}
-SEASON_EN = {"Summer": "summer", "Winter": "winter", "Fall": "autumn", "Spring": "spring"}
+# Words that say who a product is for, in Myntra display names ("Puma Men Grey T-shirt", "Arrow Woman ... Shirt").
+GENDER_WORDS = {"men", "women", "men's", "women's", "man", "woman", "boys", "girls", "boy's", "girl's", "boys'",
+                "girls'", "unisex", "kids", "kid's"}
+# Words that name the article type in display names: removed from the brand-and-model share's text.
+TYPE_WORDS = {"tshirt", "tshirts", "t-shirt", "t-shirts", "tee", "shirt", "shirts", "shoe", "shoes", "top", "tops",
+              "kurta", "kurtas", "kurti", "watch", "watches", "handbag", "handbags", "bag", "bags", "sunglasses",
+              "sunglass", "heels", "heel", "sweater", "sweaters", "wallet", "wallets", "sandals", "sandal", "flip",
+              "flops", "flop", "sweatshirt", "sweatshirts", "belt", "belts", "trousers", "trouser", "jeans", "socks",
+              "sock", "jacket", "jackets", "flats", "flat", "shorts", "dress", "dresses", "pants", "track",
+              "backpack", "backpacks", "polo", "casual", "formal", "sports", "sport"}
+NAMING_CYCLE = ("full", "full", "brand_model", "none")  # by position in each type's seeded order
 
 
 @dataclass
@@ -114,6 +126,9 @@ class EvalItem:
     season: str
     productDisplayName: str
     price: int
+    rank: int
+    naming: str
+    named_text: str
     spoken_lang: str
     caption: str
     caption_lang: str
@@ -132,45 +147,77 @@ def _price(rng: random.Random, low: int, high: int) -> int:
     return max(low, min(high, price)) if price > 0 else low
 
 
-def _narration(rng: random.Random, lang: str, row: dict[str, str], price: int) -> str:
-    zh_cat, en_cat, plural, _ = CATEGORY_WORDS[row["articleType"]]
-    colour = row["baseColour"]
-    usage, season, gender = row["usage"], row["season"], row["gender"]
-    if lang == "zh":
-        c = COLOUR_ZH[colour]
-        options = [f"这款{GENDER_ZH.get(gender, '')}{c}{zh_cat}，现在只要{price}元。",
-                   f"{c}{zh_cat}，质感很好，到手价{price}元。"]
-        if usage in USAGE_ZH:
-            options.append(f"今天给大家推荐一款{c}{zh_cat}，{USAGE_ZH[usage]}都很合适，只要{price}元。")
-        if season in SEASON_ZH:
-            options.append(f"{SEASON_ZH[season]}必备的{c}{zh_cat}，只要{price}元。")
-        return rng.choice(options)
-    c = colour.lower()
-    this = "These" if plural else "This"
-    be = "are" if plural else "is"
-    options = [f"{this} {c} {en_cat} for {GENDER_EN.get(gender, 'everyone')}, now only {price} yuan.",
-               f"Take a look at {this.lower()} {c} {en_cat}. Only {price} yuan."]
-    if usage in USAGE_EN:
-        options.append(f"{this} {c} {en_cat} {be} great for {USAGE_EN[usage]} wear, just {price} yuan.")
-    if season in SEASON_EN:
-        options.append(f"Get ready for {SEASON_EN[season]} with {this.lower()} {c} {en_cat}, only {price} yuan.")
-    return rng.choice(options)
+def _colour_tokens() -> set[str]:
+    return {w.lower() for c in COLOUR_ZH for w in c.split()}
 
 
-def _captions(rng: random.Random, lang: str, row: dict[str, str], price: int) -> tuple[str, str]:
-    zh_cat, en_cat, _, _ = CATEGORY_WORDS[row["articleType"]]
-    colour, gender = row["baseColour"], row["gender"]
-    if lang == "zh":
-        text = f"{GENDER_ZH.get(gender, '')}{COLOUR_ZH[colour]}{zh_cat}"
-        price_text = rng.choice((f"¥{price}", f"只要{price}元", f"到手价{price}元"))
+def brand_and_model(name: str, base_colour: str) -> str:
+    """The display name without its gender, colour and type words: "ADIDAS Men Anzo Breeze Brown Casual Shoes" ->
+    "ADIDAS Anzo Breeze". Words before the gender word are the brand and stay as they are ("Red Tape"); after it,
+    the text stops at the first colour word. Without a gender word it stops at the product's own colour."""
+    words = name.split()
+    lower = [w.lower().strip(",.") for w in words]
+    colours = _colour_tokens()
+    gender_at = next((i for i, w in enumerate(lower) if w in GENDER_WORDS), None)
+    if gender_at is not None:
+        stop = next((i for i in range(gender_at + 1, len(words)) if lower[i] in colours), len(words))
+        kept = words[:gender_at] + [w for w, lw in zip(words[gender_at + 1:stop], lower[gender_at + 1:stop],
+                                                        strict=True) if lw not in TYPE_WORDS]
     else:
-        text = f"{GENDER_TITLE_EN.get(gender, '')} {colour.lower()} {en_cat}".strip()
-        price_text = rng.choice((f"¥{price}", f"now only {price}", f"only {price} yuan"))
-    return text, price_text
+        own = base_colour.lower().split()
+        stop = len(words)
+        for i in range(len(words) - len(own), 0, -1):  # the last place the product's own colour is named
+            if lower[i:i + len(own)] == own:
+                stop = i
+                break
+        kept = words[:1] + [w for w, lw in zip(words[1:stop], lower[1:stop], strict=True) if lw not in TYPE_WORDS]
+    return " ".join(kept).strip() or words[0]
 
 
-def select_items(source: Path, n_types: int, per_type: int, seed: int) -> list[EvalItem]:
-    """The balanced, seeded selection with its split, presentation, language, price and texts."""
+def _narration(rng: random.Random, lang: str, named: str, price: int) -> str:
+    if lang == "zh":
+        return rng.choice((f"这款{named}，现在只要{price}元。", f"今天给大家推荐{named}，到手价{price}元。",
+                           f"{named}，质感很好，只要{price}元。"))
+    return rng.choice((f"Take a look at the {named}. Only {price} yuan.", f"This is the {named}, now just {price} yuan.",
+                       f"Here is the {named}, only {price} yuan."))
+
+
+def _price_caption(rng: random.Random, lang: str, price: int) -> str:
+    if lang == "zh":
+        return rng.choice((f"¥{price}", f"只要{price}元", f"到手价{price}元"))
+    return rng.choice((f"¥{price}", f"now only {price}", f"only {price} yuan"))
+
+
+def parse_per_type(text: str, splits: list[str]) -> dict[str, int]:
+    """ "8" (every split) or "tune=4,heldout=12" -> {split: count}."""
+    text = text.strip()
+    if text.isdigit():
+        return {s: int(text) for s in splits}
+    counts: dict[str, int] = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in SPLITS or not value.strip().isdigit():
+            raise ValueError(f"--per-type {text!r}: expected N or split=N pairs like tune=4,heldout=12 "
+                             f"(splits: {', '.join(SPLITS)})")
+        counts[name] = int(value)
+    missing = [s for s in splits if s not in counts]
+    if missing:
+        raise ValueError(f"--per-type {text!r} gives no count for split(s) {', '.join(missing)}")
+    return counts
+
+
+def _order_key(seed: int, photo_id: str) -> str:
+    return hashlib.sha256(f"{seed}:{photo_id}".encode()).hexdigest()
+
+
+def select_items(source: Path, n_types: int, per_type: dict[str, int], seed: int) -> list[EvalItem]:
+    """The seeded selection, per split and type, with its presentation, language, price and texts.
+
+    Each item's split is `split_of(photo id)`: a photo can only ever be in one split. Within a type and split the
+    photos are ordered by a seeded hash, and the first `per_type[split]` are taken, so the selection grows by
+    appending; presentation (NAMING_CYCLE) follows the position in that order and the rest comes from a per-item
+    random generator, so an item looks the same whatever else is selected."""
     images = source / "images"
     with (source / "styles.csv").open(encoding="utf-8", newline="") as f:
         rows = [r for r in csv.DictReader(f)
@@ -183,51 +230,47 @@ def select_items(source: Path, n_types: int, per_type: int, seed: int) -> list[E
     missing_colours = {r["baseColour"] for r in rows if r["articleType"] in types} - set(COLOUR_ZH)
     if missing_colours:
         sys.exit(f"error: no Chinese name for colours {sorted(missing_colours)}; add them to COLOUR_ZH")
-    rng = random.Random(seed)
-    by_type: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for r in sorted(rows, key=lambda r: int(r["id"])):
-        by_type[r["articleType"]].append(r)
-    chosen: list[tuple[dict[str, str], str]] = []
-    for t in types:
-        pool = by_type[t]
-        if len(pool) < per_type:
-            sys.exit(f"error: only {len(pool)} usable photos of {t}; lower --per-type")
-        picked = rng.sample(pool, per_type)
-        half = per_type // 2
-        chosen += [(r, "dev") for r in picked[:half]] + [(r, "heldout") for r in picked[half:]]
-
+    pools: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
+    for r in rows:
+        if r["articleType"] in types:
+            pools[(split_of(r["id"]), r["articleType"])].append(r)
     items: list[EvalItem] = []
-    for split in ("dev", "heldout"):
-        group = [r for r, s in chosen if s == split]
-        n = len(group)
-        n_none = round(n / 4)
-        n_both = round(n * 0.45)
-        n_speech = (n - n_none - n_both) // 2
-        modes = (["none"] * n_none + ["both"] * n_both + ["speech"] * n_speech
-                 + ["caption"] * (n - n_none - n_both - n_speech))
-        rng.shuffle(modes)
-        with_text = [i for i, m in enumerate(modes) if m != "none"]
-        langs = ["zh" if k % 2 == 0 else "en" for k in range(len(with_text))]
-        rng.shuffle(langs)
-        lang_of = dict(zip(with_text, langs, strict=True))
-        for i, (row, mode) in enumerate(zip(group, modes, strict=True)):
-            item_rng = random.Random(f"{seed}:{row['id']}")
-            price = _price(item_rng, *CATEGORY_WORDS[row["articleType"]][3])
-            lang = lang_of.get(i, "")
-            narration = _narration(item_rng, lang, row, price) if mode in ("both", "speech") else ""
-            caption_text, price_caption = (_captions(item_rng, lang, row, price) if mode in ("both", "caption")
-                                           else ("", ""))
-            items.append(EvalItem(
-                id=row["id"], video=f"videos/{row['id']}.mp4", articleType=row["articleType"],
-                baseColour=row["baseColour"], gender=row["gender"], usage=row["usage"], season=row["season"],
-                productDisplayName=row["productDisplayName"], price=price,
-                spoken_lang=lang if narration else "none", caption="yes" if caption_text else "no",
-                caption_lang=lang if caption_text else "", stated_price=str(price) if mode != "none" else "",
-                split=split, narration=narration, caption_text=caption_text, price_caption=price_caption,
-                source_image=f"images/{row['id']}.jpg", seed=item_rng.randrange(2**31),
-            ))
+    for split, n in per_type.items():
+        for t in types:
+            pool = sorted(pools[(split, t)], key=lambda r: _order_key(seed, r["id"]))
+            if len(pool) < n:
+                sys.exit(f"error: only {len(pool)} usable {split} photos of {t}; lower --per-type")
+            for k, row in enumerate(pool[:n]):
+                items.append(_make_item(row, split, k, seed))
     items.sort(key=lambda it: (it.split, it.articleType, int(it.id)))
     return items
+
+
+def _make_item(row: dict[str, str], split: str, rank: int, seed: int) -> EvalItem:
+    naming = NAMING_CYCLE[rank % len(NAMING_CYCLE)]
+    if split_of(row["id"]) != split:  # the one rule this catalog must never break
+        raise AssertionError(f"photo {row['id']} is in {split_of(row['id'])}, not {split}")
+    rng = random.Random(f"{seed}:{row['id']}")
+    price = _price(rng, *CATEGORY_WORDS[row["articleType"]][3])
+    name = " ".join(row["productDisplayName"].split())
+    named = {"full": name, "brand_model": brand_and_model(name, row["baseColour"]), "none": ""}[naming]
+    channel = rng.choices(("both", "speech", "caption"), weights=(45, 27.5, 27.5))[0] if named else "none"
+    lang = rng.choice(("zh", "en")) if named else ""
+    narration = _narration(rng, lang, named, price) if channel in ("both", "speech") else ""
+    caption_text = named if channel in ("both", "caption") else ""
+    price_caption = _price_caption(rng, lang, price) if caption_text else ""
+    item_seed = rng.randrange(2**31)
+    spec = hashlib.sha256(json.dumps([row["id"], narration, caption_text, price_caption, lang, item_seed],
+                                     ensure_ascii=False).encode()).hexdigest()[:8]
+    return EvalItem(
+        id=row["id"], video=f"videos/{row['id']}-{spec}.mp4", articleType=row["articleType"],
+        baseColour=row["baseColour"], gender=row["gender"], usage=row["usage"], season=row["season"],
+        productDisplayName=name, price=price, rank=rank, naming=naming, named_text=named,
+        spoken_lang=lang if narration else "none", caption="yes" if caption_text else "no",
+        caption_lang=lang if caption_text else "", stated_price=str(price) if named else "",
+        split=split, narration=narration, caption_text=caption_text, price_caption=price_caption,
+        source_image=f"images/{row['id']}.jpg", seed=item_seed,
+    )
 
 
 def _build_one(args: tuple[EvalItem, str, str]) -> tuple[str, float, int, bool]:
@@ -251,7 +294,8 @@ def _build_one(args: tuple[EvalItem, str, str]) -> tuple[str, float, int, bool]:
 
 
 def write_catalog_files(out: Path, items: list[EvalItem]) -> None:
-    """ground_truth.csv (every field but the seed), catalog_meta.csv (what a platform knows) and catalog_bare.csv."""
+    """ground_truth.csv (every field but the seed); per split, catalog_meta_<split>.csv (what a platform knows) and
+    catalog_bare_<split>.csv (id and video only: no title, category or price)."""
     fields = [f for f in EvalItem.__dataclass_fields__ if f != "seed"]
     with (out / "ground_truth.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
@@ -260,19 +304,21 @@ def write_catalog_files(out: Path, items: list[EvalItem]) -> None:
             row = asdict(it)
             row.pop("seed")
             w.writerow(row)
-    with (out / "catalog_meta.csv").open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["id", "video", "title", "category", "price", "currency"])
-        for it in items:
-            w.writerow([it.id, it.video, it.productDisplayName, it.articleType, it.price, "CNY"])
-    with (out / "catalog_bare.csv").open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["id", "video"])
-        for it in items:
-            w.writerow([it.id, it.video])
+    for split in sorted({it.split for it in items}):
+        group = [it for it in items if it.split == split]
+        with (out / f"catalog_meta_{split}.csv").open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["id", "video", "title", "category", "price", "currency"])
+            for it in group:
+                w.writerow([it.id, it.video, it.productDisplayName, it.articleType, it.price, "CNY"])
+        with (out / f"catalog_bare_{split}.csv").open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["id", "video"])
+            for it in group:
+                w.writerow([it.id, it.video])
 
 
-def build(source: Path, out: Path, n_types: int, per_type: int, seed: int, workers: int,
+def build(source: Path, out: Path, n_types: int, per_type: dict[str, int], seed: int, workers: int,
           limit: int | None = None) -> dict:
     if not (source / "styles.csv").is_file():
         sys.exit(f"error: {source} has no styles.csv; pass --source pointing at products-myntra")
@@ -280,13 +326,16 @@ def build(source: Path, out: Path, n_types: int, per_type: int, seed: int, worke
     if limit:
         items = items[:limit]
     (out / "videos").mkdir(parents=True, exist_ok=True)
+    write_catalog_files(out, items)  # first, so a partly built catalog can be inspected
     started = time.perf_counter()
     built = 0
     total_seconds = 0.0
     total_bytes = 0
+    # held-out first, then the rest, each in its type order: an interrupted build has whole types of one split
+    order = sorted(items, key=lambda it: (it.split != "heldout", it.split, it.articleType, int(it.id)))
     with Pool(processes=workers) as pool:
-        jobs = [(it, str(source), str(out)) for it in items]
-        for k, (_item_id, duration, size, new) in enumerate(pool.imap_unordered(_build_one, jobs), start=1):
+        jobs = [(it, str(source), str(out)) for it in order]
+        for k, (_item_id, duration, size, new) in enumerate(pool.imap(_build_one, jobs), start=1):
             built += new
             total_seconds += duration
             total_bytes += size
@@ -295,10 +344,10 @@ def build(source: Path, out: Path, n_types: int, per_type: int, seed: int, worke
                          time.perf_counter() - started)
     elapsed = time.perf_counter() - started
 
-    write_catalog_files(out, items)
     info = {
         "source": str(source), "seed": seed, "types": n_types, "per_type": per_type, "items": len(items),
         "splits": dict(Counter(it.split for it in items)),
+        "naming": dict(Counter(it.naming for it in items)),
         "spoken_lang": dict(Counter(it.spoken_lang for it in items)),
         "caption": dict(Counter(it.caption for it in items)),
         "neither": sum(1 for it in items if it.spoken_lang == "none" and it.caption == "no"),
@@ -315,14 +364,25 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="the products-myntra folder")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (never commit it)")
+    ap.add_argument("--splits", default="heldout",
+                    help=f"comma-separated splits to build, of {', '.join(SPLITS)} (by SHA-256 of the photo id)")
     ap.add_argument("--types", type=int, default=20, help="how many of the most common article types")
-    ap.add_argument("--per-type", type=int, default=16, help="items per article type (half dev, half held-out)")
+    ap.add_argument("--per-type", default="8", help="items per article type and split: N, or e.g. tune=4,heldout=12")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="build only the first N items (a quick check)")
     args = ap.parse_args(argv)
+    splits = [s.strip() for s in args.splits.split(",") if s.strip()]
+    unknown = [s for s in splits if s not in SPLITS]
+    if unknown or not splits:
+        ap.error(f"--splits {args.splits!r}: expected a comma-separated list of {', '.join(SPLITS)}")
+    try:
+        per_type = parse_per_type(args.per_type, splits)
+    except ValueError as exc:
+        ap.error(str(exc))
+    per_type = {s: per_type[s] for s in splits}
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    build(args.source, args.out, args.types, args.per_type, args.seed, args.workers, args.limit)
+    build(args.source, args.out, args.types, per_type, args.seed, args.workers, args.limit)
 
 
 if __name__ == "__main__":

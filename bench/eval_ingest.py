@@ -1,40 +1,127 @@
-"""Measure what ingest understands, on the evaluation catalog built by bench/build_eval_catalog.py.
+"""Measure what ingest understands, on the catalog built by bench/build_eval_catalog.py, in three scenarios.
 
-    .venv/bin/python bench/eval_ingest.py --catalog /work/eval-catalog --work /tmp/vidrec-eval [--workers 2]
+    .venv/bin/python bench/build_eval_catalog.py --out CAT --splits tune,heldout --per-type tune=4,heldout=12
+    .venv/bin/python bench/eval_ingest.py --catalog CAT --work WORK [--per-type 8] [--workers 2] [--stage all]
 
-1. Ingest the DEV half with its metadata (titles): a platform's own titled items. vidrec learns its image→text
-   projection from them (the catalog-learned projection).
-2. Ingest the HELD-OUT half as bare videos (no metadata at all) with that projection: all modalities, and again
-   with speech and on-screen text off (visual only).
-3. Report on the held-out half: category accuracy over the article types (all modalities / visual only), colour
-   accuracy (named colour vs baseColour; exact and colour-family), price read from speech/captions (exact match
-   on videos that say or show one), retrieval for "<colour> <category>" queries in en and zh (nDCG@10, Recall@10)
-   beside a title-only BM25 baseline on the same items with metadata, ingest throughput per stage, search latency.
-Prints a markdown report and writes it as JSON to WORK/report.json.
+Every item's split is `bench.splits.split_of(photo id)` (checked here again). What is fitted, on what:
+- scenario B's catalog projection and category prototypes (vidrec's `fit_catalog_projection`) are fitted on the
+  TUNE split's titled items only (`bench.splits.for_fitting`); nothing in this script is fitted on held-out items;
+- the reported items are the HELD-OUT split's, bare (id and video only) except in scenario C.
+
+Scenarios, each reported on the same held-out items (the first --per-type of each type in the build's order):
+- **A** a bare catalog: only a taxonomy (`--taxonomy`, the evaluation's type names, written here with their
+  Chinese names); all modalities, and again with speech and on-screen text off (visual only);
+- **B** a platform whose titled half (TUNE split, with title and category) is ingested first, then the bare half
+  (held-out) in the same store, which uses the projection and prototypes the titled half taught; visual only too;
+- **C** full modalities with metadata (the held-out items' real titles, categories and prices).
+Reported with 95 % bootstrap intervals over items (over queries for retrieval): category accuracy (all, visual
+only, "nobody names it": no caption and no narration naming the product type that the ASR heard; and by naming:
+full display name / brand and model only / nothing), colour (exact and colour family), a confusion table per
+category and per colour family, price read exactly (captioned or English-narrated videos; Mandarin-narrated only
+apart), retrieval nDCG@10 / Recall@10 for "<colour> <category>" queries in en and zh (the evaluation's own names)
+against BM25 over the real titles (English queries: the baseline for both), ingest throughput.
+
+Stages: ``ingest`` fills the stores under WORK (resumable: an ingested item is skipped), ``report`` reads them and
+writes WORK/report.json and WORK/report.md; ``all`` does both.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import math
 import platform
-import statistics
+import random
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from vidrec.config import IngestSettings
-from vidrec.ingest import ingest
-from vidrec.library import Library
-from vidrec.recommend.search import Searcher
-from vidrec.store.lexical import LexicalIndex
-from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for `bench`
+
+from bench.splits import for_fitting, split_of  # noqa: E402
+from vidrec.config import IngestSettings  # noqa: E402
+from vidrec.ingest import ingest  # noqa: E402
+from vidrec.library import Library  # noqa: E402
+from vidrec.recommend.search import Searcher  # noqa: E402
+from vidrec.store.lexical import LexicalIndex  # noqa: E402
+from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("build_eval_catalog", Path(__file__).with_name("build_eval_catalog.py"))
+bec = importlib.util.module_from_spec(_spec)
+sys.modules["build_eval_catalog"] = bec
+_spec.loader.exec_module(bec)
+
+BOOT = 1000
+STORES = ("A-all", "A-visual", "B-all", "B-visual", "C-meta")
 
 
+# --- statistics --------------------------------------------------------------------------------------------------
+def bootstrap(values: Sequence[float], stat: Callable[[Sequence[float]], float] | None = None, n: int = BOOT,
+              seed: int = 0) -> dict:
+    """The mean (or `stat`) of `values` with a 95 % percentile bootstrap interval over them."""
+    stat = stat or (lambda xs: sum(xs) / len(xs))
+    if not values:
+        return {"value": None, "ci95": None, "n": 0}
+    rng = random.Random(seed)
+    k = len(values)
+    draws = sorted(stat([values[rng.randrange(k)] for _ in range(k)]) for _ in range(n))
+    return {"value": round(stat(values), 3), "ci95": [round(draws[int(0.025 * n)], 3),
+                                                      round(draws[min(n - 1, int(0.975 * n))], 3)], "n": k}
+
+
+def paired_ratio(ours: Sequence[float], base: Sequence[float], n: int = BOOT, seed: int = 0) -> dict:
+    """mean(ours) / mean(base) over the same queries, with a paired bootstrap interval."""
+    if len(ours) != len(base) or not ours:
+        raise ValueError("paired_ratio needs two equally long, non-empty lists")
+    rng = random.Random(seed)
+    k = len(ours)
+
+    def ratio(idx: Sequence[int]) -> float:
+        b = sum(base[i] for i in idx)
+        return sum(ours[i] for i in idx) / b if b else float("nan")
+
+    draws = sorted(ratio([rng.randrange(k) for _ in range(k)]) for _ in range(n))
+    draws = [d for d in draws if not math.isnan(d)]
+    return {"value": round(ratio(range(k)), 3),
+            "ci95": [round(draws[int(0.025 * len(draws))], 3), round(draws[int(0.975 * len(draws)) - 1], 3)], "n": k}
+
+
+def ndcg_recall(ranked: list[str], relevant: set[str], k: int = 10) -> tuple[float, float]:
+    dcg = sum(1.0 / math.log2(i + 2) for i, r in enumerate(ranked[:k]) if r in relevant)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(k, len(relevant))))
+    recall = len([r for r in ranked[:k] if r in relevant]) / len(relevant)
+    return (dcg / ideal if ideal else 0.0), recall
+
+
+def family(name: str | None) -> str | None:
+    """A colour's family ("Navy Blue" -> "Blue"), by vidrec's colour vocabulary; the name itself when unknown."""
+    term = COLOUR_VOCABULARY.get(name) if name else None
+    return (term.family or term.canonical) if term else name
+
+
+def confusion(pairs: Sequence[tuple[str, str | None]]) -> dict[str, dict[str, int]]:
+    """truth -> {predicted (or "(none)"): count}."""
+    table: dict[str, Counter] = defaultdict(Counter)
+    for truth, pred in pairs:
+        table[truth][pred or "(none)"] += 1
+    return {t: dict(c.most_common()) for t, c in sorted(table.items())}
+
+
+def confusion_markdown(table: dict[str, dict[str, int]], top: int = 3) -> str:
+    lines = ["| truth | n | right | most often read as |", "|---|---:|---:|---|"]
+    for truth, row in table.items():
+        n = sum(row.values())
+        wrong = [f"{p} ×{c}" for p, c in row.items() if p != truth][:top]
+        lines.append(f"| {truth} | {n} | {row.get(truth, 0)} | {', '.join(wrong) or '-'} |")
+    return "\n".join(lines)
+
+
+# --- the catalog -------------------------------------------------------------------------------------------------
 def read_rows(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -48,123 +135,314 @@ def write_catalog(path: Path, rows: list[dict], fields: list[str]) -> Path:
     return path
 
 
-def ndcg_recall(ranked: list[str], relevant: set[str], k: int = 10) -> tuple[float, float]:
-    dcg = sum(1.0 / math.log2(i + 2) for i, r in enumerate(ranked[:k]) if r in relevant)
-    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(k, len(relevant))))
-    recall = len([r for r in ranked[:k] if r in relevant]) / len(relevant)
-    return (dcg / ideal if ideal else 0.0), recall
+def load_truth(root: Path, per_type: int | None) -> tuple[list[dict], list[dict]]:
+    """(tune rows, held-out rows) of ground_truth.csv; held-out cut to the first `per_type` of each type."""
+    if not (root / "ground_truth.csv").is_file():
+        sys.exit(f"error: {root} has no ground_truth.csv; build it with bench/build_eval_catalog.py")
+    rows = read_rows(root / "ground_truth.csv")
+    for r in rows:
+        if split_of(r["id"]) != r["split"]:
+            sys.exit(f"error: item {r['id']} is marked {r['split']} but its photo is in {split_of(r['id'])}; "
+                     "rebuild the catalog with the current bench/build_eval_catalog.py")
+    held = [r for r in rows if r["split"] == "heldout" and (per_type is None or int(r["rank"]) < per_type)]
+    tune = [r for r in rows if r["split"] == "tune"]
+    if not held:
+        sys.exit(f"error: {root} has no held-out items; build with --splits heldout")
+    if not (root / held[0]["video"]).is_file():
+        sys.exit(f"error: {root / held[0]['video']} is missing; finish the build first")
+    return tune, held
 
 
-def family(name: str | None) -> str | None:
-    term = COLOUR_VOCABULARY.get(name) if name else None
-    return (term.family or term.canonical) if term else name
+def write_taxonomy(path: Path, types: list[str]) -> Taxonomy:
+    """The evaluation's type names, one a line, with its Chinese name as a synonym (a platform's own file)."""
+    path.write_text("".join(f"{t}\t{bec.CATEGORY_WORDS[t][0]}\n" for t in types), encoding="utf-8")
+    return Taxonomy.from_file(path)
 
 
-def run(args) -> dict:
-    root = Path(args.catalog)
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    truth = {r["id"]: r for r in read_rows(root / "ground_truth.csv")}
-    meta = {r["id"]: r for r in read_rows(root / "catalog_meta.csv")}
-    types = sorted({r["articleType"] for r in truth.values()})
-    (work / "taxonomy.txt").write_text("\n".join(types) + "\n", encoding="utf-8")
-    taxonomy = Taxonomy.from_file(work / "taxonomy.txt")
-    dev = [dict(meta[i], video=str(root / meta[i]["video"])) for i, r in truth.items() if r["split"] == "dev"]
-    held = [dict(id=i, video=str(root / truth[i]["video"])) for i, r in truth.items() if r["split"] == "heldout"]
-    report: dict = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, 2 cores",
-                    "items": {"dev": len(dev), "heldout": len(held)}, "types": len(types)}
+def bare_rows(root: Path, rows: list[dict]) -> list[dict]:
+    return [{"id": r["id"], "video": str(root / r["video"])} for r in rows]
 
-    dev_store = work / "dev-meta"
-    t0 = time.perf_counter()
-    s = ingest(write_catalog(work / "dev_meta.csv", dev, list(dev[0])), dev_store, workers=args.workers,
-               taxonomy=taxonomy)
-    report["dev_ingest"] = {"ingested": s.ingested, "skipped": s.skipped, "failed": len(s.failed),
-                            "projection": s.projection, "seconds": round(time.perf_counter() - t0, 1)}
-    projection = dev_store / "projection.npz"
-    settings = IngestSettings(projection=str(projection) if projection.exists() else None)
-    bare_catalog = write_catalog(work / "heldout_bare.csv", held, ["id", "video"])
-    bare = ingest(bare_catalog, work / "heldout-bare", workers=args.workers, taxonomy=taxonomy, settings=settings)
-    report["throughput"] = {"video_seconds": bare.video_seconds, "wall_seconds": bare.wall_seconds,
-                            "realtime_factor": bare.to_dict()["realtime_factor"], "workers": args.workers,
-                            "stage_cpu_seconds": bare.stage_seconds, "ingested": bare.ingested,
-                            "skipped": bare.skipped, "failed": [f["id"] for f in bare.failed]}
-    visual_settings = IngestSettings(projection=settings.projection, speech=False, ocr=False)
-    ingest(bare_catalog, work / "heldout-visual", workers=args.workers, taxonomy=taxonomy, settings=visual_settings)
 
-    with Library.open(work / "heldout-bare") as lib, Library.open(work / "heldout-visual") as vis:
-        cat_all, cat_vis, col, col_fam, price_ok, price_n = [], [], [], [], 0, 0
-        confusions: Counter = Counter()
-        for item in held:
-            t = truth[item["id"]]
-            p, v = lib.profile(item["id"]), vis.profile(item["id"])
-            if p is None or v is None:
-                continue
-            cat_all.append(p.value("category") == t["articleType"])
-            cat_vis.append(v.value("category") == t["articleType"])
-            col.append(p.value("color") == t["baseColour"])
-            col_fam.append(family(p.value("color")) == family(t["baseColour"]))
-            if p.value("color") != t["baseColour"]:
-                confusions[(t["baseColour"], p.value("color"))] += 1
-            if t.get("stated_price"):
-                price_n += 1
-                price_ok += abs(float(p.value("price") or -1) - float(t["stated_price"])) < 0.005
-        report["category_accuracy"] = {"all_modalities": round(sum(cat_all) / len(cat_all), 3),
-                                       "visual_only": round(sum(cat_vis) / len(cat_vis), 3), "n": len(cat_all)}
-        report["colour_accuracy"] = {"exact": round(sum(col) / len(col), 3),
-                                     "family": round(sum(col_fam) / len(col_fam), 3),
-                                     "top_confusions": [f"{a}→{b} ×{n}" for (a, b), n in confusions.most_common(6)]}
-        report["price_exact"] = {"rate": round(price_ok / price_n, 3) if price_n else None, "n": price_n}
+def meta_rows(root: Path, rows: list[dict]) -> list[dict]:
+    return [{"id": r["id"], "video": str(root / r["video"]), "title": r["productDisplayName"],
+             "category": r["articleType"], "price": r["price"], "currency": "CNY"} for r in rows]
 
-        # retrieval: "<colour> <category>" in en and zh; relevant = same articleType and baseColour
-        combos = Counter((truth[i["id"]]["articleType"], truth[i["id"]]["baseColour"]) for i in held)
-        searcher = Searcher(lib)
-        held_ids = [i["id"] for i in held]
-        with tempfile.TemporaryDirectory() as tmp:
-            bm25 = LexicalIndex(Path(tmp) / "titles")
-            bm25.add(held_ids, [meta[i]["title"] for i in held_ids])
-            bm25.commit()
-            results: dict = {}
-            latencies: list[float] = []
-            for lang in ("en", "zh"):
-                ours, base = [], []
-                for (atype, colour), _ in sorted(combos.items()):
-                    term = taxonomy.lookup(atype)
-                    cterm = COLOUR_VOCABULARY.get(colour)
-                    if lang == "en":
-                        q = f"{colour.lower()} {term.en_name if term else atype}"
-                    else:
-                        q = f"{cterm.zh_name if cterm else colour}{term.zh_name if term else atype}"
-                    relevant = {i for i in held_ids if truth[i]["articleType"] == atype
-                                and truth[i]["baseColour"] == colour}
-                    t0 = time.perf_counter()
-                    ranked = [h.id for h in searcher.search(q, k=10).results]
-                    latencies.append((time.perf_counter() - t0) * 1000)
-                    ours.append(ndcg_recall(ranked, relevant))
-                    base.append(ndcg_recall([i for i, _ in bm25.search(q, 10)], relevant))
-                results[lang] = {
-                    "queries": len(ours),
-                    "ours_bare": {"ndcg@10": round(statistics.mean(x[0] for x in ours), 3),
-                                  "recall@10": round(statistics.mean(x[1] for x in ours), 3)},
-                    "bm25_titles_meta": {"ndcg@10": round(statistics.mean(x[0] for x in base), 3),
-                                         "recall@10": round(statistics.mean(x[1] for x in base), 3)},
-                }
-            bm25.close()
-        report["retrieval"] = results
-        latencies.sort()
-        report["search_latency_ms"] = {"items": len(lib), "p50": round(latencies[len(latencies) // 2], 1),
-                                       "p95": round(latencies[int(len(latencies) * 0.95)], 1)}
-    (work / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+
+# --- ingest ------------------------------------------------------------------------------------------------------
+def run_ingest(root: Path, work: Path, tune: list[dict], held: list[dict], taxonomy: Taxonomy, workers: int,
+               scenarios: str) -> dict:
+    """Fill the stores (each resumable). Returns each run's summary; a run that ingested something is kept as
+    WORK/<store>.summary.json (its throughput is that of the videos it analysed)."""
+    visual = {"speech": False, "ocr": False}
+    cat = {"bare": write_catalog(work / "heldout_bare.csv", bare_rows(root, held), ["id", "video"]),
+           "meta": write_catalog(work / "heldout_meta.csv", meta_rows(root, held),
+                                 ["id", "video", "title", "category", "price", "currency"])}
+    meta_fields = ["id", "video", "title", "category", "price", "currency"]
+    summaries: dict = {}
+
+    def one(name: str, catalog: Path, **settings) -> None:
+        t0 = time.perf_counter()
+        s = ingest(catalog, work / name, workers=workers, taxonomy=taxonomy, settings=IngestSettings(**settings))
+        d = s.to_dict()
+        d["seconds"] = round(time.perf_counter() - t0, 1)
+        summaries[name] = d
+        print(f"{name}: ingested {s.ingested}, skipped {s.skipped}, failed {len(s.failed)}, "
+              f"{d['seconds']} s; projection: {s.projection}", flush=True)
+        if s.ingested:
+            (work / f"{name}.summary.json").write_text(json.dumps(d, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    if "A" in scenarios:
+        one("A-all", cat["bare"])
+        one("A-visual", cat["bare"], **visual)
+    if "B" in scenarios:
+        # the titled half: tune-split items only (for_fitting refuses any other split), with title and category
+        titled = meta_rows(root, for_fitting(tune, "tune"))
+        if len(titled) < 50:
+            sys.exit(f"error: scenario B needs >= 50 titled tune items for vidrec to fit a projection; the catalog "
+                     f"has {len(titled)}: build with --splits tune --per-type tune=4 (20 types)")
+        one("B-all", write_catalog(work / "tune_titled.csv", titled, meta_fields))  # fits the projection
+        mixed = titled + [dict(r, title="", category="", price="", currency="") for r in bare_rows(root, held)]
+        one("B-all", write_catalog(work / "tune_titled_heldout_bare.csv", mixed, meta_fields))
+        projection = work / "B-all" / "projection.npz"
+        if not projection.is_file():
+            sys.exit("error: scenario B's store has no fitted projection; see the B-all summary above")
+        one("B-visual", cat["bare"], projection=str(projection), **visual)
+    if "C" in scenarios:
+        one("C-meta", cat["meta"])
+    return summaries
+
+
+# --- report ------------------------------------------------------------------------------------------------------
+GENERIC_TYPE_WORDS = {"casual", "formal", "sports", "sport", "polo", "track", "flip", "flat"}
+
+
+def type_words(display_name: str) -> set[str]:
+    """The words of a display name that say what kind of product it is ("Tshirts", "Casual Shoes" -> "shoes")."""
+    words = {w.lower().strip(",.") for w in display_name.split()}
+    return {w for w in words if w in bec.TYPE_WORDS and w not in GENERIC_TYPE_WORDS}
+
+
+def named_where_heard(truth: dict, profile) -> bool:
+    """Whether anyone names the product's type so vidrec can read it: a caption, or narration whose transcript
+    (what the ASR heard) contains one of the display name's type words."""
+    if truth["caption"] == "yes":
+        return True
+    heard = " ".join(line.text for line in profile.transcript).lower().replace("-", " ")
+    wanted = {w.replace("-", " ") for w in type_words(truth["named_text"])}
+    return any(f" {w} " in f" {heard} " for w in wanted)
+
+
+def understanding(held: list[dict], lib: Library, vis: Library | None) -> dict:
+    """Category, colour and price on the held-out items of one store (and its visual-only twin)."""
+    cat, cat_vis, nobody, col, col_fam, col_vis = [], [], [], [], [], []
+    by_naming: dict[str, list[float]] = defaultdict(list)
+    col_by_parity: dict[str, list[float]] = defaultdict(list)
+    cat_pairs, fam_pairs, price_cap_en, price_zh = [], [], [], []
+    missing = []
+    for t in held:
+        p = lib.profile(t["id"])
+        v = vis.profile(t["id"]) if vis is not None else None
+        if p is None or (vis is not None and v is None):
+            missing.append(t["id"])
+            continue
+        right = float(p.value("category") == t["articleType"])
+        cat.append(right)
+        by_naming[t["naming"]].append(right)
+        if not named_where_heard(t, p):
+            nobody.append(right)
+        cat_pairs.append((t["articleType"], p.value("category")))
+        col.append(float(p.value("color") == t["baseColour"]))
+        # the shipped colour palette was tuned on a sample of even-id Myntra photos (bench/eval_colour.py --split
+        # dev): odd ids are photos it cannot have seen
+        col_by_parity["odd_ids" if int(t["id"]) % 2 else "even_ids"].append(col[-1])
+        col_fam.append(float(family(p.value("color")) == family(t["baseColour"])))
+        fam_pairs.append((family(t["baseColour"]), family(p.value("color"))))
+        if v is not None:
+            cat_vis.append(float(v.value("category") == t["articleType"]))
+            col_vis.append(float(v.value("color") == t["baseColour"]))
+        if t["stated_price"]:
+            ok = float(abs(float(p.value("price") or -1) - float(t["stated_price"])) < 0.005)
+            (price_cap_en if t["caption"] == "yes" or t["spoken_lang"] == "en" else price_zh).append(ok)
+    out = {
+        "category": {"all_modalities": bootstrap(cat), "nobody_names_it": bootstrap(nobody),
+                     "by_naming": {k: bootstrap(v) for k, v in sorted(by_naming.items())}},
+        "colour": {"exact": bootstrap(col), "family": bootstrap(col_fam),
+                   "exact_by_photo_id": {k: bootstrap(v) for k, v in sorted(col_by_parity.items())}},
+        "price_exact": {"captioned_or_english_narration": bootstrap(price_cap_en),
+                        "mandarin_narration_only": bootstrap(price_zh)},
+        "confusion": {"category": confusion(cat_pairs), "colour_family": confusion(fam_pairs)},
+        "missing": missing,
+    }
+    if vis is not None:
+        out["category"]["visual_only"] = bootstrap(cat_vis)
+        out["colour"]["visual_only_exact"] = bootstrap(col_vis)
+    return out
+
+
+def retrieval(held: list[dict], lib: Library, baseline: dict[str, list[tuple[float, float]]] | None) -> dict:
+    """nDCG@10 / Recall@10 for "<colour> <category>" over the held-out items (other items in the store are passed
+    over), in en and zh, with the evaluation's own names; relevant = same articleType and baseColour."""
+    held_ids = {t["id"] for t in held}
+    combos = sorted(Counter((t["articleType"], t["baseColour"]) for t in held))
+    searcher = Searcher(lib)
+    extra = len(lib) - len(held_ids)
+    out: dict = {}
+    latencies: list[float] = []
+    for lang in ("en", "zh"):
+        scores = []
+        for atype, colour in combos:
+            q = (f"{colour.lower()} {atype.lower()}" if lang == "en"
+                 else f"{bec.COLOUR_ZH[colour]}{bec.CATEGORY_WORDS[atype][0]}")
+            relevant = {t["id"] for t in held if (t["articleType"], t["baseColour"]) == (atype, colour)}
+            t0 = time.perf_counter()
+            hits = searcher.search(q, k=10 + extra).results
+            latencies.append((time.perf_counter() - t0) * 1000)
+            scores.append(ndcg_recall([h.id for h in hits if h.id in held_ids][:10], relevant))
+        out[lang] = {"queries": len(scores), "ndcg@10": bootstrap([s[0] for s in scores]),
+                     "recall@10": bootstrap([s[1] for s in scores]), "_scores": scores}
+        if baseline is not None:  # the baseline's English queries, for en and zh alike
+            out[lang]["ratio_to_bm25_titles_en"] = paired_ratio([s[0] for s in scores],
+                                                                [s[0] for s in baseline["en"]])
+    latencies.sort()
+    out["search_latency_ms"] = {"p50": round(latencies[len(latencies) // 2], 1),
+                                "p95": round(latencies[int(len(latencies) * 0.95)], 1), "items": len(lib)}
+    return out
+
+
+def bm25_titles(held: list[dict]) -> dict[str, list[tuple[float, float]]]:
+    """The baseline: BM25 over the real product display names of the held-out items, en queries (the titles are
+    English; a Chinese query finds nothing in them, so the zh comparison is against these en scores)."""
+    combos = sorted(Counter((t["articleType"], t["baseColour"]) for t in held))
+    ids = [t["id"] for t in held]
+    out: dict[str, list[tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        index = LexicalIndex(Path(tmp) / "titles")
+        index.add(ids, [t["productDisplayName"] for t in held])
+        index.commit()
+        out["en"] = []
+        for atype, colour in combos:
+            relevant = {t["id"] for t in held if (t["articleType"], t["baseColour"]) == (atype, colour)}
+            out["en"].append(ndcg_recall([i for i, _ in index.search(f"{colour.lower()} {atype.lower()}", 10)],
+                                         relevant))
+        index.close()
+    return out
+
+
+def run_report(root: Path, work: Path, tune: list[dict], held: list[dict], scenarios: str) -> dict:
+    report: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    "machine": f"{platform.machine()}, 2 cores shared with other jobs",
+                    "catalog": str(root), "heldout_items": len(held), "tune_titled_items": len(tune),
+                    "types": len({t["articleType"] for t in held}),
+                    "naming": dict(Counter(t["naming"] for t in held)),
+                    "fitted": "scenario B: vidrec's catalog projection + category prototypes, on the tune split's "
+                              "titled items only (for_fitting); nothing fitted on held-out items",
+                    "bootstrap": f"{BOOT} resamples, percentile 95 % intervals, over items (queries for retrieval)"}
+    base = bm25_titles(held)
+    report["bm25_titles_en"] = {"ndcg@10": bootstrap([s[0] for s in base["en"]]),
+                                "recall@10": bootstrap([s[1] for s in base["en"]])}
+    for sc, (main_store, visual_store) in {"A": ("A-all", "A-visual"), "B": ("B-all", "B-visual"),
+                                           "C": ("C-meta", None)}.items():
+        if sc not in scenarios:
+            continue
+        if not (work / main_store).is_dir():
+            sys.exit(f"error: no store {work / main_store}; run --stage ingest first")
+        with Library.open(work / main_store) as lib:
+            vis = Library.open(work / visual_store) if visual_store else None
+            try:
+                result = understanding(held, lib, vis)
+            finally:
+                if vis is not None:
+                    vis.close()
+            result["retrieval"] = retrieval(held, lib, base)
+        report[sc] = result
+    throughput = {}
+    for name in STORES:
+        f = work / f"{name}.summary.json"
+        if f.is_file():
+            s = json.loads(f.read_text(encoding="utf-8"))
+            throughput[name] = {k: s.get(k) for k in ("ingested", "video_seconds", "wall_seconds", "realtime_factor",
+                                                      "stage_seconds")}
+            cpu = sum((s.get("stage_seconds") or {}).values())
+            # the analysis's own CPU seconds (process time, all its threads) on 2 cores: what a machine not shared
+            # with other jobs would reach once the models are loaded
+            throughput[name]["cpu_seconds"] = round(cpu, 1)
+            throughput[name]["realtime_factor_2_cores_from_cpu"] = round(s["video_seconds"] / (cpu / 2), 2) if cpu \
+                else None
+    report["throughput"] = throughput
     return report
 
 
-def main() -> None:
+def fmt(b: dict | None) -> str:
+    if not b or b.get("value") is None:
+        return "n/a (n=0)"
+    return f"{b['value']:.3f} [{b['ci95'][0]:.3f}, {b['ci95'][1]:.3f}] (n={b['n']})"
+
+
+def markdown(report: dict) -> str:
+    lines = [f"Held-out items: {report['heldout_items']} ({report['types']} types; naming {report['naming']}); "
+             f"tune titled items (B): {report['tune_titled_items']}. {report['bootstrap']}.", "",
+             "| scenario | measure | value [95 % CI] (n) |", "|---|---|---|"]
+    for sc in ("A", "B", "C"):
+        r = report.get(sc)
+        if not r:
+            continue
+        c = r["category"]
+        rows = [("category, all modalities", c["all_modalities"]), ("category, visual only", c.get("visual_only")),
+                ("category, nobody names it", c["nobody_names_it"])]
+        rows += [(f"category, named: {k}", v) for k, v in c["by_naming"].items()]
+        rows += [("colour exact", r["colour"]["exact"]), ("colour family", r["colour"]["family"]),
+                 ("colour exact, visual only", r["colour"].get("visual_only_exact")),
+                 ("colour exact, odd photo ids (never seen by the palette tuning)",
+                  r["colour"]["exact_by_photo_id"].get("odd_ids")),
+                 ("colour exact, even photo ids (the palette was tuned on a sample of these)",
+                  r["colour"]["exact_by_photo_id"].get("even_ids")),
+                 ("price exact, caption or en narration", r["price_exact"]["captioned_or_english_narration"]),
+                 ("price exact, zh narration only", r["price_exact"]["mandarin_narration_only"])]
+        for lang in ("en", "zh"):
+            rr = r["retrieval"][lang]
+            rows += [(f"nDCG@10 {lang}", rr["ndcg@10"]), (f"nDCG@10 {lang} / BM25 titles (en)",
+                                                          rr.get("ratio_to_bm25_titles_en"))]
+        lines += [f"| {sc} | {name} | {fmt(b)} |" for name, b in rows if b is not None]
+    lines.append(f"| - | BM25 over real titles, en nDCG@10 | {fmt(report['bm25_titles_en']['ndcg@10'])} |")
+    for name, t in report["throughput"].items():
+        lines.append(f"| - | ingest {name}: realtime factor | {t['realtime_factor']} ({t['ingested']} videos, "
+                     f"{t['video_seconds']} s of video in {t['wall_seconds']} s wall, shared machine); "
+                     f"{t['realtime_factor_2_cores_from_cpu']} from its {t['cpu_seconds']} CPU s on 2 cores |")
+    for sc in ("A", "B", "C"):
+        if report.get(sc):
+            lines += ["", f"Scenario {sc}, category confusion:", "",
+                      confusion_markdown(report[sc]["confusion"]["category"]), "",
+                      f"Scenario {sc}, colour family confusion:", "",
+                      confusion_markdown(report[sc]["confusion"]["colour_family"])]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--catalog", default="/work/eval-catalog")
-    ap.add_argument("--work", default="/tmp/vidrec-eval")
+    ap.add_argument("--catalog", type=Path, default=Path("/work/eval-catalog"))
+    ap.add_argument("--work", type=Path, default=Path("/tmp/vidrec-eval"))
+    ap.add_argument("--per-type", type=int, default=None, help="held-out items per type (the first N built)")
+    ap.add_argument("--scenarios", default="ABC")
+    ap.add_argument("--stage", choices=("ingest", "report", "all"), default="all")
     ap.add_argument("--workers", type=int, default=2)
-    report = run(ap.parse_args())
-    json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
-    print()
+    args = ap.parse_args(argv)
+    if set(args.scenarios) - set("ABC") or not args.scenarios:
+        ap.error("--scenarios: letters of ABC")
+    args.work.mkdir(parents=True, exist_ok=True)
+    tune, held = load_truth(args.catalog, args.per_type)
+    taxonomy = write_taxonomy(args.work / "taxonomy.txt", sorted({t["articleType"] for t in held}))
+    if args.stage in ("ingest", "all"):
+        run_ingest(args.catalog, args.work, tune, held, taxonomy, args.workers, args.scenarios)
+    if args.stage in ("report", "all"):
+        report = run_report(args.catalog, args.work, tune, held, args.scenarios)
+        for sc in "ABC":
+            for lang in ("en", "zh"):
+                if sc in report:
+                    report[sc]["retrieval"][lang].pop("_scores")
+        (args.work / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+        md = markdown(report)
+        (args.work / "report.md").write_text(md, encoding="utf-8")
+        print(md)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def catalog_rows(root: Path, source: Path) -> list[dict]:
     from build_eval_catalog import select_items
 
     return [{"id": it.id, "video": it.video, "split": it.split, "articleType": it.articleType,
-             "spoken_lang": it.spoken_lang, "caption": it.caption} for it in select_items(source, 20, 16, 13)]
+             "spoken_lang": it.spoken_lang, "caption": it.caption} for it in select_items(source, 20, {"dev": 8, "heldout": 8}, 13)]
 
 
 def main() -> None:
