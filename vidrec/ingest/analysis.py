@@ -47,6 +47,9 @@ class ItemAnalysis:
     # CPU seconds of the worker per stage (its models run one thread each): wall time on a busy machine mostly
     # measures the other processes
     timings: dict[str, float] = field(default_factory=dict)
+    # (shots, categories) zero-shot category probabilities (before the catalog's prototypes), kept to re-infer the
+    # category when the catalog learns prototypes later (vidrec/ingest/pseudo.py)
+    category_probs: np.ndarray | None = None
 
 
 def _norm_key(text: str) -> str:
@@ -96,16 +99,14 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
     feats = models.image.encode(keyframes)
     features = np.asarray(feats.features, dtype=np.float32)
     projected = models.project(features)
-    cat_probs = models.visual_category(features, projected, feats.logits)
+    zero_shot = models.zero_shot_category(features, projected, feats.logits)
+    cat_probs = models.with_prototypes(zero_shot, features)
     if projected is None:
         warnings.append("no image→text projection for these image features: pictures are not text-searchable "
                         "until the catalog has enough titled items to learn one")
         projected = np.zeros((0, models.text.dim), np.float32)
     categories = list(models.category_names)
-    weights = np.array([max(s.end - s.start, 0.1) for s in media.shots], dtype=np.float64)
-    item_probs = (cat_probs * weights[:, None]).sum(axis=0) / weights.sum()
-    order = np.argsort(-item_probs)[:5]
-    visual_category = [(categories[j], float(item_probs[j])) for j in order]
+    visual_category = item_category_votes(cat_probs, [s.end - s.start for s in media.shots], categories)
     timings["visual"] = time.process_time() - t0
 
     t0 = time.process_time()
@@ -154,9 +155,18 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
         item_id=item.id, content_hash=content_hash, video_path=str(item.video), profile=profile.model_dump(),
         facets=facets_of(profile), search_text=text, text_vector=text_vector, image_vector=image_vector,
         shot_vectors=projected.astype(np.float32), shot_starts=[s.start for s in media.shots][: len(projected)],
-        image_features=features, video_seconds=float(min(media.info.duration or 0.0, settings.max_seconds)),
+        image_features=features, category_probs=np.asarray(zero_shot, np.float32), video_seconds=float(min(media.info.duration or 0.0, settings.max_seconds)),
         timings=timings,
     )
+
+
+def item_category_votes(shot_probs: np.ndarray, shot_seconds: list[float], categories: list[str],
+                        top: int = 5) -> list[tuple[str, float]]:
+    """The item's visual category votes: each shot's probabilities weighted by its length, the best `top`."""
+    weights = np.array([max(s, 0.1) for s in shot_seconds], dtype=np.float64)
+    item_probs = (np.asarray(shot_probs, np.float64) * weights[:, None]).sum(axis=0) / weights.sum()
+    order = np.argsort(-item_probs)[:top]
+    return [(categories[j], float(item_probs[j])) for j in order]
 
 
 def facets_of(profile: ItemProfile) -> dict:

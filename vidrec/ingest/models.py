@@ -128,11 +128,18 @@ class Models:
         against the category names, blended with ConSE over the ImageNet classes. When the catalog's projection
         carries category prototypes for these features (its labelled items' pictures), half of each covered
         category's probability comes from them."""
-        probs = self._zero_shot_category(features, projected, logits)
+        return self.with_prototypes(self._zero_shot_category(features, projected, logits), features)
+
+    def zero_shot_category(self, features: np.ndarray, projected: np.ndarray | None,
+                           logits: np.ndarray | None) -> np.ndarray:
+        """(n, categories) probabilities from the category names alone, before the catalog's prototypes: what
+        the feature files keep, so a later fit of prototypes can re-infer an item without its video."""
+        return self._zero_shot_category(features, projected, logits)
+
+    def with_prototypes(self, probs: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """Zero-shot `probs` blended with the catalog's category prototypes, when it has some for these features."""
         protos = getattr(self.projection, "prototypes", None)
-        if protos is not None and protos.dim == features.shape[1] and len(features):
-            probs = protos.blend_into(probs, list(self.category_names), features, weight=PROTOTYPE_WEIGHT)
-        return probs
+        return blend_prototypes(probs, protos, list(self.category_names), features)
 
     def _zero_shot_category(self, features: np.ndarray, projected: np.ndarray | None,
                             logits: np.ndarray | None) -> np.ndarray:
@@ -148,6 +155,13 @@ class Models:
         if probs is None:
             return np.full((len(features), len(self.category_names)), 1.0 / len(self.category_names), np.float32)
         return probs
+
+
+def blend_prototypes(probs: np.ndarray, prototypes, categories: list[str], features: np.ndarray) -> np.ndarray:
+    """Zero-shot category `probs` with PROTOTYPE_WEIGHT of each covered category's share from `prototypes`."""
+    if prototypes is not None and prototypes.dim == features.shape[1] and len(features):
+        return prototypes.blend_into(probs, categories, features, weight=PROTOTYPE_WEIGHT)
+    return probs
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
