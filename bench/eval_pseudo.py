@@ -71,8 +71,8 @@ def ece(probs: list[float], correct: list[bool], bins: int = 10) -> tuple[float,
     return round(total, 3), table
 
 
-def read_truth(catalog: Path) -> dict[str, dict]:
-    path = catalog / "ground_truth.csv"
+def read_truth(catalog: Path, path: Path | None = None) -> dict[str, dict]:
+    path = path or catalog / "ground_truth.csv"
     with open(path, encoding="utf-8") as f:
         return {r["id"]: r for r in csv.DictReader(f)}
 
@@ -194,13 +194,14 @@ def report(args, truth, store, taxonomy, features, rows, cal: Calibration | None
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--catalog", type=Path, required=True, help="the evaluation catalog (ground_truth.csv)")
+    ap.add_argument("--truth", type=Path, help="ground truth CSV (default: CATALOG/ground_truth.csv)")
     ap.add_argument("--store", type=Path, required=True, help="a store of its tune and dev items, ingested bare")
     ap.add_argument("--fit", action="store_true", help="fit the calibration and pseudo-label bound on tune")
     ap.add_argument("--write-calibration", type=Path, help="with --fit: write the calibration here")
     ap.add_argument("--calibration", type=Path, help="report with this calibration (default: the stored one)")
     ap.add_argument("--out", type=Path, help="write the JSON here too")
     args = ap.parse_args()
-    truth = read_truth(args.catalog)
+    truth = read_truth(args.catalog, args.truth)
     store, taxonomy, features, rows = load(args.store, truth)
     try:
         if args.fit:

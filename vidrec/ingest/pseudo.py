@@ -24,6 +24,7 @@ fitted, from how many items, and the check's numbers are recorded in the store (
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -49,6 +50,10 @@ MIN_ITEMS = 20  # pseudo-labelled items (with pictures) below which no fit is tr
 FOLDS = 3
 MIN_GAIN = 0.02  # the held-out accuracy the fit must add (fraction of the checked items)
 NAMED = ("text", "ocr", "speech")
+# How fitted prototypes are blended with the zero-shot guess (vidrec.ingest.models.blend_prototypes): the check
+# below picks, inside each catalog, the one its held-out pseudo-labelled items are recognised best with.
+BLENDS = ({"mode": "covered", "weight": 0.5}, {"mode": "full", "weight": 0.5}, {"mode": "full", "weight": 0.75},
+          {"mode": "full", "weight": 0.9})
 
 
 @dataclass
@@ -110,29 +115,36 @@ def _fold(item_id: str) -> int:
     return int.from_bytes(hashlib.sha256(f"pseudo-fold:{item_id}".encode()).digest()[:4], "big") % FOLDS
 
 
-def _top(zero_shot: np.ndarray, protos: CategoryPrototypes | None, categories: list[str], ex: _Example) -> str:
+def _top(zero_shot: np.ndarray, protos: CategoryPrototypes | None, categories: list[str], ex: _Example,
+         blend: dict) -> str:
     from vidrec.ingest.analysis import item_category_votes
     from vidrec.ingest.models import blend_prototypes
 
-    probs = blend_prototypes(zero_shot, protos, categories, ex.features)
+    probs = blend_prototypes(zero_shot, protos, categories, ex.features, **blend)
     return item_category_votes(probs, ex.seconds, categories, top=1)[0][0]
 
 
 def held_out_check(pseudo: list[_Example], labelled: list[_Example], categories: list[str]) -> dict:
-    """Accuracy on each fold's pseudo-labelled items, from pictures alone, without and with prototypes fitted on
-    the other folds (plus the metadata-labelled items, which the baseline has too)."""
+    """Accuracy on each fold's pseudo-labelled items, from pictures alone: without the fit (the zero-shot names,
+    with the metadata-labelled items' prototypes as the titled path blends them), and with prototypes fitted on
+    the other folds (plus the metadata-labelled items) under each of BLENDS; the best blend is `blend`."""
     base = CategoryPrototypes.fit([(e.label, e.features) for e in labelled])
-    before = after = 0
+    before = 0
+    after = [0] * len(BLENDS)
     for k in range(FOLDS):
         test = [e for e in pseudo if _fold(e.item_id) == k]
         train = [e for e in pseudo if _fold(e.item_id) != k] + labelled
         protos = CategoryPrototypes.fit([(e.label, e.features) for e in train], min_items=MIN_PER_CATEGORY)
         for e in test:
-            before += _top(e.zero_shot, base, categories, e) == e.label
-            after += _top(e.zero_shot, protos, categories, e) == e.label
+            before += _top(e.zero_shot, base, categories, e, {}) == e.label
+            for b, blend in enumerate(BLENDS):
+                after[b] += _top(e.zero_shot, protos, categories, e, blend) == e.label
     n = len(pseudo)
+    best = max(range(len(BLENDS)), key=lambda b: (after[b], -b))
     return {"folds": FOLDS, "items": n, "before": round(before / n, 3) if n else None,
-            "after": round(after / n, 3) if n else None}
+            "after": round(after[best] / n, 3) if n else None, "blend": BLENDS[best],
+            "by_blend": {f"{bl['mode']}@{bl['weight']}": round(a / n, 3) if n else None
+                         for bl, a in zip(BLENDS, after, strict=True)}}
 
 
 def _signature(pseudo: list[_Example], labelled: list[_Example], base: str) -> str:
@@ -142,15 +154,8 @@ def _signature(pseudo: list[_Example], labelled: list[_Example], base: str) -> s
     return h.hexdigest()[:32]
 
 
-def fit_pseudo_labels(writer: StoreWriter, base_projection: Path | None = None, *, text_encoder=None,
-                      force: bool = False) -> PseudoReport:
-    """Fit the catalog's category prototypes on its pseudo-labelled items when the held-out check says it helps,
-    and re-infer the items nobody names (see the module doc). `base_projection`: the projection to attach the
-    prototypes to when the store has none of its own (else the shipped default)."""
-    from vidrec.encoders.projection import ImageTextProjection
-
-    meta = writer.store.metadata
-    taxonomy = writer.taxonomy
+def collect_examples(meta, features, taxonomy) -> tuple[list[_Example], list[_Example]]:
+    """(pseudo-labelled items, metadata-labelled items) with their stored pictures' features."""
     categories = [t.canonical for t in taxonomy]
     pseudo: list[_Example] = []
     labelled: list[_Example] = []
@@ -162,7 +167,7 @@ def fit_pseudo_labels(writer: StoreWriter, base_projection: Path | None = None, 
             label, bucket = pseudo_label(profile), pseudo
         if label is None or label not in categories:
             continue
-        f = writer.features.read(row["id"])
+        f = features.read(row["id"])
         if f is None or not f["image_features"].size or f.get("category_probs") is None:
             continue
         zero = f["category_probs"].astype(np.float32)
@@ -173,6 +178,19 @@ def fit_pseudo_labels(writer: StoreWriter, base_projection: Path | None = None, 
         if len(seconds) != len(zero):
             seconds = [1.0] * len(zero)
         bucket.append(_Example(row["id"], label, f["image_features"].astype(np.float32), zero, seconds))
+    return pseudo, labelled
+
+
+def fit_pseudo_labels(writer: StoreWriter, base_projection: Path | None = None, *, text_encoder=None,
+                      force: bool = False) -> PseudoReport:
+    """Fit the catalog's category prototypes on its pseudo-labelled items when the held-out check says it helps,
+    and re-infer the items nobody names (see the module doc). `base_projection`: the projection to attach the
+    prototypes to when the store has none of its own (else the shipped default)."""
+    from vidrec.encoders.projection import ImageTextProjection
+
+    meta = writer.store.metadata
+    categories = [t.canonical for t in writer.taxonomy]
+    pseudo, labelled = collect_examples(meta, writer.features, writer.taxonomy)
 
     own = writer.projection_path
     base_key = str(meta.get_meta("projection_fit_items") or "") if own is not None else ""
@@ -210,11 +228,18 @@ def fit_pseudo_labels(writer: StoreWriter, base_projection: Path | None = None, 
         elif base_projection is not None:
             projection = ImageTextProjection.load(base_projection)
         else:
-            projection = ImageTextProjection.default()
+            projection = copy.copy(ImageTextProjection.default())  # the shared default stays as it is
+        projection.meta = dict(projection.meta)
         projection.prototypes = protos
+        blend = report.check.get("blend") if report.applied else None
+        if blend:
+            projection.meta["prototype_blend"] = blend
+        else:
+            projection.meta.pop("prototype_blend", None)
         meta.set_meta(PSEUDO_KEY, {"signature": "", "applied": False})  # half done until re-inferred
         projection.save(writer.store.path / PROJECTION_FILE)
-        report.reinferred, report.changed = reinfer_silent(writer, protos, text_encoder=text_encoder)
+        report.reinferred, report.changed = reinfer_silent(writer, protos, text_encoder=text_encoder,
+                                                           blend=blend or {})
     meta.set_meta(PSEUDO_KEY, {
         "signature": signature, "applied": report.applied, "items": len(pseudo), "categories": report.categories,
         "per_category": dict(sorted(Counter(e.label for e in pseudo).items())) if report.applied else {},
@@ -224,7 +249,8 @@ def fit_pseudo_labels(writer: StoreWriter, base_projection: Path | None = None, 
     return report
 
 
-def category_from_pictures(row: dict, features: dict, protos: CategoryPrototypes | None, taxonomy):
+def category_from_pictures(row: dict, features: dict, protos: CategoryPrototypes | None, taxonomy,
+                           blend: dict | None = None):
     """An item's category inferred again from its stored zero-shot probabilities blended with `protos` (and any
     text it has): (profile, new category attribute), or None when its features cannot say (none kept, or kept
     under another taxonomy)."""
@@ -245,7 +271,7 @@ def category_from_pictures(row: dict, features: dict, protos: CategoryPrototypes
     seconds = [s.end - s.start for s in profile.shots][: len(zero)]
     if len(seconds) != len(zero):
         seconds = [1.0] * len(zero)
-    probs = blend_prototypes(zero, protos, categories, feats)
+    probs = blend_prototypes(zero, protos, categories, feats, **(blend or {}))
     m = profile.metadata
     item = Item(id=profile.id, video=Path(profile.video), title=m.get("title"), description=m.get("description"),
                 brand=m.get("brand"), tags=list(m.get("tags") or []))
@@ -255,7 +281,8 @@ def category_from_pictures(row: dict, features: dict, protos: CategoryPrototypes
     return None if new is None else (profile, new)
 
 
-def reinfer_silent(writer: StoreWriter, protos: CategoryPrototypes | None, *, text_encoder=None) -> tuple[int, int]:
+def reinfer_silent(writer: StoreWriter, protos: CategoryPrototypes | None, *, text_encoder=None,
+                   blend: dict | None = None) -> tuple[int, int]:
     """Re-infer the category of every item no text named, from its stored zero-shot probabilities blended with
     `protos`. Returns (items re-inferred, items whose category changed)."""
     from vidrec.encoders.text import default_text_encoder
@@ -269,7 +296,7 @@ def reinfer_silent(writer: StoreWriter, protos: CategoryPrototypes | None, *, te
         if not is_silent(row.get("profile") or {}):
             continue
         f = writer.features.read(row["id"])
-        found = category_from_pictures(row, f, protos, taxonomy)
+        found = category_from_pictures(row, f, protos, taxonomy, blend)
         if found is None:
             continue
         profile, new = found
