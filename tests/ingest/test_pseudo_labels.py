@@ -186,3 +186,19 @@ def test_too_few_named_items_fit_nothing(tmp_path):
 def test_what_counts_as_a_pseudo_label(change, label):
     cat = {**_category("Heels", ["ocr", "speech"], 0.9), **change}
     assert pseudo.pseudo_label({"attributes": {"category": cat}}) == label
+
+
+def test_a_full_blend_lets_the_catalogs_own_examples_outvote_a_wrong_zero_shot_guess():
+    from vidrec.encoders.prototypes import CategoryPrototypes
+    from vidrec.ingest.models import blend_prototypes
+
+    centres = _centres()
+    protos = CategoryPrototypes(CATEGORIES[:2], centres[:2])  # the catalog taught two of its four categories
+    feats = centres[:1] + 0.01
+    wrong = np.array([[0.05, 0.05, 0.85, 0.05]], np.float32)  # zero-shot: "Sports Shoes", for a heel
+    covered = blend_prototypes(wrong, protos, CATEGORIES, feats, weight=0.9, mode="covered")
+    full = blend_prototypes(wrong, protos, CATEGORIES, feats, weight=0.9, mode="full")
+    assert int(np.argmax(covered)) == 2  # only the covered categories' 10 % is redistributed
+    assert int(np.argmax(full)) == 0 and full.sum() == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(ValueError, match="unknown prototype blend"):
+        blend_prototypes(wrong, protos, CATEGORIES, feats, mode="nearest")
