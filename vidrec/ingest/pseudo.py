@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 PSEUDO_KEY = "pseudo_labels"
 # Fitted on the tune split of the evaluation catalog (bench/eval_pseudo.py, BENCHMARKS.md "NAME=pseudo"): the
 # lowest raw confidence at which named, uncontested, agreeing categories were right at least 95 % of the time.
-MIN_CONFIDENCE = 0.5
+MIN_CONFIDENCE = 0.67
 MIN_ITEMS = 20  # pseudo-labelled items (with pictures) below which no fit is tried
 FOLDS = 3
 MIN_GAIN = 0.02  # the held-out accuracy the fit must add (fraction of the checked items)
