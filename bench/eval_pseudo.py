@@ -146,12 +146,14 @@ def report(args, truth, store, taxonomy, features, rows, cal: Calibration | None
                  "pseudo_labels": pseudo_record(store.metadata)}
     dev = [row for split, row in rows if split == "dev"]
     projection = store.path / "projection.npz"
-    protos = None
+    protos, blend = None, {}
     if projection.exists():
         from vidrec.encoders.projection import ImageTextProjection
 
-        protos = ImageTextProjection.load(projection).prototypes
-    silent_before, silent_after, pics_before, pics_after = [], [], [], []
+        loaded = ImageTextProjection.load(projection)
+        protos, blend = loaded.prototypes, loaded.meta.get("prototype_blend") or {}
+    out["blend"] = blend
+    silent_before, silent_after, pics_before, pics_after, silent_sure = [], [], [], [], []
     for row in dev:
         t = truth[row["id"]]["articleType"]
         f = features.read(row["id"])
@@ -159,14 +161,19 @@ def report(args, truth, store, taxonomy, features, rows, cal: Calibration | None
         # from pictures alone: the same item with no text at all
         bare = {**row, "profile": {**row["profile"], "transcript": [], "ocr": [], "metadata": {}}}
         alone_before = category_from_pictures(bare, f, None, taxonomy)
-        alone_after = category_from_pictures(bare, f, protos, taxonomy)
+        alone_after = category_from_pictures(bare, f, protos, taxonomy, blend)
         if alone_before is not None and alone_after is not None:
             pics_before.append(alone_before[1].value == t)
             pics_after.append(alone_after[1].value == t)
         if is_silent(row["profile"]) and before is not None:
+            after = attr_of(row, "category")
             silent_before.append(before[1].value == t)
-            silent_after.append(str(attr_of(row, "category").value) == t)
-    out["silent_category"] = {"before": rate(silent_before), "after": rate(silent_after)}
+            silent_after.append(str(after.value) == t)
+            p = cal.probability("category", after) if cal is not None else after.probability
+            silent_sure.append((str(after.value) == t, p < UNSURE_BELOW))
+    out["silent_category"] = {"before": rate(silent_before), "after": rate(silent_after),
+                              "after_unsure_share": rate([u for _, u in silent_sure]),
+                              "after_sure_accuracy": rate([ok for ok, u in silent_sure if not u])}
     out["pictures_alone_category"] = {"before": rate(pics_before), "after": rate(pics_after)}
     out["pseudo_labels_dev"] = rate([pseudo_label(r["profile"]) == truth[r["id"]]["articleType"]
                                      for r in dev if pseudo_label(r["profile"]) is not None])

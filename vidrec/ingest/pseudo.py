@@ -38,6 +38,7 @@ import numpy as np
 from vidrec.catalog import Item
 from vidrec.encoders.prototypes import MIN_ITEMS as MIN_PER_CATEGORY
 from vidrec.encoders.prototypes import CategoryPrototypes
+from vidrec.ingest.alignment import FIT_KEY
 from vidrec.ingest.writer import PROJECTION_FILE, StoreWriter
 
 log = logging.getLogger(__name__)
@@ -193,8 +194,8 @@ def fit_pseudo_labels(writer: StoreWriter, base_projection: Path | None = None, 
     pseudo, labelled = collect_examples(meta, writer.features, writer.taxonomy)
 
     own = writer.projection_path
-    base_key = str(meta.get_meta("projection_fit_items") or "") if own is not None else ""
-    base_key += "|" + ",".join(categories)
+    # the titled-items fit this one builds on (its signature; empty when there is none), and the categories
+    base_key = str(meta.get_meta(FIT_KEY) or "") + "|" + ",".join(categories)
     signature = _signature(pseudo, labelled, base_key)
     record = pseudo_record(meta)
     if not force and record.get("signature") == signature:
