@@ -8,6 +8,9 @@
 Splits come from `bench.splits.split_of(<Myntra photo id>)`: the calibration curves and the pseudo-label
 confidence bound are fitted on `tune` items only; the report is on `dev`; `heldout` items are refused.
 
+With --fit it also measures the lightness and contrast of the tune videos' keyframes: the picture range the
+calibration holds for (outside it, a value only the pixels support is unsure).
+
 What it reports on dev (95 % Wilson intervals):
 - category accuracy of the items nobody names (no caption, on-screen text or speech named a category), before
   (the pictures' zero-shot guess, recomputed from the stored features with no prototypes) and after the
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import math
 import sys
@@ -35,7 +39,7 @@ from vidrec.ingest.features import FeatureFiles
 from vidrec.ingest.pseudo import FOLDS, category_from_pictures, is_silent, pseudo_label, pseudo_record
 from vidrec.library import taxonomy_from_meta
 from vidrec.store import Store
-from vidrec.understand.calibration import Calibration, PlattCurve, evidence_group
+from vidrec.understand.calibration import Calibration, PictureRange, PlattCurve, evidence_group
 from vidrec.understand.profile import Attribute
 
 TRUTH_KEYS = {"category": "articleType", "color": "baseColour"}
@@ -97,6 +101,23 @@ def attr_of(row: dict, name: str) -> Attribute | None:
     return Attribute.model_validate(a) if a else None
 
 
+def picture_range(rows: list[dict]) -> PictureRange:
+    """The lightness and contrast range the tune videos cover (their keyframes as ingest picks them)."""
+    from vidrec.config import IngestSettings
+    from vidrec.media import analyze
+    from vidrec.understand.calibration import picture_quality
+
+    st = IngestSettings()
+    light, contrast = [], []
+    for row in rows:
+        media = analyze(row["video_path"], max_seconds=st.max_seconds, sample_fps=st.sample_fps,
+                        max_side=st.max_side, max_shots=st.max_shots, ocr_frames_per_shot=0, audio=False, threads=1)
+        q = picture_quality([shot.keyframe for shot in media.shots])
+        light.append(q["lightness"])
+        contrast.append(q["contrast"])
+    return PictureRange(min_lightness=min(light), max_lightness=max(light), min_contrast=min(contrast))
+
+
 def fit(args, truth, taxonomy, rows) -> dict:
     """Calibration curves and the pseudo-label bound, from tune items only."""
     data: dict = defaultdict(lambda: ([], []))
@@ -120,7 +141,10 @@ def fit(args, truth, taxonomy, rows) -> dict:
     for (name, group), (raw, ok) in sorted(data.items()):
         curves[name][group] = PlattCurve.fit(raw, ok)
         out["calibration_items"][f"{name}/{group}"] = {"n": len(raw), "right": int(sum(ok))}
-    cal = Calibration(dict(curves), fitted_on=f"tune split of {args.catalog} (bench/eval_pseudo.py --fit)")
+    pictures = picture_range([row for split, row in rows if split == "tune"])
+    out["pictures"] = dataclasses.asdict(pictures)
+    cal = Calibration(dict(curves), fitted_on=f"tune split of {args.catalog} (bench/eval_pseudo.py --fit)",
+                      pictures=pictures)
     out["curves"] = cal.to_json()["curves"]
     # the lowest bound at which the named, uncontested, agreeing categories above it are right >= 95 %
     candidates.sort()
@@ -177,6 +201,19 @@ def report(args, truth, store, taxonomy, features, rows, cal: Calibration | None
     out["pictures_alone_category"] = {"before": rate(pics_before), "after": rate(pics_after)}
     out["pseudo_labels_dev"] = rate([pseudo_label(r["profile"]) == truth[r["id"]]["articleType"]
                                      for r in dev if pseudo_label(r["profile"]) is not None])
+    quality = {}
+    if cal is not None and cal.pictures is not None:  # the picture range: decode the dev videos' keyframes
+        from vidrec.config import IngestSettings
+        from vidrec.media import analyze
+        from vidrec.understand.calibration import picture_quality
+
+        st = IngestSettings()
+        for row in dev:
+            media = analyze(row["video_path"], max_seconds=st.max_seconds, sample_fps=st.sample_fps,
+                            max_side=st.max_side, max_shots=st.max_shots, ocr_frames_per_shot=0, audio=False,
+                            threads=1)
+            quality[row["id"]] = picture_quality([shot.keyframe for shot in media.shots])
+        out["outside_picture_range"] = sorted(i for i, q in quality.items() if cal.pictures.problem(q))
     for name, key in TRUTH_KEYS.items():
         raw, probs, ok, unsure = [], [], [], []
         for row in dev:
@@ -185,10 +222,11 @@ def report(args, truth, store, taxonomy, features, rows, cal: Calibration | None
                 continue
             right = str(a.value) == truth[row["id"]][key]
             p = cal.probability(name, a) if cal is not None else a.probability
+            applied = cal.apply(name, a, quality.get(row["id"])) if cal is not None else a
             raw.append(a.confidence)
             probs.append(p)
             ok.append(right)
-            unsure.append(p < UNSURE_BELOW)
+            unsure.append(applied.unsure)
         e_raw, _ = ece(raw, ok)
         e_cal, table = ece(probs, ok)
         out[name] = {"n": len(ok), "accuracy": rate(ok), "ece_raw": e_raw, "ece_calibrated": e_cal,

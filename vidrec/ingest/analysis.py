@@ -83,6 +83,7 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
     """Decode, look, listen, read and fuse one video. Raises MediaError when the video cannot be read at all."""
     from vidrec.media import analyze
     from vidrec.nlu.numbers import find_prices
+    from vidrec.understand.calibration import default_calibration, picture_quality
     from vidrec.understand.colour import name_colours, name_colours_multi
 
     timings: dict[str, float] = {}
@@ -111,6 +112,10 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
 
     t0 = time.process_time()
     visual_colours = name_colours_multi(keyframes)
+    quality = picture_quality(keyframes)
+    problem = default_calibration().pictures.problem(quality) if default_calibration().pictures else None
+    if problem:
+        warnings.append(f"{problem}: what only the pictures suggest (category, colour) is marked unsure")
     shot_colours = [[c for c, _ in name_colours(kf, top=2)] for kf in keyframes]
     timings["colour"] = time.process_time() - t0
 
@@ -137,12 +142,12 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
                          colors=shot_colours[i], category=categories[int(np.argmax(cat_probs[i]))])
              for i, s in enumerate(media.shots)]
     obs = Observations(item=item, transcript=transcript, ocr=screen_text, shots=shots,
-                       visual_category=visual_category, visual_colours=visual_colours)
+                       visual_category=visual_category, visual_colours=visual_colours, picture_quality=quality)
     attrs = infer_attributes(obs, models.taxonomy, known_brands=known_brands, find_prices=find_prices)
     profile = ItemProfile(
         id=item.id, title=item.title, video=str(item.video), duration=round(media.info.duration or 0.0, 2),
         attributes=attrs, transcript=transcript, ocr=screen_text, shots=shots, metadata=item.metadata(),
-        description=item.title or describe(attrs, models.taxonomy), warnings=warnings,
+        description=item.title or describe(attrs, models.taxonomy), warnings=warnings, picture_quality=quality,
     )
     text = search_text(attrs, item, transcript, screen_text, models.taxonomy)
     text_vector = models.text.encode([text[:2000]], kind="passage")[0]

@@ -277,7 +277,8 @@ def category_from_pictures(row: dict, features: dict, protos: CategoryPrototypes
     item = Item(id=profile.id, video=Path(profile.video), title=m.get("title"), description=m.get("description"),
                 brand=m.get("brand"), tags=list(m.get("tags") or []))
     obs = Observations(item=item, transcript=profile.transcript, ocr=profile.ocr, shots=profile.shots,
-                       visual_category=item_category_votes(probs, seconds, categories))
+                       visual_category=item_category_votes(probs, seconds, categories),
+                       picture_quality=profile.picture_quality)
     new = infer_category(obs, taxonomy)
     return None if new is None else (profile, new)
 

@@ -48,6 +48,7 @@ class Observations:
     shots: list[ShotSummary] = field(default_factory=list)
     visual_category: list[tuple[str, float]] = field(default_factory=list)  # (canonical, probability)
     visual_colours: list[tuple[str, float]] = field(default_factory=list)  # (canonical, share of product pixels)
+    picture_quality: dict[str, float] = field(default_factory=dict)  # calibration.picture_quality of the keyframes
 
     def spans(self) -> list[TextSpan]:
         out: list[TextSpan] = []
@@ -204,13 +205,13 @@ def infer_attributes(obs: Observations, taxonomy: Taxonomy, known_brands: Iterab
         attr = _vocab_attribute(attribute.key, attribute.vocabulary, obs.item, spans)
         if attr:
             attrs[attribute.key] = attr
-    return calibrate(attrs)
+    return calibrate(attrs, quality=obs.picture_quality)
 
 
 def infer_category(obs: Observations, taxonomy: Taxonomy) -> Attribute | None:
     """The category alone, calibrated (what re-inference after the catalog learned new prototypes redoes)."""
     cat = _category(obs, obs.spans(), taxonomy)
-    return calibrate({"category": cat})["category"] if cat else None
+    return calibrate({"category": cat}, quality=obs.picture_quality)["category"] if cat else None
 
 
 def _category(obs: Observations, spans: list[TextSpan], taxonomy: Taxonomy) -> Attribute | None:

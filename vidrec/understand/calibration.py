@@ -14,6 +14,7 @@ still the best guess and ranks items) but search and chat never use it as a hard
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -81,21 +82,65 @@ class PlattCurve:
         return cls(float(w[0]), float(w[1]), int(x.size))
 
 
+def picture_quality(images) -> dict[str, float]:
+    """How the keyframes look, whatever they show: median lightness (CIELab L*, 0-100) and median contrast (the
+    standard deviation of L* within a frame). A very dark, washed-out or featureless video has pictures unlike any
+    the calibration was fitted on."""
+    from vidrec.understand.colour import _as_rgb, _downscale, srgb_to_lab
+
+    light, contrast = [], []
+    for image in images:
+        lab = srgb_to_lab(_downscale(_as_rgb(np.asarray(image)), 160))
+        light.append(float(lab[..., 0].mean()))
+        contrast.append(float(lab[..., 0].std()))
+    if not light:
+        return {}
+    return {"lightness": round(float(np.median(light)), 2), "contrast": round(float(np.median(contrast)), 2)}
+
+
+@dataclass(frozen=True)
+class PictureRange:
+    """The range of picture quality the calibration data covered (fitted on tune): outside it, what the pixels
+    alone suggest has no calibrated probability and is unsure."""
+
+    min_lightness: float
+    max_lightness: float
+    min_contrast: float
+
+    def problem(self, quality: dict[str, float] | None) -> str | None:
+        """Why pictures of this quality cannot be trusted, or None when they are within the range."""
+        if not quality:
+            return None
+        light, contrast = quality.get("lightness"), quality.get("contrast")
+        if light is not None and light < self.min_lightness:
+            return "the pictures are too dark"
+        if light is not None and light > self.max_lightness:
+            return "the pictures are overexposed"
+        if contrast is not None and contrast < self.min_contrast:
+            return "the pictures are too flat (washed out, or no product in view)"
+        return None
+
+
 @dataclass(frozen=True)
 class Calibration:
     """One curve per (attribute, evidence group); an attribute or group without one is left uncalibrated."""
 
     curves: dict[str, dict[str, PlattCurve]]
     fitted_on: str = ""
+    pictures: PictureRange | None = None
 
     def probability(self, name: str, attr: Attribute) -> float | None:
         curve = self.curves.get(name, {}).get(evidence_group(attr))
         return None if curve is None else round(curve(attr.confidence), 3)
 
-    def apply(self, name: str, attr: Attribute) -> Attribute:
-        """`attr` with its calibrated probability and unsure mark (metadata values are certain, never unsure)."""
+    def apply(self, name: str, attr: Attribute, quality: dict[str, float] | None = None) -> Attribute:
+        """`attr` with its calibrated probability and unsure mark (metadata values are certain, never unsure). A
+        value only the pixels support, from pictures outside the calibrated range (`quality`), is unsure with no
+        probability."""
         if attr.source == "metadata":
             return attr.model_copy(update={"probability": None, "unsure": False})
+        if self.pictures is not None and evidence_group(attr) == "visual" and self.pictures.problem(quality):
+            return attr.model_copy(update={"probability": None, "unsure": True})
         p = self.probability(name, attr)
         if p is None:
             return attr
@@ -103,6 +148,7 @@ class Calibration:
 
     def to_json(self) -> dict:
         return {"fitted_on": self.fitted_on, "unsure_below": UNSURE_BELOW,
+                **({"pictures": dataclasses.asdict(self.pictures)} if self.pictures else {}),
                 "curves": {name: {g: {"a": c.a, "b": c.b, "n": c.n} for g, c in groups.items()}
                            for name, groups in self.curves.items()}}
 
@@ -111,10 +157,12 @@ class Calibration:
         try:
             curves = {name: {g: PlattCurve(float(c["a"]), float(c["b"]), int(c.get("n", 0)))
                              for g, c in groups.items()} for name, groups in data["curves"].items()}
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            pictures = PictureRange(**{k: float(v) for k, v in data["pictures"].items()}) \
+                if data.get("pictures") else None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a missing or odd field
             raise ConfigError(f"{where}: not a calibration file ({exc!r}); expected "
                               '{"curves": {"category": {"named": {"a": .., "b": ..}, ...}}}') from exc
-        return cls(curves, str(data.get("fitted_on", "")))
+        return cls(curves, str(data.get("fitted_on", "")), pictures)
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
@@ -132,13 +180,15 @@ def default_calibration() -> Calibration:
     return Calibration.from_json(json.loads(text), f"vidrec/resources/{CALIBRATION_FILE}")
 
 
-def calibrate(attrs: dict[str, Attribute], calibration: Calibration | None = None) -> dict[str, Attribute]:
-    """The attributes with calibrated probabilities on category and colour; `colors` shares `color`'s."""
+def calibrate(attrs: dict[str, Attribute], calibration: Calibration | None = None,
+              quality: dict[str, float] | None = None) -> dict[str, Attribute]:
+    """The attributes with calibrated probabilities on category and colour; `colors` shares `color`'s. `quality`:
+    the video's `picture_quality`."""
     cal = calibration or default_calibration()
     out = dict(attrs)
     for name in CALIBRATED:
         if name in out:
-            out[name] = cal.apply(name, out[name])
+            out[name] = cal.apply(name, out[name], quality)
     if "color" in out and "colors" in out:
         out["colors"] = out["colors"].model_copy(update={"probability": out["color"].probability,
                                                          "unsure": out["color"].unsure})
