@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -94,3 +96,26 @@ def test_inferred_attributes_carry_probabilities(tmp_path):
     silent = Observations(item=item, visual_category=[("Heels", 0.22), ("Sports Shoes", 0.2), ("Tshirts", 0.19)])
     cat = infer_attributes(silent, taxonomy)["category"]
     assert cat.source == "visual" and cat.unsure and cat.probability < UNSURE_BELOW
+
+
+def test_pictures_outside_the_calibrated_range_leave_pixel_guesses_unsure():
+    from PIL import Image
+
+    from vidrec.understand.calibration import PictureRange, picture_quality
+
+    photo = np.asarray(Image.open(Path(__file__).resolve().parents[1] / "fixtures" / "images" / "cc0-tshirt.jpg")
+                       .convert("RGB"))
+    normal = picture_quality([photo])
+    dark = picture_quality([(photo * 0.05).astype(np.uint8)])
+    flat = picture_quality([np.full_like(photo, 128)])
+    assert dark["lightness"] < 5 < normal["lightness"] and flat["contrast"] == pytest.approx(0, abs=0.01)
+    cal = Calibration({"category": {"visual": PlattCurve(1.0, 3.0), "named": PlattCurve(1.0, 3.0)}},
+                      pictures=PictureRange(min_lightness=40, max_lightness=95, min_contrast=8))
+    assert cal.pictures.problem(normal) is None
+    assert "dark" in cal.pictures.problem(dark) and "flat" in cal.pictures.problem(flat)
+    guess = cal.apply("category", _visual("Tshirts", 0.6), dark)
+    assert guess.unsure and guess.probability is None
+    assert not cal.apply("category", _visual("Tshirts", 0.6), normal).unsure
+    named = Attribute(value="Tshirts", confidence=0.6, source="ocr", evidence=[Evidence(modality="ocr", text="tee")])
+    assert not cal.apply("category", named, dark).unsure  # a caption is read, not seen: darkness does not matter
+    assert default_calibration().pictures is not None  # the shipped file carries the range it was fitted on
