@@ -167,3 +167,18 @@ def test_the_long_video_is_analysed_to_its_end(profiles):
     p = profiles["ten-minutes"]
     assert p.duration == pytest.approx(600, abs=2)
     assert p.shots and p.shots[-1].end > 590
+
+
+def test_the_ingest_run_saves_which_items_are_unsure_for_search(profiles):
+    from vidrec.store import Store
+    from vidrec.understand.calibration import UNSURE_INDEX_KEY
+
+    store = Store.open(profiles["_store"], readonly=True)
+    try:
+        index = store.metadata.get_meta(UNSURE_INDEX_KEY)
+    finally:
+        store.close()
+    dark = profiles["dark"].attributes["category"]
+    assert "dark" in index["category"][str(dark.value).casefold()]
+    sure = [n for n in TRUTH if not profiles[n].attributes["category"].unsure]
+    assert all(n not in ids for n in sure for ids in index["category"].values())

@@ -71,6 +71,8 @@ def test_profiles_stored_before_calibration_fall_back_on_their_raw_confidence():
     assert is_unsure(old, 0.6) and not is_unsure(old, 0.3)
     assert not is_unsure(Attribute(value="Heels", confidence=0.1, source="metadata"), 0.6)
     assert not is_unsure(None, 0.6)
+    # unsure with no probability (pictures outside the calibrated range) is unsure whatever its raw confidence
+    assert is_unsure(_visual("Heels", 0.97).model_copy(update={"unsure": True}), 0.6)
 
 
 def test_a_bad_calibration_file_is_a_clear_error():

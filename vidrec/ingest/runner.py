@@ -145,6 +145,12 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
         from vidrec.ingest.pseudo import fit_pseudo_labels
 
         summary.pseudo_labels = fit_pseudo_labels(writer, _projection(writer, settings)).reason
+        # which items' category / colour is unsure: search reads it instead of every profile
+        from vidrec.understand.calibration import UNSURE_INDEX_KEY, unsure_index
+
+        writer.store.metadata.set_meta(UNSURE_INDEX_KEY,
+                                       unsure_index({**(r["profile"] or {}), "id": r["id"]}
+                                                    for r in writer.store.metadata.items()))
     except KeyboardInterrupt:
         summary.interrupted = True
         summary.warnings.append("interrupted: everything finished so far is stored; run the same command to resume")

@@ -17,7 +17,7 @@ from vidrec.nlu.schema import Parse
 from vidrec.recommend.explain import explain
 from vidrec.request import REGISTRY, Attribute, Request
 from vidrec.store.vector_index import Filter
-from vidrec.understand.calibration import is_unsure, runner_ups
+from vidrec.understand.calibration import UNSURE_INDEX_KEY, unsure_index
 from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy, Term
 
@@ -192,17 +192,13 @@ class Searcher:
     @property
     def unsure(self) -> dict[str, dict[str, set[str]]]:
         """facet -> value -> items whose inferred category / colour is unsure and names that value as its guess or
-        a runner-up (built on first use, like the catalog's labels)."""
+        a runner-up: the index each ingest run saves in the store, else built from the profiles (on first use)."""
         if self._unsure is None:
-            index: dict[str, dict[str, set[str]]] = {"category": {}, "colors": {}}
-            for p in self.store.profiles():
-                for facet, name in (("category", "category"), ("colors", "color")):
-                    attr = p.attributes.get(name)
-                    if not is_unsure(attr):
-                        continue
-                    for value in [str(attr.value), *runner_ups(attr)]:
-                        index[facet].setdefault(value.casefold(), set()).add(p.id)
-            self._unsure = index
+            meta = getattr(getattr(self.store, "store", None), "metadata", None)
+            saved = meta.get_meta(UNSURE_INDEX_KEY) if meta is not None else None
+            index = saved if isinstance(saved, dict) else unsure_index(self.store.profiles())
+            self._unsure = {facet: {v: set(ids) for v, ids in (index.get(facet) or {}).items()}
+                            for facet in ("category", "colors")}
         return self._unsure
 
     def _unsure_scope(self, flt: Filter) -> Filter | None:

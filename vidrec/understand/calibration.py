@@ -200,7 +200,7 @@ def is_unsure(attr: Attribute | None, raw_below: float = 0.0) -> bool:
     existed, a raw confidence below `raw_below`. Metadata is never unsure."""
     if attr is None or attr.source == "metadata":
         return False
-    if attr.probability is not None:
+    if attr.unsure or attr.probability is not None:  # marked (with or without a probability) or calibrated sure
         return attr.unsure
     return attr.confidence < raw_below
 
@@ -210,3 +210,24 @@ def runner_ups(attr: Attribute | None) -> list[str]:
     if attr is None:
         return []
     return [str(c["value"]) for c in attr.conflicts if c.get("value") not in (None, "")]
+
+
+UNSURE_INDEX_KEY = "unsure_index"  # store meta: facet -> value -> ids of items whose unsure guess names the value
+
+
+def unsure_index(profiles) -> dict[str, dict[str, list[str]]]:
+    """facet ("category", "colors") -> value (casefolded) -> the items whose inferred category / colour is unsure
+    and names that value as its guess or a runner-up: what lets search treat unsure values as soft. `profiles`:
+    stored profile dicts (or ItemProfile objects)."""
+    index: dict[str, dict[str, set[str]]] = {"category": {}, "colors": {}}
+    for p in profiles:
+        data = p if isinstance(p, dict) else p.model_dump()
+        attrs = data.get("attributes") or {}
+        for facet, name in (("category", "category"), ("colors", "color")):
+            raw = attrs.get(name)
+            attr = Attribute.model_validate(raw) if raw else None
+            if not is_unsure(attr):
+                continue
+            for value in [str(attr.value), *runner_ups(attr)]:
+                index[facet].setdefault(value.casefold(), set()).add(str(data.get("id")))
+    return {facet: {v: sorted(ids) for v, ids in values.items()} for facet, values in index.items()}
