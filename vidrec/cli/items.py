@@ -35,8 +35,15 @@ def items_show(item_id: Annotated[str, typer.Argument(help="Item id.")], store: 
     for name, a in profile.attributes.items():
         ev = "; ".join(f"{e.modality}@{e.start if e.start is not None else '-'}: {e.text or ''}"
                        for e in a.evidence[:2])
-        table.add_row(name, str(a.value), f"{a.confidence:.2f}", a.source, ev)
+        # a calibrated value shows its probability; one more likely wrong than right says so
+        value = f"{a.value} (unsure)" if a.unsure else str(a.value)
+        conf = f"p={a.probability:.2f}" if a.probability is not None else f"{a.confidence:.2f}"
+        table.add_row(name, value, conf, a.source, ev)
     out.print(table)
+    unsure = [name for name, a in profile.attributes.items() if a.unsure and name != "colors"]
+    if unsure:
+        out.print(f"unsure (more likely wrong than right; a soft preference in search, never a filter): "
+                  f"{', '.join(unsure)}")
     for t in profile.transcript:
         out.print(f"  [cyan]{t.start:6.1f}s[/] ({t.lang}) {t.text}")
     for o in profile.ocr:
@@ -54,11 +61,13 @@ def items_list(store: StoreOpt = None, as_json: JsonOpt = False,
             if i >= limit:
                 break
             rows.append({"id": p.id, "title": p.display_title(), "category": p.value("category"),
-                         "color": p.value("color"), "price": p.value("price")})
+                         "color": p.value("color"), "price": p.value("price"),
+                         "unsure": [n for n, a in p.attributes.items() if a.unsure and n != "colors"]})
     if as_json:
         print_json(rows)
         return
     table = Table("id", "title", "category", "color", "price")
     for r in rows:
-        table.add_row(r["id"], r["title"], str(r["category"]), str(r["color"]), str(r["price"]))
+        table.add_row(r["id"], r["title"], str(r["category"]) + (" ?" if "category" in r["unsure"] else ""),
+                      str(r["color"]) + (" ?" if "color" in r["unsure"] else ""), str(r["price"]))
     out.print(table)

@@ -37,6 +37,7 @@ from vidrec.recommend.explain import cited, explain
 from vidrec.recommend.search import Searcher
 from vidrec.request import REGISTRY, Request, attribute_label
 from vidrec.store.vector_index import Filter
+from vidrec.understand.calibration import is_unsure
 from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy
 
@@ -146,7 +147,7 @@ class Engine:
             if cat is None:
                 continue
             filed.setdefault(str(cat.value), set()).add(profile.id)
-            if cat.source == "metadata" or cat.confidence >= UNSURE_CATEGORY:
+            if not is_unsure(cat, UNSURE_CATEGORY):  # calibrated mark; raw confidence for older profiles
                 continue
             for other in cat.conflicts:
                 value = other.get("value")

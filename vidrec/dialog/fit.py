@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vidrec.request import REGISTRY, Request
+from vidrec.understand.calibration import is_unsure, runner_ups
 from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import Taxonomy
 
@@ -61,6 +62,9 @@ def fit(profile: ItemProfile, request: Request, unsure_category: float = 0.0) ->
         if name == "category" and _unsure_runner_up(profile, request.all("category"), unsure_category):
             out.conditions[name] = UNKNOWN
             continue
+        if name == "colour" and _unsure_colour(profile, request.all("colour")):
+            out.conditions[name] = UNKNOWN
+            continue
         have = profile.value(a.profile_key)
         if have is None and a.profile_key != a.key:
             have = profile.value(a.key)
@@ -98,9 +102,19 @@ def fit(profile: ItemProfile, request: Request, unsure_category: float = 0.0) ->
 
 def _unsure_runner_up(profile: ItemProfile, wanted: list, below: float) -> bool:
     cat = profile.attributes.get("category")
-    if cat is None or cat.source == "metadata" or cat.confidence >= below:
+    if not is_unsure(cat, below):  # the calibrated mark; a raw confidence bound for profiles stored before it
         return False
     return any(str(c.get("value")) in [str(w) for w in wanted] for c in cat.conflicts)
+
+
+def _unsure_colour(profile: ItemProfile, wanted: list) -> bool:
+    """The item's colour is an unsure guess (calibrated) that names a wanted colour as a runner-up or a second
+    colour: neither met nor missed."""
+    col = profile.attributes.get("color")
+    if not is_unsure(col):
+        return False
+    candidates = {str(v) for v in [*runner_ups(col), *(profile.value("colors") or [])]}
+    return any(str(w) in candidates for w in wanted)
 
 
 def differs_text(f: Fit, request: Request, lang: str, taxonomy: Taxonomy | None = None) -> str:

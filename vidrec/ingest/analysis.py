@@ -47,6 +47,9 @@ class ItemAnalysis:
     # CPU seconds of the worker per stage (its models run one thread each): wall time on a busy machine mostly
     # measures the other processes
     timings: dict[str, float] = field(default_factory=dict)
+    # (shots, categories) zero-shot category probabilities (before the catalog's prototypes), kept to re-infer the
+    # category when the catalog learns prototypes later (vidrec/ingest/pseudo.py)
+    category_probs: np.ndarray | None = None
 
 
 def _norm_key(text: str) -> str:
@@ -80,6 +83,7 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
     """Decode, look, listen, read and fuse one video. Raises MediaError when the video cannot be read at all."""
     from vidrec.media import analyze
     from vidrec.nlu.numbers import find_prices
+    from vidrec.understand.calibration import default_calibration, picture_quality
     from vidrec.understand.colour import name_colours, name_colours_multi
 
     timings: dict[str, float] = {}
@@ -96,20 +100,22 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
     feats = models.image.encode(keyframes)
     features = np.asarray(feats.features, dtype=np.float32)
     projected = models.project(features)
-    cat_probs = models.visual_category(features, projected, feats.logits)
+    zero_shot = models.zero_shot_category(features, projected, feats.logits)
+    cat_probs = models.with_prototypes(zero_shot, features)
     if projected is None:
         warnings.append("no image→text projection for these image features: pictures are not text-searchable "
                         "until the catalog has enough titled items to learn one")
         projected = np.zeros((0, models.text.dim), np.float32)
     categories = list(models.category_names)
-    weights = np.array([max(s.end - s.start, 0.1) for s in media.shots], dtype=np.float64)
-    item_probs = (cat_probs * weights[:, None]).sum(axis=0) / weights.sum()
-    order = np.argsort(-item_probs)[:5]
-    visual_category = [(categories[j], float(item_probs[j])) for j in order]
+    visual_category = item_category_votes(cat_probs, [s.end - s.start for s in media.shots], categories)
     timings["visual"] = time.process_time() - t0
 
     t0 = time.process_time()
     visual_colours = name_colours_multi(keyframes)
+    quality = picture_quality(keyframes)
+    problem = default_calibration().pictures.problem(quality) if default_calibration().pictures else None
+    if problem:
+        warnings.append(f"{problem}: what only the pictures suggest (category, colour) is marked unsure")
     shot_colours = [[c for c, _ in name_colours(kf, top=2)] for kf in keyframes]
     timings["colour"] = time.process_time() - t0
 
@@ -136,12 +142,12 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
                          colors=shot_colours[i], category=categories[int(np.argmax(cat_probs[i]))])
              for i, s in enumerate(media.shots)]
     obs = Observations(item=item, transcript=transcript, ocr=screen_text, shots=shots,
-                       visual_category=visual_category, visual_colours=visual_colours)
+                       visual_category=visual_category, visual_colours=visual_colours, picture_quality=quality)
     attrs = infer_attributes(obs, models.taxonomy, known_brands=known_brands, find_prices=find_prices)
     profile = ItemProfile(
         id=item.id, title=item.title, video=str(item.video), duration=round(media.info.duration or 0.0, 2),
         attributes=attrs, transcript=transcript, ocr=screen_text, shots=shots, metadata=item.metadata(),
-        description=item.title or describe(attrs, models.taxonomy), warnings=warnings,
+        description=item.title or describe(attrs, models.taxonomy), warnings=warnings, picture_quality=quality,
     )
     text = search_text(attrs, item, transcript, screen_text, models.taxonomy)
     text_vector = models.text.encode([text[:2000]], kind="passage")[0]
@@ -154,9 +160,18 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
         item_id=item.id, content_hash=content_hash, video_path=str(item.video), profile=profile.model_dump(),
         facets=facets_of(profile), search_text=text, text_vector=text_vector, image_vector=image_vector,
         shot_vectors=projected.astype(np.float32), shot_starts=[s.start for s in media.shots][: len(projected)],
-        image_features=features, video_seconds=float(min(media.info.duration or 0.0, settings.max_seconds)),
+        image_features=features, category_probs=np.asarray(zero_shot, np.float32), video_seconds=float(min(media.info.duration or 0.0, settings.max_seconds)),
         timings=timings,
     )
+
+
+def item_category_votes(shot_probs: np.ndarray, shot_seconds: list[float], categories: list[str],
+                        top: int = 5) -> list[tuple[str, float]]:
+    """The item's visual category votes: each shot's probabilities weighted by its length, the best `top`."""
+    weights = np.array([max(s, 0.1) for s in shot_seconds], dtype=np.float64)
+    item_probs = (np.asarray(shot_probs, np.float64) * weights[:, None]).sum(axis=0) / weights.sum()
+    order = np.argsort(-item_probs)[:top]
+    return [(categories[j], float(item_probs[j])) for j in order]
 
 
 def facets_of(profile: ItemProfile) -> dict:

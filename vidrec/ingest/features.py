@@ -36,7 +36,9 @@ class FeatureFiles:
         np.savez(buf, item_id=np.array(a.item_id), text_vector=a.text_vector,
                  image_vector=a.image_vector if a.image_vector is not None else np.zeros(0, np.float32),
                  shot_vectors=a.shot_vectors, shot_starts=np.asarray(a.shot_starts, np.float32),
-                 image_features=a.image_features.astype(np.float16))
+                 image_features=a.image_features.astype(np.float16),
+                 category_probs=(a.category_probs if a.category_probs is not None
+                                 else np.zeros((0, 0), np.float32)).astype(np.float16))
         fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:

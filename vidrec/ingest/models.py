@@ -128,11 +128,19 @@ class Models:
         against the category names, blended with ConSE over the ImageNet classes. When the catalog's projection
         carries category prototypes for these features (its labelled items' pictures), half of each covered
         category's probability comes from them."""
-        probs = self._zero_shot_category(features, projected, logits)
+        return self.with_prototypes(self._zero_shot_category(features, projected, logits), features)
+
+    def zero_shot_category(self, features: np.ndarray, projected: np.ndarray | None,
+                           logits: np.ndarray | None) -> np.ndarray:
+        """(n, categories) probabilities from the category names alone, before the catalog's prototypes: what
+        the feature files keep, so a later fit of prototypes can re-infer an item without its video."""
+        return self._zero_shot_category(features, projected, logits)
+
+    def with_prototypes(self, probs: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """Zero-shot `probs` blended with the catalog's category prototypes, when it has some for these features."""
         protos = getattr(self.projection, "prototypes", None)
-        if protos is not None and protos.dim == features.shape[1] and len(features):
-            probs = protos.blend_into(probs, list(self.category_names), features, weight=PROTOTYPE_WEIGHT)
-        return probs
+        blend = (getattr(self.projection, "meta", None) or {}).get("prototype_blend") or {}
+        return blend_prototypes(probs, protos, list(self.category_names), features, **blend)
 
     def _zero_shot_category(self, features: np.ndarray, projected: np.ndarray | None,
                             logits: np.ndarray | None) -> np.ndarray:
@@ -148,6 +156,36 @@ class Models:
         if probs is None:
             return np.full((len(features), len(self.category_names)), 1.0 / len(self.category_names), np.float32)
         return probs
+
+
+BLEND_MODES = ("covered", "full")
+
+
+def blend_prototypes(probs: np.ndarray, prototypes, categories: list[str], features: np.ndarray,
+                     weight: float = PROTOTYPE_WEIGHT, mode: str = "covered") -> np.ndarray:
+    """Zero-shot category `probs` blended with the catalog's `prototypes`.
+
+    "covered" (the titled-items path): `weight` of the mass the zero-shot guess gives the covered categories is
+    redistributed by the prototypes. "full" (chosen by the pseudo-label check, vidrec/ingest/pseudo.py): `weight`
+    of all the mass goes to the prototypes' own distribution over the categories they cover, so a catalog whose
+    pictures the zero-shot names mistake can still be recognised from its own examples."""
+    if prototypes is None or prototypes.dim != features.shape[1] or not len(features):
+        return probs
+    if mode not in BLEND_MODES:
+        raise ValueError(f"unknown prototype blend {mode!r}; expected one of {BLEND_MODES}")
+    if mode == "covered":
+        return prototypes.blend_into(probs, categories, features, weight=weight)
+    index = {c: j for j, c in enumerate(categories)}
+    ours = prototypes.probabilities(features)
+    mine = np.zeros(np.shape(probs), np.float64)
+    for k, label in enumerate(prototypes.labels):
+        if label in index:
+            mine[:, index[label]] = ours[:, k]
+    total = mine.sum(axis=1, keepdims=True)
+    if not (total > 0).all():
+        return probs
+    out = (1 - weight) * np.asarray(probs, np.float64) + weight * mine / total
+    return (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

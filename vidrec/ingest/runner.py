@@ -51,6 +51,7 @@ class IngestSummary:
     stage_seconds: dict[str, float] = field(default_factory=lambda: {s: 0.0 for s in STAGES})
     interrupted: bool = False
     projection: str | None = None  # what happened to the catalog-learned image→text projection
+    pseudo_labels: str | None = None  # what happened to the prototypes learned from the catalog's own named items
     repaired: dict[str, int] = field(default_factory=dict)  # what a killed run had left undone, fixed first
     closed_runs: list[str] = field(default_factory=list)  # earlier runs found unfinished, now marked interrupted
 
@@ -140,6 +141,16 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
         from vidrec.ingest.alignment import fit_catalog_projection
 
         summary.projection = fit_catalog_projection(writer).reason
+        # then what the catalog's own videos name teaches its prototypes (vidrec/ingest/pseudo.py)
+        from vidrec.ingest.pseudo import fit_pseudo_labels
+
+        summary.pseudo_labels = fit_pseudo_labels(writer, _projection(writer, settings)).reason
+        # which items' category / colour is unsure: search reads it instead of every profile
+        from vidrec.understand.calibration import UNSURE_INDEX_KEY, unsure_index
+
+        writer.store.metadata.set_meta(UNSURE_INDEX_KEY,
+                                       unsure_index({**(r["profile"] or {}), "id": r["id"]}
+                                                    for r in writer.store.metadata.items()))
     except KeyboardInterrupt:
         summary.interrupted = True
         summary.warnings.append("interrupted: everything finished so far is stored; run the same command to resume")

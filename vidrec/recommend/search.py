@@ -3,6 +3,7 @@ matches; each hit with the second to start playing and a reason citing evidence.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -16,6 +17,7 @@ from vidrec.nlu.schema import Parse
 from vidrec.recommend.explain import cited, explain
 from vidrec.request import REGISTRY, Attribute, Request
 from vidrec.store.vector_index import Filter
+from vidrec.understand.calibration import UNSURE_INDEX_KEY, unsure_index
 from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy, Term
 
@@ -76,6 +78,7 @@ class Searcher:
         self.text = text_encoder or CachedTextEncoder(default_text_encoder())
         self.candidates = candidates
         self.catalog = {name: set(store.distinct(name)) for name in GROUNDED}
+        self._unsure: dict[str, dict[str, set[str]]] | None = None
         self._lexicon = None
         if warm_up:
             self.warm_up()
@@ -134,6 +137,11 @@ class Searcher:
             qv, n, _with_kind(flt, "text"), vectors_per_item=1)}
         image_hits = {h.item_id: h.score for h in self.store.search_vectors(
             qv, n, _with_kind(flt, "image"), vectors_per_item=1)}
+        relaxed = self._unsure_scope(flt)
+        if relaxed is not None:  # unsure values are a soft preference: their items compete, never filtered out
+            for hits, kind in ((text_hits, "text"), (image_hits, "image")):
+                for h in self.store.search_vectors(qv, n, _with_kind(relaxed, kind), vectors_per_item=1):
+                    hits.setdefault(h.item_id, h.score)
         allowed = None
         if not flt.is_empty():
             allowed = set(text_hits) | set(image_hits)
@@ -178,6 +186,33 @@ class Searcher:
         taxonomy: Taxonomy = self.store.taxonomy
         terms = [taxonomy.lookup(c) or Term(c) for c in request.all("category")]
         return terms + request.terms()
+
+    @property
+    def unsure(self) -> dict[str, dict[str, set[str]]]:
+        """facet -> value -> items whose inferred category / colour is unsure and names that value as its guess or
+        a runner-up: the index each ingest run saves in the store, else built from the profiles (on first use)."""
+        if self._unsure is None:
+            meta = getattr(getattr(self.store, "store", None), "metadata", None)
+            saved = meta.get_meta(UNSURE_INDEX_KEY) if meta is not None else None
+            index = saved if isinstance(saved, dict) else unsure_index(self.store.profiles())
+            self._unsure = {facet: {v: set(ids) for v, ids in (index.get(facet) or {}).items()}
+                            for facet in ("category", "colors")}
+        return self._unsure
+
+    def _unsure_scope(self, flt: Filter) -> Filter | None:
+        """`flt` without its category and colour conditions, kept to the items whose unsure category or colour
+        could be what those conditions ask for; None when there are none."""
+        if flt.category is None and flt.colors_any is None:
+            return None
+        ids: set[str] = set()
+        for facet, wanted in (("category", flt.category), ("colors", flt.colors_any)):
+            for v in wanted or ():
+                ids |= self.unsure[facet].get(str(v).casefold(), set())
+        if flt.item_ids is not None:
+            ids &= flt.item_ids
+        if not ids:
+            return None
+        return dataclasses.replace(flt, category=None, colors_any=None, item_ids=ids)
 
     def _best_shot_starts(self, qv: np.ndarray, item_ids: list[str]) -> dict[str, float]:
         """The start second of each item's shot most like the query (one filtered vector search for all)."""

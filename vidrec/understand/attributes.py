@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from vidrec.catalog import Item
 from vidrec.request import REGISTRY
+from vidrec.understand.calibration import calibrate
 from vidrec.understand.profile import Attribute, Evidence, Modality, ScreenText, ShotSummary, TranscriptLine
 from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy, Term, Vocabulary, fold_text
 
@@ -47,6 +48,7 @@ class Observations:
     shots: list[ShotSummary] = field(default_factory=list)
     visual_category: list[tuple[str, float]] = field(default_factory=list)  # (canonical, probability)
     visual_colours: list[tuple[str, float]] = field(default_factory=list)  # (canonical, share of product pixels)
+    picture_quality: dict[str, float] = field(default_factory=dict)  # calibration.picture_quality of the keyframes
 
     def spans(self) -> list[TextSpan]:
         out: list[TextSpan] = []
@@ -203,7 +205,13 @@ def infer_attributes(obs: Observations, taxonomy: Taxonomy, known_brands: Iterab
         attr = _vocab_attribute(attribute.key, attribute.vocabulary, obs.item, spans)
         if attr:
             attrs[attribute.key] = attr
-    return attrs
+    return calibrate(attrs, quality=obs.picture_quality)
+
+
+def infer_category(obs: Observations, taxonomy: Taxonomy) -> Attribute | None:
+    """The category alone, calibrated (what re-inference after the catalog learned new prototypes redoes)."""
+    cat = _category(obs, obs.spans(), taxonomy)
+    return calibrate({"category": cat}, quality=obs.picture_quality)["category"] if cat else None
 
 
 def _category(obs: Observations, spans: list[TextSpan], taxonomy: Taxonomy) -> Attribute | None:
@@ -235,7 +243,9 @@ def _category(obs: Observations, spans: list[TextSpan], taxonomy: Taxonomy) -> A
 
 
 def _others(votes: dict[str, _Vote], chosen: str) -> list[dict]:
-    return [{"value": k, "source": _source(v), "score": round(v.score, 3)}
+    """The runner-up values; `named` when a text, caption or speech named one (not only pixels)."""
+    return [{"value": k, "source": _source(v), "score": round(v.score, 3),
+             "named": any(v.modalities.get(m, 0) > 0 for m in ("text", "ocr", "speech"))}
             for k, v in sorted(votes.items(), key=lambda kv: -kv[1].score) if k != chosen and v.score > 0][:3]
 
 

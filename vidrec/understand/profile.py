@@ -19,13 +19,19 @@ class Evidence(BaseModel):
 
 
 class Attribute(BaseModel):
-    """A fused attribute value. `source` is the modality that decided it; `conflicts` lists disagreeing values."""
+    """A fused attribute value. `source` is the modality that decided it; `conflicts` lists disagreeing values.
+
+    `confidence` is the fusion's raw vote share. An inferred category or colour also carries `probability`, the
+    chance it is right calibrated on held-apart data (`vidrec.understand.calibration`), and `unsure` when that is
+    below one half: search and chat then use it as a soft preference, never a hard filter."""
 
     value: Any
     confidence: float = Field(ge=0.0, le=1.0)
     source: Modality
     evidence: list[Evidence] = Field(default_factory=list)
     conflicts: list[dict[str, Any]] = Field(default_factory=list)
+    probability: float | None = Field(default=None, ge=0.0, le=1.0)
+    unsure: bool = False
 
 
 class TranscriptLine(BaseModel):
@@ -63,6 +69,8 @@ class ItemProfile(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     description: str | None = None  # the title or, for a bare video, a description built from what was inferred
     warnings: list[str] = Field(default_factory=list)
+    # lightness and contrast of the keyframes (vidrec.understand.calibration.picture_quality)
+    picture_quality: dict[str, float] = Field(default_factory=dict)
 
     def value(self, name: str, default: Any = None) -> Any:
         attr = self.attributes.get(name)

@@ -1,0 +1,336 @@
+"""A catalog that teaches itself: items whose videos plainly name their category become pseudo-labels that fit the
+catalog's own category prototypes, and the items nobody names are then recognised by their pictures again.
+
+Most videos say what they are (a caption, a title card, a narration). After each ingest run:
+
+1. **Pseudo-labels.** An item becomes a pseudo-label for its inferred category when that category was *named* (a
+   caption, on-screen text or speech; the catalog's own metadata category counts as a label too), no other category
+   was named anywhere in the video, the naming agrees (two of caption / on-screen text / speech name it, or the
+   pixels' top guesses include it), and the fusion's confidence is at least ``MIN_CONFIDENCE``.
+2. **Held-out check inside the catalog.** The pseudo-labelled items are split by a stable hash of their id into
+   ``FOLDS`` folds; prototypes fitted on the other folds classify each fold's items *from their pictures alone*.
+   The fit is applied only when that beats the pictures without it (the zero-shot names, plus the metadata
+   labels' prototypes if any) by at least ``MIN_GAIN`` on at least ``MIN_ITEMS`` items; else it is refused, and an
+   earlier pseudo fit is withdrawn.
+3. **Fit and re-infer.** The prototypes (`vidrec.encoders.prototypes`) are fitted on every pseudo-labelled item and
+   saved in the store's projection file (the same place the titled-items path keeps them), so videos ingested later
+   lean on them too. Then every item whose category no text named is re-inferred from its stored zero-shot
+   probabilities blended with the new prototypes. Pseudo-labelled items are never relabelled (their category came
+   from what their video says, not from the fitted model), so a wrong fit cannot feed on itself.
+
+Incremental: the fit is redone when the set of labels changes (new items, changed items, a new titled fit); what was
+fitted, from how many items, and the check's numbers are recorded in the store (meta key ``pseudo_labels``).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vidrec.catalog import Item
+from vidrec.encoders.prototypes import MIN_ITEMS as MIN_PER_CATEGORY
+from vidrec.encoders.prototypes import CategoryPrototypes
+from vidrec.ingest.alignment import FIT_KEY
+from vidrec.ingest.writer import PROJECTION_FILE, StoreWriter
+
+log = logging.getLogger(__name__)
+
+PSEUDO_KEY = "pseudo_labels"
+# Fitted on the tune split of the evaluation catalog (bench/eval_pseudo.py, BENCHMARKS.md "NAME=pseudo"): the
+# lowest raw confidence at which named, uncontested, agreeing categories were right at least 95 % of the time.
+MIN_CONFIDENCE = 0.67
+MIN_ITEMS = 20  # pseudo-labelled items (with pictures) below which no fit is tried
+FOLDS = 3
+MIN_GAIN = 0.02  # the held-out accuracy the fit must add (fraction of the checked items)
+NAMED = ("text", "ocr", "speech")
+# How fitted prototypes are blended with the zero-shot guess (vidrec.ingest.models.blend_prototypes): the check
+# below picks, inside each catalog, the one its held-out pseudo-labelled items are recognised best with.
+BLENDS = ({"mode": "covered", "weight": 0.5}, {"mode": "full", "weight": 0.5}, {"mode": "full", "weight": 0.75},
+          {"mode": "full", "weight": 0.9})
+
+
+@dataclass
+class PseudoReport:
+    applied: bool
+    items: int
+    reason: str
+    categories: int = 0
+    check: dict = field(default_factory=dict)
+    reinferred: int = 0
+    changed: int = 0
+
+
+@dataclass
+class _Example:
+    item_id: str
+    label: str
+    features: np.ndarray  # (shots, f) raw image features
+    zero_shot: np.ndarray  # (shots, categories)
+    seconds: list[float]
+
+
+def pseudo_label(profile: dict) -> str | None:
+    """The category an item's own video names plainly enough to learn from, else None (see the module doc)."""
+    cat = (profile.get("attributes") or {}).get("category")
+    if not cat or cat.get("source") == "metadata":
+        return None
+    named = {e.get("modality") for e in cat.get("evidence") or []} & set(NAMED)
+    if not named:
+        return None
+    if any(c.get("named") for c in cat.get("conflicts") or []):
+        return None  # another category is named too: contested
+    seen = any(e.get("modality") == "visual" for e in cat.get("evidence") or [])
+    if len(named) < 2 and not seen:
+        return None
+    if float(cat.get("confidence", 0.0)) < MIN_CONFIDENCE:
+        return None
+    return str(cat["value"])
+
+
+def metadata_label(profile: dict, taxonomy) -> str | None:
+    """The catalog's own category for an item, as the taxonomy's canonical label."""
+    cat = (profile.get("attributes") or {}).get("category")
+    if not cat or cat.get("source") != "metadata":
+        return None
+    term = taxonomy.lookup(str(cat.get("value")))
+    return term.canonical if term is not None else None
+
+
+def is_silent(profile: dict) -> bool:
+    """No text named this item's category: only its pictures decided it."""
+    cat = (profile.get("attributes") or {}).get("category")
+    if not cat or cat.get("source") == "metadata":
+        return False
+    return not ({e.get("modality") for e in cat.get("evidence") or []} & set(NAMED))
+
+
+def _fold(item_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"pseudo-fold:{item_id}".encode()).digest()[:4], "big") % FOLDS
+
+
+def _top(zero_shot: np.ndarray, protos: CategoryPrototypes | None, categories: list[str], ex: _Example,
+         blend: dict) -> str:
+    from vidrec.ingest.analysis import item_category_votes
+    from vidrec.ingest.models import blend_prototypes
+
+    probs = blend_prototypes(zero_shot, protos, categories, ex.features, **blend)
+    return item_category_votes(probs, ex.seconds, categories, top=1)[0][0]
+
+
+def held_out_check(pseudo: list[_Example], labelled: list[_Example], categories: list[str]) -> dict:
+    """Accuracy on each fold's pseudo-labelled items, from pictures alone: without the fit (the zero-shot names,
+    with the metadata-labelled items' prototypes as the titled path blends them), and with prototypes fitted on
+    the other folds (plus the metadata-labelled items) under each of BLENDS; the best blend is `blend`."""
+    base = CategoryPrototypes.fit([(e.label, e.features) for e in labelled])
+    before = 0
+    after = [0] * len(BLENDS)
+    for k in range(FOLDS):
+        test = [e for e in pseudo if _fold(e.item_id) == k]
+        train = [e for e in pseudo if _fold(e.item_id) != k] + labelled
+        protos = CategoryPrototypes.fit([(e.label, e.features) for e in train], min_items=MIN_PER_CATEGORY)
+        for e in test:
+            before += _top(e.zero_shot, base, categories, e, {}) == e.label
+            for b, blend in enumerate(BLENDS):
+                after[b] += _top(e.zero_shot, protos, categories, e, blend) == e.label
+    n = len(pseudo)
+    best = max(range(len(BLENDS)), key=lambda b: (after[b], -b))
+    return {"folds": FOLDS, "items": n, "before": round(before / n, 3) if n else None,
+            "after": round(after[best] / n, 3) if n else None, "blend": BLENDS[best],
+            "by_blend": {f"{bl['mode']}@{bl['weight']}": round(a / n, 3) if n else None
+                         for bl, a in zip(BLENDS, after, strict=True)}}
+
+
+def _signature(pseudo: list[_Example], labelled: list[_Example], base: str) -> str:
+    h = hashlib.sha256(base.encode())
+    for e in sorted(pseudo + labelled, key=lambda e: e.item_id):
+        h.update(f"{e.item_id}\0{e.label}\n".encode())
+    return h.hexdigest()[:32]
+
+
+def collect_examples(meta, features, taxonomy) -> tuple[list[_Example], list[_Example]]:
+    """(pseudo-labelled items, metadata-labelled items) with their stored pictures' features."""
+    categories = [t.canonical for t in taxonomy]
+    pseudo: list[_Example] = []
+    labelled: list[_Example] = []
+    for row in meta.items():
+        profile = row.get("profile") or {}
+        label = metadata_label(profile, taxonomy)
+        bucket = labelled
+        if label is None:
+            label, bucket = pseudo_label(profile), pseudo
+        if label is None or label not in categories:
+            continue
+        f = features.read(row["id"])
+        if f is None or not f["image_features"].size or f.get("category_probs") is None:
+            continue
+        zero = f["category_probs"].astype(np.float32)
+        if zero.shape != (f["image_features"].shape[0], len(categories)):
+            continue  # analysed under another taxonomy
+        shots = profile.get("shots") or []
+        seconds = [float(s["end"]) - float(s["start"]) for s in shots][: len(zero)]
+        if len(seconds) != len(zero):
+            seconds = [1.0] * len(zero)
+        bucket.append(_Example(row["id"], label, f["image_features"].astype(np.float32), zero, seconds))
+    return pseudo, labelled
+
+
+def fit_pseudo_labels(writer: StoreWriter, base_projection: Path | None = None, *, text_encoder=None,
+                      force: bool = False) -> PseudoReport:
+    """Fit the catalog's category prototypes on its pseudo-labelled items when the held-out check says it helps,
+    and re-infer the items nobody names (see the module doc). `base_projection`: the projection to attach the
+    prototypes to when the store has none of its own (else the shipped default)."""
+    from vidrec.encoders.projection import ImageTextProjection
+
+    meta = writer.store.metadata
+    categories = [t.canonical for t in writer.taxonomy]
+    pseudo, labelled = collect_examples(meta, writer.features, writer.taxonomy)
+
+    own = writer.projection_path
+    # the titled-items fit this one builds on (its signature; empty when there is none), and the categories
+    base_key = str(meta.get_meta(FIT_KEY) or "") + "|" + ",".join(categories)
+    signature = _signature(pseudo, labelled, base_key)
+    record = pseudo_record(meta)
+    if not force and record.get("signature") == signature:
+        return PseudoReport(bool(record.get("applied")), int(record.get("items", 0)),
+                            "no label changed since the last fit", int(record.get("categories", 0)),
+                            record.get("check") or {})
+
+    report = PseudoReport(False, len(pseudo), "")
+    covered = {k for k, n in Counter(e.label for e in pseudo).items() if n >= MIN_PER_CATEGORY}
+    if len(pseudo) < MIN_ITEMS or not covered:
+        report.reason = (f"{len(pseudo)} items name their category plainly; at least {MIN_ITEMS} needed "
+                         f"(and {MIN_PER_CATEGORY} of one category)")
+    else:
+        report.check = held_out_check(pseudo, labelled, categories)
+        gain = report.check["after"] - report.check["before"]
+        if gain >= MIN_GAIN:
+            report.applied = True
+            report.reason = (f"fitted on {len(pseudo)} pseudo-labelled items ({len(covered)} categories): "
+                             f"held-out accuracy {report.check['before']:.2f} -> {report.check['after']:.2f}")
+        else:
+            report.reason = (f"refused: on held-out pseudo-labelled items the fit gave {report.check['after']:.2f} "
+                             f"against {report.check['before']:.2f} without it")
+    examples = (pseudo if report.applied else []) + labelled
+    protos = CategoryPrototypes.fit([(e.label, e.features) for e in examples])
+    report.categories = len(protos.labels) if protos is not None else 0
+
+    was_applied = bool(record.get("applied"))
+    if report.applied or was_applied:
+        if own is not None:
+            projection = ImageTextProjection.load(own)
+        elif base_projection is not None:
+            projection = ImageTextProjection.load(base_projection)
+        else:
+            projection = copy.copy(ImageTextProjection.default())  # the shared default stays as it is
+        projection.meta = dict(projection.meta)
+        projection.prototypes = protos
+        blend = report.check.get("blend") if report.applied else None
+        if blend:
+            projection.meta["prototype_blend"] = blend
+        else:
+            projection.meta.pop("prototype_blend", None)
+        meta.set_meta(PSEUDO_KEY, {"signature": "", "applied": False})  # half done until re-inferred
+        projection.save(writer.store.path / PROJECTION_FILE)
+        report.reinferred, report.changed = reinfer_silent(writer, protos, text_encoder=text_encoder,
+                                                           blend=blend or {})
+    meta.set_meta(PSEUDO_KEY, {
+        "signature": signature, "applied": report.applied, "items": len(pseudo), "categories": report.categories,
+        "per_category": dict(sorted(Counter(e.label for e in pseudo).items())) if report.applied else {},
+        "metadata_labelled": len(labelled), "check": report.check, "reinferred": report.reinferred,
+        "changed": report.changed, "reason": report.reason, "at": round(time.time(), 3)})
+    log.info("pseudo-labels: %s", report.reason)
+    return report
+
+
+def category_from_pictures(row: dict, features: dict, protos: CategoryPrototypes | None, taxonomy,
+                           blend: dict | None = None):
+    """An item's category inferred again from its stored zero-shot probabilities blended with `protos` (and any
+    text it has): (profile, new category attribute), or None when its features cannot say (none kept, or kept
+    under another taxonomy)."""
+    from vidrec.ingest.analysis import item_category_votes
+    from vidrec.ingest.models import blend_prototypes
+    from vidrec.understand.attributes import Observations, infer_category
+    from vidrec.understand.profile import ItemProfile
+
+    categories = [t.canonical for t in taxonomy]
+    if features is None or not features["image_features"].size or features.get("category_probs") is None:
+        return None
+    feats = features["image_features"].astype(np.float32)
+    zero = features["category_probs"].astype(np.float32)
+    if zero.shape != (feats.shape[0], len(categories)):
+        return None
+    profile = ItemProfile.model_validate({"id": row["id"], "video": row.get("video_path") or "",
+                                         **(row.get("profile") or {})})
+    seconds = [s.end - s.start for s in profile.shots][: len(zero)]
+    if len(seconds) != len(zero):
+        seconds = [1.0] * len(zero)
+    probs = blend_prototypes(zero, protos, categories, feats, **(blend or {}))
+    m = profile.metadata
+    item = Item(id=profile.id, video=Path(profile.video), title=m.get("title"), description=m.get("description"),
+                brand=m.get("brand"), tags=list(m.get("tags") or []))
+    obs = Observations(item=item, transcript=profile.transcript, ocr=profile.ocr, shots=profile.shots,
+                       visual_category=item_category_votes(probs, seconds, categories),
+                       picture_quality=profile.picture_quality)
+    new = infer_category(obs, taxonomy)
+    return None if new is None else (profile, new)
+
+
+def reinfer_silent(writer: StoreWriter, protos: CategoryPrototypes | None, *, text_encoder=None,
+                   blend: dict | None = None) -> tuple[int, int]:
+    """Re-infer the category of every item no text named, from its stored zero-shot probabilities blended with
+    `protos`. Returns (items re-inferred, items whose category changed)."""
+    from vidrec.encoders.text import default_text_encoder
+    from vidrec.ingest.analysis import ItemAnalysis, facets_of, stored_search_text
+    from vidrec.understand.attributes import describe
+
+    taxonomy = writer.taxonomy
+    encoder = None
+    done = changed = 0
+    for row in writer.store.metadata.items():
+        if not is_silent(row.get("profile") or {}):
+            continue
+        f = writer.features.read(row["id"])
+        found = category_from_pictures(row, f, protos, taxonomy, blend)
+        if found is None:
+            continue
+        profile, new = found
+        done += 1
+        old = profile.attributes.get("category")
+        if old is not None and old.model_dump() == new.model_dump():
+            continue
+        changed += old is None or old.value != new.value
+        profile.attributes["category"] = new
+        if not profile.title:
+            profile.description = describe(profile.attributes, taxonomy)
+        stored = profile.model_dump()
+        text = stored_search_text(row["id"], stored, taxonomy)
+        encoder = encoder or text_encoder or default_text_encoder()
+        analysis = ItemAnalysis(
+            item_id=row["id"], content_hash=row.get("content_hash") or "", video_path=row.get("video_path") or "",
+            profile=stored, facets=facets_of(profile), search_text=text,
+            text_vector=encoder.encode([text[:2000]], kind="passage")[0],
+            image_vector=f["image_vector"] if f["image_vector"].size else None, shot_vectors=f["shot_vectors"],
+            shot_starts=list(np.asarray(f["shot_starts"], np.float32).tolist()),
+            image_features=f["image_features"].astype(np.float32),
+            category_probs=f["category_probs"].astype(np.float32), video_seconds=0.0)
+        writer.write(analysis)
+    writer.flush()
+    return done, changed
+
+
+def pseudo_record(meta) -> dict:
+    """What the store records about its last pseudo-label fit ({} when none ran)."""
+    record = meta.get_meta(PSEUDO_KEY) or {}
+    return json.loads(record) if isinstance(record, str) else dict(record)
+
+
+def report_dict(report: PseudoReport) -> dict:
+    return asdict(report)
