@@ -1,0 +1,171 @@
+"""Choose how the joint tagger combines with the rules, on dev data only; then report once on held-out data.
+
+    PYTHONPATH=. python bench/nlu_tagger_eval.py --data ../shared/data/dialogs select [--json FILE]
+    PYTHONPATH=. python bench/nlu_tagger_eval.py --data ../shared/data/dialogs final [--json FILE]
+
+select: for each mix weight of the tagger's intent probabilities (TAGGER_WEIGHT) and with / without its negation
+scope (TAGGER_SCOPE), intent accuracy, slot micro-F1 and the calibration error (ECE, 10 bins) of the parse
+confidence on the dev data: SIMMC 2.0's even dialogs and the hand-labelled set's dev+test split. It prints the
+combination with the best mean intent accuracy of the two, the scope switched on only if it raises the mean slot
+F1 without lowering either intent accuracy. Nothing held out is read.
+final: with the constants as shipped in vidrec/nlu/parser.py and with the tagger off (the rules alone), SIMMC's
+odd dialogs, the hand-labelled blind split, and parse latency (p50 / p95, batch 1, one thread). Blind set 3 is
+scored separately by bench/nlu_blind.py (aggregates only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from nlu_eval import F1, TESTSET, catalog_lexicon, simmc_gold, slot_pairs  # noqa: E402
+
+from tools.nlu_corpora import read_simmc2  # noqa: E402
+from vidrec.nlu import Lexicon, parse  # noqa: E402
+from vidrec.nlu import parser as P  # noqa: E402
+from vidrec.nlu.tagger import default_tagger  # noqa: E402
+from vidrec.vocabulary import COLOURS, DEFAULT_CATEGORIES  # noqa: E402
+
+SIMMC_KEYS = {"category", "color", "brand", "price_direction", "price_max", "price_min", "size"}
+
+
+def ece(conf: list[float], ok: list[bool], bins: int = 10) -> float:
+    total = 0.0
+    for b in range(bins):
+        idx = [i for i, c in enumerate(conf) if b / bins < c <= (b + 1) / bins or (b == 0 and c == 0)]
+        if idx:
+            acc = sum(ok[i] for i in idx) / len(idx)
+            mean = sum(conf[i] for i in idx) / len(idx)
+            total += len(idx) / len(conf) * abs(acc - mean)
+    return round(total, 4)
+
+
+def hand_rows(splits: set[str]) -> list[dict]:
+    rows = [json.loads(line) for line in TESTSET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r["split"] in splits]
+
+
+def simmc_turns(data: Path, odd: bool) -> tuple[list, Lexicon]:
+    turns = list(read_simmc2(data / "simmc2" / "simmc2_dev_even.json"))
+    brands = sorted({t.slots["brand"] for t in turns if isinstance(t.slots.get("brand"), str)})
+    lexicon = Lexicon.from_catalog([c.canonical for c in DEFAULT_CATEGORIES], [c.canonical for c in COLOURS],
+                                   brands)
+    return [t for t in turns if (t.meta["dialog"] % 2 == 1) == odd], lexicon
+
+
+def score_hand(rows: list[dict], context: dict) -> dict:
+    lexicon = catalog_lexicon()
+    f1 = F1()
+    conf, ok = [], []
+    for r in rows:
+        p = parse(r["text"], {"lexicon": lexicon, "shown": r.get("shown", 3), **context}).model_dump()
+        ok.append(p["intent"] == r["intent"])
+        conf.append(p["confidence"])
+        f1.add(slot_pairs(p["slots"]), slot_pairs(r["slots"]))
+    return {"n": len(rows), "intent_accuracy": round(sum(ok) / len(ok), 4), "slot_f1": f1.result()["f1"],
+            "ece": ece(conf, ok)}
+
+
+def score_simmc(turns: list, lexicon: Lexicon, context: dict) -> dict:
+    f1, req = F1(), F1()
+    conf, ok = [], []
+    risky = {"below": [0, 0], "above": [0, 0]}  # reject / buy predictions: [right, all] under / over UNSURE_ACT
+    for t in turns:
+        p = parse(t.text, {"lexicon": lexicon, "shown": 3, **context}).model_dump()
+        gold = simmc_gold(t.slots, lexicon)
+        pairs, gpairs = slot_pairs(p["slots"], SIMMC_KEYS), slot_pairs(gold, SIMMC_KEYS)
+        f1.add(pairs, gpairs)
+        if t.meta["act"] in ("REQUEST:GET", "INFORM:REFINE"):
+            req.add(pairs, gpairs)
+        if t.intent is None:
+            continue
+        right = p["intent"] == t.intent or (t.meta["act"] == "REQUEST:GET" and p["intent"] in ("search", "refine"))
+        ok.append(right)
+        conf.append(p["confidence"])
+        if p["intent"] in ("reject", "buy"):
+            side = risky["below" if p["confidence"] < 0.5 else "above"]
+            side[0] += right
+            side[1] += 1
+    return {"n": len(ok), "intent_accuracy": round(sum(ok) / len(ok), 4), "slot_f1": f1.result()["f1"],
+            "slot_f1_request_turns": req.result()["f1"], "ece": ece(conf, ok),
+            "reject_buy_right_of_all_below_0.5_and_above": risky}
+
+
+def select(data: Path) -> dict:
+    hand = hand_rows({"dev", "test"})
+    turns, lexicon = simmc_turns(data, odd=False)
+    table = []
+    for weight in (0.0, 0.25, 0.5, 0.65, 0.8, 1.0):
+        for scope in (False, True):
+            P.TAGGER_WEIGHT, P.TAGGER_SCOPE = weight, scope
+            ctx = {} if (weight or scope) else {"tagger": False}
+            row = {"weight": weight, "scope": scope, "hand_dev+test": score_hand(hand, ctx),
+                   "simmc_even": score_simmc(turns, lexicon, ctx)}
+            print(json.dumps(row), file=sys.stderr)
+            table.append(row)
+
+    def mean_intent(r: dict) -> float:
+        return (r["hand_dev+test"]["intent_accuracy"] + r["simmc_even"]["intent_accuracy"]) / 2
+
+    def mean_slots(r: dict) -> float:
+        return (r["hand_dev+test"]["slot_f1"] + r["simmc_even"]["slot_f1"]) / 2
+
+    best = max((r for r in table if not r["scope"]), key=lambda r: (mean_intent(r), -r["weight"]))
+    scoped = next(r for r in table if r["scope"] and r["weight"] == best["weight"])
+    use_scope = mean_slots(scoped) > mean_slots(best) and all(
+        scoped[k]["intent_accuracy"] >= best[k]["intent_accuracy"] for k in ("hand_dev+test", "simmc_even"))
+    return {"table": table, "chosen": {"TAGGER_WEIGHT": best["weight"], "TAGGER_SCOPE": use_scope}}
+
+
+def latency(context: dict) -> dict:
+    lexicon = catalog_lexicon()
+    texts = [r["text"] for r in hand_rows({"train", "dev", "test", "blind"})]
+    for t in texts:
+        parse(t, {"lexicon": lexicon, "shown": 3, **context})
+    times = []
+    for _ in range(3):
+        for t in texts:
+            s = time.perf_counter()
+            parse(t, {"lexicon": lexicon, "shown": 3, **context})
+            times.append(1000 * (time.perf_counter() - s))
+    times.sort()
+    return {"messages": len(times), "p50_ms": round(times[len(times) // 2], 2),
+            "p95_ms": round(times[int(0.95 * len(times))], 2), "load_average_1min": os.getloadavg()[0]}
+
+
+def final(data: Path) -> dict:
+    turns, lexicon = simmc_turns(data, odd=True)
+    blind = hand_rows({"blind"})
+    out = {"constants": {"TAGGER_WEIGHT": P.TAGGER_WEIGHT, "TAGGER_SCOPE": P.TAGGER_SCOPE}}
+    for name, ctx in (("rules_only", {"tagger": False}), ("shipped", {})):
+        out[name] = {"simmc_odd": score_simmc(turns, lexicon, ctx), "hand_blind": score_hand(blind, ctx),
+                     "latency": latency(ctx)}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=("select", "final"))
+    ap.add_argument("--data", default=str(HERE.parents[1] / "shared" / "data" / "dialogs"))
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    if default_tagger() is None:
+        raise SystemExit("no tagger model at vidrec/resources/nlu/tagger.onnx: train it with "
+                         "tools/nlu_tagger_train.py")
+    result = select(Path(args.data)) if args.what == "select" else final(Path(args.data))
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
