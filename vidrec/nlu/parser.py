@@ -66,10 +66,12 @@ def default_lexicon() -> Lexicon:
 
 
 # The joint tagger (vidrec/nlu/tagger.py) and the rules: its calibrated intent probabilities are mixed with the
-# linear classifier's at TAGGER_WEIGHT; where TAGGER_SCOPE is on, its tags decide whether a colour or brand the
-# lexicon found is asked for or ruled out. Both chosen on the dev halves (SIMMC even dialogs, the hand-labelled
-# dev+test split) by bench/nlu_tagger_eval.py; 0 / False keep the rules alone.
+# linear classifier's at TAGGER_WEIGHT when the classifier's top probability is below TAGGER_GATE (1.0: always);
+# where TAGGER_SCOPE is on, its tags decide whether a colour or brand the lexicon found is asked for or ruled out.
+# All chosen on the dev halves (SIMMC even dialogs, the hand-labelled dev+test split) by bench/nlu_tagger_eval.py;
+# 0 / False keep the rules alone.
 TAGGER_WEIGHT = 0.0
+TAGGER_GATE = 1.0
 TAGGER_SCOPE = False
 
 
@@ -90,7 +92,7 @@ def _with_tagged_scope(ev: Evidence, reading: Reading) -> Evidence:
         return ev
 
     def kind(m: Any) -> str | None:
-        return next((s.kind for s in reading.spans if s.start <= m.start < s.end), None)
+        return reading.majority(m.start, m.end)
 
     wanted, negated = list(ev.mentions), list(ev.negated)
     moved = False
@@ -176,7 +178,7 @@ def _parse(raw: str, context: dict[str, Any], model: IntentModel | None) -> Pars
     ids, values = hashed(features(text, ev, lang))
     probs = (model or default_model()).predict(ids, values)
     tagger = _tagger(context)
-    if tagger is not None:
+    if tagger is not None and float(probs.max()) < TAGGER_GATE:
         reading = tagger.read(text)
         probs = TAGGER_WEIGHT * np.array([reading.intents[i] for i in INTENTS]) + (1 - TAGGER_WEIGHT) * probs
         ev = _with_tagged_scope(ev, reading)

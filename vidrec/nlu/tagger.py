@@ -60,6 +60,15 @@ def decode(tag_ids: list[int] | np.ndarray) -> list[Span]:
 class Reading:
     intents: dict[str, float]  # calibrated probabilities
     spans: list[Span]
+    kinds: tuple[str | None, ...] = ()  # each character's kind (None: outside every span)
+
+    def majority(self, start: int, end: int) -> str | None:
+        """The kind most characters of [start, end) are tagged with, if more than half of them are."""
+        votes: dict[str | None, int] = {}
+        for k in self.kinds[start:end]:
+            votes[k] = votes.get(k, 0) + 1
+        best = max(votes, key=votes.__getitem__, default=None)
+        return best if best is not None and 2 * votes[best] > end - start else None
 
     @property
     def intent(self) -> str:
@@ -88,8 +97,9 @@ class Tagger:
         z = logits[0].astype(np.float64) / self.temperature
         p = np.exp(z - z.max())
         p /= p.sum()
-        spans = decode(tags[0].argmax(-1)) if folded else []
-        return Reading(dict(zip(INTENTS, p.tolist(), strict=True)), spans)
+        ids = tags[0].argmax(-1).tolist() if folded else []
+        kinds = tuple(TAGS[t][2:] if t else None for t in ids)
+        return Reading(dict(zip(INTENTS, p.tolist(), strict=True)), decode(ids), kinds)
 
 
 _DEFAULT: Tagger | None = None
