@@ -10,8 +10,8 @@ the dev data: SIMMC 2.0's even dialogs and the hand-labelled set's dev+test spli
 mean intent accuracy of the two is switched on only if a paired bootstrap over the dev messages (2,000 draws,
 seed 0) puts the lower end of the 95 % interval of its gain over the rules alone above 0; the scope only if it
 raises the mean slot F1 without lowering either intent accuracy. Nothing held out is read.
-final: with the constants as shipped in vidrec/nlu/parser.py and with the tagger off (the rules alone), SIMMC's
-odd dialogs, the hand-labelled blind split, and parse latency (p50 / p95, batch 1, one thread). Blind set 3 is
+final: with the constants as shipped in vidrec/nlu/parser.py, with the tagger off (the rules alone) and, given
+--select, with the best dev combination and the tagger's intent alone: SIMMC's odd dialogs, the hand-labelled blind split, and parse latency (p50 / p95, batch 1, one thread). Blind set 3 is
 scored separately by bench/nlu_blind.py (aggregates only).
 """
 
@@ -127,7 +127,8 @@ def select(data: Path) -> dict:
         ctx = {} if (weight or scope) else {"tagger": False}
         row = {"weight": weight, "gate": gate, "scope": scope, "hand_dev+test": score_hand(hand, ctx),
                "simmc_even": score_simmc(turns, lexicon, ctx)}
-        print(json.dumps({k: v for k, v in row.items()}, default=lambda x: None)[:600], file=sys.stderr)
+        print(json.dumps({k: ({m: x for m, x in v.items() if m != "_ok"} if isinstance(v, dict) else v)
+                          for k, v in row.items()}), file=sys.stderr)
         table.append(row)
 
     def mean_intent(r: dict) -> float:
@@ -173,16 +174,23 @@ def latency(context: dict) -> dict:
             "p95_ms": round(times[int(0.95 * len(times))], 2), "load_average_1min": os.getloadavg()[0]}
 
 
-def final(data: Path) -> dict:
+def final(data: Path, best: dict | None) -> dict:
     turns, lexicon = simmc_turns(data, odd=True)
     blind = hand_rows({"blind"})
-    out = {"constants": {"TAGGER_WEIGHT": P.TAGGER_WEIGHT, "TAGGER_GATE": P.TAGGER_GATE,
-                         "TAGGER_SCOPE": P.TAGGER_SCOPE}}
-    for name, ctx in (("rules_only", {"tagger": False}), ("shipped", {})):
+    shipped = (P.TAGGER_WEIGHT, P.TAGGER_GATE, P.TAGGER_SCOPE)
+    out: dict = {"constants": dict(zip(("TAGGER_WEIGHT", "TAGGER_GATE", "TAGGER_SCOPE"), shipped, strict=True))}
+    runs = [("rules_only", shipped, {"tagger": False}), ("shipped", shipped, {})]
+    if best is not None:  # the best dev combination, reported even where it was not switched on
+        runs.append((f"best_on_dev(weight={best['weight']},gate={best['gate']})",
+                     (best["weight"], best["gate"], False), {}))
+        runs.append(("tagger_alone(weight=1,gate=1)", (1.0, 1.0, False), {}))
+    for name, (w, g, s), ctx in runs:
+        P.TAGGER_WEIGHT, P.TAGGER_GATE, P.TAGGER_SCOPE = w, g, s
         out[name] = {"simmc_odd": score_simmc(turns, lexicon, ctx), "hand_blind": score_hand(blind, ctx),
                      "latency": latency(ctx)}
         for k in ("simmc_odd", "hand_blind"):
             out[name][k].pop("_ok")
+    P.TAGGER_WEIGHT, P.TAGGER_GATE, P.TAGGER_SCOPE = shipped
     return out
 
 
@@ -191,11 +199,16 @@ def main() -> None:
     ap.add_argument("what", choices=("select", "final"))
     ap.add_argument("--data", default=str(HERE.parents[1] / "shared" / "data" / "dialogs"))
     ap.add_argument("--json", default=None)
+    ap.add_argument("--select", default=None, help="final: also report the best dev combination of this select JSON")
     args = ap.parse_args()
     if default_tagger() is None:
         raise SystemExit("no tagger model at vidrec/resources/nlu/tagger.onnx: train it with "
                          "tools/nlu_tagger_train.py")
-    result = select(Path(args.data)) if args.what == "select" else final(Path(args.data))
+    if args.what == "select":
+        result = select(Path(args.data))
+    else:
+        best = json.loads(Path(args.select).read_text(encoding="utf-8"))["best"] if args.select else None
+        result = final(Path(args.data), best)
     text = json.dumps(result, indent=1)
     print(text)
     if args.json:

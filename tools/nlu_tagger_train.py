@@ -1,6 +1,6 @@
 """Train the joint intent + BIO slot tagger (vidrec/nlu/tagger.py) and export it to ONNX.
 
-    PYTHONPATH=. python tools/nlu_tagger_train.py --data ../shared/data/dialogs [--epochs 3] [--out DIR]
+    PYTHONPATH=. python tools/nlu_tagger_train.py --data ../shared/data/dialogs [--epochs 8] [--out DIR]
 
 Training data (licence-clean only, the same as the linear classifier's):
 - the template generator (tools/nlu_templates.py, zh + en + mixed);
@@ -397,9 +397,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="dialogs folder (usersimcrs/, xrisawoz/); optional")
     ap.add_argument("--out", default=str(OUT), help="folder for tagger.onnx and tagger.json (default: shipped)")
-    ap.add_argument("--per-intent", type=int, default=600)
+    ap.add_argument("--per-intent", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--augment", type=float, default=0.4, help="share of training rows that get a paraphrase")
     ap.add_argument("--dim", type=int, default=96)
     ap.add_argument("--hidden", type=int, default=128)
