@@ -35,11 +35,11 @@ import numpy as np
 
 from tools.nlu_templates import Example, generate
 from tools.nlu_train import REAL_DIALOG_WEIGHT, real_examples
-from vidrec.nlu.lexicon import Lexicon, fold
+from vidrec.nlu.lexicon import Lexicon
 from vidrec.nlu.parser import normalise
 from vidrec.nlu.schema import INTENTS
-from vidrec.nlu.slots import extract, find_rating
-from vidrec.nlu.tagger import MAX_LEN, TAGS, VOCAB, char_ids
+from vidrec.nlu.slots import extract
+from vidrec.nlu.tagger import MAX_LEN, TAGS, VOCAB, char_ids, rule_tags
 
 log = logging.getLogger(__name__)
 OUT = Path(__file__).resolve().parents[1] / "vidrec" / "resources" / "nlu"
@@ -50,39 +50,8 @@ TUNE_SHARE = 0.05
 
 
 def bio(text: str, lexicon: Lexicon) -> list[int]:
-    """One tag id per character of `text` (normalised), from the rule extractor's spans; later kinds win."""
-    folded = fold(text)
-    ev = extract(text, lexicon, 3)
-    tags = [0] * len(text)
-
-    def put(kind: str, s: int, e: int) -> None:
-        s, e = max(0, s), min(len(text), e)
-        while s < e and text[s] == " ":
-            s += 1
-        while e > s and text[e - 1] == " ":
-            e -= 1
-        if e <= s:
-            return
-        tags[s] = TAG_INDEX[f"B-{kind}"]
-        for i in range(s + 1, e):
-            tags[i] = TAG_INDEX[f"I-{kind}"]
-
-    for m in ev.mentions:
-        put(m.slot, m.start, m.end)
-    for m in ev.negated:
-        put("excluded", m.start, m.end)
-    for s, e in ev.prices:
-        put("price", s, e)
-    if ev.size_span:
-        put("size", *ev.size_span)
-    _, rating = find_rating(folded)
-    if rating:
-        put("rating", *rating)
-    for s, e in ev.described:
-        put("described", s, e)
-    for r in ev.refs:
-        put("ref", r.start, r.end)
-    return tags
+    """One tag id per character of `text` (normalised), from the rule extractor's spans (`rule_tags`)."""
+    return rule_tags(text, extract(text, lexicon, 3))
 
 
 # ------------------------------------------------------------------------------------------ paraphrases
@@ -211,7 +180,8 @@ def build(data_dir: Path | None, per_intent: int, seed: int, augment: float) -> 
         text = normalise(e.text)[:MAX_LEN]
         if not text:
             continue
-        rows.append((text, bio(text, lexicon), INTENTS.index(e.intent), w, e.lang))
+        tags = bio(text, lexicon)
+        rows.append((text, tags, INTENTS.index(e.intent), w, e.lang, tags))
     n_tune = int(len(rows) * TUNE_SHARE)
     tune, train = rows[:n_tune], rows[n_tune:]
     by_intent: dict[int, list] = {}
@@ -222,7 +192,9 @@ def build(data_dir: Path | None, per_intent: int, seed: int, augment: float) -> 
         if rng.random() < augment:
             text, tags = paraphrase(r[0], r[1], r[4], rng, by_intent[r[2]])
             if text and len(text) == len(tags):
-                extra.append((text[:MAX_LEN], tags[:MAX_LEN], r[2], r[3], r[4]))
+                # targets: the labels carried through the edits; input: what the rules find in the edited text
+                text = text[:MAX_LEN]
+                extra.append((text, tags[:MAX_LEN], r[2], r[3], r[4], bio(text, lexicon)))
     train += extra
     digest = hashlib.sha256("\n".join(f"{r[2]}\t{r[0]}\t{r[1]}" for r in train + tune).encode()).hexdigest()[:16]
     facts = {"templates": sum(1 for e, _ in examples if e.source == "templates"),
@@ -234,7 +206,7 @@ def build(data_dir: Path | None, per_intent: int, seed: int, augment: float) -> 
 # ------------------------------------------------------------------------------------------------ model
 
 
-def make_model(dim: int, hidden: int):
+def make_model(dim: int, hidden: int, read_rules: bool = False):
     import torch
     from torch import nn
 
@@ -242,6 +214,7 @@ def make_model(dim: int, hidden: int):
         def __init__(self) -> None:
             super().__init__()
             self.emb = nn.Embedding(VOCAB, dim, padding_idx=0)
+            self.rules = nn.Embedding(len(TAGS), dim) if read_rules else None
             self.conv1 = nn.Conv1d(dim, hidden, 3, padding=1)
             self.conv2 = nn.Conv1d(hidden, hidden, 5, padding=2)
             self.gru = nn.GRU(hidden, hidden, batch_first=True, bidirectional=True)
@@ -249,8 +222,11 @@ def make_model(dim: int, hidden: int):
             self.tags = nn.Linear(2 * hidden, len(TAGS))
             self.intent = nn.Linear(4 * hidden, len(INTENTS))
 
-        def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
-            h = self.emb(x).transpose(1, 2)
+        def forward(self, x: torch.Tensor, rules: torch.Tensor | None = None, mask: torch.Tensor | None = None):
+            h = self.emb(x)
+            if self.rules is not None and rules is not None:
+                h = h + self.rules(rules)
+            h = h.transpose(1, 2)
             h = torch.relu(self.conv2(torch.relu(self.conv1(h)))).transpose(1, 2)
             h, _ = self.gru(h)
             h = self.drop(h)
@@ -274,18 +250,23 @@ def _batches(rows: list, size: int, rng: random.Random) -> list[list]:
     return batches
 
 
-def _tensors(batch: list):
+def _tensors(batch: list, rng: random.Random | None = None, drop: float = 0.0):
+    """Characters, rule tags (all O for a share `drop` of the messages: the model must read characters too),
+    targets, intents, weights."""
     import torch
 
     n = max(len(r[0]) for r in batch)
     x = torch.zeros((len(batch), n), dtype=torch.long)
+    rules = torch.zeros((len(batch), n), dtype=torch.long)
     y = torch.full((len(batch), n), -100, dtype=torch.long)
     for i, r in enumerate(batch):
         x[i, :len(r[0])] = torch.tensor(char_ids(r[0]))
         y[i, :len(r[1])] = torch.tensor(r[1])
+        if not (drop > 0 and rng is not None and rng.random() < drop):
+            rules[i, :len(r[5])] = torch.tensor(r[5])
     intent = torch.tensor([r[2] for r in batch])
     weight = torch.tensor([r[3] for r in batch], dtype=torch.float)
-    return x, y, intent, weight
+    return x, rules, y, intent, weight
 
 
 def _logits(model, rows: list) -> tuple[np.ndarray, float]:
@@ -296,7 +277,7 @@ def _logits(model, rows: list) -> tuple[np.ndarray, float]:
     hit = total = 0
     with torch.inference_mode():
         for r in rows:
-            tags, logits = model(torch.tensor([char_ids(r[0])]))
+            tags, logits = model(torch.tensor([char_ids(r[0])]), torch.tensor([r[5]]))
             out.append(logits[0].numpy())
             pred = tags[0].argmax(-1).tolist()
             gold = r[1]
@@ -321,7 +302,7 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
 
 
 def train(out: Path, data_dir: Path | None, per_intent: int, seed: int, epochs: int, augment: float,
-          dim: int, hidden: int, batch: int, lr: float) -> dict:
+          dim: int, hidden: int, batch: int, lr: float, read_rules: bool = False, rule_drop: float = 0.3) -> dict:
     import torch
     from torch import nn
 
@@ -330,7 +311,7 @@ def train(out: Path, data_dir: Path | None, per_intent: int, seed: int, epochs: 
     torch.set_num_threads(1)
     train_rows, tune_rows, facts = build(data_dir, per_intent, seed, augment)
     log.info("data: %s (%.0f s)", facts, time.time() - started)
-    model = make_model(dim, hidden)
+    model = make_model(dim, hidden, read_rules)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     rng = random.Random(seed)
     steps = epochs * math.ceil(len(train_rows) / batch)
@@ -342,8 +323,8 @@ def train(out: Path, data_dir: Path | None, per_intent: int, seed: int, epochs: 
         model.train()
         total = 0.0
         for b in _batches(train_rows, batch, rng):
-            x, y, intent, weight = _tensors(b)
-            tags, logits = model(x, (x != 0).float())
+            x, rules, y, intent, weight = _tensors(b, rng, rule_drop if read_rules else 0.0)
+            tags, logits = model(x, rules, (x != 0).float())
             loss = (intent_loss(logits, intent) * weight).sum() / weight.sum() + \
                 tag_loss(tags.reshape(-1, len(TAGS)), y.reshape(-1))
             opt.zero_grad()
@@ -368,14 +349,17 @@ def train(out: Path, data_dir: Path | None, per_intent: int, seed: int, epochs: 
     temperature = fit_temperature(logits, labels)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "tagger.onnx"
-    torch.onnx.export(model, (torch.tensor([char_ids("连衣裙 dress")]),), str(path), input_names=["chars"],
-                      output_names=["tags", "intent"], dynamic_axes={"chars": {0: "batch", 1: "length"},
-                                                                     "tags": {0: "batch", 1: "length"},
-                                                                     "intent": {0: "batch"}},
-                      opset_version=17, dynamo=False)
+    example = torch.tensor([char_ids("连衣裙 dress")])
+    inputs = ["chars", "rules"] if read_rules else ["chars"]
+    axes = {name: {0: "batch", 1: "length"} for name in inputs + ["tags"]}
+    torch.onnx.export(model, (example, torch.zeros_like(example)) if read_rules else (example,), str(path),
+                      input_names=inputs, output_names=["tags", "intent"],
+                      dynamic_axes={**axes, "intent": {0: "batch"}}, opset_version=17, dynamo=False)
     card = {
         "tags": list(TAGS), "intents": list(INTENTS), "vocab": VOCAB, "max_len": MAX_LEN, "temperature": temperature,
+        "inputs": inputs,
         "architecture": {"embedding": dim, "hidden": hidden, "conv": [3, 5], "gru": "bidirectional, 1 layer",
+                         "reads_rule_tags": read_rules, "rule_tag_dropout": rule_drop if read_rules else None,
                          "params": sum(p.numel() for p in model.parameters())},
         "training": {"epochs": epochs, "batch": batch, "lr": lr, "seed": seed, "per_intent": per_intent,
                      "augment_share": augment, "threads": 1, **facts},
@@ -405,10 +389,13 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--read-rules", action="store_true",
+                    help="a second input: the rule extractor's tags of the message (dropped for --rule-drop of them)")
+    ap.add_argument("--rule-drop", type=float, default=0.3)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     card = train(Path(args.out), Path(args.data) if args.data else None, args.per_intent, args.seed, args.epochs,
-                 args.augment, args.dim, args.hidden, args.batch, args.lr)
+                 args.augment, args.dim, args.hidden, args.batch, args.lr, args.read_rules, args.rule_drop)
     print(json.dumps({k: card[k] for k in ("temperature", "tune", "training", "train_seconds")}, indent=1))
 
 

@@ -44,15 +44,18 @@ def test_majority_needs_more_than_half_of_the_characters():
 
 # ------------------------------------------------------------------------------ the parser with a tagger on
 
-@pytest.fixture(scope="module")
-def tiny_tagger(tmp_path_factory):
-    """A small tagger trained here on a few templates (seconds): the hook's plumbing, not the shipped accuracy."""
+@pytest.fixture(scope="module", params=[False, True], ids=["chars", "chars+rules"])
+def tiny_tagger(request, tmp_path_factory):
+    """A small tagger trained here on a few templates (seconds): the hook's plumbing, not any accuracy. With
+    "chars+rules" the model also reads the rule extractor's tags."""
     from tools.nlu_tagger_train import train
     from vidrec.nlu.tagger import Tagger
 
     out = tmp_path_factory.mktemp("tagger")
-    train(out, None, 6, 3, 1, 0.3, 16, 16, 32, 2e-3)
-    return Tagger(out / "tagger.onnx")
+    train(out, None, 6, 3, 1, 0.3, 16, 16, 32, 2e-3, read_rules=request.param)
+    tagger = Tagger(out / "tagger.onnx")
+    assert ("rules" in tagger.inputs) == request.param
+    return tagger
 
 
 @pytest.mark.slow

@@ -47,7 +47,7 @@ def test_paraphrases_keep_every_label_on_its_characters():
         by_intent.setdefault(r[2], []).append((r[0], r[1]))
     spans_of = {i: {(t[s:e].lower(), k) for t, g in rows for s, e, k in _runs(g)} for i, rows in by_intent.items()}
     changed = 0
-    for text, tags, intent, _, lang in train[:300]:
+    for text, tags, intent, _, lang, _ in train[:300]:
         new, new_tags = paraphrase(text, tags, lang, rng, by_intent[intent])
         assert len(new) == len(new_tags)
         before = {(text[s:e].lower(), k) for s, e, k in _runs(tags)}

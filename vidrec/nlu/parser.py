@@ -34,7 +34,7 @@ from vidrec.nlu.lexicon import Lexicon, fold
 from vidrec.nlu.references import FOCUS
 from vidrec.nlu.schema import INTENTS, MAX_CHARS, Parse, Refs
 from vidrec.nlu.slots import Evidence, extract, positions
-from vidrec.nlu.tagger import Reading, Tagger, default_tagger
+from vidrec.nlu.tagger import Reading, Tagger, default_tagger, rule_tags
 from vidrec.request import REGISTRY, Request
 
 log = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ def _parse(raw: str, context: dict[str, Any], model: IntentModel | None) -> Pars
     probs = (model or default_model()).predict(ids, values)
     tagger = _tagger(context)
     if tagger is not None and float(probs.max()) < TAGGER_GATE:
-        reading = tagger.read(text)
+        reading = tagger.read(text, rule_tags(text, ev))
         probs = TAGGER_WEIGHT * np.array([reading.intents[i] for i in INTENTS]) + (1 - TAGGER_WEIGHT) * probs
         ev = _with_tagged_scope(ev, reading)
     ranked = sorted(zip(INTENTS, probs.tolist(), strict=True), key=lambda x: -x[1])

@@ -16,6 +16,7 @@ import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,47 @@ MAX_LEN = 160  # characters read; a longer message is read up to here
 KINDS: tuple[str, ...] = ("category", "color", "brand", "gender", "material", "usage", "season", "pattern", "size",
                           "price", "excluded", "ref", "described", "rating")
 TAGS: tuple[str, ...] = ("O",) + tuple(f"{p}-{k}" for k in KINDS for p in ("B", "I"))
+_TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
 _FILE = Path(__file__).resolve().parents[1] / "resources" / "nlu" / "tagger.onnx"
+
+
+def rule_tags(text: str, ev: Any) -> list[int]:
+    """The rule extractor's findings (`vidrec.nlu.slots.Evidence` of `text`) as one tag id per character: what the
+    tagger is trained to reproduce, and (for a model with a second input) what it reads beside the characters.
+    Later kinds win: lexicon values, ruled-out values, prices, the size, a rating, described items, references."""
+    from vidrec.nlu.lexicon import fold
+    from vidrec.nlu.slots import find_rating
+
+    tags = [0] * len(text)
+
+    def put(kind: str, s: int, e: int) -> None:
+        s, e = max(0, s), min(len(text), e)
+        while s < e and text[s] == " ":
+            s += 1
+        while e > s and text[e - 1] == " ":
+            e -= 1
+        if e <= s:
+            return
+        tags[s] = _TAG_INDEX[f"B-{kind}"]
+        for i in range(s + 1, e):
+            tags[i] = _TAG_INDEX[f"I-{kind}"]
+
+    for m in ev.mentions:
+        put(m.slot, m.start, m.end)
+    for m in ev.negated:
+        put("excluded", m.start, m.end)
+    for s, e in ev.prices:
+        put("price", s, e)
+    if ev.size_span:
+        put("size", *ev.size_span)
+    _, rating = find_rating(fold(text))
+    if rating:
+        put("rating", *rating)
+    for s, e in ev.described:
+        put("described", s, e)
+    for r in ev.refs:
+        put("ref", r.start, r.end)
+    return tags
 
 
 def char_ids(folded: str, max_len: int = MAX_LEN) -> list[int]:
@@ -88,12 +129,18 @@ class Tagger:
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
         self.temperature = float(card["temperature"])
         self.card = card
 
-    def read(self, folded: str) -> Reading:
+    def read(self, folded: str, rules: list[int] | None = None) -> Reading:
+        """`rules`: `rule_tags` of the same text, for a model trained to read them (ignored by one that is not)."""
         ids = np.asarray([char_ids(folded)], dtype=np.int64)
-        tags, logits = self.session.run(None, {"chars": ids})
+        feed = {"chars": ids}
+        if "rules" in self.inputs:
+            r = (list(rules or [])[:ids.shape[1]] + [0] * ids.shape[1])[:ids.shape[1]]
+            feed["rules"] = np.asarray([r], dtype=np.int64)
+        tags, logits = self.session.run(None, feed)
         z = logits[0].astype(np.float64) / self.temperature
         p = np.exp(z - z.max())
         p /= p.sum()
