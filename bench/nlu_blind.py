@@ -80,7 +80,13 @@ def main() -> int:
     ap.add_argument("--file", default=str(BLIND))
     ap.add_argument("--json", default=None)
     ap.add_argument("--boot", type=int, default=2000)
+    ap.add_argument("--tagger", default=None, metavar="WEIGHT,GATE",
+                    help="score with the joint tagger mixed in at these parser constants (default: as shipped)")
     args = ap.parse_args()
+    if args.tagger:
+        from vidrec.nlu import parser as P
+
+        P.TAGGER_WEIGHT, P.TAGGER_GATE = (float(x) for x in args.tagger.split(","))
     path = Path(args.file)
     if not path.exists():
         print(f"no blind set at {path}", file=sys.stderr)
@@ -88,7 +94,7 @@ def main() -> int:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     groups = {"all": rows, "zh": [r for r in rows if r.get("lang") in ("zh", "mixed")],
               "en": [r for r in rows if r.get("lang") == "en"]}
-    result = {"file": path.name, **{g: score(rs, args.boot) for g, rs in groups.items() if rs}}
+    result = {"file": path.name, **({"tagger": args.tagger} if args.tagger else {}), **{g: score(rs, args.boot) for g, rs in groups.items() if rs}}
     text = json.dumps(result, indent=1, ensure_ascii=False)
     print(text)
     if args.json:

@@ -17,11 +17,14 @@ refuse longer input with InputError (see `check_length`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
 import unicodedata
 from typing import Any
+
+import numpy as np
 
 from vidrec.errors import InputError
 from vidrec.nlu.classifier import IntentModel, default_model
@@ -31,6 +34,7 @@ from vidrec.nlu.lexicon import Lexicon, fold
 from vidrec.nlu.references import FOCUS
 from vidrec.nlu.schema import INTENTS, MAX_CHARS, Parse, Refs
 from vidrec.nlu.slots import Evidence, extract, positions
+from vidrec.nlu.tagger import Reading, Tagger, default_tagger, rule_tags
 from vidrec.request import REGISTRY, Request
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,63 @@ def default_lexicon() -> Lexicon:
             if _DEFAULT_LEXICON is None:
                 _DEFAULT_LEXICON = Lexicon.default()
     return _DEFAULT_LEXICON
+
+
+# The joint tagger (vidrec/nlu/tagger.py) and the rules: its calibrated intent probabilities are mixed with the
+# linear classifier's at TAGGER_WEIGHT when the classifier's top probability is below TAGGER_GATE (1.0: always);
+# where TAGGER_SCOPE is on, its tags decide whether a colour or brand the lexicon found is asked for or ruled out.
+# All chosen on the dev halves (SIMMC even dialogs, the hand-labelled dev+test split) by bench/nlu_tagger_eval.py;
+# 0 / False keep the rules alone.
+TAGGER_WEIGHT = 0.0
+TAGGER_GATE = 1.0
+TAGGER_SCOPE = False
+
+
+def _tagger(context: dict[str, Any]) -> Tagger | None:
+    """context["tagger"]: a Tagger, or False for none; by default the shipped one when TAGGER_WEIGHT or
+    TAGGER_SCOPE use it."""
+    given = context.get("tagger")
+    if given is False:
+        return None
+    if isinstance(given, Tagger):
+        return given
+    return default_tagger() if (TAGGER_WEIGHT > 0 or TAGGER_SCOPE) else None
+
+
+def _with_tagged_scope(ev: Evidence, reading: Reading) -> Evidence:
+    """Colours and brands moved between asked-for and ruled out where the tagger reads their scope otherwise."""
+    if not TAGGER_SCOPE:
+        return ev
+
+    def kind(m: Any) -> str | None:
+        return reading.majority(m.start, m.end)
+
+    wanted, negated = list(ev.mentions), list(ev.negated)
+    moved = False
+    for m in list(wanted):
+        if m.slot in ("color", "brand") and kind(m) == "excluded":
+            wanted.remove(m)
+            negated.append(m)
+            moved = True
+    for m in list(negated):
+        if m.slot in ("color", "brand") and kind(m) == m.slot:
+            negated.remove(m)
+            wanted.append(m)
+            moved = True
+    if not moved:
+        return ev
+    slots = dict(ev.slots)
+    for slot in ("color", "brand"):
+        keep = [m.value for m in sorted(wanted, key=lambda m: m.start) if m.slot == slot]
+        out = [m.value for m in sorted(negated, key=lambda m: m.start) if m.slot == slot]
+        slots.pop(slot, None)
+        slots.pop(f"{slot}_exclude", None)
+        if keep:
+            slots[slot] = list(dict.fromkeys(keep)) if slot == "color" else keep[0]
+        if out:
+            slots[f"{slot}_exclude"] = list(dict.fromkeys(out))
+    return dataclasses.replace(ev, slots=slots, mentions=sorted(wanted, key=lambda m: m.start),
+                               negated=sorted(negated, key=lambda m: m.start))
 
 
 def check_length(text: str, limit: int = MAX_CHARS) -> None:
@@ -116,6 +177,11 @@ def _parse(raw: str, context: dict[str, Any], model: IntentModel | None) -> Pars
     ev = extract(text, lexicon, shown)
     ids, values = hashed(features(text, ev, lang))
     probs = (model or default_model()).predict(ids, values)
+    tagger = _tagger(context)
+    if tagger is not None and float(probs.max()) < TAGGER_GATE:
+        reading = tagger.read(text, rule_tags(text, ev))
+        probs = TAGGER_WEIGHT * np.array([reading.intents[i] for i in INTENTS]) + (1 - TAGGER_WEIGHT) * probs
+        ev = _with_tagged_scope(ev, reading)
     ranked = sorted(zip(INTENTS, probs.tolist(), strict=True), key=lambda x: -x[1])
     intent, confidence = ranked[0]
     intent, confidence = _rules(text, lang, ev, intent, confidence, dict(ranked))
