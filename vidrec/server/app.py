@@ -34,7 +34,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from vidrec.server import problems
+from vidrec.server import memwatch, problems
 from vidrec.server.backend import Backend
 from vidrec.server.expiry import expire_sessions, sweep_interval_s
 from vidrec.server.jobs import IngestJobs
@@ -85,6 +85,10 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
         # pool keeps memory flat under load instead of growing with anyio's default of 40 threads.
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         await run_in_threadpool(backend.open)
+        watch = memwatch.from_env()  # VIDREC_MEMWATCH: where the memory goes, for finding leaks (memwatch.py)
+        if watch is not None:
+            _register_sizes(backend, app)
+            watch.start()
         log.info("serving", extra={"store": str(settings.store), **backend.status(),
                                    "shopper_keys": settings.shopper_keys_required,
                                    "admin": bool(settings.admin_key),
@@ -103,6 +107,8 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
             await run_in_threadpool(jobs.stop)
             await run_in_threadpool(backend.close)
             owners.close()
+            if watch is not None:
+                await run_in_threadpool(watch.stop)
 
     # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from files shipped in the package, not a CDN
     app = FastAPIOffline(title="vidrec", version="0.1.0", lifespan=lifespan,
@@ -126,3 +132,16 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def _register_sizes(backend: Backend, app: FastAPI) -> None:
+    """The in-memory structures keyed by session, caller, item or query, reported by memwatch."""
+    if backend.query_memo is not None:
+        memwatch.register("query_memo.sessions", lambda: len(backend.query_memo._memo))
+    if backend._global_cache is not None:
+        memwatch.register("query_cache.entries", lambda: backend._global_cache.stats()["entries"])
+    memwatch.register("library.profiles", lambda: len(backend.library._profiles or ()) if backend.library else 0)
+    memwatch.register("engine.session_locks", lambda: len(backend.engine.sessions) if backend.engine else 0)
+    memwatch.register("thumbnails.locks", lambda: len(app.state.thumbnails._locks))
+    memwatch.register("store.connections", lambda: backend.library.store.metadata.open_connections
+                      if backend.library else 0)
