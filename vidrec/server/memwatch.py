@@ -130,6 +130,7 @@ class MemWatch:
         self.every_s = every_s
         self.trace_frames = trace_frames
         self._stop = threading.Event()
+        self._started_tracing = False
         self._baseline: tracemalloc.Snapshot | None = None
         self._t0 = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="vidrec-memwatch", daemon=True)
@@ -138,6 +139,7 @@ class MemWatch:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.trace_frames and not tracemalloc.is_tracing():
             tracemalloc.start(self.trace_frames)
+            self._started_tracing = True
         self._thread.start()
         return self
 
@@ -145,6 +147,8 @@ class MemWatch:
         self._stop.set()
         self._thread.join(timeout=30)
         self.write()  # the last state, at shutdown
+        if self._started_tracing:
+            tracemalloc.stop()
 
     def _run(self) -> None:
         while True:

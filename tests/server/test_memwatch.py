@@ -1,0 +1,70 @@
+"""VIDREC_MEMWATCH: the server writes where its memory goes, for finding leaks (vidrec/server/memwatch.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from conftest import make_settings
+from fastapi.testclient import TestClient
+
+from vidrec.errors import ConfigError
+from vidrec.server import memwatch
+from vidrec.server.app import create_app
+
+
+def test_from_env_reads_the_settings_and_refuses_bad_ones(tmp_path):
+    assert memwatch.from_env({}) is None
+    assert memwatch.from_env({"VIDREC_MEMWATCH": "  "}) is None
+    watch = memwatch.from_env({"VIDREC_MEMWATCH": str(tmp_path / "m.jsonl"), "VIDREC_MEMWATCH_EVERY": "2.5",
+                               "VIDREC_MEMWATCH_TRACEMALLOC": "7"})
+    assert (watch.path, watch.every_s, watch.trace_frames) == (tmp_path / "m.jsonl", 2.5, 7)
+    for bad in ({"VIDREC_MEMWATCH_EVERY": "often"}, {"VIDREC_MEMWATCH_EVERY": "0"},
+                {"VIDREC_MEMWATCH_TRACEMALLOC": "-1"}, {"VIDREC_MEMWATCH_TRACEMALLOC": "deep"}):
+        with pytest.raises(ConfigError, match="VIDREC_MEMWATCH_"):
+            memwatch.from_env({"VIDREC_MEMWATCH": str(tmp_path / "m.jsonl"), **bad})
+
+
+def test_the_server_writes_its_memory_and_structures(encoder, store_copy, tmp_path, monkeypatch):
+    out = tmp_path / "mem.jsonl"
+    monkeypatch.setenv("VIDREC_MEMWATCH", str(out))
+    monkeypatch.setenv("VIDREC_MEMWATCH_EVERY", "0.2")
+    with TestClient(create_app(make_settings(store_copy), text_encoder=encoder)) as c:
+        r = c.post("/v1/sessions", json={})
+        assert r.status_code == 201
+        sid, token = r.json()["session_id"], r.json()["client_token"]
+        assert c.post(f"/v1/sessions/{sid}/messages", json={"text": "red dress"},
+                      headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(out.read_text().splitlines()) < 3:
+            time.sleep(0.1)
+    # the server has stopped: the watch wrote its last line
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) >= 3
+    last_serving = lines[-2]
+    assert last_serving["rss"] > 10 * 2**20 and last_serving["threads"] >= 2 and last_serving["gc_objects"] > 1000
+    assert last_serving["rss_anon"] + last_serving["rss_file"] + last_serving["rss_shmem"] == pytest.approx(
+        last_serving["rss"], rel=0.05)
+    assert last_serving["malloc"]["in_use"] > 0 and last_serving["sqlite"] > 0
+    assert last_serving["structures"]["store.connections"] >= 1
+    assert last_serving["structures"]["library.profiles"] >= 1  # the turn read profiles
+    assert "traced" not in last_serving  # tracemalloc only when asked for
+    assert lines[-1]["structures"]["store.connections"] == 0  # written after the store was closed
+
+
+def test_tracemalloc_names_the_line_whose_allocations_grew(tmp_path):
+    watch = memwatch.MemWatch(tmp_path / "m.jsonl", every_s=3600, trace_frames=3).start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (tmp_path / "m.jsonl").exists():
+            time.sleep(0.05)
+        kept = [bytearray(1000) for _ in range(5000)]  # 5 MB held here
+        watch.write()
+    finally:
+        watch.stop()
+    lines = [json.loads(line) for line in (tmp_path / "m.jsonl").read_text().splitlines()]
+    assert "grown" not in lines[0]  # the first line is the baseline
+    top = lines[1]["grown"][0]
+    assert "test_memwatch.py" in top["site"] and top["size_diff"] >= 5_000_000 and top["count_diff"] >= 5000
+    assert len(kept) == 5000
