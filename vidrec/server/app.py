@@ -61,6 +61,7 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
     thumbnails = Thumbnails(settings.store / "thumbnails")
     jobs = IngestJobs(settings, backend)
     retrain_s = retrain_interval_s()  # a bad value stops the server here, with what to write instead
+    trim_s = memwatch.trim_interval_s()  # the same
 
     async def sweep_sessions() -> None:
         """Delete expired sessions now and then for as long as the server runs (the first sweep at start-up)."""
@@ -79,6 +80,12 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
             await asyncio.sleep(interval_s)
             await run_in_threadpool(retrain_once, settings.store)
 
+    async def trim_every(interval_s: float) -> None:
+        """VIDREC_MALLOC_TRIM: give the memory malloc holds free back to the system now and then (memwatch.py)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            await run_in_threadpool(memwatch.trim_malloc)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Turns are CPU-bound, and every worker thread keeps its own SQLite connection and page cache: a bounded
@@ -96,10 +103,11 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
                                    "session_ttl_s": settings.session_ttl_s})
         sweeper = asyncio.create_task(sweep_sessions()) if settings.session_ttl_s > 0 else None
         retrainer = asyncio.create_task(retrain_every(retrain_s)) if retrain_s else None
+        trimmer = asyncio.create_task(trim_every(trim_s)) if trim_s else None
         try:
             yield
         finally:
-            for task in (sweeper, retrainer):
+            for task in (sweeper, retrainer, trimmer):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
