@@ -552,3 +552,19 @@ def test_a_thread_that_ends_closes_its_connection(location):
     assert db.open_connections == 1
     db.close()
     assert db.open_connections == 0
+
+
+def test_a_store_dropped_unclosed_is_freed_while_its_threads_live_on(location):
+    """The thread-end hook must not keep the store alive: a long-lived thread (the server's workers, a test run)
+    opening store after store would otherwise keep every one of them."""
+    import weakref
+
+    db = MetadataStore(location)
+    db.count()
+    conn = db._conn()
+    gone = weakref.ref(db)
+    del db
+    gc.collect()
+    assert gone() is None
+    with pytest.raises(Exception, match="(?i)closed"):
+        conn.execute("SELECT 1")  # and its connection was closed on the way

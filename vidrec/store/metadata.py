@@ -144,6 +144,14 @@ def _item_row(row: Any) -> dict[str, Any]:
     }
 
 
+def _release(connections: dict[int, Connection], lock: threading.Lock, key: int) -> None:
+    """Close and drop one connection of a store (its thread ended), unless close() did already."""
+    with lock:
+        conn = connections.pop(key, None)
+    if conn is not None:
+        conn.close()
+
+
 class _ThreadMarker:
     """Kept in a thread's thread-local values only: it goes when the thread ends (see MetadataStore._conn)."""
 
@@ -189,15 +197,11 @@ class MetadataStore:
             # needed); each new one opens a connection here. When a thread ends, its thread-local values go, and
             # with them this marker, whose finaliser closes the thread's connection, so the connections (each
             # with its page cache and statement cache) are as many as the live threads, not all there ever were.
+            # (The finaliser holds the dict and its lock, not this store, so a store dropped without close() is
+            # still freed while its threads live on.)
             self._local.marker = marker = _ThreadMarker()
-            weakref.finalize(marker, self._release, id(conn))
+            weakref.finalize(marker, _release, self._connections, self._connections_lock, id(conn))
         return conn
-
-    def _release(self, key: int) -> None:
-        with self._connections_lock:
-            conn = self._connections.pop(key, None)
-        if conn is not None:
-            conn.close()
 
     @property
     def open_connections(self) -> int:
