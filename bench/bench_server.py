@@ -22,8 +22,10 @@ server has it, on by default; run with VIDREC_QUERY_MEMO=0 in the environment to
 
 Reported (printed, and written as JSON to --out): turns per second; p50/p95/p99/max latency of a turn (a message
 or a button press), also per kind; the errors (any non-2xx answer or transport error, by kind); the server's RSS
-(with children) sampled every 10 s and its growth as a least-squares slope in MB/min over the run after its first
-minute (a quarter of it for runs under four minutes); and the issue's targets, met or missed.
+(with children) sampled every 10 s and its growth as a least-squares slope in MB/min and in KB per 1,000 turns
+over the run after its first minute (a quarter of it for runs under four minutes), with the RSS at whole minutes
+(1, 2, 5, 10, 15, ...: a cache filling up flattens, a leak does not); and the issue's targets, met or missed.
+VIDREC_MEMWATCH=file in the environment makes the server write where its memory goes (vidrec/server/memwatch.py).
 """
 
 from __future__ import annotations
@@ -195,10 +197,12 @@ def rss_mb(proc: psutil.Process) -> float:
     return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
 
 
-async def sample_memory(proc: psutil.Process, started: float, stop_at: float, out: list[tuple[float, float]]):
+async def sample_memory(proc: psutil.Process, started: float, stop_at: float, out: list[tuple[float, float, int]],
+                        stats: Stats):
+    """(seconds, MB, turns answered so far) every MEMORY_EVERY_S."""
     while True:
         try:
-            out.append((time.monotonic() - started, rss_mb(proc)))
+            out.append((time.monotonic() - started, rss_mb(proc), len(stats.turns)))
         except psutil.Error:
             return
         if time.monotonic() + MEMORY_EVERY_S > stop_at:
@@ -206,17 +210,39 @@ async def sample_memory(proc: psutil.Process, started: float, stop_at: float, ou
         await asyncio.sleep(MEMORY_EVERY_S)
 
 
+def kb_per_1000_turns(samples: list[tuple[float, float, int]]) -> float | None:
+    """Least-squares slope of RSS against turns answered, in KB per 1,000 turns (memory per unit of work, which
+    a loaded machine's lower turns/s does not change, unlike MB/min)."""
+    if len(samples) < 3:
+        return None
+    xs = [n / 1000 for _, _, n in samples]
+    ys = [m * 1024 for _, m, _ in samples]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return round(sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den, 1) if den else None
+
+
+def rss_at_minutes(samples: list[tuple[float, float, int]], minutes=(1, 2, 5, 10, 15, 20, 30)) -> dict[str, float]:
+    """The RSS sample nearest each whole minute the run reached: the curve, to tell a cache filling up (it
+    flattens) from a leak (it does not)."""
+    out = {}
+    for m in minutes:
+        if samples and samples[-1][0] >= m * 60 - MEMORY_EVERY_S / 2:
+            out[f"{m} min"] = round(min(samples, key=lambda s: abs(s[0] - m * 60))[1], 1)
+    return out
+
+
 async def load(base: str, proc: psutil.Process, shoppers: int, duration: float, think: float, seed: int) -> dict:
     stats = Stats()
     started = time.monotonic()
     stop_at = started + duration
-    memory: list[tuple[float, float]] = []
+    memory: list[tuple[float, float, int]] = []
     load_before = os.getloadavg()
-    mem_task = asyncio.create_task(sample_memory(proc, started, stop_at, memory))
+    mem_task = asyncio.create_task(sample_memory(proc, started, stop_at, memory, stats))
     await asyncio.gather(*[shopper(n, base, stats, stop_at, think, seed) for n in range(shoppers)])
     await mem_task
     elapsed = time.monotonic() - started
-    memory.append((elapsed, rss_mb(proc)))
+    memory.append((elapsed, rss_mb(proc), len(stats.turns)))
     settle = 60.0 if duration >= 240 else duration / 4
     turns = stats.turns
     return {
@@ -227,10 +253,11 @@ async def load(base: str, proc: psutil.Process, shoppers: int, duration: float, 
         "button_ms": latency(stats.turn_ms["button"]),
         "errors": stats.errors, "error_kinds": stats.error_kinds,
         "rss_mb": {"first": round(memory[0][1], 1), "last": round(memory[-1][1], 1),
-                   "max": round(max(m for _, m in memory), 1),
-                   "slope_mb_per_min": slope_mb_per_min([s for s in memory if s[0] >= settle]),
-                   "slope_from_s": settle},
-        "memory_samples": [(round(t, 1), round(m, 1)) for t, m in memory],
+                   "max": round(max(m for _, m, _ in memory), 1),
+                   "slope_mb_per_min": slope_mb_per_min([(t, m) for t, m, _ in memory if t >= settle]),
+                   "kb_per_1000_turns": kb_per_1000_turns([s for s in memory if s[0] >= settle]),
+                   "slope_from_s": settle, "at": rss_at_minutes(memory)},
+        "memory_samples": [(round(t, 1), round(m, 1), n) for t, m, n in memory],
         "loadavg_before": [round(x, 2) for x in load_before], "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
     }
@@ -313,7 +340,8 @@ def verdict(run: dict) -> list[str]:
              f"  turn p50/p95/p99/max {t['p50']}/{t['p95']}/{t['p99']}/{t['max']} ms "
              f"(messages p95 {run['message_ms']['p95']}, buttons p95 {run['button_ms']['p95']})",
              f"  server RSS {rss['first']} -> {rss['last']} MB (max {rss['max']}), "
-             f"{rss['slope_mb_per_min']} MB/min after {rss['slope_from_s']:.0f} s"]
+             f"{rss['slope_mb_per_min']} MB/min ({rss['kb_per_1000_turns']} KB per 1,000 turns) after "
+             f"{rss['slope_from_s']:.0f} s; at {rss['at']}"]
     if run["mode"] == "soak" and run["cache"] == "off":
         checks = [("0 errors", run["errors"] == 0 and not run["server_errors_logged"]),
                   (f"p95 turn <= {TARGET_P95_MS:.0f} ms", t["p95"] is not None and t["p95"] <= TARGET_P95_MS),

@@ -140,3 +140,23 @@ def test_the_memo_setting_is_checked():
     with pytest.raises(ConfigError, match="VIDREC_QUERY_MEMO must be 1 .on. or 0 .off."):
         ServerSettings.from_env("/tmp/s", env={"VIDREC_QUERY_MEMO": "yes"})
     assert make_settings("/tmp/s", query_memo=False).query_memo is False
+
+
+def test_with_the_defaults_the_memo_holds_only_the_sessions_of_the_last_idle_period():
+    """Many sessions that each chat for a while and leave (as the soak's shoppers do): with the default settings the
+    memo holds the sessions of the last IDLE_S seconds, not every session since the server started."""
+    from vidrec.server.query_memo import IDLE_S, MAX_SESSIONS
+
+    inner, clock = Counting(), Clock()
+    memo = SessionQueryMemo(inner, clock=clock)
+    per_s = 2  # new sessions a second
+    held = []
+    for n in range(int(IDLE_S * per_s * 4)):
+        with in_session(f"s-{n:08d}"):
+            memo.encode([f"text {n % 7}"], kind="query")
+            memo.encode([f"text {n % 7}"], kind="query")
+        clock.now += 1 / per_s
+        held.append(memo.memo_stats()["sessions"])
+    assert max(held) <= IDLE_S * per_s + 1 < MAX_SESSIONS
+    assert held[-1] >= IDLE_S * per_s - 1  # full, and flat from then on
+    assert memo.hits == len(held)

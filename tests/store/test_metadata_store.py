@@ -5,6 +5,7 @@ Every test that takes ``db``, ``location`` or ``make_location`` runs twice: on S
 
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 import subprocess
@@ -554,3 +555,60 @@ def test_connections_of_other_threads_are_closed_too(location):
     db.close()
     with pytest.raises(StoreError, match="closed"):
         db.count()
+
+
+def test_a_thread_that_ends_closes_its_connection(location):
+    """A server's worker threads end and new ones start all day: the connections must follow the live threads
+    (issue 19, memory flat under load), not pile up one per thread that ever ran."""
+    db = MetadataStore(location)
+    db.count()  # this thread's own connection
+    used: list = []
+
+    def work() -> None:
+        db.count()
+        used.append(db._conn())
+
+    for _ in range(60):
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    gc.collect()
+    assert db.open_connections == 1  # this (live) thread's only
+    assert len(used) == 60
+    for conn in used:  # each ended thread's connection is closed, not just forgotten
+        with pytest.raises(Exception, match="(?i)closed"):
+            conn.execute("SELECT 1")
+    # a thread still alive keeps its connection; it is closed when that thread ends
+    started, finish = threading.Event(), threading.Event()
+
+    def stay() -> None:
+        db.count()
+        started.set()
+        finish.wait(10)
+
+    t = threading.Thread(target=stay)
+    t.start()
+    started.wait(10)
+    assert db.open_connections == 2
+    finish.set()
+    t.join()
+    gc.collect()
+    assert db.open_connections == 1
+    db.close()
+    assert db.open_connections == 0
+
+
+def test_a_store_dropped_unclosed_is_freed_while_its_threads_live_on(location):
+    """The thread-end hook must not keep the store alive: a long-lived thread (the server's workers, a test run)
+    opening store after store would otherwise keep every one of them."""
+    import weakref
+
+    db = MetadataStore(location)
+    db.count()
+    conn = db._conn()
+    gone = weakref.ref(db)
+    del db
+    gc.collect()
+    assert gone() is None
+    with pytest.raises(Exception, match="(?i)closed"):
+        conn.execute("SELECT 1")  # and its connection was closed on the way

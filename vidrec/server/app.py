@@ -34,7 +34,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from vidrec.server import problems
+from vidrec.server import memwatch, problems
 from vidrec.server.backend import Backend
 from vidrec.server.expiry import expire_sessions, sweep_interval_s
 from vidrec.server.jobs import IngestJobs
@@ -61,6 +61,7 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
     thumbnails = Thumbnails(settings.store / "thumbnails")
     jobs = IngestJobs(settings, backend)
     retrain_s = retrain_interval_s()  # a bad value stops the server here, with what to write instead
+    trim_s = memwatch.trim_interval_s()  # the same
 
     async def sweep_sessions() -> None:
         """Delete expired sessions now and then for as long as the server runs (the first sweep at start-up)."""
@@ -79,12 +80,22 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
             await asyncio.sleep(interval_s)
             await run_in_threadpool(retrain_once, settings.store)
 
+    async def trim_every(interval_s: float) -> None:
+        """VIDREC_MALLOC_TRIM: give the memory malloc holds free back to the system now and then (memwatch.py)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            await run_in_threadpool(memwatch.trim_malloc)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Turns are CPU-bound, and every worker thread keeps its own SQLite connection and page cache: a bounded
         # pool keeps memory flat under load instead of growing with anyio's default of 40 threads.
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         await run_in_threadpool(backend.open)
+        watch = memwatch.from_env()  # VIDREC_MEMWATCH: where the memory goes, for finding leaks (memwatch.py)
+        if watch is not None:
+            _register_sizes(backend, app)
+            watch.start()
         log.info("serving", extra={"store": str(settings.store), **backend.status(),
                                    "shopper_keys": settings.shopper_keys_required,
                                    "admin": bool(settings.admin_key),
@@ -92,10 +103,11 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
                                    "session_ttl_s": settings.session_ttl_s})
         sweeper = asyncio.create_task(sweep_sessions()) if settings.session_ttl_s > 0 else None
         retrainer = asyncio.create_task(retrain_every(retrain_s)) if retrain_s else None
+        trimmer = asyncio.create_task(trim_every(trim_s)) if trim_s else None
         try:
             yield
         finally:
-            for task in (sweeper, retrainer):
+            for task in (sweeper, retrainer, trimmer):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -103,6 +115,8 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
             await run_in_threadpool(jobs.stop)
             await run_in_threadpool(backend.close)
             owners.close()
+            if watch is not None:
+                await run_in_threadpool(watch.stop)
 
     # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from files shipped in the package, not a CDN
     app = FastAPIOffline(title="vidrec", version="0.1.0", lifespan=lifespan,
@@ -126,3 +140,16 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def _register_sizes(backend: Backend, app: FastAPI) -> None:
+    """The in-memory structures keyed by session, caller, item or query, reported by memwatch."""
+    if backend.query_memo is not None:
+        memwatch.register("query_memo.sessions", lambda: len(backend.query_memo._memo))
+    if backend._global_cache is not None:
+        memwatch.register("query_cache.entries", lambda: backend._global_cache.stats()["entries"])
+    memwatch.register("library.profiles", lambda: len(backend.library._profiles or ()) if backend.library else 0)
+    memwatch.register("engine.session_locks", lambda: len(backend.engine.sessions) if backend.engine else 0)
+    memwatch.register("thumbnails.locks", lambda: len(app.state.thumbnails._locks))
+    memwatch.register("store.connections", lambda: backend.library.store.metadata.open_connections
+                      if backend.library else 0)

@@ -10,7 +10,13 @@ This is not the server's global query cache (``VIDREC_QUERY_CACHE``, vidrec/enco
 shares vectors across all shoppers: nothing one session embedded is ever served to another. It is on unless
 ``VIDREC_QUERY_MEMO=0``; a session's entries go after ``IDLE_S`` untouched, and at most ``MAX_SESSIONS`` sessions
 are remembered (the least recently used go first), so it holds at most 1.5 KB × PER_SESSION × MAX_SESSIONS (30 MB
-with 384-d vectors).
+with 384-d vectors; 7.7 KB a session with its 4 texts, measured with tracemalloc, so 38 MB).
+
+The memo only pays while a shopper is chatting, so a session is let go after 5 minutes without a query: a longer
+pause costs that shopper one query embedding (~10 ms), and the memo holds what the last 5 minutes' sessions left
+(about 10 MB at the 4 new sessions a second of the issue-19 soak on a quiet machine) and is that full after 5
+minutes. With 30 minutes, as before, it grew for half an hour toward its cap: 1.35 MB/min of the soak's RSS growth
+(BENCHMARKS "Memory under load (issue 19, NAME=leak)").
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from contextvars import ContextVar
 
 import numpy as np
 
-IDLE_S = 1800.0
+IDLE_S = 300.0
 MAX_SESSIONS = 5_000
 PER_SESSION = 4
 

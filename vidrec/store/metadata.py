@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -170,6 +171,18 @@ def _item_row(row: Any) -> dict[str, Any]:
     }
 
 
+def _release(connections: dict[int, Connection], lock: threading.Lock, key: int) -> None:
+    """Close and drop one connection of a store (its thread ended), unless close() did already."""
+    with lock:
+        conn = connections.pop(key, None)
+    if conn is not None:
+        conn.close()
+
+
+class _ThreadMarker:
+    """Kept in a thread's thread-local values only: it goes when the thread ends (see MetadataStore._conn)."""
+
+
 class MetadataStore:
     """The metadata of a store: ``store_dir/vidrec.sqlite`` by default, or a PostgreSQL database."""
 
@@ -182,7 +195,8 @@ class MetadataStore:
         self.readonly = readonly
         self.busy_timeout_s = busy_timeout_s
         self._local = threading.local()
-        self._connections: list[Connection] = []
+        # every open connection, by id; a thread's connection is closed and dropped when the thread ends (see _conn)
+        self._connections: dict[int, Connection] = {}
         self._connections_lock = threading.Lock()
         self._closed = False
         if readonly and not self._db.exists():
@@ -205,8 +219,22 @@ class MetadataStore:
             self._local.conn = conn
             self._local.depth = 0
             with self._connections_lock:
-                self._connections.append(conn)
+                self._connections[id(conn)] = conn
+            # A server's worker threads come and go (anyio ends a thread idle for 10 s and starts a new one when
+            # needed); each new one opens a connection here. When a thread ends, its thread-local values go, and
+            # with them this marker, whose finaliser closes the thread's connection, so the connections (each
+            # with its page cache and statement cache) are as many as the live threads, not all there ever were.
+            # (The finaliser holds the dict and its lock, not this store, so a store dropped without close() is
+            # still freed while its threads live on.)
+            self._local.marker = marker = _ThreadMarker()
+            weakref.finalize(marker, _release, self._connections, self._connections_lock, id(conn))
         return conn
+
+    @property
+    def open_connections(self) -> int:
+        """How many connections are open now (one per thread that used the store and is still alive)."""
+        with self._connections_lock:
+            return len(self._connections)
 
     def _errors(self):
         """Driver errors as StoreErrors that say what to do."""
@@ -279,9 +307,10 @@ class MetadataStore:
         """Close every connection this store opened (in any thread)."""
         self._closed = True
         with self._connections_lock:
-            for conn in self._connections:
-                conn.close()
+            conns = list(self._connections.values())
             self._connections.clear()
+        for conn in conns:
+            conn.close()
 
     # ------------------------------------------------------------------------------------------ schema
 
