@@ -28,7 +28,7 @@ from vidrec.dialog.sessions import SessionLocks
 from vidrec.dialog.state import DialogState
 from vidrec.encoders.vectors import l2_normalise
 from vidrec.errors import InputError, NotFoundError
-from vidrec.learn.personal import user_taste
+from vidrec.learn.personal import user_context
 from vidrec.library import Library
 from vidrec.nlu.language import reply_language
 from vidrec.nlu.schema import Parse
@@ -856,11 +856,11 @@ class Engine:
 
     def _rerank(self, state: DialogState, hits: list, profiles: dict[str, ItemProfile | None]) -> list:
         ids = [h.id for h in hits]
-        user_scores = user_taste(self.user_model, state.user_id)
-        scores = blended_scores(ids, [h.score for h in hits], profiles, user_scores=user_scores,
+        vectors = self.library.vectors(ids, "image")
+        taste = user_context(self.user_model, self.library, state.user_id)
+        scores = blended_scores(ids, [h.score for h in hits], profiles, taste=taste, vectors=vectors,
                                 popularity=self.library.popularity(), season=state.request.get("season"),
                                 usage=state.request.get("usage"), blend=self.blend)
-        vectors = self.library.vectors(ids, "image")
         return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
 
     def _item(self, profile: ItemProfile, why: str, start: float | None = None) -> TurnItem:
