@@ -159,15 +159,15 @@ def test_taste_reorders_the_matches_but_never_shows_a_non_match_before_them(demo
 
     with Library.open(demo_copy, readonly=False) as lib:
         plain = Engine(lib, thumbnail_url=None, page_size=10, ask_questions=False)
-        turn = plain.respond("p", "I want a hoodie", user_id="fan")
+        turn = plain.respond("p", "I want a blue T-shirt", user_id="fan")
         matches = [i.id for i in turn.items if i.match]
         others = [i.id for i in turn.items if not i.match]
-        assert len(matches) >= 3 and others
+        assert len(matches) >= 2 and others
         # a model that loves the non-matches and the last match most of all
         table = {i: 10.0 for i in others} | {m: float(k) for k, m in enumerate(matches)}
         engine = Engine(lib, user_model=FakeModel("fan", 500, table), thumbnail_url=None, page_size=10,
                         ask_questions=False, blend=Blend(user_model=5.0, user_content=0.0))
-        personal = engine.respond("q", "I want a hoodie", user_id="fan").items
+        personal = engine.respond("q", "I want a blue T-shirt", user_id="fan").items
         flags = [i.match for i in personal]
         assert flags == sorted(flags, reverse=True)  # every match before any non-match
         assert personal[0].id == matches[-1]  # within the matches, the taste decides
