@@ -74,6 +74,17 @@ def test_the_models_weight_follows_what_it_knows_of_the_user():
     assert confidence(0) == 0.0 and confidence(10, half=10) == 0.5 and 0.95 < confidence(200, half=10) < 1.0
 
 
+def test_a_request_with_conditions_keeps_its_order_a_vague_one_is_left_to_the_taste():
+    # "a shirt" ranks a before b by a clear margin and the taste (b) may not overturn it; "recommend me
+    # something" names nothing, so the same taste leads
+    ids, relevance = ["a", "b"], [0.60, 0.50]
+    taste = UserTaste("u", model_scores=lambda c: [0.0, 1.0], history_items=1000)
+    blend = Blend(user_model=0.04, user_vague=0.5, user_half=10.0, user_content=0.0)
+    precise = blended_scores(ids, relevance, {}, taste=taste, blend=blend)
+    vague = blended_scores(ids, relevance, {}, taste=taste, vague=True, blend=blend)
+    assert precise[0] > precise[1] and vague[1] > vague[0]
+
+
 def test_a_user_the_model_does_not_know_leaves_the_ranking_to_the_request():
     lib = FakeLibrary([("stranger", "a", "view")], {})
     taste = user_context(FakeModel("someone-else", 50, {"a": 0.0, "b": 1.0}), lib, "stranger")

@@ -860,7 +860,8 @@ class Engine:
         taste = user_context(self.user_model, self.library, state.user_id)
         scores = blended_scores(ids, [h.score for h in hits], profiles, taste=taste, vectors=vectors,
                                 popularity=self.library.popularity(), season=state.request.get("season"),
-                                usage=state.request.get("usage"), blend=self.blend)
+                                usage=state.request.get("usage"), vague=not conditions(state.request),
+                                blend=self.blend)
         return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
 
     def _item(self, profile: ItemProfile, why: str, start: float | None = None) -> TurnItem:

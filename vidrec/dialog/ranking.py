@@ -13,6 +13,7 @@ from vidrec.learn.personal import (
     USER_CONTENT_SHARE,
     USER_HALF_HISTORY,
     USER_MODEL_WEIGHT,
+    USER_VAGUE_WEIGHT,
     UserTaste,
     taste_boost,
 )
@@ -46,6 +47,7 @@ class Blend:
     user_model: float = USER_MODEL_WEIGHT  # weight of a fully known user's taste (z-scored over the candidates)
     user_half: float = USER_HALF_HISTORY  # training-history items at which the model's confidence is one half
     user_content: float = USER_CONTENT_SHARE  # the picture's share of the taste (the rest: the model's score)
+    user_vague: float = USER_VAGUE_WEIGHT  # the taste's full weight when the request names no condition at all
     # categories whose items are bought again (consumables): not moved down once bought. None by default
     repeat_categories: frozenset[str] = frozenset()
     popularity: float = 0.03
@@ -76,17 +78,18 @@ def blended_scores(ids: Sequence[str], relevance: Sequence[float], profiles: dic
                    user_scores: Callable[[list[str]], Sequence[float]] | None = None,
                    taste: UserTaste | None = None, vectors: Sequence[np.ndarray | None] | None = None,
                    popularity: dict[str, float] | None = None, season: str | None = None,
-                   usage: str | None = None, blend: Blend | None = None) -> np.ndarray:
+                   usage: str | None = None, vague: bool = False, blend: Blend | None = None) -> np.ndarray:
     """Each candidate's score: relevance to the request, plus the user's long-term taste (``taste``: weighted by
-    the model's confidence in the user, see `vidrec.learn.personal`; or a bare ``user_scores`` function at full
-    weight), popularity, season and usage fit. Items the user already carted or bought rank after all others."""
+    the model's confidence in the user, see `vidrec.learn.personal`, at `Blend.user_vague` for a ``vague``
+    request that names no condition, else `Blend.user_model`; or a bare ``user_scores`` function at full weight),
+    popularity, season and usage fit. Items the user already carted or bought rank after all others."""
     blend = blend or Blend()
     scores = np.asarray(relevance, dtype=np.float64).copy()
     boost = None
     if taste is not None and taste.personal:
         t = taste.scores(ids, vectors, blend.user_content)
         if t is not None:
-            boost = taste.weight(blend.user_model, blend.user_half) * t
+            boost = taste.weight(blend.user_vague if vague else blend.user_model, blend.user_half) * t
     elif user_scores is not None:
         try:
             u = np.asarray(user_scores(list(ids)), dtype=np.float64)

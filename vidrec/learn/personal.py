@@ -3,7 +3,8 @@
 The rules of the blend (chat: `vidrec.dialog.ranking.blended_scores`; `vidrec search --user`: `rerank_hits`):
 - The request decides. Chat ranks the items that meet every condition of the request before any that do not, and
   the taste only re-orders within each group; it moves a candidate's relevance by at most a few times
-  `USER_MODEL_WEIGHT` (the taste is z-scored over the candidates).
+  `USER_MODEL_WEIGHT` (the taste is z-scored over the candidates). A request that names no condition at all
+  ("recommend me something") leaves the page to the taste: `USER_VAGUE_WEIGHT`.
 - The model's weight grows with what it knows of the user (`confidence`: the items in the user's training history,
   h / (h + `USER_HALF_HISTORY`)): one session's views weigh less than a season of carts.
 - New items reach the user through content: the taste is the model's score mixed with the cosine between a
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 USER_MODEL_WEIGHT = 0.15
 USER_HALF_HISTORY = 10.0
 USER_CONTENT_SHARE = 0.5
+USER_VAGUE_WEIGHT = 0.15  # the full weight when the request names no condition ("recommend me something")
 TASTE_EVENTS = 2  # events at least as strong as a like (`EVENT_STRENGTH`) say what the user likes
 OWNED_EVENTS = 3  # a cart or a purchase: the user has it
 RERANK_POOL = 40  # candidates a personal search re-ranks before keeping its k (as many as a chat turn's)
