@@ -123,6 +123,13 @@ def test_views_alone_do_not_make_a_taste_profile():
 # ------------------------------------------------------------------------------------------------ bought items
 
 
+def test_a_cart_is_not_a_purchase():
+    # a cart is often left (or a misread "not the first one"): the item stays a candidate like any other
+    lib = FakeLibrary([("u", "a", "cart"), ("u", "b", "purchase")], {})
+    taste = user_context(None, lib, "u")
+    assert taste is not None and taste.owned == frozenset({"b"})
+
+
 def test_an_item_already_bought_ranks_after_every_other_candidate():
     ids = ["bought", "x", "y"]
     profiles = {i: _profile(i, "Shirts") for i in ids}
@@ -153,7 +160,7 @@ def test_the_chat_does_not_suggest_again_what_the_user_bought_in_an_earlier_sess
         engine = Engine(lib, thumbnail_url=None, page_size=2, ask_questions=False)
         first = [i.id for i in engine.respond("s1", "I want a hoodie", user_id="buyer").items]
         assert len(first) == 2
-        lib.record("buyer", first[0], "cart", session_id="s1")
+        lib.record("buyer", first[0], "purchase", session_id="s1")
         again = [i.id for i in engine.respond("s2", "I want a hoodie", user_id="buyer").items]
         assert first[0] not in again and len(again) == 2
         # another shopper is still shown it, and the buyer is when nothing else meets the request

@@ -82,7 +82,7 @@ def blended_scores(ids: Sequence[str], relevance: Sequence[float], profiles: dic
     """Each candidate's score: relevance to the request, plus the user's long-term taste (``taste``: weighted by
     the model's confidence in the user, see `vidrec.learn.personal`, at `Blend.user_vague` for a ``vague``
     request that names no condition, else `Blend.user_model`; or a bare ``user_scores`` function at full weight),
-    popularity, season and usage fit. Items the user already carted or bought rank after all others."""
+    popularity, season and usage fit. Items the user already bought rank after all others."""
     blend = blend or Blend()
     scores = np.asarray(relevance, dtype=np.float64).copy()
     boost = None

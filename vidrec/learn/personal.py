@@ -10,7 +10,7 @@ The rules of the blend (chat: `vidrec.dialog.ranking.blended_scores`; `vidrec se
 - New items reach the user through content: the taste is the model's score mixed with the cosine between a
   candidate's picture vector and the mean picture of what the user liked, carted or bought (`USER_CONTENT_SHARE`);
   an item the model cannot score (ingested after its training) is judged by content alone.
-- Items the user already carted or bought are not suggested again as new finds: they rank after every other
+- Items the user already bought are not suggested again as new finds: they rank after every other
   candidate of their group (still shown when nothing else meets the request), except in the categories a store
   lists as bought again (`Blend.repeat_categories`; none by default: a fashion catalogue's items are not
   consumables). This holds with or without a trained model: the store's own records say what was bought.
@@ -51,7 +51,7 @@ USER_HALF_HISTORY = 10.0
 USER_CONTENT_SHARE = 1.0
 USER_VAGUE_WEIGHT = 3.0  # the full weight when the request names no condition ("recommend me something")
 TASTE_EVENTS = 2  # events at least as strong as a like (`EVENT_STRENGTH`) say what the user likes
-OWNED_EVENTS = 3  # a cart or a purchase: the user has it
+OWNED_EVENTS = 4  # a purchase: the user has it (not a cart: carts are left, and chat misreads some phrasings as one)
 # `vidrec search --user` re-ranks by the model's scores alone (no store at hand for the content taste): main's
 # weight, not fitted here (the closed loop measures chat)
 SEARCH_MODEL_WEIGHT = 0.15
@@ -101,7 +101,7 @@ def confidence(history_items: int, half: float = USER_HALF_HISTORY) -> float:
 class UserTaste:
     """What the ranking knows of one user beyond the session: the trained model's scores (None when the model does
     not know them), how many items the model learned the user from, the mean picture of what they liked, carted
-    or bought (unit length; None without such events), and the items they carted or bought."""
+    or bought (unit length; None without such events), and the items they bought."""
 
     user_id: str
     model_scores: Callable[[list[str]], Sequence[float]] | None = None
@@ -160,7 +160,7 @@ def _z_or_none(x: np.ndarray) -> np.ndarray | None:
 
 def user_context(model: Recommender | None, library: Any, user_id: str | None,
                  vector_kind: str = "image") -> UserTaste | None:
-    """What the ranking knows of ``user_id`` beyond the session (None without a user): the items they carted or
+    """What the ranking knows of ``user_id`` beyond the session (None without a user): the items they
     bought (from the store's records, with or without a model), and, for a user the trained model knows, its
     scores, the size of their training history and the mean ``vector_kind`` vector of the items they liked,
     carted or bought (each weighted by the event's strength)."""
