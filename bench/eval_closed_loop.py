@@ -14,7 +14,9 @@
 5. Each user then shops `--test-sessions` new targeted sessions and `--vague-sessions` vague "recommend me something"
    sessions, in three arms on separate copies of the trained store: the same user with the model ("model"), the
    same user with no model ("no_model"), and a fresh user id with the model ("fresh"). The same shoppers (same
-   seeds, same targets) talk in every arm.
+   seeds, same targets) talk in every arm. `--blends` adds one "model" arm per blend setting (a JSON list of
+   `vidrec.dialog.ranking.Blend` fields, e.g. '[{"user_model": 0.3, "user_content": 0.5}]'), to fit its weights
+   on a tune catalogue; each is compared with no_model like the model arm.
 
 Reported: success@3 / success@10 and turns to success per arm with paired 95 % bootstrap intervals of model minus
 no_model; in vague sessions, the share of shown items in the user's colour (and colour + price band) against the
@@ -45,6 +47,7 @@ from eval_dialog import load_targets  # noqa: E402
 
 from tools.simulator import PHRASEBANK, PhraseBank, Shopper, Target  # noqa: E402
 from vidrec.config import IngestSettings  # noqa: E402
+from vidrec.dialog.ranking import Blend  # noqa: E402
 from vidrec.ingest import ingest  # noqa: E402
 from vidrec.library import Library  # noqa: E402
 from vidrec.vocabulary import COLOUR_VOCABULARY, Taxonomy, colours_match  # noqa: E402
@@ -217,12 +220,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--max-turns", type=int, default=10)
     ap.add_argument("--bootstrap", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--blends", default=None,
+                    help="JSON list of Blend settings, each run as one more model arm (model:0, model:1, ...)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--sessions-out", default=None,
                     help="write every test session (arm, user, target, success turn, shown ids) as JSON lines here")
     args = ap.parse_args(argv)
     if args.users < 2 or args.train_sessions < 1 or args.test_sessions < 1:
         sys.exit("error: --users needs at least 2, --train-sessions and --test-sessions at least 1")
+    try:
+        blends = [Blend(**b) for b in json.loads(args.blends)] if args.blends else []
+    except (ValueError, TypeError) as exc:
+        sys.exit(f"error: --blends must be a JSON list of Blend settings ({exc})")
+    arm_blends = {arm: None for arm in ARMS} | {f"model:{k}": b for k, b in enumerate(blends)}
     rng = random.Random(args.seed)
     bank = PhraseBank.load(PHRASEBANK)
     taxonomy = Taxonomy.from_file(args.taxonomy) if args.taxonomy else None
@@ -302,14 +312,14 @@ def main(argv: list[str] | None = None) -> None:
                 plan.append((u, rng.choice(pool), rng.randrange(1 << 30), k))
         vague_seeds = [(u, rng.randrange(1 << 30), k) for u in users for k in range(args.vague_sessions)]
         arms: dict[str, dict] = {}
-        for arm in ARMS:
-            arm_store = tmp / f"arm-{arm}"
+        for arm, blend in arm_blends.items():
+            arm_store = tmp / f"arm-{arm.replace(':', '-')}"
             shutil.copytree(store, arm_store, ignore=shutil.ignore_patterns("write.lock"))
             with Library.open(arm_store, readonly=False) as lib:
                 model = lib.trained_model() if arm != "no_model" else None
                 if arm != "no_model" and model is None:
                     sys.exit("error: the trained model did not load; see the log above")
-                engine = Engine(lib, user_model=model, thumbnail_url=None)
+                engine = Engine(lib, user_model=model, thumbnail_url=None, blend=blend)
                 sessions, vague = [], []
                 c: Counter = Counter()
                 for u, tid, seed, k in plan:
@@ -364,6 +374,8 @@ def main(argv: list[str] | None = None) -> None:
         report["base_rates"] = {"colour": round(base_colour, 4), "taste": round(base_taste, 4),
                                 "new_items_fair_share_of_colour_fits": round(new_fair, 4)}
         report["arms"] = out_arms
+        report["blends"] = {arm: vars(b) | {"repeat_categories": sorted(b.repeat_categories)}
+                            for arm, b in arm_blends.items() if b is not None}
         brng = random.Random(args.seed + 1)
         report["model_minus_no_model"] = {
             k: paired_ci(arms["model"]["sessions"], arms["no_model"]["sessions"], k, args.max_turns, args.bootstrap,
@@ -371,6 +383,11 @@ def main(argv: list[str] | None = None) -> None:
         report["model_minus_fresh"] = {
             k: paired_ci(arms["model"]["sessions"], arms["fresh"]["sessions"], k, args.max_turns, args.bootstrap,
                          brng) for k in ("success@3", "success@10", "mean_turns_capped")}
+        for arm in arm_blends:
+            if arm.startswith("model:"):
+                report[f"{arm}_minus_no_model"] = {
+                    k: paired_ci(arms[arm]["sessions"], arms["no_model"]["sessions"], k, args.max_turns,
+                                 args.bootstrap, brng) for k in ("success@3", "success@10", "mean_turns_capped")}
     report["load_average_end"] = os.getloadavg()
     text = json.dumps(report, indent=2, ensure_ascii=False)
     if args.out:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from vidrec.dialog.engine import Engine
+from vidrec.dialog.ranking import Blend
 from vidrec.dialog.explain_taste import chosen_items, taste_reason
 from vidrec.library import Library
 from vidrec.store.metadata import Interaction
@@ -24,6 +25,9 @@ class Prefers:
 
     def knows_user(self, user_id: str) -> bool:
         return True
+
+    def history(self, user_id: str) -> list[str]:
+        return list(LIKED)
 
     def score(self, user_id: str, ids: list[str], history=None) -> np.ndarray:
         return np.array([10.0 if i in self.favourites else 0.01 * (k % 3) for k, i in enumerate(ids)])
@@ -41,7 +45,10 @@ def library(store_copy):
 
 def pages(library, encoder, favourites, text):
     """(the items shown to "fan" with the model, the ids shown to a user the model is not asked about)."""
-    personal = Engine(library, text_encoder=encoder, ask_questions=False, user_model=Prefers(*favourites))
+    # the taste from the model's scores alone (the shipped blend takes it from the pictures of liked items): what
+    # is tested is the why-line of whatever the taste lifts
+    personal = Engine(library, text_encoder=encoder, ask_questions=False, user_model=Prefers(*favourites),
+                      blend=Blend(user_content=0.0, user_half=0.0))
     plain = Engine(library, text_encoder=encoder, ask_questions=False)
     mine = personal.respond("with-model", text, user_id="fan").items
     theirs = plain.respond("without-model", text).items

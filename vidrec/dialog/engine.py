@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from vidrec.dialog import acts
 from vidrec.dialog.answers import answer, compare
-from vidrec.dialog.explain_taste import taste_scores, with_taste_reasons
+from vidrec.dialog.explain_taste import with_taste_reasons
 from vidrec.dialog.fit import Fit, claimable, conditions, differs_text, fit, to_relax
 from vidrec.dialog.policy import choose_question, price_option_range
 from vidrec.dialog.ranking import Blend, blended_scores, diverse_page
@@ -29,7 +29,7 @@ from vidrec.dialog.sessions import SessionLocks
 from vidrec.dialog.state import DialogState
 from vidrec.encoders.vectors import l2_normalise
 from vidrec.errors import InputError, NotFoundError
-from vidrec.learn.personal import user_taste
+from vidrec.learn.personal import user_context
 from vidrec.library import Library
 from vidrec.nlu.language import reply_language
 from vidrec.nlu.schema import Parse
@@ -862,19 +862,21 @@ class Engine:
 
     def _rerank(self, state: DialogState, hits: list, profiles: dict[str, ItemProfile | None]) -> list:
         ids = [h.id for h in hits]
-        taste = taste_scores(user_taste(self.user_model, state.user_id), ids)
         vectors = self.library.vectors(ids, "image")
+        taste = user_context(self.user_model, self.library, state.user_id)
 
         def page(with_taste: bool) -> list:
-            scores = blended_scores(ids, [h.score for h in hits], profiles,
-                                    user_scores=(lambda _: taste) if with_taste else None,
-                                    popularity=self.library.popularity(), season=state.request.get("season"),
-                                    usage=state.request.get("usage"), blend=self.blend)
+            scores = blended_scores(ids, [h.score for h in hits], profiles, taste=taste if with_taste else None,
+                                    vectors=vectors, popularity=self.library.popularity(),
+                                    season=state.request.get("season"), usage=state.request.get("usage"),
+                                    vague=not conditions(state.request), blend=self.blend)
             return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
-        if taste is None:
-            return page(False)
-        # an item the user's model lifted into the page says so in its why-line (vidrec.dialog.explain_taste)
-        return with_taste_reasons(page(True), page(False), dict(zip(ids, taste, strict=True)), self.library,
+        lifted_by = taste.scores(ids, vectors, self.blend.user_content) if taste is not None and taste.personal \
+            else None
+        if lifted_by is None:
+            return page(True)
+        # an item the user's taste lifted into the page says so in its why-line (vidrec.dialog.explain_taste)
+        return with_taste_reasons(page(True), page(False), dict(zip(ids, lifted_by, strict=True)), self.library,
                                   state.user_id, state.request, state.lang)
 
     def _card(self, state: DialogState, profile: ItemProfile, lang: str, attribute: str | None = None) -> TurnItem:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -86,19 +86,6 @@ def taste_reason(profile: ItemProfile, chosen: Sequence[ItemProfile], lang: str,
     if name == "brand":
         return f"you liked other {label} items" if count > 1 else f"you liked another {label} item"
     return f"you liked similar {label} items" if count > 1 else f"you liked a similar {label} item"
-
-
-def taste_scores(user_scores: Callable[[list[str]], Sequence[float]] | None, ids: list[str]) -> np.ndarray | None:
-    """The user model's scores of the candidates, once for the page with taste and the why-lines; None without a
-    model, or when it fails or answers with the wrong length (the conversation goes on without it)."""
-    if user_scores is None:
-        return None
-    try:
-        scores = np.asarray(user_scores(list(ids)), dtype=np.float64)
-    except Exception as exc:  # noqa: BLE001 - an unknown user or a model problem never breaks the conversation
-        log.info("user model not used: %s", exc)
-        return None
-    return scores if scores.shape == (len(ids),) else None
 
 
 def lifted(page: Sequence[Any], without_taste: Sequence[Any], taste: Mapping[str, float]) -> set[str]:

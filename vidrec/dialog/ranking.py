@@ -9,7 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidrec.learn.personal import USER_MODEL_WEIGHT, taste_boost
+from vidrec.learn.personal import (
+    USER_CONTENT_SHARE,
+    USER_HALF_HISTORY,
+    USER_MODEL_WEIGHT,
+    USER_VAGUE_WEIGHT,
+    UserTaste,
+    taste_boost,
+)
 from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import Taxonomy
 
@@ -37,7 +44,12 @@ _BUILT_IN = Taxonomy()
 
 @dataclass(frozen=True)
 class Blend:
-    user_model: float = USER_MODEL_WEIGHT  # weight of the user's long-term model (z-scored over the candidates)
+    user_model: float = USER_MODEL_WEIGHT  # weight of a fully known user's taste (z-scored over the candidates)
+    user_half: float = USER_HALF_HISTORY  # training-history items at which the model's confidence is one half
+    user_content: float = USER_CONTENT_SHARE  # the picture's share of the taste (the rest: the model's score)
+    user_vague: float = USER_VAGUE_WEIGHT  # the taste's full weight when the request names no condition at all
+    # categories whose items are bought again (consumables): not moved down once bought. None by default
+    repeat_categories: frozenset[str] = frozenset()
     popularity: float = 0.03
     season: float = 0.12
     # an item whose profile has the usage or occasion asked for ("for running", "上班穿") ranks up by this much
@@ -64,25 +76,46 @@ def season_fit(profile: ItemProfile | None, season: str | None) -> float:
 
 def blended_scores(ids: Sequence[str], relevance: Sequence[float], profiles: dict[str, ItemProfile | None], *,
                    user_scores: Callable[[list[str]], Sequence[float]] | None = None,
+                   taste: UserTaste | None = None, vectors: Sequence[np.ndarray | None] | None = None,
                    popularity: dict[str, float] | None = None, season: str | None = None,
-                   usage: str | None = None, blend: Blend | None = None) -> np.ndarray:
+                   usage: str | None = None, vague: bool = False, blend: Blend | None = None) -> np.ndarray:
+    """Each candidate's score: relevance to the request, plus the user's long-term taste (``taste``: weighted by
+    the model's confidence in the user, see `vidrec.learn.personal`, at `Blend.user_vague` for a ``vague``
+    request that names no condition, else `Blend.user_model`; or a bare ``user_scores`` function at full weight),
+    popularity, season and usage fit. Items the user already bought rank after all others."""
     blend = blend or Blend()
     scores = np.asarray(relevance, dtype=np.float64).copy()
-    if user_scores is not None:
+    boost = None
+    if taste is not None and taste.personal:
+        t = taste.scores(ids, vectors, blend.user_content)
+        if t is not None:
+            boost = taste.weight(blend.user_vague if vague else blend.user_model, blend.user_half) * t
+    elif user_scores is not None:
         try:
             u = np.asarray(user_scores(list(ids)), dtype=np.float64)
             boost = taste_boost(u, blend.user_model) if u.size == len(ids) else None
-            if boost is not None:
-                scores += boost
         except Exception as exc:  # an unknown user or a model problem never breaks the conversation
             log.info("user model not used: %s", exc)
+    if boost is not None:
+        scores += boost
     if popularity:
         scores += blend.popularity * np.array([popularity.get(i, 0.0) for i in ids])
     if season:
         scores += blend.season * np.array([season_fit(profiles.get(i), season) for i in ids])
     if usage:
         scores += blend.usage * np.array([usage_fit(profiles.get(i), usage) for i in ids])
+    if taste is not None and taste.owned:
+        owned = np.array([i in taste.owned and not _repeat(profiles.get(i), blend) for i in ids])
+        if owned.any():  # behind every other candidate, in their own order
+            scores[owned] -= float(scores.max() - scores.min()) + 1.0
     return scores
+
+
+def _repeat(profile: ItemProfile | None, blend: Blend) -> bool:
+    """Whether the item's category is one bought again (`Blend.repeat_categories`)."""
+    if not blend.repeat_categories or profile is None:
+        return False
+    return str(profile.value("category") or "") in blend.repeat_categories
 
 
 def usage_fit(profile: ItemProfile | None, usage: str) -> float:

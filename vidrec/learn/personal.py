@@ -1,8 +1,20 @@
 """The trained user model applied to a list of candidates: what a user's taste does to a ranking.
 
-`taste_boost` is what chat (`vidrec.dialog.ranking.blended_scores`), the server's chat and `vidrec search --user`
-add to each candidate's relevance: `USER_MODEL_WEIGHT` times the user's taste z-scored over the candidates, so the
-request decides and taste breaks near-ties. `rerank_hits` applies it to search hits.
+The rules of the blend (chat: `vidrec.dialog.ranking.blended_scores`; `vidrec search --user`: `rerank_hits`):
+- The request decides. Chat ranks the items that meet every condition of the request before any that do not, and
+  the taste only re-orders within each group; it moves a candidate's relevance by at most a few times
+  `USER_MODEL_WEIGHT` (the taste is z-scored over the candidates). A request that names no condition at all
+  ("recommend me something") leaves the page to the taste: `USER_VAGUE_WEIGHT`.
+- The model's weight grows with what it knows of the user (`confidence`: the items in the user's training history,
+  h / (h + `USER_HALF_HISTORY`)): one session's views weigh less than a season of carts.
+- New items reach the user through content: the taste is the model's score mixed with the cosine between a
+  candidate's picture vector and the mean picture of what the user liked, carted or bought (`USER_CONTENT_SHARE`);
+  an item the model cannot score (ingested after its training) is judged by content alone.
+- Items the user already bought are not suggested again as new finds: they rank after every other
+  candidate of their group (still shown when nothing else meets the request), except in the categories a store
+  lists as bought again (`Blend.repeat_categories`; none by default: a fashion catalogue's items are not
+  consumables). This holds with or without a trained model: the store's own records say what was bought.
+The three weights were fitted on a tune catalogue with `bench/eval_closed_loop.py --blends` (BENCHMARKS, NAME=blend).
 
 `PersonalRanker` mixes the two on equal footing instead, for callers that want taste to weigh as much as the
 request (`weight` 0 ignores the user, 1 ranks by taste alone):
@@ -19,6 +31,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +43,18 @@ from vidrec.learn.trained import load_trained_model
 
 log = logging.getLogger(__name__)
 
-USER_MODEL_WEIGHT = 0.15  # how far a user's taste (z-scored) moves a candidate's relevance
+# Fitted on the tune catalogue (BENCHMARKS, NAME=blend): how far a fully known user's taste (z-scored) moves a
+# candidate's relevance; the training-history size at which the model's confidence in a user is one half; and the
+# content's share of the taste.
+USER_MODEL_WEIGHT = 0.3
+USER_HALF_HISTORY = 10.0
+USER_CONTENT_SHARE = 1.0
+USER_VAGUE_WEIGHT = 3.0  # the full weight when the request names no condition ("recommend me something")
+TASTE_EVENTS = 2  # events at least as strong as a like (`EVENT_STRENGTH`) say what the user likes
+OWNED_EVENTS = 4  # a purchase: the user has it (not a cart: carts are left, and chat misreads some phrasings as one)
+# `vidrec search --user` re-ranks by the model's scores alone (no store at hand for the content taste): main's
+# weight, not fitted here (the closed loop measures chat)
+SEARCH_MODEL_WEIGHT = 0.15
 RERANK_POOL = 40  # candidates a personal search re-ranks before keeping its k (as many as a chat turn's)
 Hit = TypeVar("Hit")
 
@@ -67,10 +91,109 @@ def user_taste(model: Recommender | None, user_id: str | None) -> Callable[[list
     return functools.partial(model.score, user_id)
 
 
+def confidence(history_items: int, half: float = USER_HALF_HISTORY) -> float:
+    """How much the model knows of a user, 0..1: h / (h + half) for h items in their training history."""
+    h = max(0, int(history_items))
+    return h / (h + half) if half > 0 else float(h > 0)
+
+
+@dataclass(frozen=True)
+class UserTaste:
+    """What the ranking knows of one user beyond the session: the trained model's scores (None when the model does
+    not know them), how many items the model learned the user from, the mean picture of what they liked, carted
+    or bought (unit length; None without such events), and the items they bought."""
+
+    user_id: str
+    model_scores: Callable[[list[str]], Sequence[float]] | None = None
+    history_items: int = 0
+    profile: np.ndarray | None = None
+    owned: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def personal(self) -> bool:
+        """Whether there is a long-term taste to blend in (owned items are handled either way)."""
+        return self.model_scores is not None or self.profile is not None
+
+    def weight(self, full: float = USER_MODEL_WEIGHT, half: float = USER_HALF_HISTORY) -> float:
+        """The taste's weight for this user: ``full`` times the model's `confidence` in them."""
+        return full * confidence(self.history_items, half)
+
+    def scores(self, ids: Sequence[str], vectors: Sequence[np.ndarray | None] | None,
+               content_share: float = USER_CONTENT_SHARE) -> np.ndarray | None:
+        """The user's taste for each candidate, z-scored over the candidates: (1 - content_share) times the
+        model's score plus content_share times the picture's cosine with the user's profile; a candidate the
+        model cannot score (new since training) by its picture alone, one with neither 0 (average). None when
+        neither says anything."""
+        n = len(ids)
+        model = None
+        if self.model_scores is not None and content_share < 1:
+            try:
+                m = np.asarray(self.model_scores(list(ids)), dtype=np.float64)
+                if m.shape == (n,):
+                    model = _z_or_none(m)
+            except Exception as exc:  # noqa: BLE001 - an unknown user or a model problem never breaks a ranking
+                log.info("user model not used: %s", exc)
+        content = None
+        if self.profile is not None and vectors is not None and content_share > 0 and len(vectors) == n:
+            c = np.array([float(v @ self.profile) if v is not None else np.nan for v in vectors], dtype=np.float64)
+            content = _z_or_none(c)
+        if model is None and content is None:
+            return None
+        if content is None:
+            return np.nan_to_num(model, nan=0.0)
+        if model is None:
+            return np.nan_to_num(content, nan=0.0)
+        mixed = (1 - content_share) * model + content_share * content
+        out = np.where(np.isfinite(model), mixed, content)  # new items: content alone
+        return np.nan_to_num(out, nan=0.0)
+
+
+def _z_or_none(x: np.ndarray) -> np.ndarray | None:
+    """z-scores over the finite entries (NaN stays NaN); None with fewer than two finite ones or all alike."""
+    finite = np.isfinite(x)
+    if finite.sum() < 2 or x[finite].std() <= 0:
+        return None
+    out = np.full_like(x, np.nan)
+    out[finite] = (x[finite] - x[finite].mean()) / x[finite].std()
+    return out
+
+
+def user_context(model: Recommender | None, library: Any, user_id: str | None,
+                 vector_kind: str = "image") -> UserTaste | None:
+    """What the ranking knows of ``user_id`` beyond the session (None without a user): the items they
+    bought (from the store's records, with or without a model), and, for a user the trained model knows, its
+    scores, the size of their training history and the mean ``vector_kind`` vector of the items they liked,
+    carted or bought (each weighted by the event's strength)."""
+    if not user_id:
+        return None
+    from vidrec.learn.interactions import event_weight
+
+    weights: dict[str, float] = {}
+    owned: set[str] = set()
+    for e in library.interactions(user_id):
+        w = event_weight(e.event)
+        if w >= OWNED_EVENTS:
+            owned.add(e.item_id)
+        if w >= TASTE_EVENTS:
+            weights[e.item_id] = weights.get(e.item_id, 0.0) + w
+    if model is None or not model.knows_user(user_id):
+        return UserTaste(user_id, owned=frozenset(owned))
+    profile = None
+    if weights:
+        ids = sorted(weights)
+        vecs = [(v, weights[i]) for i, v in zip(ids, library.vectors(ids, vector_kind), strict=True) if v is not None]
+        if vecs:
+            mean = np.sum([w * np.asarray(v, dtype=np.float64) for v, w in vecs], axis=0)
+            norm = float(np.linalg.norm(mean))
+            profile = mean / norm if norm > 0 else None
+    return UserTaste(user_id, model_scores=functools.partial(model.score, user_id),
+                     history_items=len(model.history(user_id)), profile=profile, owned=frozenset(owned))
+
+
 def rerank_hits(hits: Sequence[Hit], model: Recommender, user_id: str,
-                weight: float = USER_MODEL_WEIGHT) -> list[Hit]:
+                weight: float = SEARCH_MODEL_WEIGHT) -> list[Hit]:
     """Search hits (anything with ``id`` and ``score``) re-ranked for a user as chat ranks its candidates: score
-    plus `taste_boost`; each hit's score becomes the blended one. Unchanged for a user the model does not know,
+    plus `taste_boost` at the model's `confidence` in the user; each hit's score becomes the blended one. Unchanged for a user the model does not know,
     or when it cannot score them."""
     taste = user_taste(model, user_id)
     if not hits or taste is None:
@@ -78,7 +201,7 @@ def rerank_hits(hits: Sequence[Hit], model: Recommender, user_id: str,
     ids = [h.id for h in hits]  # type: ignore[attr-defined]
     scores = np.array([h.score for h in hits], dtype=np.float64)  # type: ignore[attr-defined]
     try:
-        boost = taste_boost(taste(ids), weight)
+        boost = taste_boost(taste(ids), weight * confidence(len(model.history(user_id))))
     except Exception as exc:  # noqa: BLE001 - a model problem never breaks a search
         log.info("user model not used: %s", exc)
         boost = None
