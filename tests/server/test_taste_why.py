@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from vidrec.dialog.engine import Engine
-from vidrec.dialog.ranking import Blend
 from vidrec.dialog.explain_taste import chosen_items, taste_reason
+from vidrec.dialog.ranking import Blend
 from vidrec.library import Library
 from vidrec.store.metadata import Interaction
 
