@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from seeded_encoder import SeededEncoder
 
 from vidrec.catalog import load_catalog
 from vidrec.config import IngestSettings
@@ -31,17 +32,6 @@ TITLES = ["Puma Men Black Running Shoes", "Nike Women Pink Sports Bra", "Fabindi
           "Wrangler Men Blue Slim Fit Jeans", "Fossil Women Brown Leather Watch", "Lotto Men Grey Track Pants",
           "Baggit Women Beige Handbag"]
 FEATURE_DIM = 16
-
-
-class SeededEncoder:
-    """A text encoder whose vector for a text is fixed by the text's SHA-256 (the same in every process)."""
-
-    dim = 384
-
-    def encode(self, texts, kind="passage"):
-        rows = [np.random.default_rng(int(hashlib.sha256(t.encode()).hexdigest()[:8], 16)).normal(size=self.dim)
-                for t in texts]
-        return l2_normalise(np.stack(rows).astype(np.float32))
 
 
 def make_catalog(tmp_path: Path, n: int) -> Path:
@@ -80,8 +70,8 @@ def write_items(store: Path, catalog: Path, ids: set[str]) -> None:
 def in_subprocess(script: str, store: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     head = textwrap.dedent(f"""
         import sys
-        sys.path.insert(0, {str(REPO / "tests" / "ingest")!r})
-        from test_projection_crash import SeededEncoder
+        sys.path.insert(0, {str(REPO / "tests")!r})
+        from seeded_encoder import SeededEncoder
         from vidrec.ingest.alignment import fit_catalog_projection
         from vidrec.ingest.writer import StoreWriter
         writer = StoreWriter.open(sys.argv[1])

@@ -8,10 +8,9 @@ is needed and the expected outcome is known."""
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pytest
+from seeded_encoder import SeededEncoder
 
 from vidrec.encoders.projection import ImageTextProjection
 from vidrec.encoders.vectors import l2_normalise
@@ -24,15 +23,6 @@ from vidrec.vocabulary import Taxonomy
 
 CATEGORIES = ["Heels", "Shirts", "Sports Shoes", "Tshirts"]
 DIM = 32
-
-
-class SeededEncoder:
-    dim = 384
-
-    def encode(self, texts, kind="passage"):
-        rows = [np.random.default_rng(int(hashlib.sha256(t.encode()).hexdigest()[:8], 16)).normal(size=self.dim)
-                for t in texts]
-        return l2_normalise(np.stack(rows).astype(np.float32))
 
 
 def _taxonomy(tmp_path) -> Taxonomy:

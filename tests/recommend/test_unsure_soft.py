@@ -4,13 +4,11 @@ filters (the category; colours only rank in search)."""
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pytest
+from seeded_encoder import SeededEncoder
 
 from vidrec.dialog.fit import MET, MISSED, UNKNOWN, fit
-from vidrec.encoders.vectors import l2_normalise
 from vidrec.ingest.analysis import ItemAnalysis, facets_of
 from vidrec.ingest.writer import StoreWriter
 from vidrec.library import Library
@@ -18,15 +16,6 @@ from vidrec.recommend.search import Searcher
 from vidrec.request import Request
 from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import Taxonomy
-
-
-class SeededEncoder:
-    dim = 384
-
-    def encode(self, texts, kind="passage"):
-        rows = [np.random.default_rng(int(hashlib.sha256(t.encode()).hexdigest()[:8], 16)).normal(size=self.dim)
-                for t in texts]
-        return l2_normalise(np.stack(rows).astype(np.float32))
 
 
 def _attr(value, probability: float, runner_up: str | None = None) -> dict:
