@@ -613,21 +613,24 @@ class MetadataStore:
 
     def interactions(self, user_id: str | None = None) -> Iterator[Interaction]:
         """Interactions in time order (all users, or one), read page by page."""
+        for r in self._in_time_order("interactions", "user_id, item_id, event, value, session_id", user_id):
+            yield Interaction(r["user_id"], r["item_id"], r["event"], r["value"], r["ts"], r["session_id"])
+
+    def _in_time_order(self, table: str, columns: str, user_id: str | None) -> Iterator[Any]:
+        """The rows of an event table (``id`` and ``ts`` with ``columns``) by time, then id: everyone's or one
+        user's, read a page at a time after the last row read (keyset paging)."""
         where = "" if user_id is None else " AND user_id = ?"
         params: tuple[Any, ...] = () if user_id is None else (str(user_id),)
         last = (-float("inf"), -1)
         while True:
             rows = self._query(
-                "SELECT id, user_id, item_id, event, value, ts, session_id FROM interactions "
+                f"SELECT id, ts, {columns} FROM {table} "
                 f"WHERE (ts > ? OR (ts = ? AND id > ?)){where} ORDER BY ts, id LIMIT {_PAGE}",
                 (last[0], last[0], last[1], *params),
             )
             if not rows:
                 return
-            for r in rows:
-                yield Interaction(
-                    r["user_id"], r["item_id"], r["event"], r["value"], r["ts"], r["session_id"]
-                )
+            yield from rows
             last = (rows[-1]["ts"], rows[-1]["id"])
 
     # ------------------------------------------------------------------------------------------ impressions
@@ -661,21 +664,8 @@ class MetadataStore:
 
     def impressions(self, user_id: str | None = None) -> Iterator[Impression]:
         """Shown cards in time order (then session, turn, position): everyone's, or one user's; page by page."""
-        where = "" if user_id is None else " AND user_id = ?"
-        params: tuple[Any, ...] = () if user_id is None else (str(user_id),)
-        last = (-float("inf"), -1)
-        while True:
-            rows = self._query(
-                "SELECT id, user_id, session_id, turn, item_id, pos, ts FROM impressions "
-                f"WHERE (ts > ? OR (ts = ? AND id > ?)){where} ORDER BY ts, id LIMIT {_PAGE}",
-                (last[0], last[0], last[1], *params),
-            )
-            if not rows:
-                return
-            for r in rows:
-                yield Impression(r["user_id"], r["session_id"], int(r["turn"]), r["item_id"], int(r["pos"]),
-                                 r["ts"])
-            last = (rows[-1]["ts"], rows[-1]["id"])
+        for r in self._in_time_order("impressions", "user_id, session_id, turn, item_id, pos", user_id):
+            yield Impression(r["user_id"], r["session_id"], int(r["turn"]), r["item_id"], int(r["pos"]), r["ts"])
 
     def delete_user(self, user_id: str) -> int:
         """Forget a user: their interactions, impressions and the sessions they own, gone from every file of the
