@@ -140,6 +140,11 @@ def test_the_memo_setting_is_checked():
     with pytest.raises(ConfigError, match="VIDREC_QUERY_MEMO must be 1 .on. or 0 .off."):
         ServerSettings.from_env("/tmp/s", env={"VIDREC_QUERY_MEMO": "yes"})
     assert make_settings("/tmp/s", query_memo=False).query_memo is False
+    assert ServerSettings.from_env("/tmp/s", env={}).query_memo_idle_s == 60.0
+    assert ServerSettings.from_env("/tmp/s", env={"VIDREC_QUERY_MEMO_IDLE": "5m"}).query_memo_idle_s == 300.0
+    for bad in ("soon", "0"):
+        with pytest.raises(ConfigError, match="VIDREC_QUERY_MEMO_IDLE"):
+            ServerSettings.from_env("/tmp/s", env={"VIDREC_QUERY_MEMO_IDLE": bad})
 
 
 def test_with_the_defaults_the_memo_holds_only_the_sessions_of_the_last_idle_period():

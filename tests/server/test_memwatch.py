@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -104,3 +107,48 @@ def test_trim_gives_back_what_a_thread_freed_but_malloc_kept():
     t.join()
     assert out["keep"] == 200
     assert out["freed"] - out["trimmed"] > 100 * 2**20
+
+
+def test_arena_limit_defaults_to_two_and_leaves_an_explicit_glibc_setting_alone():
+    assert memwatch.arena_limit({}) == 2
+    assert memwatch.arena_limit({"VIDREC_MALLOC_ARENAS": "4"}) == 4
+    assert memwatch.arena_limit({"VIDREC_MALLOC_ARENAS": "0"}) is None  # glibc's own limit
+    assert memwatch.arena_limit({"MALLOC_ARENA_MAX": "1", "VIDREC_MALLOC_ARENAS": "4"}) is None
+    for bad in ("few", "-1"):
+        with pytest.raises(ConfigError, match="VIDREC_MALLOC_ARENAS"):
+            memwatch.arena_limit({"VIDREC_MALLOC_ARENAS": bad})
+
+
+_ARENAS_SCRIPT = """
+import ctypes, sys, threading
+from vidrec.server import memwatch
+if sys.argv[1] != "0":
+    assert memwatch.limit_arenas(int(sys.argv[1]))
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+start = threading.Barrier(8)
+def work():
+    start.wait()  # all eight threads alive at once, each asking malloc for memory
+    for _ in range(50):
+        libc.malloc(1000)
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+libc.malloc_stats()  # one "Arena N:" block per arena, on stderr
+"""
+
+
+def _arenas_used_by_eight_threads(limit: int) -> int:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    done = subprocess.run([sys.executable, "-c", _ARENAS_SCRIPT, str(limit)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return sum(1 for line in done.stderr.splitlines() if line.startswith("Arena "))
+
+
+def test_without_a_limit_each_new_thread_gets_an_arena_of_its_own():
+    assert _arenas_used_by_eight_threads(0) >= 4  # glibc's own limit is 8 per core
+
+
+def test_with_the_limit_the_threads_share_two_arenas():
+    assert 1 <= _arenas_used_by_eight_threads(2) <= 2

@@ -56,6 +56,9 @@ WORKER_THREADS = 12
 def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> FastAPI:
     """The app over ``settings.store``. ``text_encoder`` replaces the bundled one (tests, other models)."""
     settings = settings or ServerSettings.from_env()
+    arenas = memwatch.arena_limit()  # before any thread starts: a bad value stops the server here
+    if arenas:
+        memwatch.limit_arenas(arenas)
     backend = Backend(settings, text_encoder=text_encoder)
     owners = Ownership(settings.store / OWNERS_FILE)
     thumbnails = Thumbnails(settings.store / "thumbnails")

@@ -95,7 +95,8 @@ class Backend:
             text_encoder = default_text_encoder()
             if settings.query_cache_size > 0:  # VIDREC_QUERY_CACHE=0: embed every query
                 text_encoder = CachedTextEncoder(text_encoder, settings.query_cache_size)
-        self.query_memo = SessionQueryMemo(text_encoder) if settings.query_memo else None
+        self.query_memo = (SessionQueryMemo(text_encoder, idle_s=settings.query_memo_idle_s)
+                           if settings.query_memo else None)
         self.text_encoder = self.query_memo or text_encoder
         self._global_cache = text_encoder if isinstance(text_encoder, CachedTextEncoder) else None
         self.gate = Gate()

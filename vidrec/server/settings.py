@@ -15,6 +15,8 @@ Every setting comes from a flag of `vidrec serve` or, when the flag is not given
     VIDREC_QUERY_CACHE     how many query embeddings to remember (default 4096; 0 turns the cache off)
     VIDREC_QUERY_MEMO      1 (default): each session remembers its own last few query embeddings, so buttons and
                            "more" do not embed them again (query_memo.py; never shared across sessions); 0: off
+    VIDREC_QUERY_MEMO_IDLE how long a session's remembered query embeddings outlive its last query (default 60 s;
+                           e.g. 300 or 5m)
     VIDREC_RATE_LIMIT      requests each caller may send: N per period, all N at once after a quiet spell,
                            then N per period on average. The default, 100 per 10 seconds, allows bursts of 100
                            and 10 a second; 600/minute allows the same rate in bursts of 600. 0 turns the
@@ -39,6 +41,7 @@ from pathlib import Path
 
 from vidrec.config import store_dir
 from vidrec.errors import ConfigError
+from vidrec.server.query_memo import IDLE_S as MEMO_IDLE_S
 
 MIN_KEY_CHARS = 16
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
@@ -120,6 +123,7 @@ class ServerSettings:
     ingest_workers: int | None = None
     query_cache_size: int = 4096
     query_memo: bool = True
+    query_memo_idle_s: float = MEMO_IDLE_S
     rate_limit: str = DEFAULT_RATE_LIMIT
     max_sessions: int = DEFAULT_MAX_SESSIONS
     session_ttl_s: float = DEFAULT_SESSION_TTL_S
@@ -178,6 +182,12 @@ class ServerSettings:
             if env["VIDREC_QUERY_MEMO"].strip() not in ("0", "1"):
                 raise ConfigError(f"VIDREC_QUERY_MEMO must be 1 (on) or 0 (off), not {env['VIDREC_QUERY_MEMO']!r}")
             values["query_memo"] = env["VIDREC_QUERY_MEMO"].strip() == "1"
+        if env.get("VIDREC_QUERY_MEMO_IDLE"):
+            idle = parse_duration(env["VIDREC_QUERY_MEMO_IDLE"], "VIDREC_QUERY_MEMO_IDLE")
+            if idle <= 0:
+                raise ConfigError("VIDREC_QUERY_MEMO_IDLE must be more than 0 s (turn the memo off with "
+                                  "VIDREC_QUERY_MEMO=0)")
+            values["query_memo_idle_s"] = idle
         if env.get("VIDREC_RATE_LIMIT"):
             values["rate_limit"] = env["VIDREC_RATE_LIMIT"]
         if env.get("VIDREC_MAX_SESSIONS"):
