@@ -274,6 +274,48 @@ def compare(rows: list[dict], names: list[str]) -> dict:
     return report
 
 
+def end_to_end(trees: list[tuple[str, Path]], rounds: int, workers: int) -> dict:
+    """`vidrec ingest` of the whole demo catalog into a new store, each tree in turn (alternating which goes first),
+    `rounds` times: wall seconds, and all CPU seconds of the command and its worker processes (model loading, the
+    per-run fits and the writes included)."""
+    import resource
+
+    runs: list[dict] = []
+    for r in range(rounds):
+        for name, tree in (trees if r % 2 == 0 else trees[::-1]):
+            store = Path(tempfile.mkdtemp(prefix=f"vidrec-e2e-{name}-"))
+            env = dict(os.environ, PYTHONPATH=str(tree))
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "vidrec.cli", "ingest", str(ROOT / "examples/demo/catalog.csv"),
+                                   "--store", str(store / "s"), "--workers", str(workers), "--json"],
+                                  env=env, cwd=str(tree), capture_output=True, text=True)
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            shutil.rmtree(store, ignore_errors=True)
+            out = proc.stdout
+            if proc.returncode != 0 or "{" not in out:
+                raise SystemExit(f"error: the {name} ingest failed ({proc.returncode}): {proc.stderr[-500:]}")
+            summary = json.loads(out[out.index("{"): out.rindex("}") + 1])
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            video = summary["video_seconds"]
+            runs.append({"tree": name, "round": r, "video_seconds": video, "wall_seconds": round(wall, 2),
+                         "cpu_seconds": round(cpu, 2), "realtime_wall": round(video / wall, 2),
+                         "realtime_2_cores_from_cpu": round(video / (cpu / workers), 2),
+                         "load": round(os.getloadavg()[0], 2), "ingested": summary["ingested"]})
+            print(f"end to end {name} round {r}: {runs[-1]}", file=sys.stderr, flush=True)
+    totals = {}
+    for name, _ in trees:
+        mine = [x for x in runs if x["tree"] == name]
+        video = sum(x["video_seconds"] for x in mine)
+        cpu = sum(x["cpu_seconds"] for x in mine)
+        wall = sum(x["wall_seconds"] for x in mine)
+        totals[name] = {"runs": len(mine), "cpu_seconds_per_run": round(cpu / len(mine), 2),
+                        "realtime_2_cores_from_cpu": round(video / (cpu / workers), 2),
+                        "realtime_wall": round(video / wall, 2)}
+    return {"runs": runs, "totals": totals}
+
+
 # the Chinese names bench/eval_ingest.py writes into the evaluation's taxonomy (bench/build_eval_catalog.py)
 def _category_zh() -> dict[str, str]:
     sys.path.insert(0, str(ROOT))
@@ -317,10 +359,21 @@ def main() -> None:
     ap.add_argument("--demo", type=int, default=36, help="demo videos (examples/demo), the first N")
     ap.add_argument("--tune", type=int, default=20, help="tune-split evaluation videos")
     ap.add_argument("--catalog", type=Path, default=Path("/work/evalab-data/catalog"))
+    ap.add_argument("--end-to-end", type=int, default=0, metavar="ROUNDS",
+                    help="instead: `vidrec ingest` of the demo catalog with 2 workers, each tree ROUNDS times")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     if args.worker:
         worker(str(args.taxonomy) if args.taxonomy else None)
+        return
+    if args.end_to_end:
+        trees = ([("old", args.old.resolve())] if args.old else []) + [("new", ROOT)]
+        started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        report = {"started": started, **end_to_end(trees, args.end_to_end, 2)}
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
+        print(json.dumps(report["totals"], indent=1))
         return
     CATEGORY_ZH.update(_category_zh())
     todo = videos(args.demo, args.tune if (args.catalog / "catalog_bare_tune.csv").is_file() else 0, args.catalog)
