@@ -63,3 +63,33 @@ def test_frames_without_text_give_nothing():
     gradient = np.tile(np.linspace(0, 255, 1280, dtype=np.uint8)[None, :, None], (720, 1, 3))
     assert reader.read(gradient) == []
     assert reader.read(np.zeros((4, 4, 3), np.uint8)) == []
+
+
+@pytest.mark.slow
+def test_the_text_gate_passes_frames_with_text_and_stops_plain_ones():
+    reader = default_text_reader()
+    frame, _ = caption_frame(854, 480)  # the size the ingest decodes frames at
+    assert reader.may_hold_text(frame)
+    # a small brand word, as on a product (the gate's threshold was set so that such a logo is not lost)
+    im = Image.new("RGB", (854, 480), (235, 235, 235))
+    draw = ImageDraw.Draw(im)
+    draw.rectangle([300, 120, 560, 420], fill=(30, 60, 160))
+    draw.text((395, 250), "FILA", font=ImageFont.truetype(str(CJK_FONT), 22), fill=(255, 255, 255))
+    logo = np.asarray(im)
+    assert any("FILA" in line.text for line in reader.read(logo))
+    assert reader.may_hold_text(logo)
+    assert not reader.may_hold_text(np.full((480, 854, 3), 128, np.uint8))
+    gradient = np.tile(np.linspace(0, 255, 854, dtype=np.uint8)[None, :, None], (480, 1, 3))
+    assert not reader.may_hold_text(gradient)
+    assert not reader.may_hold_text(np.zeros((4, 4, 3), np.uint8))
+
+
+@pytest.mark.slow
+def test_the_gate_leaves_the_full_reader_as_it_was():
+    reader = TextReader()
+    frame, _ = caption_frame(854, 480)
+    before = reader.read(frame)
+    kept = reader._load()._load_det_model().postprocess_op.box_thresh
+    assert reader.may_hold_text(frame)
+    assert reader._load()._load_det_model().postprocess_op.box_thresh == kept
+    assert reader.read(frame) == before

@@ -12,7 +12,8 @@ Cost: whisper pads every input to a 30 s window and its encoder is most of the C
 for whisper-base int8 on one thread). Here the encoder sees only the chunk's own frames plus 3 s of padding (10 s
 at least; CTranslate2 accepts shorter inputs, and a 10 s window costs about a sixth of a 30 s one), and its output
 is reused: the language is detected on the same encoder output the decoder then reads, so a chunk is encoded once.
-A chunk that decodes to nothing usable from the short window is decoded again from a full one. The real Mandarin
+Each chunk is decoded once (`SpeechSettings.retry_full_window` brings back a second, full-window decoding of a
+chunk whose short-window decoding kept nothing; on this project's videos it never helped). The real Mandarin
 of the MicroLens clips was transcribed (nearly) character for character as with full windows, at a third of the
 CPU time; see BENCHMARKS.md (the ingest section).
 """
@@ -118,6 +119,11 @@ class SpeechSettings:
     max_tokens_per_second: float = 12.0
     word_times: bool = True  # word start/end times (an alignment pass per segment; ~5 % of the speech time)
     compact_encoder: bool = True  # encode the chunk's own frames, not a zero-padded 30 s window (see module doc)
+    # decode a chunk whose compact decoding kept nothing once more from a full 30 s window. Off: each chunk is
+    # decoded once. On the evaluation's TUNE videos and the demo the retry ran on 5 of 82 speech videos, took
+    # 1.3-3 CPU-s each time (a full-window encoder pass plus a second decoding) and gave nothing usable in any
+    # (espeak Mandarin nonsense, the prompt echoed back, spelled-out letters); see BENCHMARKS.md (NAME=speed)
+    retry_full_window: bool = False
     encoder_margin_s: float = 3.0  # padding after the last speech frame the encoder still sees
     min_encoder_s: float = 10.0  # the shortest window given to the encoder (shorter ones decoded worse)
     max_speech_seconds: float = 180.0  # speech decoded per call at most (first chunks first); 0 = no cap
@@ -284,6 +290,7 @@ class SpeechRecognizer:
         self._model = None
         self._converter = None
         self._lock = threading.RLock()
+        self._word_times: bool | None = None  # this call's choice (transcribe(word_times=...)); None: settings'
 
     def _load(self):
         if self._model is None:
@@ -363,6 +370,7 @@ class SpeechRecognizer:
 
     def _decode(self, model, chunk: np.ndarray, lang: str, prompt: str | None) -> list:
         s = self.settings
+        word_times = s.word_times if self._word_times is None else self._word_times
         segments, _ = model.transcribe(
             chunk,
             language=lang,
@@ -373,7 +381,7 @@ class SpeechRecognizer:
             # a decoding loop ("no, no, no, ...") stops here instead of running to whisper's 448-token limit
             max_new_tokens=min(400, int(s.max_tokens_per_second * len(chunk) / SAMPLE_RATE) + 24),
             vad_filter=False,  # the chunk is speech already
-            word_timestamps=s.word_times,
+            word_timestamps=word_times,
             condition_on_previous_text=False,
             no_speech_threshold=s.no_speech_threshold,
             log_prob_threshold=s.logprob_threshold,
@@ -393,11 +401,12 @@ class SpeechRecognizer:
         """Decode in the likelier language; when whisper is unsure between them (it often is on synthetic or
         accented Mandarin), decode in each and keep the one the decoder itself found likelier.
 
-        With the compact encoder, a chunk whose decoding keeps nothing (whisper looped or gave up, which a short
-        window provokes on synthetic Mandarin more often than a full one) is decoded once more from a full 30 s
-        window: real speech mostly decodes at the first try, and silence and music never reach here (VAD)."""
+        With `retry_full_window` (off by default), a chunk whose compact decoding keeps nothing (whisper looped or
+        gave up, which a short window provokes on synthetic Mandarin more often than a full one) is decoded once
+        more from a full 30 s window."""
         lang, segments = self._decode_chunk_once(model, chunk)
-        if getattr(model, "compact", False) and not any(self._keep(seg) for seg in segments):
+        if (self.settings.retry_full_window and getattr(model, "compact", False)
+                and not any(self._keep(seg) for seg in segments)):
             model.compact = False
             try:
                 lang, segments = self._decode_chunk_once(model, chunk)
@@ -449,10 +458,13 @@ class SpeechRecognizer:
             out.append(Segment(round(offset + float(seg.start), 3), round(offset + float(seg.end), 3), text, seg_lang, words))
         return out
 
-    def transcribe(self, audio: np.ndarray, max_speech_seconds: float | None = None) -> list[Segment]:
+    def transcribe(self, audio: np.ndarray, max_speech_seconds: float | None = None,
+                   word_times: bool | None = None) -> list[Segment]:
         """Segments of speech in 16 kHz mono float32 audio, in time order. Silence, noise and music give [].
 
-        At most `max_speech_seconds` of speech (default: the settings'; 0 = all) is decoded, the first first."""
+        At most `max_speech_seconds` of speech (default: the settings'; 0 = all) is decoded, the first first.
+        `word_times` False skips the word alignment pass (segments then have no words; their text and times are
+        the same); None: the settings' choice."""
         a = np.asarray(audio)
         if a.ndim == 2 and 1 in a.shape:
             a = a.reshape(-1)
@@ -465,19 +477,26 @@ class SpeechRecognizer:
             return []
         model = self._load()
         with self._lock:  # one decoder: calls from several threads take turns
-            chunks = self.speech_chunks(a)
-            segments: list[Segment] = []
-            cap = self.settings.max_speech_seconds if max_speech_seconds is None else max_speech_seconds
-            budget = cap * SAMPLE_RATE or float("inf")
-            for start, end in chunks:
-                if budget <= 0:
-                    log.info("speech capped at %.0f s: the rest of the audio is not transcribed", cap)
-                    break
-                end = int(min(end, start + budget))
-                budget -= end - start
-                lang, decoded = self._decode_chunk(model, a[start:end])
-                log.debug("chunk %.2f-%.2f: %s", start / SAMPLE_RATE, end / SAMPLE_RATE, lang)
-                segments.extend(self._to_segments(decoded, start / SAMPLE_RATE, lang))
+            self._word_times = word_times
+            try:
+                return self._transcribe(model, a, max_speech_seconds)
+            finally:
+                self._word_times = None
+
+    def _transcribe(self, model, a: np.ndarray, max_speech_seconds: float | None) -> list[Segment]:
+        chunks = self.speech_chunks(a)
+        segments: list[Segment] = []
+        cap = self.settings.max_speech_seconds if max_speech_seconds is None else max_speech_seconds
+        budget = cap * SAMPLE_RATE or float("inf")
+        for start, end in chunks:
+            if budget <= 0:
+                log.info("speech capped at %.0f s: the rest of the audio is not transcribed", cap)
+                break
+            end = int(min(end, start + budget))
+            budget -= end - start
+            lang, decoded = self._decode_chunk(model, a[start:end])
+            log.debug("chunk %.2f-%.2f: %s", start / SAMPLE_RATE, end / SAMPLE_RATE, lang)
+            segments.extend(self._to_segments(decoded, start / SAMPLE_RATE, lang))
         return segments
 
 

@@ -122,7 +122,8 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
     t0 = time.process_time()
     transcript: list[TranscriptLine] = []
     if audio is not None and audio.size:
-        for seg in models.speech.transcribe(audio, max_speech_seconds=settings.max_speech_seconds):
+        # no word alignment: the profile keeps segment text and times only
+        for seg in models.speech.transcribe(audio, max_speech_seconds=settings.max_speech_seconds, word_times=False):
             if seg.text.strip():
                 transcript.append(TranscriptLine(start=round(seg.start, 2), end=round(seg.end, 2),
                                                  text=seg.text.strip(), lang=seg.lang))
@@ -132,6 +133,8 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
     reads: list[tuple[float, float, str]] = []
     if settings.ocr:
         for frame in media.ocr_frames:
+            if not models.ocr.may_hold_text(frame.image):  # the cheap text gate: most frames hold no text
+                continue
             for line in models.ocr.read(frame.image):
                 reads.append((frame.time, frame.time, line.text))
     screen_text = merge_screen_text(reads)
