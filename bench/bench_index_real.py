@@ -142,6 +142,7 @@ def main() -> None:
             hnsw.save()
         assert hnsw.index_type == "hnsw"
     if args.build_only:
+        save(args.json, meta, rows)
         return
     ivf = build("ivf (FaissIndex as shipped)", lambda: fill(FaissIndex(vectors.shape[1],
                                                                        build_threads=args.build_threads)))
@@ -211,10 +212,14 @@ def main() -> None:
             faiss_index.HNSW_FILTER_EXPONENT = float(alpha)
             timed(f"hnsw M{args.hnsw_m} efC{args.hnsw_efc} ef{ef} a{alpha} exact<={brute}",
                   lambda q, f: {int(v) for v, _ in hnsw.search(q, k, None if f.is_empty() else f)})
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        old = json.loads(args.json.read_text()) if args.json.exists() else []
-        args.json.write_text(json.dumps(old + [{"meta": meta, "rows": rows}], indent=1, ensure_ascii=False))
+    save(args.json, meta, rows)
+
+
+def save(path: Path | None, meta: dict, rows: list[dict]) -> None:
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        old = json.loads(path.read_text()) if path.exists() else []
+        path.write_text(json.dumps(old + [{"meta": meta, "rows": rows}], indent=1, ensure_ascii=False))
 
 
 def _flat(vectors: np.ndarray) -> faiss.IndexFlatIP:
