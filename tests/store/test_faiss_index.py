@@ -1,4 +1,4 @@
-"""The FAISS backend: the shared contract (flat and IVF), plus what is particular to it."""
+"""The FAISS backend: the shared contract (flat, IVF and HNSW), plus what is particular to it."""
 
 from __future__ import annotations
 
@@ -37,6 +37,22 @@ class TestFaissIVF(VectorIndexContract):
 
     def test_the_contract_data_is_held_in_ivf(self, filled):
         assert filled.is_ivf
+
+
+class TestFaissHNSW(VectorIndexContract):
+    """HNSW from 1000 vectors on, so the 5k contract data (and its upserts and deletes) runs on the graph."""
+
+    exact_unfiltered = False
+    min_unfiltered_recall = 0.9
+
+    def make_index(self, path, dim):
+        return FaissIndex(dim, path, hnsw_threshold=1000)
+
+    def open_index(self, path, dim):
+        return FaissIndex.open(path, dim, hnsw_threshold=1000)
+
+    def test_the_contract_data_is_held_in_hnsw(self, filled):
+        assert filled.index_type == "hnsw" and not filled.is_ivf
 
 
 def clustered(rng: np.random.Generator, n: int, dim: int = DIM, centres: int = 50, spread: float = 0.5):
@@ -270,3 +286,60 @@ def test_dirty_tracks_unsaved_changes(tmp_path):
     index.delete(["a"])
     assert index.dirty
     assert not FaissIndex.open(tmp_path / "v.index", 4).dirty
+
+
+def test_switches_to_hnsw_past_the_threshold_and_keeps_deletes_across_reopening(tmp_path):
+    rng = np.random.default_rng(5)
+    vecs = clustered(rng, 3000)
+    index = FaissIndex(DIM, tmp_path / "v.index", ivf_threshold=1000, hnsw_threshold=2000)
+    index.add([str(i) for i in range(1500)], vecs[:1500], [{}] * 1500)
+    index.delete(["7"])  # a free label in IVF: the switch renumbers the labels
+    assert index.index_type == "ivf"
+    index.add([str(i) for i in range(1500, 3000)], vecs[1500:], [{"category": "b"}] * 1500)
+    assert index.index_type == "hnsw" and len(index) == 2999
+    index.delete(["2500"])
+    index.add(["2600"], vecs[2600:2601], [{"category": "moved"}])  # an upsert: a new label, the old one dead
+    assert len(index) == 2998 and index._dead == 2
+    index.save()
+    again = FaissIndex.open(tmp_path / "v.index", DIM, hnsw_threshold=2000)
+    assert again.index_type == "hnsw" and len(again) == 2998 and again._dead == 2
+    assert all(hit != "2500" for hit, _ in again.search(vecs[2500], 50))
+    assert again.search(vecs[2600], 1, Filter(category={"moved"})) == [("2600", pytest.approx(1.0, abs=1e-4))]
+    assert again.search(vecs[2600], 1, Filter(category={"b"}))[0][0] != "2600"
+    again.add(["2500"], vecs[2500:2501], [{}])  # a deleted id comes back under a new label
+    assert again.search(vecs[2500], 1)[0][0] == "2500" and np.allclose(again.vector("2500"), vecs[2500])
+
+
+def test_hnsw_graph_is_rebuilt_when_a_quarter_of_it_is_deleted(tmp_path):
+    rng = np.random.default_rng(6)
+    vecs = clustered(rng, 2000)
+    index = FaissIndex(DIM, hnsw_threshold=1000)
+    index.add([str(i) for i in range(2000)], vecs, [{}] * 2000)
+    index.delete([str(i) for i in range(0, 2000, 5)])  # 20 %: dead labels stay in the graph
+    assert index._dead == 400 and index._index.ntotal == 2000
+    index.delete([str(i) for i in range(1, 2000, 5)])  # 40 %: rebuilt without them
+    assert index._dead == 0 and index._index.ntotal == 1200 and len(index) == 1200
+    assert index.search(vecs[3], 1)[0][0] == "3"
+
+
+def test_hnsw_filters_narrow_exactly_and_wide_through_a_longer_walk():
+    rng = np.random.default_rng(7)
+    n = 6000
+    vecs = clustered(rng, n, centres=30, spread=0.6)
+    payloads = random_payloads(rng, n)
+    index = FaissIndex(DIM, hnsw_threshold=1000, exhaustive_below=400)
+    index.add([str(i) for i in range(n)], vecs, payloads)
+    data = {str(i): (vecs[i], payloads[i]) for i in range(n)}
+    narrow = Filter(category={"cat1"})  # ~120 vectors: exact over them
+    wide = Filter(price_max=400.0)  # ~36 %: the graph walk with more candidates
+    queries = unit(rng.standard_normal((20, DIM)))
+    recalls = []
+    for q in queries:
+        got, want = index.search(q, 10, narrow), brute_force(data, q, 10, narrow)
+        assert [v for v, _ in got] == [v for v, _ in want]
+        assert np.allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
+        want = {vid for vid, _ in brute_force(data, q, 10, wide)}
+        got = index.search(q, 10, wide)
+        assert len(got) == 10 and all(data[vid][1].get("price", 1e9) <= 400.0 for vid, _ in got)
+        recalls.append(len(want & {vid for vid, _ in got}) / 10)
+    assert np.mean(recalls) >= 0.95

@@ -66,11 +66,17 @@ from vidrec.store.vector_index import (
 log = logging.getLogger(__name__)
 
 FORMAT = "vidrec-faiss-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: may hold an HNSW graph (files without one are still written as version 1)
 _CODED = ("item_id", "kind", *FACETS_SINGLE)  # single-valued string columns kept as int codes
 _TRAIN_PER_LIST = 32  # k-means training points per IVF list
 SPARSE_ROWS = 256  # a filter naming at most this many vectors or items is searched over their rows alone
 BASE_MASKS_KEPT = 4  # filters (without their kind) whose masks are kept for the next searches
+HNSW_M = 32  # graph degree (see BENCHMARKS.md, "Indexes on realistic vectors")
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 64
+HNSW_EF_MAX = 2048  # the most candidates a filtered walk keeps
+HNSW_FILTER_EXPONENT = 0.5  # a filter keeping a share p of the vectors walks with efSearch / p ** this
+HNSW_DEAD_SHARE = 0.25  # rebuild the graph when this share of it is deleted vectors
 
 
 class _ReadWriteLock:
@@ -124,6 +130,10 @@ class FaissIndex(VectorIndex):
         nprobe: int = 32,
         exhaustive_below: int = 20_000,
         build_threads: int = 1,
+        hnsw_threshold: int | None = None,
+        hnsw_m: int = HNSW_M,
+        hnsw_ef_construction: int = HNSW_EF_CONSTRUCTION,
+        hnsw_ef_search: int = HNSW_EF_SEARCH,
     ) -> None:
         if dim <= 0:
             raise InputError(f"vector dimension must be positive, got {dim}")
@@ -133,6 +143,10 @@ class FaissIndex(VectorIndex):
         self.nprobe = int(nprobe)
         self.exhaustive_below = int(exhaustive_below)
         self.build_threads = int(build_threads)
+        self.hnsw_threshold = None if hnsw_threshold is None else int(hnsw_threshold)
+        self.hnsw_m = int(hnsw_m)
+        self.hnsw_ef_construction = int(hnsw_ef_construction)
+        self.hnsw_ef_search = int(hnsw_ef_search)
         self._lock = _ReadWriteLock()
         self._derived_lock = threading.Lock()  # searches share the masks they keep (see _forget_derived)
         self._file_signature: tuple[int, int, int] | None = None
@@ -145,6 +159,8 @@ class FaissIndex(VectorIndex):
         self._forget_derived()
         self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         self._ivf = False
+        self._hnsw = False  # labels are the graph's own ids; deleted vectors stay in the graph as dead labels
+        self._dead = 0  # dead labels still in the HNSW graph
         self._trained_n = 0
         self._ids: list[str | None] = []  # label -> vector id (None: free label)
         self._payloads: list[str | None] = []  # label -> payload as JSON text, parsed when asked for
@@ -164,6 +180,7 @@ class FaissIndex(VectorIndex):
         self._kind_masks: dict[str, np.ndarray] = {}  # "which rows are shots / texts ...": asked by every search
         self._base_masks: dict[tuple, np.ndarray] = {}  # last filters without their kind (text, then image)
         self._item_rows: tuple[np.ndarray, np.ndarray] | None = None  # labels sorted by item code, list starts
+        self._alive_bits: np.ndarray | None = None  # HNSW with dead labels: the live ones, as a bitmap
 
     def _grow(self, needed: int) -> None:
         if needed <= self._capacity:
@@ -223,7 +240,10 @@ class FaissIndex(VectorIndex):
         self._price[label] = math.nan
         self._list_of[label] = -1
         self._colors[:, label] = False
-        self._free.append(label)
+        if self._hnsw:
+            self._dead += 1  # the graph keeps the vector: its label is never used again (until a rebuild)
+        else:
+            self._free.append(label)
 
     def _new_label(self) -> int:
         if self._free:
@@ -251,7 +271,10 @@ class FaissIndex(VectorIndex):
         rows = [self._row(vector_id, p) for vector_id, p in zip(ids, payloads, strict=True)]
         with self._lock.writing():
             replaced = [self._labels[i] for i in ids if i in self._labels]
-            if replaced:
+            if replaced and self._hnsw:
+                for label in replaced:  # the new vectors get new labels at the end of the graph
+                    self._clear_row(label)
+            elif replaced:
                 self._index.remove_ids(np.asarray(replaced, dtype=np.int64))
             labels = np.empty(len(ids), dtype=np.int64)
             for pos, vector_id in enumerate(ids):
@@ -274,7 +297,10 @@ class FaissIndex(VectorIndex):
             self.dirty = True
             self._forget_derived()
             with _omp_threads(self.build_threads):
-                if self._ivf:
+                if self._hnsw:
+                    assert labels[0] == self._index.ntotal and np.all(np.diff(labels) == 1)
+                    self._index.add(vecs)
+                elif self._ivf:
                     self._ivf_add(self._index, vecs, labels)
                 else:
                     self._index.add_with_ids(vecs, labels)
@@ -285,11 +311,15 @@ class FaissIndex(VectorIndex):
             labels = sorted({self._labels[i] for i in ids if i in self._labels})
             if not labels:
                 return
-            self._index.remove_ids(np.asarray(labels, dtype=np.int64))
+            if not self._hnsw:
+                self._index.remove_ids(np.asarray(labels, dtype=np.int64))
             for label in labels:
                 self._clear_row(label)
             self.dirty = True
             self._forget_derived()
+            if self._hnsw and self._dead > HNSW_DEAD_SHARE * self._index.ntotal:
+                with _omp_threads(self.build_threads):
+                    self._rebuild_hnsw()
 
     @staticmethod
     def _nlist_for(n: int) -> int:
@@ -303,7 +333,12 @@ class FaissIndex(VectorIndex):
 
     def _maybe_rebuild(self) -> None:
         n = self._index.ntotal
-        if not self._ivf and n >= self.ivf_threshold:
+        if self._hnsw:
+            if self._dead > HNSW_DEAD_SHARE * n:
+                self._rebuild_hnsw()
+        elif self.hnsw_threshold is not None and n >= self.hnsw_threshold:
+            self._rebuild_hnsw()
+        elif not self._ivf and n >= self.ivf_threshold:
             self._rebuild_ivf()
         elif self._ivf and n >= 4 * self._trained_n:
             self._rebuild_ivf()
@@ -342,10 +377,42 @@ class FaissIndex(VectorIndex):
             "vector index rebuilt as IVF%d over %d vectors in %.1f s", nlist, n, time.perf_counter() - started
         )
 
+    def _rebuild_hnsw(self) -> None:
+        """Move every live vector into a new HNSW graph whose ids are the labels, renumbering the labels 0..n-1
+        (entering HNSW from flat / IVF, or dropping the dead labels deletes left in the graph)."""
+        started = time.perf_counter()
+        high = len(self._ids)
+        keep = np.flatnonzero(self._alive[:high]).astype(np.int64)
+        vectors = np.ascontiguousarray(self._index.reconstruct_batch(keep), dtype=np.float32)
+        n = len(keep)
+        self._ids = [self._ids[label] for label in keep.tolist()]
+        self._payloads = [self._payloads[label] for label in keep.tolist()]
+        self._labels = {vector_id: label for label, vector_id in enumerate(self._ids)}
+        self._free = []
+        self._alive = self._alive[keep]
+        self._codes = {name: col[keep] for name, col in self._codes.items()}
+        self._price = self._price[keep]
+        self._colors = np.ascontiguousarray(self._colors[:, keep])
+        self._list_of = np.full(n, -1, dtype=np.int64)
+        self._capacity = n
+        index = faiss.IndexHNSWFlat(self.dim, self.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = self.hnsw_ef_construction
+        for start in range(0, n, 65536):
+            index.add(vectors[start : start + 65536])
+        self._index, self._ivf, self._hnsw, self._dead, self._trained_n = index, False, True, 0, n
+        self._forget_derived()
+        log.info("vector index rebuilt as HNSW (M=%d) over %d vectors in %.1f s", self.hnsw_m, n,
+                 time.perf_counter() - started)
+
     # ----------------------------------------------------------------------------------------------- reads
 
     def __len__(self) -> int:
-        return int(self._index.ntotal)
+        return int(self._index.ntotal) - self._dead
+
+    @property
+    def index_type(self) -> str:
+        """How the vectors are indexed now: "flat" (exact), "ivf" or "hnsw"."""
+        return "hnsw" if self._hnsw else "ivf" if self._ivf else "flat"
 
     @property
     def is_ivf(self) -> bool:
@@ -499,14 +566,14 @@ class FaissIndex(VectorIndex):
         if k <= 0:
             return []
         with self._lock.reading():
-            total = int(self._index.ntotal)
+            total = int(self._index.ntotal) - self._dead
             if total == 0:
                 return []
             if filter is not None and not filter.is_empty():
                 rows = self._candidate_rows(filter)
                 if rows is not None:
                     return self._search_rows(query, k, rows[self._mask(filter, rows)])
-            selector = None
+            selector = mask = None
             selected = total
             if filter is not None and not filter.is_empty():
                 mask = self._mask(filter)
@@ -517,6 +584,8 @@ class FaissIndex(VectorIndex):
                 selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
             k_eff = min(int(k), selected)
             with _omp_threads(1):
+                if self._hnsw:
+                    return self._search_hnsw(query, k_eff, selector, mask, selected, total)
                 if not self._ivf:
                     params = faiss.SearchParameters(sel=selector) if selector is not None else None
                     scores, labels = self._index.search(query, k_eff, params=params)
@@ -538,6 +607,46 @@ class FaissIndex(VectorIndex):
                             query, k_eff, params=faiss.SearchParametersIVF(sel=selector, nprobe=nlist)
                         )
             return self._hits(labels[0], scores[0])
+
+    def _search_hnsw(self, query: np.ndarray, k: int, selector: faiss.IDSelector | None, mask: np.ndarray | None,
+                     selected: int, total: int) -> list[tuple[str, float]]:
+        """HNSW: the graph walk with ``hnsw_ef_search`` candidates; a filter keeping at most ``exhaustive_below``
+        vectors: exact over the kept ones (the graph's flat storage under the same bitmap); a wider filter: the walk
+        with more candidates the fewer vectors the filter keeps (efSearch * (total / kept) ** HNSW_FILTER_EXPONENT), and exact when it
+        found fewer than ``k``."""
+        bits = None
+        if selector is None and self._dead:
+            if self._alive_bits is None:
+                self._alive_bits = np.packbits(self._alive[: len(self._ids)], bitorder="little")
+            bits = self._alive_bits
+            selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
+            mask = self._alive[: len(self._ids)]
+        if mask is not None and selected <= self.exhaustive_below:
+            return self._exact_over(query, k, mask)
+        ef = self.hnsw_ef_search
+        if selected < total:
+            ef = int(min(HNSW_EF_MAX, math.ceil(ef * (total / selected) ** HNSW_FILTER_EXPONENT)))
+        scores, labels = self._index.search(query, k, params=faiss.SearchParametersHNSW(efSearch=max(ef, k),
+                                                                                         sel=selector))
+        if mask is not None and int((labels[0] >= 0).sum()) < k:
+            return self._exact_over(query, k, mask)
+        del bits
+        return self._hits(labels[0], scores[0])
+
+    def _exact_over(self, query: np.ndarray, k: int, mask: np.ndarray) -> list[tuple[str, float]]:
+        """HNSW: exact inner products with the vectors ``mask`` keeps, read in place from the graph's flat
+        storage (at 1M vectors twice as fast as a scan of the storage under a bitmap: it reads only those rows)."""
+        rows = np.flatnonzero(mask).astype(np.int64)
+        k = min(k, len(rows))
+        if k == 0:
+            return []
+        storage = faiss.downcast_index(self._index.storage)
+        scores = np.empty((1, k), dtype=np.float32)
+        labels = np.empty((1, k), dtype=np.int64)
+        faiss.knn_inner_products_by_idx(faiss.swig_ptr(query), storage.get_xb(), faiss.swig_ptr(rows), self.dim, 1,
+                                        storage.ntotal, len(rows), k, faiss.swig_ptr(scores), faiss.swig_ptr(labels),
+                                        len(rows))
+        return self._hits(labels[0], scores[0])
 
     def _search_rows(self, query: np.ndarray, k: int, rows: np.ndarray) -> list[tuple[str, float]]:
         """Exact inner products with a few stored vectors (their labels), best first."""
@@ -618,9 +727,10 @@ class FaissIndex(VectorIndex):
                 offset += _aligned(arr.nbytes)
             manifest = {
                 "format": FORMAT,
-                "version": FORMAT_VERSION,
+                "version": 2 if self._hnsw else 1,  # vidrec before HNSW refuses a file it cannot search
                 "dim": self.dim,
                 "ivf": self._ivf,
+                "hnsw": self._hnsw,
                 "trained_n": self._trained_n,
                 "count": int(self._index.ntotal),
                 "high": high,
@@ -712,7 +822,9 @@ class FaissIndex(VectorIndex):
             ) from exc
         high = int(manifest["high"])
         alive = arrays["alive"].astype(bool)
-        if index.ntotal != int(manifest["count"]) or index.ntotal != int(alive.sum()) or index.d != self.dim:
+        hnsw = bool(manifest.get("hnsw", False))
+        held = high if hnsw else int(alive.sum())  # an HNSW graph also holds the vectors of dead labels
+        if index.ntotal != int(manifest["count"]) or index.ntotal != held or index.d != self.dim:
             raise StoreError(
                 f"the vector index {path} is inconsistent ({index.ntotal} vectors, "
                 f"{int(alive.sum())} records); {what_to_do}"
@@ -724,7 +836,7 @@ class FaissIndex(VectorIndex):
             self._ids = [i if a else None for i, a in zip(ids, alive.tolist(), strict=True)]
             self._payloads = [p if a else None for p, a in zip(payloads, alive.tolist(), strict=True)]
             self._labels = {i: label for label, i in enumerate(self._ids) if i is not None}
-            self._free = [label for label in range(high - 1, -1, -1) if self._ids[label] is None]
+            self._free = [] if hnsw else [label for label in range(high - 1, -1, -1) if self._ids[label] is None]
             self._values = {name: list(values) for name, values in manifest["vocab"].items()}
             self._vocab = {
                 name: {v: c for c, v in enumerate(values)} for name, values in self._values.items()
@@ -737,6 +849,8 @@ class FaissIndex(VectorIndex):
             self._colors = arrays["colors"].astype(bool)
             self._index = index
             self._ivf = bool(manifest["ivf"])
+            self._hnsw = hnsw
+            self._dead = high - int(alive.sum()) if hnsw else 0
             self._list_of = np.full(high, -1, dtype=np.int64)
             if self._ivf:
                 invlists = faiss.extract_index_ivf(index).invlists
