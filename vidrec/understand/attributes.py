@@ -218,8 +218,6 @@ def infer_category(obs: Observations, taxonomy: Taxonomy) -> Attribute | None:
 # Shoes"): a category named before another one in the same text (a brand, a modifier) counts this much of a
 # mention. Fitted on the tune split (bench/eval_named.py --fit).
 NOT_HEAD_WEIGHT = 0.5
-
-
 # A generic word its category lists ("shoes" for Casual Shoes, while Sports and Formal Shoes end in it too) counts
 # this much of a mention, so that a fuller name elsewhere in the video ("Formal Shoes") wins. Fitted on the tune
 # split (bench/eval_named.py --fit).
@@ -264,11 +262,12 @@ def category_mentions(text: str, taxonomy: Taxonomy, not_head: float | None = No
                       heard: bool = False) -> list[tuple[Term, int, int, float]]:
     """The categories a text names, each with how much it counts: [(term, start, end, weight)].
 
-    A family word ("shoes", "鞋": `Taxonomy.family`) names each of its categories with weight 1/n, so what else is
-    seen (the pictures) chooses among them; a generic word its category lists ("shoes") counts GENERIC_WEIGHT. When a Latin-script text names several categories, each one named
-    before the last, head-noun one counts `not_head` (NOT_HEAD_WEIGHT). In a text that was `heard` or read off the
-    screen (speech, OCR), a word one letter away from a one-word category name counts `near_miss`
-    (NEAR_MISS_WEIGHT)."""
+    A family word no category lists (`Taxonomy.family`: "shoes" among "Running Shoes", "Dress Shoes") names each
+    of its categories with weight 1/n, so what else is seen (the pictures) chooses among them; a generic word its
+    category lists ("shoes" for Casual Shoes) counts GENERIC_WEIGHT. When a Latin-script text names several
+    categories, each one named before the last, head-noun one counts `not_head` (NOT_HEAD_WEIGHT). In a text that
+    was `heard` or read off the screen (speech, OCR), a word one letter away from a one-word category name counts
+    `near_miss` (NEAR_MISS_WEIGHT)."""
     w_not_head = NOT_HEAD_WEIGHT if not_head is None else not_head
     w_near = NEAR_MISS_WEIGHT if near_miss is None else near_miss
     w_generic = GENERIC_WEIGHT
