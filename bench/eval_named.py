@@ -67,14 +67,22 @@ def observations(profile: ItemProfile, features: dict | None, categories: list[s
                           visual_category=votes, picture_quality=profile.picture_quality)
 
 
+def mentions(text: str, taxonomy) -> list:
+    """`category_mentions` of the vidrec this runs with; a vidrec before it (main's, to compare on the same stored
+    observations) finds the taxonomy's listed names, each a whole mention."""
+    if hasattr(A, "category_mentions"):
+        return A.category_mentions(text, taxonomy)
+    return [(t, s, e, 1.0) for t, s, e in taxonomy.find_all(text)]
+
+
 def cause(truth: dict, profile: ItemProfile, fused: str | None, taxonomy, plain: Vocabulary) -> str:
     """Why a named item's fused category `fused` is not its type (see the module doc)."""
     want = truth["articleType"]
     named = truth["named_text"]
-    if not any(t.canonical == want for t, *_ in A.category_mentions(named, taxonomy)):
+    if not any(t.canonical == want for t, *_ in mentions(named, taxonomy)):
         return "no_type_word"
     texts = [line.text for line in profile.transcript] + [o.text for o in profile.ocr]
-    seen = [m for text in texts for m in A.category_mentions(text, taxonomy)]
+    seen = [m for text in texts for m in mentions(text, taxonomy)]
     if not any(t.canonical == want for t, *_ in seen):
         if truth["caption"] == "yes":
             return "ocr_missed"
@@ -122,7 +130,7 @@ def names_alone(source: Path, split: str, taxonomy) -> dict:
         found = plain.find_all(r["productDisplayName"])
         before += bool(found) and found[0][0].canonical == r["articleType"]
         weights: dict[str, float] = {}
-        for term, _, _, w in A.category_mentions(r["productDisplayName"], taxonomy):
+        for term, _, _, w in mentions(r["productDisplayName"], taxonomy):
             weights[term.canonical] = max(weights.get(term.canonical, 0.0), w)
         top = max(weights.values(), default=0.0)
         best = [c for c, w in weights.items() if w == top]
@@ -166,7 +174,8 @@ def main(argv: list[str] | None = None) -> None:
         ap.error("--fit fits on the tune split only")
     rows, taxonomy = load(args.catalog, args.store, args.split)
     plain = Vocabulary(taxonomy.terms)  # the listed names only: what "form" misses are measured against
-    result = {"split": args.split, "weights": {k: getattr(A, k) for k in WEIGHTS},
+    result = {"split": args.split, "vidrec": str(Path(A.__file__).resolve().parents[2]),
+              "weights": {k: getattr(A, k, None) for k in WEIGHTS},
               "result": evaluate(rows, taxonomy, plain)}
     if (args.source / "styles.csv").is_file():
         result["display_names_alone"] = names_alone(args.source, args.split, taxonomy)
