@@ -61,6 +61,10 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "products-myntra"
 DEFAULT_OUT = Path("/work/eval-catalog")
 UNUSABLE_COLOURS = {"", "NA", "Multi"}
+# Part of every video's spec: a video drawn by an older composer is not reused. 2: a long caption is set in smaller
+# type instead of being cut after two lines (the cut dropped the last words of a display name, often its type word:
+# "Catwalk Women Ballerina Brown Casual [Shoe]").
+COMPOSER_VERSION = 2
 
 # articleType -> (Chinese name, English noun, English noun is plural, price range in CNY)
 CATEGORY_WORDS: dict[str, tuple[str, str, bool, tuple[int, int]]] = {
@@ -211,13 +215,32 @@ def _order_key(seed: int, photo_id: str) -> str:
     return hashlib.sha256(f"{seed}:{photo_id}".encode()).hexdigest()
 
 
-def select_items(source: Path, n_types: int, per_type: dict[str, int], seed: int) -> list[EvalItem]:
+def read_excluded(paths: list[Path]) -> set[str]:
+    """The photo ids listed in earlier builds' ground_truth.csv files (their `id` column): photos whose videos were
+    already evaluated (and their errors read), never drawn again."""
+    ids: set[str] = set()
+    for path in paths:
+        try:
+            with path.open(encoding="utf-8", newline="") as f:
+                reader = csv.DictReader(f)
+                if "id" not in (reader.fieldnames or []):
+                    sys.exit(f"error: --exclude {path} has no id column; pass an earlier build's ground_truth.csv")
+                ids |= {r["id"] for r in reader}
+        except FileNotFoundError:
+            sys.exit(f"error: --exclude {path} does not exist; pass an earlier build's ground_truth.csv")
+    return ids
+
+
+def select_items(source: Path, n_types: int, per_type: dict[str, int], seed: int,
+                 exclude: set[str] | frozenset[str] = frozenset()) -> list[EvalItem]:
     """The seeded selection, per split and type, with its presentation, language, price and texts.
 
     Each item's split is `split_of(photo id)`: a photo can only ever be in one split. Within a type and split the
     photos are ordered by a seeded hash, and the first `per_type[split]` are taken, so the selection grows by
     appending; presentation (NAMING_CYCLE) follows the position in that order and the rest comes from a per-item
-    random generator, so an item looks the same whatever else is selected."""
+    random generator, so an item looks the same whatever else is selected. Photo ids in `exclude` are never taken
+    (the article types are still the most common ones over every usable photo, so a catalog drawn with exclusions
+    covers the same types)."""
     images = source / "images"
     with (source / "styles.csv").open(encoding="utf-8", newline="") as f:
         rows = [r for r in csv.DictReader(f)
@@ -232,7 +255,7 @@ def select_items(source: Path, n_types: int, per_type: dict[str, int], seed: int
         sys.exit(f"error: no Chinese name for colours {sorted(missing_colours)}; add them to COLOUR_ZH")
     pools: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
     for r in rows:
-        if r["articleType"] in types:
+        if r["articleType"] in types and r["id"] not in exclude:
             pools[(split_of(r["id"]), r["articleType"])].append(r)
     items: list[EvalItem] = []
     for split, n in per_type.items():
@@ -260,8 +283,8 @@ def _make_item(row: dict[str, str], split: str, rank: int, seed: int) -> EvalIte
     caption_text = named if channel in ("both", "caption") else ""
     price_caption = _price_caption(rng, lang, price) if caption_text else ""
     item_seed = rng.randrange(2**31)
-    spec = hashlib.sha256(json.dumps([row["id"], narration, caption_text, price_caption, lang, item_seed],
-                                     ensure_ascii=False).encode()).hexdigest()[:8]
+    spec = hashlib.sha256(json.dumps([row["id"], narration, caption_text, price_caption, lang, item_seed,
+                                      COMPOSER_VERSION], ensure_ascii=False).encode()).hexdigest()[:8]
     return EvalItem(
         id=row["id"], video=f"videos/{row['id']}-{spec}.mp4", articleType=row["articleType"],
         baseColour=row["baseColour"], gender=row["gender"], usage=row["usage"], season=row["season"],
@@ -319,10 +342,10 @@ def write_catalog_files(out: Path, items: list[EvalItem]) -> None:
 
 
 def build(source: Path, out: Path, n_types: int, per_type: dict[str, int], seed: int, workers: int,
-          limit: int | None = None) -> dict:
+          limit: int | None = None, exclude: set[str] | frozenset[str] = frozenset()) -> dict:
     if not (source / "styles.csv").is_file():
         sys.exit(f"error: {source} has no styles.csv; pass --source pointing at products-myntra")
-    items = select_items(source, n_types, per_type, seed)
+    items = select_items(source, n_types, per_type, seed, exclude)
     if limit:
         items = items[:limit]
     (out / "videos").mkdir(parents=True, exist_ok=True)
@@ -346,6 +369,7 @@ def build(source: Path, out: Path, n_types: int, per_type: dict[str, int], seed:
 
     info = {
         "source": str(source), "seed": seed, "types": n_types, "per_type": per_type, "items": len(items),
+        "excluded_photo_ids": len(exclude),
         "splits": dict(Counter(it.split for it in items)),
         "naming": dict(Counter(it.naming for it in items)),
         "spoken_lang": dict(Counter(it.spoken_lang for it in items)),
@@ -371,6 +395,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="build only the first N items (a quick check)")
+    ap.add_argument("--exclude", type=Path, nargs="*", default=[],
+                    help="earlier builds' ground_truth.csv: their photo ids are never drawn (a fresh held-out set)")
     args = ap.parse_args(argv)
     splits = [s.strip() for s in args.splits.split(",") if s.strip()]
     unknown = [s for s in splits if s not in SPLITS]
@@ -382,7 +408,8 @@ def main(argv: list[str] | None = None) -> None:
         ap.error(str(exc))
     per_type = {s: per_type[s] for s in splits}
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    build(args.source, args.out, args.types, per_type, args.seed, args.workers, args.limit)
+    build(args.source, args.out, args.types, per_type, args.seed, args.workers, args.limit,
+          read_excluded(args.exclude))
 
 
 if __name__ == "__main__":

@@ -170,7 +170,7 @@ def meta_rows(root: Path, rows: list[dict]) -> list[dict]:
 
 # --- ingest ------------------------------------------------------------------------------------------------------
 def run_ingest(root: Path, work: Path, tune: list[dict], held: list[dict], taxonomy: Taxonomy, workers: int,
-               scenarios: str) -> dict:
+               scenarios: str, b_projection: Path | None = None) -> dict:
     """Fill the stores (each resumable). Returns each run's summary; a run that ingested something is kept as
     WORK/<store>.summary.json (its throughput is that of the videos it analysed)."""
     visual = {"speech": False, "ocr": False}
@@ -194,7 +194,11 @@ def run_ingest(root: Path, work: Path, tune: list[dict], held: list[dict], taxon
     if "A" in scenarios:
         one("A-all", cat["bare"])
         one("A-visual", cat["bare"], **visual)
-    if "B" in scenarios:
+    if "B" in scenarios and b_projection is not None:
+        # visual only, with the projection and prototypes an earlier scenario-B run fitted on its TUNE split's
+        # titled items (WORK/B-all/projection.npz of that run): no titled half is ingested again
+        one("B-visual", cat["bare"], projection=str(b_projection), **visual)
+    elif "B" in scenarios:
         # the titled half: tune-split items only (for_fitting refuses any other split), with title and category
         titled = meta_rows(root, for_fitting(tune, "tune"))
         if len(titled) < 50:
@@ -248,6 +252,9 @@ def understanding(held: list[dict], lib: Library, vis: Library | None) -> dict:
         right = float(p.value("category") == t["articleType"])
         cat.append(right)
         by_naming[t["naming"]].append(right)
+        if t["naming"] == "full":  # the name reaches vidrec as words (a caption, English narration) or not
+            reach = "caption_or_en" if t["caption"] == "yes" or t["spoken_lang"] == "en" else "zh_narration_only"
+            by_naming[f"full, {reach}"].append(right)
         if not named_where_heard(t, p):
             nobody.append(right)
         cat_pairs.append((t["articleType"], p.value("category")))
@@ -276,6 +283,42 @@ def understanding(held: list[dict], lib: Library, vis: Library | None) -> dict:
     if vis is not None:
         out["category"]["visual_only"] = bootstrap(cat_vis)
         out["colour"]["visual_only_exact"] = bootstrap(col_vis)
+    return out
+
+
+def item_outcomes(held: list[dict], lib: Library) -> dict[str, dict[str, float]]:
+    """Per held-out item, 1/0 for: category right, colour right, and its groups (nobody names it, full name)."""
+    out = {}
+    for t in held:
+        p = lib.profile(t["id"])
+        if p is None:
+            continue
+        out[t["id"]] = {"category": float(p.value("category") == t["articleType"]),
+                        "colour": float(p.value("color") == t["baseColour"]),
+                        "nobody": not named_where_heard(t, p), "full": t["naming"] == "full"}
+    return out
+
+
+def paired_difference(ours: Sequence[float], base: Sequence[float], n: int = BOOT, seed: int = 0) -> dict:
+    """mean(ours - base) over the same items with a paired bootstrap 95 % interval."""
+    if len(ours) != len(base) or not ours:
+        raise ValueError("paired_difference needs two equally long, non-empty lists")
+    d = [a - b for a, b in zip(ours, base, strict=True)]
+    return bootstrap(d, n=n, seed=seed)
+
+
+def compare(held: list[dict], ours: Library, base: Library) -> dict:
+    """This store against a baseline store of the same held-out videos: per measure, both accuracies and the
+    paired difference with its interval. "nobody names it" is the baseline's grouping (what its ASR heard)."""
+    a, b = item_outcomes(held, ours), item_outcomes(held, base)
+    ids = [i for i in b if i in a]
+    groups = {"category, all": ids, "category, nobody names it": [i for i in ids if b[i]["nobody"]],
+              "category, full name said": [i for i in ids if b[i]["full"]], "colour exact": ids}
+    out = {}
+    for name, sel in groups.items():
+        key = "colour" if name.startswith("colour") else "category"
+        o, z = [a[i][key] for i in sel], [b[i][key] for i in sel]
+        out[name] = {"ours": bootstrap(o), "base": bootstrap(z), "difference": paired_difference(o, z)}
     return out
 
 
@@ -344,6 +387,13 @@ def run_report(root: Path, work: Path, tune: list[dict], held: list[dict], scena
                                            "C": ("C-meta", None)}.items():
         if sc not in scenarios:
             continue
+        if sc == "B" and not (work / main_store).is_dir() and (work / visual_store).is_dir():
+            with Library.open(work / visual_store) as vis:  # visual only (--b-projection)
+                only = understanding(held, vis, None)
+            report[sc] = {"visual_only": True, "category": {"visual_only": only["category"]["all_modalities"]},
+                          "colour": {"visual_only_exact": only["colour"]["exact"]},
+                          "confusion": only["confusion"], "missing": only["missing"]}
+            continue
         if not (work / main_store).is_dir():
             sys.exit(f"error: no store {work / main_store}; run --stage ingest first")
         with Library.open(work / main_store) as lib:
@@ -386,6 +436,10 @@ def markdown(report: dict) -> str:
         r = report.get(sc)
         if not r:
             continue
+        if r.get("visual_only"):
+            lines += [f"| {sc} | category, visual only | {fmt(r['category']['visual_only'])} |",
+                      f"| {sc} | colour exact, visual only | {fmt(r['colour']['visual_only_exact'])} |"]
+            continue
         c = r["category"]
         rows = [("category, all modalities", c["all_modalities"]), ("category, visual only", c.get("visual_only")),
                 ("category, nobody names it", c["nobody_names_it"])]
@@ -408,6 +462,12 @@ def markdown(report: dict) -> str:
         lines.append(f"| - | ingest {name}: realtime factor | {t['realtime_factor']} ({t['ingested']} videos, "
                      f"{t['video_seconds']} s of video in {t['wall_seconds']} s wall, shared machine); "
                      f"{t['realtime_factor_2_cores_from_cpu']} from its {t['cpu_seconds']} CPU s on 2 cores |")
+    paired = report.get("A_paired_against")
+    if paired:
+        lines += ["", f"Scenario A paired against {paired['work']} (same videos; difference = this - that):", "",
+                  "| measure | this | that | difference [95 % CI] |", "|---|---|---|---|"]
+        lines += [f"| {k} | {fmt(v['ours'])} | {fmt(v['base'])} | {fmt(v['difference'])} |"
+                  for k, v in paired.items() if k != "work"]
     for sc in ("A", "B", "C"):
         if report.get(sc):
             lines += ["", f"Scenario {sc}, category confusion:", "",
@@ -425,21 +485,33 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--scenarios", default="ABC")
     ap.add_argument("--stage", choices=("ingest", "report", "all"), default="all")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--compare-with", type=Path, default=None,
+                    help="another WORK of the same catalog (e.g. made with main's code): scenario A paired")
+    ap.add_argument("--b-projection", type=Path, default=None,
+                    help="scenario B visual only, with this projection.npz an earlier B run fitted on its tune "
+                         "split's titled items (for a held-out-only build)")
     args = ap.parse_args(argv)
+    if args.b_projection is not None and not args.b_projection.is_file():
+        ap.error(f"--b-projection {args.b_projection}: no such file; pass WORK/B-all/projection.npz of a B run")
     if set(args.scenarios) - set("ABC") or not args.scenarios:
         ap.error("--scenarios: letters of ABC")
     args.work.mkdir(parents=True, exist_ok=True)
     tune, held = load_truth(args.catalog, args.per_type)
     taxonomy = write_taxonomy(args.work / "taxonomy.txt", sorted({t["articleType"] for t in held}))
     if args.stage in ("ingest", "all"):
-        run_ingest(args.catalog, args.work, tune, held, taxonomy, args.workers, args.scenarios)
+        run_ingest(args.catalog, args.work, tune, held, taxonomy, args.workers, args.scenarios, args.b_projection)
     if args.stage in ("report", "all"):
         report = run_report(args.catalog, args.work, tune, held, args.scenarios)
         for sc in "ABC":
             for lang in ("en", "zh"):
-                if sc in report:
+                if sc in report and "retrieval" in report[sc]:
                     report[sc]["retrieval"][lang].pop("_scores")
         (args.work / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+        if args.compare_with is not None and "A" in report:
+            with Library.open(args.work / "A-all") as ours, Library.open(args.compare_with / "A-all") as base:
+                report["A_paired_against"] = {"work": str(args.compare_with), **compare(held, ours, base)}
+            (args.work / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False),
+                                                    encoding="utf-8")
         md = markdown(report)
         (args.work / "report.md").write_text(md, encoding="utf-8")
         print(md)

@@ -440,9 +440,10 @@ def _draw_centered(draw: ImageDraw.ImageDraw, text: str, font_file: Path, size: 
     lines = [text]
     if font.getlength(text) > max_w:
         lines = _wrap(text, font, max_w)
-        if len(lines) > 2:
-            font = _font(font_file, size, text, max_w * 2)
-            lines = _wrap(text, font, max_w)[:2]
+        while len(lines) > 2 and size > 10:  # smaller type until every word fits on two lines: none is cut off
+            size = int(size * 0.9)
+            font = ImageFont.truetype(str(font_file), size)
+            lines = _wrap(text, font, max_w)
     for line in lines:
         left, top, right, bottom = draw.textbbox((0, 0), line, font=font)
         draw.text(((width - (right - left)) // 2 - left, y - top), line, font=font, fill=fill)

@@ -121,3 +121,18 @@ def test_an_item_in_another_split_is_refused():
     wrong = next(s for s in ("tune", "dev", "heldout") if s != split_of("20001"))
     with pytest.raises(AssertionError, match="not " + wrong):
         bec._make_item(row, wrong, 0, 13)
+
+
+def test_excluded_photo_ids_are_never_drawn_and_their_places_are_filled(source: Path, tmp_path: Path):
+    first = bec.select_items(source, 3, {"heldout": 3}, seed=13)
+    used = tmp_path / "ground_truth.csv"
+    bec.write_catalog_files(tmp_path, first)
+    fresh = bec.select_items(source, 3, {"heldout": 3}, seed=13, exclude=bec.read_excluded([used]))
+    assert len(fresh) == len(first)
+    assert not {it.id for it in fresh} & {it.id for it in first}
+    assert {it.articleType for it in fresh} == {it.articleType for it in first}
+    with pytest.raises(SystemExit, match="no id column"):
+        (tmp_path / "bad.csv").write_text("photo,x\n1,2\n", encoding="utf-8")
+        bec.read_excluded([tmp_path / "bad.csv"])
+    with pytest.raises(SystemExit, match="does not exist"):
+        bec.read_excluded([tmp_path / "missing.csv"])

@@ -216,3 +216,18 @@ def test_speak_writes_a_wav_that_is_muxed_as_aac(photo, tmp_path, lang, text):
 def test_speak_rejects_unknown_language(tmp_path):
     with pytest.raises(InputError, match="no narration voice"):
         speak("bonjour", "fr", tmp_path / "fr.wav")
+
+
+def test_a_long_caption_is_set_smaller_never_cut():
+    # a real display name whose last word (its type) the old two-line cut dropped on a 384 px wide card
+    _needs_cjk_font()
+    from tools.compose import _draw_centered
+
+    name = "Catwalk Women Ballerina Brown Casual Shoe"
+    drawn: list[str] = []
+    im = Image.new("RGB", (384, 640), (250, 245, 235))
+    draw = ImageDraw.Draw(im)
+    real_text = draw.text
+    draw.text = lambda xy, text, **kw: (drawn.append(text), real_text(xy, text, **kw))  # type: ignore[method-assign]
+    _draw_centered(draw, name, find_cjk_font(), int(640 * 0.05), (0, 0, 0), 400, 384)
+    assert 1 <= len(drawn) <= 2 and " ".join(drawn) == name

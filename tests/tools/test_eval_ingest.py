@@ -81,3 +81,14 @@ def test_a_catalog_whose_split_column_disagrees_with_the_hash_is_refused(tmp_pat
         w.writerow([pid, "videos/x.mp4", wrong, 0])
     with pytest.raises(SystemExit, match="marked " + wrong):
         ev.load_truth(tmp_path, None)
+
+
+def test_paired_difference_is_the_mean_difference_over_the_same_items():
+    ours = [1.0] * 30 + [0.0] * 10
+    base = [1.0] * 20 + [0.0] * 20
+    d = ev.paired_difference(ours, base)
+    assert d["value"] == 0.25 and d["n"] == 40
+    assert d["ci95"][0] > 0 and d["ci95"][0] <= 0.25 <= d["ci95"][1]
+    assert ev.paired_difference(base, base)["ci95"] == [0.0, 0.0]
+    with pytest.raises(ValueError, match="equally long"):
+        ev.paired_difference(ours, base[:-1])

@@ -214,9 +214,86 @@ def infer_category(obs: Observations, taxonomy: Taxonomy) -> Attribute | None:
     return calibrate({"category": cat}, quality=obs.picture_quality)["category"] if cat else None
 
 
+# In a Latin-script product name the head noun comes last ("Pepe Jeans Men Casual Sunglasses", "Puma Men Sports
+# Shoes"): a category named before another one in the same text (a brand, a modifier) counts this much of a
+# mention. Fitted on the tune split (bench/eval_named.py --fit).
+NOT_HEAD_WEIGHT = 0.5
+# A generic word its category lists ("shoes" for Casual Shoes, while Sports and Formal Shoes end in it too) counts
+# this much of a mention, so that a fuller name elsewhere in the video ("Formal Shoes") wins. Fitted on the tune
+# split (bench/eval_named.py --fit).
+GENERIC_WEIGHT = 0.5
+# A word the speech recogniser or the OCR got one letter wrong ("Curtis" for "Kurtis", "Sandais") names the category
+# it is one edit away from, at this much of a mention. Fitted on the tune split (bench/eval_named.py --fit).
+NEAR_MISS_WEIGHT = 0.5
+_BUILT_IN = Taxonomy.default()
+_WORD = re.compile(r"[A-Za-z]{6,}")  # shorter words are one letter from too many others ("watch": "match")
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `a` and `b` differ by exactly one substituted, inserted or deleted letter."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + 1:] == b[i + 1:] if len(a) == len(b) else a[i:] == b[i + 1:]
+
+
+def _near_misses(text: str, taken: list[tuple[int, int]], taxonomy: Taxonomy) -> list[tuple[Term, int, int]]:
+    """Words of six letters or more that no vocabulary knows (nor the built-in categories: "shorts" is not a
+    misheard "shirts") and that are one edit from a one-word category name."""
+    names = [n for n in taxonomy.names() if n.isascii() and n.isalpha() and len(n) >= 5]
+    out = []
+    for m in _WORD.finditer(text):
+        if any(s < m.end() and m.start() < e for s, e in taken):
+            continue
+        word = m.group(0).lower()
+        if _is_known_word(word, taxonomy) or _BUILT_IN.find_all(word):
+            continue
+        near = {taxonomy.lookup(n).canonical: n for n in names if _one_edit(word, n)}
+        if len(near) == 1:
+            out.append((taxonomy.lookup(next(iter(near.values()))), m.start(), m.end()))
+    return out
+
+
+def category_mentions(text: str, taxonomy: Taxonomy, not_head: float | None = None, near_miss: float | None = None,
+                      heard: bool = False) -> list[tuple[Term, int, int, float]]:
+    """The categories a text names, each with how much it counts: [(term, start, end, weight)].
+
+    A family word no category lists (`Taxonomy.family`: "shoes" among "Running Shoes", "Dress Shoes") names each
+    of its categories with weight 1/n, so what else is seen (the pictures) chooses among them; a generic word its
+    category lists ("shoes" for Casual Shoes) counts GENERIC_WEIGHT. When a Latin-script text names several
+    categories, each one named before the last, head-noun one counts `not_head` (NOT_HEAD_WEIGHT). In a text that
+    was `heard` or read off the screen (speech, OCR), a word one letter away from a one-word category name counts
+    `near_miss` (NEAR_MISS_WEIGHT)."""
+    w_not_head = NOT_HEAD_WEIGHT if not_head is None else not_head
+    w_near = NEAR_MISS_WEIGHT if near_miss is None else near_miss
+    w_generic = GENERIC_WEIGHT
+    out: list[tuple[Term, int, int, float]] = []
+    exact = taxonomy.find_all(text)
+    near = _near_misses(text, [(s, e) for _, s, e in exact], taxonomy) if heard and w_near > 0 else []
+    found = [(term, s, e, taxonomy.family(text[s:e]) or (term,)) for term, s, e in sorted(exact + near,
+                                                                                           key=lambda m: m[1])]
+    near_at = {(s, e) for _, s, e in near}
+    latin = [m for m in found if all(ord(ch) < 0x2E80 for ch in text[m[1]:m[2]])]
+    head = {t.canonical for t in max(latin, key=lambda m: m[1])[3]} if latin else set()
+    for term, s, e, members in found:
+        weight = (w_near if (s, e) in near_at else 1.0) / len(members)
+        if taxonomy.is_generic(text[s:e]):
+            weight *= w_generic
+        if (term, s, e, members) in latin and not head & {t.canonical for t in members}:
+            weight *= w_not_head  # named before the head noun, and not what the head noun names
+        out += [(m, s, e, weight) for m in members]
+    return sorted(out, key=lambda m: -m[3])  # a category named twice in one text counts its strongest mention
+
+
 def _category(obs: Observations, spans: list[TextSpan], taxonomy: Taxonomy) -> Attribute | None:
-    votes = _mention_votes(taxonomy, spans)
-    total = sum(MODALITY_WEIGHT[s.modality] for s in spans if taxonomy.find_all(s.text))
+    heard = {span.text for span in spans if span.modality in ("speech", "ocr")}
+    mentions_in = {span.text: category_mentions(span.text, taxonomy, heard=span.text in heard) for span in spans}
+    votes = _mention_votes(taxonomy, spans, mentions_in.__getitem__)
+    total = sum(MODALITY_WEIGHT[s.modality] for s in spans if mentions_in[s.text])
     pixel_weight = 1.6 * (VISUAL_CATEGORY_WHEN_NAMED if votes else 1.0)  # pixels decide when nothing names one
     for canonical, prob in obs.visual_category[:5]:
         if prob <= 0:
