@@ -56,10 +56,16 @@ NOT_A_WISH = ("size",)
 # Attributes that make a critique a change of request ("something more formal"), not a move in feature space.
 CRITIQUE_ATTRIBUTES = ("colour", "usage", "material", "pattern", "gender")
 # "Any is fine" as the answer to a question: the shopper has no preference on that slot, so show items.
+# Also handing the choice back ("你看着办", "你帮我选", "随你", "up to you", "you pick", "dunno"), read from the first
+# (spent) blind phrase bank's answers to questions; any answer to a question that names nothing and is no other act is
+# read the same way (`Engine._apply_answer`).
 NO_PREFERENCE = re.compile(
-    r"(都可以|都行|随便|无所谓|不限|没有要求|没要求|不挑|都好|哪个都|什么都|直接推荐|先看看)"
-    r"|\b(any(thing|one)?( is| are)? (fine|ok|okay|good)|no preference|doesn'?t matter|don'?t care|whatever|"
-    r"either|any of them|just show me|surprise me|not sure)\b", re.IGNORECASE)
+    r"(都可以|都行|随便|随意|随你|无所谓|不限|没有要求|没要求|没什么要求|没什么特别|不挑|都好|都ok|哪个都|什么都|"
+    r"直接推荐|先看看|你看着|你帮我|你定|你决定|你说了算|你推荐|看你|没有偏好|没偏好|不知道|不懂|没想好|不重要)"
+    r"|\b(any(thing|one)?( is| are)? (fine|ok|okay|good|works?)|no preference|doesn'?t (really )?matter|"
+    r"don'?t care|whatever|either|any of them|just show me|surprise me|not sure|up to you|you (pick|choose|decide|"
+    r"tell me)|dunno|idk|no idea|not picky|not fussed|i'?m easy|all good|no strong|honestly anything|anything|any)\b",
+    re.IGNORECASE)
 FEEDBACK_LIKE = 0.35  # Rocchio weights: how far likes pull and rejects push the query vector
 FEEDBACK_REJECT = 0.15
 PIVOT_WEIGHT = 0.8
@@ -274,7 +280,7 @@ class Engine:
 
         if parsed.request.get("brand") is not None or re.search(r"品牌|牌子|\bbrands?\b", text, re.I):
             state.brand_talk = True
-        settled = self._settle_pending_act(state, turn, text)
+        settled = self._settle_pending_act(state, turn, text, asked)
         if settled is not None:
             return settled
         state.fresh = conditions(parsed.request)
@@ -328,6 +334,18 @@ class Engine:
             intent = turn.intent = "refine"  # "I'd like it in black", "想要黑色的": a wish, not "add it to my cart"
         if answered and intent in ("chitchat", "search", "more", "like", "buy", "reject", "critique"):
             intent = turn.intent = "refine"
+        if not answered and self._opens_vaguely(state, intent, text, pointed):
+            intent = turn.intent = "search"  # "有啥新款吗", "what do you recommend?" as a first message: a request
+        if not answered and intent == "ask_detail" and not parsed.refs.positions() and state.last_shown \
+                and asked.without("category").known():
+            intent = turn.intent = "refine"  # "这些有蓝吗", "got these in black?": the wish, not a question about one
+        if not answered and self._wrong_kind(state, asked, intent, pointed):
+            # "我要的是手表", "i asked for watches", "这都不是高跟鞋": the list missed the kind of item. The next list
+            # brings items not shown for this request yet (what was listed is not what the shopper means by that
+            # kind, whatever its profile says), so a complaint never returns the same page
+            self._apply_request(state, parsed)
+            turn.intent = "refine"
+            return self._recommend(state, turn, page=True)
 
         if intent == "reset":
             state.reset()
@@ -364,6 +382,27 @@ class Engine:
         # 500", "something for running"): only another category, or an empty session, starts afresh
         return state.request.is_empty() or (new_cat is not None and new_cat != current)
 
+    @staticmethod
+    def _opens_vaguely(state: DialogState, intent: str, text: str, pointed: bool) -> bool:
+        """A first message that asks for something without saying what ("有啥新款吗", "what do you recommend?",
+        "帮我挑点东西呗"), whatever intent the classifier gave it: nothing is shown or asked yet, so it can only be a
+        request. Greetings, thanks and goodbyes stay small talk."""
+        if state.last_shown or state.shown or state.query or not state.request.is_empty() or pointed:
+            return False
+        if intent not in ("chitchat", "more", "ask_detail", "like", "critique", "reject", "refine"):
+            return False
+        return small_talk(text) in ("ideas", "unclear") and bool(re.search(r"\w", text))
+
+    @staticmethod
+    def _wrong_kind(state: DialogState, asked: Request, intent: str, pointed: bool) -> bool:
+        """The shopper names again the kind of item already asked for while a list is on screen ("我要的是手表",
+        "这些不是高跟鞋啊", "i asked for watches", "watch please, not these"): a complaint about the list, not a
+        fresh search that would bring back the same page. (Another kind is a new request.)"""
+        wanted = asked.get("category")
+        if wanted is None or not state.last_shown or pointed or intent in ("compare", "ask_detail", "reset"):
+            return False
+        return wanted == state.request.get("category")
+
     def _apply_request(self, state: DialogState, parsed: Parse, request: Request | None = None) -> None:
         """The message's request (default: all of it) merged into the session's; a pending question the message
         answers (its attribute named, or "cheaper" for the budget) is no longer pending."""
@@ -386,9 +425,13 @@ class Engine:
         if attribute.compare == "range":
             if any(v is not None for v in parsed.request.range(slot)):
                 return True
-            number = re.fullmatch(r"\s*[¥$￥]?\s*(\d+(?:\.\d+)?)\s*(元|块|rmb|yuan|dollars?)?\s*", text, re.I)
-            if number:  # "200" after "what's your budget?": up to that much
-                state.request.set_range(None, float(number.group(1)), name=slot)
+            numbers = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)}
+            if len(numbers) == 1 and not conditions(parsed.request):
+                # "200", "最多200", "手头就200", "i can do 200", "200 at most" after "what's your budget?": up to that
+                # much ("at least" / "以上" from there)
+                n = numbers.pop()
+                above = re.search(r"以上|起步|至少|at least|or more|\bover\b|\babove\b|\bmin(imum)?\b", text, re.I)
+                state.request.set_range(n if above else None, None if above else n, name=slot)
                 state.pending_question = None
                 state.pending_options = []
                 return True
@@ -409,6 +452,14 @@ class Engine:
             ref = None  # "I like the 2nd one" with items on screen is about the item, not the question's option
         if chosen is None and ref and options and 1 <= ref <= len(options):
             chosen = options[ref - 1]
+        if chosen is None and parsed.intent in ("chitchat", "critique", "reject", "refine") \
+                and not conditions(parsed.request) and not parsed.refs.positions() and not acts.relaxed(text) \
+                and small_talk(text) not in ("greeting", "thanks", "bye"):
+            # an answer that names no value, no option and no item ("你看着办吧", "no strong feelings"): the
+            # shopper has no preference to give; show items rather than ask again
+            state.pending_question = None
+            state.pending_options = []
+            return True
         if chosen is None:
             return False
         if attribute.compare == "range":
@@ -444,7 +495,8 @@ class Engine:
             state.rejected = sorted(set(state.rejected))  # critiques keep shown items eligible, just ranked lower
 
     # ------------------------------------------------------------------------------------------------ acts
-    def _settle_pending_act(self, state: DialogState, turn: Turn, text: str) -> Turn | None:
+    def _settle_pending_act(self, state: DialogState, turn: Turn, text: str,
+                            asked: Request | None = None) -> Turn | None:
         """A yes or no to the question asked last turn about an unsure reject or buy, or about relaxing a
         condition; None when there is no such question or the message is neither (it is then read afresh)."""
         act = state.pending_act
@@ -456,6 +508,8 @@ class Engine:
             return None
         lang = turn.lang
         kind = act.get("act")
+        if not answer_ and asked is not None and conditions(asked):
+            return None  # "不对 腕表", "no, a watch": a no that says what instead is read as that request
         if not answer_:
             turn.intent = "chitchat"
             return self._reply(turn, say("kept" if kind in ("reject", "buy") else "unchanged", lang, state.turn))
