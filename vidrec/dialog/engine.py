@@ -54,6 +54,12 @@ UNSURE_CATEGORY_PENALTY = 0.85
 # under another kind with at least this confidence (those are that other kind). Fitted on the tune store (80 bare
 # tune-split videos, the first phrase bank): see BENCHMARKS.md, "Questions that pay ... (NAME=dialog)".
 NEAR_SURE_CATEGORY = 0.6
+# ... and are searched with the query moved this far towards the mean picture of the items surely of that kind
+# (fitted on the same tune store).
+KIND_PICTURE_WEIGHT = 1.0
+# A question asked before the kind of item is known comes with a first list beside it: asking then costs the shopper
+# no turn (a list they can react to is shown either way), so it pays whenever the answer narrows the next list.
+SHOW_WITH_QUESTION = True
 # In a "buy"-sounding message with no ordinal, any attribute but these states a wish, not a purchase ("I'd like it
 # in black"); a size does not ("I'll take it in XL").
 NOT_A_WISH = ("size",)
@@ -737,12 +743,13 @@ class Engine:
         if "price_min" in known or "price_max" in known:
             known.add("price")
         last_asked = bool(state.history and state.history[-1].get("question"))
+        question = None
         if self.ask_questions and not near and not page and not state.pivot and not state.liked and not state.sort:
             weights = list(np.exp(np.array([h.score for h in hits]) * 5.0))
             if "brand" not in state.asked and not state.brand_talk:
                 known = known | {"brand"}  # brand names a shopper may not know are no question to ask
             question = choose_question([profiles[h.id] for h in hits], weights, known, state.asked, last_asked)
-            if question is not None:
+            if question is not None and not SHOW_WITH_QUESTION:
                 return self._ask(state, turn, question)
         fits = {h.id: fit(profiles[h.id], state.request, UNSURE_CATEGORY) for h in hits if profiles[h.id] is not None}
         hits = [h for h in hits if h.id in fits]
@@ -776,6 +783,10 @@ class Engine:
         turn.items = items
         turn.reply = self._headline(state, lang, items, [fits[h.id] for h in chosen], page,
                                     exhausted=near and (page or bool(state.pivot)) and bool(state.shown))
+        if question is not None:  # a vague request: a first list, and the question beside it
+            head = turn.reply
+            self._ask(state, turn, question)
+            turn.reply = f"{head}\n{turn.reply}"
         return turn
 
     def _headline(self, state: DialogState, lang: str, items: list[TurnItem], fits: list[Fit], page: bool,
@@ -817,13 +828,27 @@ class Engine:
         out: dict[str, Any] = {}
         wanted = [str(c) for c in state.request.all("category")]
         for dropped in names:
-            for h in self._search(text, state.request.without(dropped), state.lang, base, qv):
+            query = self._towards_kind(qv, wanted) if dropped == "category" else qv
+            for h in self._search(text, state.request.without(dropped), state.lang, base, query):
                 if dropped == "category" and not self._could_be(h.id, wanted):
                     continue
                 out.setdefault(h.id, h)
             if len(out) >= self.page_size:
                 break
         return sorted(out.values(), key=lambda h: -h.score)
+
+    def _towards_kind(self, qv: np.ndarray, wanted: list[str]) -> np.ndarray:
+        """The query moved towards what the wanted kind looks like in this catalog: the mean picture of the items
+        filed under it with confidence (NEAR_SURE_CATEGORY). An item whose kind the pixels-to-words step got wrong
+        still looks like the others of its kind, so the close matches with the kind dropped are those first."""
+        sure = [i for c in wanted for i in self._by_category.get(c, set())
+                if (p := self.library.profile(i)) is not None and p.attributes.get("category") is not None
+                and p.attributes["category"].confidence >= NEAR_SURE_CATEGORY]
+        pictures = [v for v in self.library.vectors(sorted(sure), "image") if v is not None]
+        if not pictures or KIND_PICTURE_WEIGHT <= 0:
+            return qv
+        centre = l2_normalise(np.mean(pictures, axis=0))
+        return l2_normalise(qv + KIND_PICTURE_WEIGHT * centre).astype(np.float32)
 
     def _could_be(self, item_id: str, wanted: list[str]) -> bool:
         """Whether an item could be of the wanted kind when its profile files it elsewhere: its category was a
