@@ -373,7 +373,9 @@ class Engine:
             return self._recommend(state, turn)
         if intent == "refine":
             self._apply_request(state, parsed)
-            return self._recommend(state, turn)
+            # "随便" to a question asked beside a list: the list already was "any"; the next one brings others
+            return self._recommend(state, turn, page=answered == "any" and bool(state.last_shown)
+                                   and not conditions(parsed.request))
         if intent == "critique":
             self._apply_critique(state, text, parsed)
             return self._recommend(state, turn)
@@ -426,9 +428,9 @@ class Engine:
                                                                  for k in named}:
             state.pending_question = None
 
-    def _apply_answer(self, state: DialogState, text: str, parsed: Parse) -> bool:
+    def _apply_answer(self, state: DialogState, text: str, parsed: Parse) -> bool | str:
         """An answer to the last question: a value of its attribute, or one of the offered options by name or
-        number."""
+        number; "any" when the shopper has no preference to give."""
         slot = state.pending_question
         if not slot:
             return False
@@ -451,7 +453,7 @@ class Engine:
         if NO_PREFERENCE.search(text):
             state.pending_question = None
             state.pending_options = []
-            return True
+            return "any"
         options = state.pending_options
         chosen = None
         lowered = text.strip().lower()
@@ -459,7 +461,7 @@ class Engine:
             if opt.lower() in lowered:
                 chosen = opt
         ref = parsed.refs.item_ref
-        if state.last_shown and parsed.intent in ABOUT_ITEMS:
+        if state.last_shown and parsed.intent in ABOUT_ITEMS and not re.search(r"option|choice|选项", text, re.I):
             ref = None  # "I like the 2nd one" with items on screen is about the item, not the question's option
         if chosen is None and ref and options and 1 <= ref <= len(options):
             chosen = options[ref - 1]
@@ -470,7 +472,7 @@ class Engine:
             # shopper has no preference to give; show items rather than ask again
             state.pending_question = None
             state.pending_options = []
-            return True
+            return "any"
         if chosen is None:
             return False
         if attribute.compare == "range":
