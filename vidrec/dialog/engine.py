@@ -373,9 +373,7 @@ class Engine:
             return self._recommend(state, turn)
         if intent == "refine":
             self._apply_request(state, parsed)
-            # "随便" to a question asked beside a list: the list already was "any"; the next one brings others
-            return self._recommend(state, turn, page=answered == "any" and bool(state.last_shown)
-                                   and not conditions(parsed.request))
+            return self._recommend(state, turn)
         if intent == "critique":
             self._apply_critique(state, text, parsed)
             return self._recommend(state, turn)
@@ -428,9 +426,9 @@ class Engine:
                                                                  for k in named}:
             state.pending_question = None
 
-    def _apply_answer(self, state: DialogState, text: str, parsed: Parse) -> bool | str:
-        """An answer to the last question: a value of its attribute, or one of the offered options by name or
-        number; "any" when the shopper has no preference to give."""
+    def _apply_answer(self, state: DialogState, text: str, parsed: Parse) -> bool:
+        """An answer to the last question: a value of its attribute, one of the offered options by name or
+        number, or no preference ("随便", "up to you")."""
         slot = state.pending_question
         if not slot:
             return False
@@ -453,7 +451,7 @@ class Engine:
         if NO_PREFERENCE.search(text):
             state.pending_question = None
             state.pending_options = []
-            return "any"
+            return True
         options = state.pending_options
         chosen = None
         lowered = text.strip().lower()
@@ -472,7 +470,7 @@ class Engine:
             # shopper has no preference to give; show items rather than ask again
             state.pending_question = None
             state.pending_options = []
-            return "any"
+            return True
         if chosen is None:
             return False
         if attribute.compare == "range":
@@ -516,6 +514,8 @@ class Engine:
         if not act:
             return None
         state.pending_act = None
+        if acts.relaxed(text):
+            return None  # "never mind the budget" lets a condition go: not a "no" to the offer
         answer_ = acts.yes_or_no(text)
         if answer_ is None:
             return None
