@@ -131,6 +131,7 @@ def test_a_question_comes_with_a_list_and_the_second_option_is_the_option(engine
 
 
 WRONG_KIND = [("en", "i asked for {category}"), ("en", "these aren't {category}"), ("en", "{category} please, not these"),
+              ("en", "that's not a {category}"),  # the NLU reads a reject of "that" with the kind negated
               ("zh", "这些不是{category}啊"), ("zh", "刚才明明说了{category}"), ("zh", "我要的是{category}")]
 
 

@@ -298,7 +298,7 @@ class Engine:
         answered = self._apply_answer(state, text, parsed)
         pointed = bool(parsed.refs.item_refs) or parsed.refs.item_ref not in (None, 0)
         bare_no = intent == "reject" and not pointed and acts.is_bare_no(text)
-        wrong_kind = not answered and self._wrong_kind(state, asked, intent, pointed)
+        wrong_kind = not answered and self._wrong_kind(state, asked, intent, pointed, text)
         if answered or wrong_kind:
             pass
         elif pointed and acts.wants_play(text) and intent != "compare":
@@ -404,12 +404,17 @@ class Engine:
             return False
         return small_talk(text) in ("ideas", "unclear") and bool(re.search(r"\w", text))
 
-    @staticmethod
-    def _wrong_kind(state: DialogState, asked: Request, intent: str, pointed: bool) -> bool:
+    def _wrong_kind(self, state: DialogState, asked: Request, intent: str, pointed: bool, text: str) -> bool:
         """The shopper names again the kind of item already asked for while a list is on screen ("我要的是手表",
-        "这些不是高跟鞋啊", "i asked for watches", "watch please, not these"): a complaint about the list, not a
-        fresh search that would bring back the same page. (Another kind is a new request.)"""
+        "这些不是高跟鞋啊", "i asked for watches", "watch please, not these"; "that's not a watch", where the NLU
+        reads the kind as negated): a complaint about the list, not a fresh search that would bring back the same
+        page. (Another kind is a new request.)"""
         wanted = asked.get("category")
+        current = state.request.get("category")
+        if wanted is None and intent == "reject" and current is not None:
+            named = {t.canonical for t, _, _ in self.library.taxonomy.find_all(text)}
+            term = self.library.taxonomy.lookup(current)
+            wanted = current if current in named or (term is not None and term.canonical in named) else None
         if wanted is None or not state.last_shown or pointed or intent in ("compare", "ask_detail", "reset"):
             return False
         return wanted == state.request.get("category")
