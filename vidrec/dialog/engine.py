@@ -51,8 +51,9 @@ CANDIDATES = 40
 UNSURE_CATEGORY = 0.6
 UNSURE_CATEGORY_PENALTY = 0.85
 # When nothing left meets the kind of item asked for, the close matches with the kind dropped leave out items filed
-# under another kind with at least this confidence (those are that other kind). Fitted on the tune store (80 bare
-# tune-split videos, the first phrase bank): see BENCHMARKS.md, "Questions that pay ... (NAME=dialog)".
+# under another kind with at least this confidence (those are that other kind) unless nothing else is left.
+# Fitted on the tune store (80 bare tune-split videos, the first phrase bank): see BENCHMARKS.md, "Questions that
+# pay ... (NAME=dialog)".
 NEAR_SURE_CATEGORY = 0.6
 # ... and are searched with the query moved this far towards the mean picture of the items surely of that kind
 # (fitted on the same tune store).
@@ -834,14 +835,18 @@ class Engine:
         names.sort(key=lambda n: n == "category")
         out: dict[str, Any] = {}
         wanted = [str(c) for c in state.request.all("category")]
+        elsewhere: list = []  # surely of another kind: offered only when nothing else is left
         for dropped in names:
             query = self._towards_kind(qv, wanted) if dropped == "category" else qv
             for h in self._search(text, state.request.without(dropped), state.lang, base, query):
                 if dropped == "category" and not self._could_be(h.id, wanted):
+                    elsewhere.append(h)
                     continue
                 out.setdefault(h.id, h)
             if len(out) >= self.page_size:
                 break
+        if not out:  # nothing else could be of that kind: the nearest of other kinds, said to be other kinds
+            out = {h.id: h for h in elsewhere[: self.page_size]}
         return sorted(out.values(), key=lambda h: -h.score)
 
     def _towards_kind(self, qv: np.ndarray, wanted: list[str]) -> np.ndarray:
