@@ -319,6 +319,30 @@ def report(episodes: dict[str, list[dict]], max_turns: int, boots: int, seed: in
     return out
 
 
+def against_baseline(episodes: dict[str, list[dict]], baseline: list[dict], max_turns: int, boots: int,
+                     seed: int) -> dict:
+    """This code minus another code's run on the same store with the same shoppers (the baseline's `--dialogs`
+    file): per system, success@5 / @10 and mean episode length, overall and on vague / precise openings, paired
+    by (target, language, opening), with 95 % intervals from resampling targets."""
+    rng = random.Random(seed + 1)
+    out: dict = {}
+    for name, eps in episodes.items():
+        theirs = [e for e in baseline if e.get("system") == name]
+        if not theirs:
+            continue
+        r = {}
+        for group, kinds in (("all", OPENINGS), ("vague", VAGUE_OPENINGS), ("precise", PRECISE_OPENINGS)):
+            mine = [e for e in eps if e["opening"] in kinds]
+            base = [e for e in theirs if e["opening"] in kinds]
+            for key in ("success@10", "success@5", "mean_episode_turns"):
+                r[f"{group}_{key}"] = paired_difference(mine, base, key, max_turns, boots, rng)
+        r["baseline"] = {"all": metrics(theirs, max_turns),
+                         "vague": metrics([e for e in theirs if e["opening"] in VAGUE_OPENINGS], max_turns),
+                         "precise": metrics([e for e in theirs if e["opening"] in PRECISE_OPENINGS], max_turns)}
+        out[name] = r
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--store", required=True, help="an ingested store (copied first; the original is not written)")
@@ -336,6 +360,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--systems", default="vidrec,no_questions", help="vidrec (asks) and/or no_questions")
     ap.add_argument("--out", default=None, help="write the report JSON here")
     ap.add_argument("--dialogs", default=None, help="write every episode's turns (JSON lines) here")
+    ap.add_argument("--baseline-dialogs", default=None,
+                    help="another code's --dialogs file from the same store and shoppers: report this run minus it, "
+                         "paired")
     args = ap.parse_args(argv)
     openings = [o for o in args.openings.split(",") if o]
     if not openings or set(openings) - set(OPENINGS):
@@ -377,6 +404,10 @@ def main(argv: list[str] | None = None) -> None:
             episodes[name] = run_system(name, name == "vidrec", lib, text_encoder, episodes_plan, targets, bank,
                                         judge, args.max_turns, latencies, examples)
         out.update(report(episodes, args.max_turns, args.bootstrap, args.seed))
+        if args.baseline_dialogs:
+            with open(args.baseline_dialogs, encoding="utf-8") as f:
+                baseline = [json.loads(line) for line in f if line.strip()]
+            out["minus_baseline"] = against_baseline(episodes, baseline, args.max_turns, args.bootstrap, args.seed)
         latencies.sort()
         out["turn_ms_p50"] = round(latencies[len(latencies) // 2], 1)
         out["false_claim_examples"] = examples[:10]

@@ -27,12 +27,14 @@ def test_asks_the_attribute_that_splits_best_and_never_a_known_one():
     assert choose_question(cands, w, known={"gender"}, asked=["color"], last_turn_asked=False, min_gain=9.0) is None
 
 
-def test_a_request_that_names_the_category_gets_results_not_a_question():
+def test_once_the_category_is_named_a_question_must_gain_its_fitted_bits():
     colours = ["Red", "Blue", "Black", "White"]
     cands = [item(i, category="Dress", color=colours[i % 4], price=50 + 30 * i) for i in range(16)]
-    assert choose_question(cands, [1.0] * 16, known={"category"}, asked=[], last_turn_asked=False) is None
-    q = choose_question(cands, [1.0] * 16, known={"category"}, asked=[], last_turn_asked=False, min_gain=1.0)
-    assert q.slot == "color"
+    assert choose_question(cands, [1.0] * 16, known={"category"}, asked=[], last_turn_asked=False).slot == "color"
+    two = [item(i, category="Dress", color=colours[i % 2], price=50) for i in range(16)]  # 1 bit: red or blue
+    assert choose_question(two, [1.0] * 16, known={"category"}, asked=[], last_turn_asked=False,
+                           min_gain=1.5) is None
+    assert choose_question(two, [1.0] * 16, known={"category"}, asked=[], last_turn_asked=False).slot == "color"
 
 
 def test_no_question_when_few_candidates_or_just_asked():

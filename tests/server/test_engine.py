@@ -121,7 +121,7 @@ def test_no_preference_answers_the_question(engine, answer):
 @pytest.mark.parametrize("text", ["show me some clothes", "我想买衣服", "I want to buy clothes"])
 def test_a_first_message_is_a_request_even_when_it_sounds_like_more_or_buy(engine, text):
     t = engine.respond(f"first-{text}", text)
-    assert t.intent == "search" and (t.items or t.question), t.reply
+    assert t.intent == "search" and len(t.items) == 4, t.reply  # a question, if any, comes beside the list
 
 
 def test_a_wish_that_sounds_like_buying_refines(engine):

@@ -71,3 +71,17 @@ def test_metrics_and_the_paired_difference():
 ])
 def test_items_the_reply_sets_apart_are_not_claimed(reply, apart):
     assert ev.set_apart(reply) == apart
+
+
+def test_this_code_minus_a_baseline_run_is_paired_by_episode():
+    mine = [dict(_ep("t1", "vague", 2, 2), system="vidrec"), dict(_ep("t2", "precise", 3, 3), system="vidrec"),
+            dict(_ep("t3", "vague", None, 10), system="vidrec")]
+    base = [dict(_ep("t1", "vague", None, 10), system="vidrec"), dict(_ep("t2", "precise", 3, 3), system="vidrec"),
+            dict(_ep("t3", "vague", None, 10), system="vidrec"), dict(_ep("t1", "vague", 1, 1), system="no_questions")]
+    out = ev.against_baseline({"vidrec": mine}, base, 10, 200, 0)
+    assert set(out) == {"vidrec"}  # the baseline's other system is not compared with this one
+    r = out["vidrec"]
+    assert r["all_success@10"][0] == pytest.approx(1 / 3, abs=1e-4)
+    assert r["vague_success@10"][0] == pytest.approx(0.5, abs=1e-4) and r["precise_success@10"][0] == 0
+    assert r["all_mean_episode_turns"][0] == pytest.approx(-8 / 3, abs=1e-4)
+    assert r["baseline"]["all"]["success@10"] == pytest.approx(1 / 3)

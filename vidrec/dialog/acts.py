@@ -66,21 +66,44 @@ def yes_or_no(text: str) -> bool | None:
     return None
 
 
+# Saying the budget may go up without naming a new one ("i can spend more", "贵点也没关系", "预算可以加", "不差钱"): the
+# upper bound is let go. Permission, not a wish for dearer items: "贵一点的" alone stays a critique (price_direction).
+_RAISE_BUDGET = re.compile(
+    r"\b(?:can|could|happy to|willing to|ok(?:ay)? (?:with )?|fine (?:with )?|don'?t mind)\s*(?:spend|spending|pay|paying|"
+    r"go|going)\s+(?:a (?:bit|little) |a lot |much )?(?:more|higher|over|whatever)\b|"
+    r"\b(?:spend|pay)(?:ing)? whatever|\bno (?:cap|limit|ceiling) on (?:spending|the price|price)|"
+    r"\bstretch (?:the |my )?budget|\bbudget(?:'s| is)? (?:flexible|open)\b|\bsky'?s the limit\b|"
+    r"\bmoney(?:'s| is)? no (?:object|issue|problem)|\bmoney(?:'s| is)? not (?:an? )?(?:issue|problem|object)|"
+    r"(?<![顶最])多花(?:点|些|一点)?|(?:可以|能|也行|也可以)超(?:出|过)?预算|预算(?:可以|能)?(?:加|提高|提|放宽|高点|多点|再高)|不差钱|钱(?:不是问题|好说)|"
+    r"贵(?:一)?(?:点|些)?(?:也|都)(?:没关系|没事|可以|行|无所谓|ok)|多贵都|贵点没事|价格高点", re.I)
+
+
 def relaxed(text: str) -> list[str]:
     """Request attributes the message says no longer matter ("颜色无所谓", "any colour", "不限预算",
-    "price doesn't matter", "don't care about the brand")."""
+    "price doesn't matter", "don't care about the brand", "i can spend more"): the NLU's let-go words
+    (`vidrec.nlu.slots.find_cleared`), the older fixed patterns here, and a budget that may go up."""
+    from vidrec.nlu.slots import find_cleared
+    from vidrec.request import REGISTRY
+    from vidrec.vocabulary import fold
+
     out = []
+    for key, _ in find_cleared(fold(text)):
+        a = REGISTRY.find(key)
+        if a is not None and a.name not in out:
+            out.append(a.name)
     for name, words in _SLOT_WORDS.items():
         patterns = (
             rf"({words})\s*(也|就)?{_DONT_CARE_ZH}",
             rf"(不限|不管|不在乎|不看)({words})",
             rf"\b({words})\s+{_DONT_CARE_EN}",
-            rf"\bany\s+({words})\b",
+            rf"\bany\s+({words})\s*[.!]*\s*$",
             rf"\b(don'?t|do not)\s+care\s+(about|for)\s+(the\s+)?({words})",
             rf"\b(forget|ignore|drop)\s+(about\s+)?(the\s+)?({words})",
         )
-        if any(re.search(p, text, re.I) for p in patterns):
+        if name not in out and any(re.search(p, text, re.I) for p in patterns):
             out.append(name)
+    if "price" not in out and _RAISE_BUDGET.search(text) and not re.search(r"\d", text):
+        out.append("price")
     return out
 
 

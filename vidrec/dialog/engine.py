@@ -50,16 +50,33 @@ CANDIDATES = 40
 # pixels got wrong must not hide the product for the whole conversation.
 UNSURE_CATEGORY = 0.6
 UNSURE_CATEGORY_PENALTY = 0.85
+# When nothing left meets the kind of item asked for, the close matches with the kind dropped leave out items filed
+# under another kind with at least this confidence (those are that other kind) unless nothing else is left.
+# Fitted on the tune store (80 bare tune-split videos, the first phrase bank): see BENCHMARKS.md, "Questions that
+# pay ... (NAME=dialog)".
+NEAR_SURE_CATEGORY = 0.6
+# ... and are searched with the query moved this far towards the mean picture of the items surely of that kind
+# (fitted on the same tune store).
+KIND_PICTURE_WEIGHT = 1.0
+# A question asked before the kind of item is known comes with a first list beside it: asking then costs the shopper
+# no turn (a list they can react to is shown either way), so it pays whenever the answer narrows the next list.
+SHOW_WITH_QUESTION = True
 # In a "buy"-sounding message with no ordinal, any attribute but these states a wish, not a purchase ("I'd like it
 # in black"); a size does not ("I'll take it in XL").
 NOT_A_WISH = ("size",)
 # Attributes that make a critique a change of request ("something more formal"), not a move in feature space.
 CRITIQUE_ATTRIBUTES = ("colour", "usage", "material", "pattern", "gender")
 # "Any is fine" as the answer to a question: the shopper has no preference on that slot, so show items.
+# Also handing the choice back ("你看着办", "你帮我选", "随你", "up to you", "you pick", "dunno"), read from the first
+# (spent) blind phrase bank's answers to questions; any answer to a question that names nothing and is no other act is
+# read the same way (`Engine._apply_answer`).
 NO_PREFERENCE = re.compile(
-    r"(都可以|都行|随便|无所谓|不限|没有要求|没要求|不挑|都好|哪个都|什么都|直接推荐|先看看)"
-    r"|\b(any(thing|one)?( is| are)? (fine|ok|okay|good)|no preference|doesn'?t matter|don'?t care|whatever|"
-    r"either|any of them|just show me|surprise me|not sure)\b", re.IGNORECASE)
+    r"(都可以|都行|随便|随意|随你|无所谓|不限|没有要求|没要求|没什么要求|没什么特别|不挑|都好|都ok|哪个都|什么都|"
+    r"直接推荐|先看看|你看着|你帮我|你定|你决定|你说了算|你推荐|看你|没有偏好|没偏好|不知道|不懂|没想好|不重要)"
+    r"|\b(any(thing|one)?( is| are)? (fine|ok|okay|good|works?)|no preference|doesn'?t (really )?matter|"
+    r"don'?t care|whatever|either|any of them|just show me|surprise me|not sure|up to you|you (pick|choose|decide|"
+    r"tell me)|dunno|idk|no idea|not picky|not fussed|i'?m easy|all good|no strong|honestly anything|anything|any)\b",
+    re.IGNORECASE)
 FEEDBACK_LIKE = 0.35  # Rocchio weights: how far likes pull and rejects push the query vector
 FEEDBACK_REJECT = 0.15
 PIVOT_WEIGHT = 0.8
@@ -274,7 +291,7 @@ class Engine:
 
         if parsed.request.get("brand") is not None or re.search(r"品牌|牌子|\bbrands?\b", text, re.I):
             state.brand_talk = True
-        settled = self._settle_pending_act(state, turn, text)
+        settled = self._settle_pending_act(state, turn, text, asked)
         if settled is not None:
             return settled
         state.fresh = conditions(parsed.request)
@@ -282,7 +299,8 @@ class Engine:
         answered = self._apply_answer(state, text, parsed)
         pointed = bool(parsed.refs.item_refs) or parsed.refs.item_ref not in (None, 0)
         bare_no = intent == "reject" and not pointed and acts.is_bare_no(text)
-        if answered:
+        wrong_kind = not answered and self._wrong_kind(state, asked, intent, pointed, text)
+        if answered or wrong_kind:
             pass
         elif pointed and acts.wants_play(text) and intent != "compare":
             return self._play(state, turn, parsed)
@@ -328,6 +346,18 @@ class Engine:
             intent = turn.intent = "refine"  # "I'd like it in black", "想要黑色的": a wish, not "add it to my cart"
         if answered and intent in ("chitchat", "search", "more", "like", "buy", "reject", "critique"):
             intent = turn.intent = "refine"
+        if not answered and self._opens_vaguely(state, intent, text, pointed):
+            intent = turn.intent = "search"  # "有啥新款吗", "what do you recommend?" as a first message: a request
+        if not answered and intent == "ask_detail" and not parsed.refs.positions() and state.last_shown \
+                and asked.without("category").known():
+            intent = turn.intent = "refine"  # "这些有蓝吗", "got these in black?": the wish, not a question about one
+        if wrong_kind:
+            # "我要的是手表", "i asked for watches", "这都不是高跟鞋": the list missed the kind of item. The next list
+            # brings items not shown for this request yet (what was listed is not what the shopper means by that
+            # kind, whatever its profile says), so a complaint never returns the same page
+            self._apply_request(state, parsed)
+            turn.intent = "refine"
+            return self._recommend(state, turn, page=True)
 
         if intent == "reset":
             state.reset()
@@ -364,6 +394,32 @@ class Engine:
         # 500", "something for running"): only another category, or an empty session, starts afresh
         return state.request.is_empty() or (new_cat is not None and new_cat != current)
 
+    @staticmethod
+    def _opens_vaguely(state: DialogState, intent: str, text: str, pointed: bool) -> bool:
+        """A first message that asks for something without saying what ("有啥新款吗", "what do you recommend?",
+        "帮我挑点东西呗"), whatever intent the classifier gave it: nothing is shown or asked yet, so it can only be a
+        request. Greetings, thanks and goodbyes stay small talk."""
+        if state.last_shown or state.shown or state.query or not state.request.is_empty() or pointed:
+            return False
+        if intent not in ("chitchat", "more", "ask_detail", "like", "critique", "reject", "refine"):
+            return False
+        return small_talk(text) in ("ideas", "unclear") and bool(re.search(r"\w", text))
+
+    def _wrong_kind(self, state: DialogState, asked: Request, intent: str, pointed: bool, text: str) -> bool:
+        """The shopper names again the kind of item already asked for while a list is on screen ("我要的是手表",
+        "这些不是高跟鞋啊", "i asked for watches", "watch please, not these"; "that's not a watch", where the NLU
+        reads the kind as negated): a complaint about the list, not a fresh search that would bring back the same
+        page. (Another kind is a new request.)"""
+        wanted = asked.get("category")
+        current = state.request.get("category")
+        if wanted is None and intent == "reject" and current is not None:
+            named = {t.canonical for t, _, _ in self.library.taxonomy.find_all(text)}
+            term = self.library.taxonomy.lookup(current)
+            wanted = current if current in named or (term is not None and term.canonical in named) else None
+        if wanted is None or not state.last_shown or pointed or intent in ("compare", "ask_detail", "reset"):
+            return False
+        return wanted == state.request.get("category")
+
     def _apply_request(self, state: DialogState, parsed: Parse, request: Request | None = None) -> None:
         """The message's request (default: all of it) merged into the session's; a pending question the message
         answers (its attribute named, or "cheaper" for the budget) is no longer pending."""
@@ -377,8 +433,8 @@ class Engine:
             state.pending_question = None
 
     def _apply_answer(self, state: DialogState, text: str, parsed: Parse) -> bool:
-        """An answer to the last question: a value of its attribute, or one of the offered options by name or
-        number."""
+        """An answer to the last question: a value of its attribute, one of the offered options by name or
+        number, or no preference ("随便", "up to you")."""
         slot = state.pending_question
         if not slot:
             return False
@@ -386,9 +442,13 @@ class Engine:
         if attribute.compare == "range":
             if any(v is not None for v in parsed.request.range(slot)):
                 return True
-            number = re.fullmatch(r"\s*[¥$￥]?\s*(\d+(?:\.\d+)?)\s*(元|块|rmb|yuan|dollars?)?\s*", text, re.I)
-            if number:  # "200" after "what's your budget?": up to that much
-                state.request.set_range(None, float(number.group(1)), name=slot)
+            numbers = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)}
+            if len(numbers) == 1 and not conditions(parsed.request):
+                # "200", "最多200", "手头就200", "i can do 200", "200 at most" after "what's your budget?": up to that
+                # much ("at least" / "以上" from there)
+                n = numbers.pop()
+                above = re.search(r"以上|起步|至少|at least|or more|\bover\b|\babove\b|\bmin(imum)?\b", text, re.I)
+                state.request.set_range(n if above else None, None if above else n, name=slot)
                 state.pending_question = None
                 state.pending_options = []
                 return True
@@ -405,10 +465,18 @@ class Engine:
             if opt.lower() in lowered:
                 chosen = opt
         ref = parsed.refs.item_ref
-        if state.last_shown and parsed.intent in ABOUT_ITEMS:
+        if state.last_shown and parsed.intent in ABOUT_ITEMS and not re.search(r"option|choice|选项", text, re.I):
             ref = None  # "I like the 2nd one" with items on screen is about the item, not the question's option
         if chosen is None and ref and options and 1 <= ref <= len(options):
             chosen = options[ref - 1]
+        if chosen is None and parsed.intent in ("chitchat", "critique", "reject", "refine") \
+                and not conditions(parsed.request) and not parsed.refs.positions() and not acts.relaxed(text) \
+                and small_talk(text) not in ("greeting", "thanks", "bye"):
+            # an answer that names no value, no option and no item ("你看着办吧", "no strong feelings"): the
+            # shopper has no preference to give; show items rather than ask again
+            state.pending_question = None
+            state.pending_options = []
+            return True
         if chosen is None:
             return False
         if attribute.compare == "range":
@@ -444,18 +512,23 @@ class Engine:
             state.rejected = sorted(set(state.rejected))  # critiques keep shown items eligible, just ranked lower
 
     # ------------------------------------------------------------------------------------------------ acts
-    def _settle_pending_act(self, state: DialogState, turn: Turn, text: str) -> Turn | None:
+    def _settle_pending_act(self, state: DialogState, turn: Turn, text: str,
+                            asked: Request | None = None) -> Turn | None:
         """A yes or no to the question asked last turn about an unsure reject or buy, or about relaxing a
         condition; None when there is no such question or the message is neither (it is then read afresh)."""
         act = state.pending_act
         if not act:
             return None
         state.pending_act = None
+        if acts.relaxed(text):
+            return None  # "never mind the budget" lets a condition go: not a "no" to the offer
         answer_ = acts.yes_or_no(text)
         if answer_ is None:
             return None
         lang = turn.lang
         kind = act.get("act")
+        if not answer_ and asked is not None and conditions(asked):
+            return None  # "不对 腕表", "no, a watch": a no that says what instead is read as that request
         if not answer_:
             turn.intent = "chitchat"
             return self._reply(turn, say("kept" if kind in ("reject", "buy") else "unchanged", lang, state.turn))
@@ -678,12 +751,13 @@ class Engine:
         if "price_min" in known or "price_max" in known:
             known.add("price")
         last_asked = bool(state.history and state.history[-1].get("question"))
+        question = None
         if self.ask_questions and not near and not page and not state.pivot and not state.liked and not state.sort:
             weights = list(np.exp(np.array([h.score for h in hits]) * 5.0))
             if "brand" not in state.asked and not state.brand_talk:
                 known = known | {"brand"}  # brand names a shopper may not know are no question to ask
             question = choose_question([profiles[h.id] for h in hits], weights, known, state.asked, last_asked)
-            if question is not None:
+            if question is not None and not SHOW_WITH_QUESTION:
                 return self._ask(state, turn, question)
         fits = {h.id: fit(profiles[h.id], state.request, UNSURE_CATEGORY) for h in hits if profiles[h.id] is not None}
         hits = [h for h in hits if h.id in fits]
@@ -717,6 +791,10 @@ class Engine:
         turn.items = items
         turn.reply = self._headline(state, lang, items, [fits[h.id] for h in chosen], page,
                                     exhausted=near and (page or bool(state.pivot)) and bool(state.shown))
+        if question is not None:  # a vague request: a first list, and the question beside it
+            head = turn.reply
+            self._ask(state, turn, question)
+            turn.reply = f"{head}\n{turn.reply}"
         return turn
 
     def _headline(self, state: DialogState, lang: str, items: list[TurnItem], fits: list[Fit], page: bool,
@@ -756,12 +834,45 @@ class Engine:
         names = [n for n in conditions(state.request)]
         names.sort(key=lambda n: n == "category")
         out: dict[str, Any] = {}
+        wanted = [str(c) for c in state.request.all("category")]
+        elsewhere: list = []  # surely of another kind: offered only when nothing else is left
         for dropped in names:
-            for h in self._search(text, state.request.without(dropped), state.lang, base, qv):
+            query = self._towards_kind(qv, wanted) if dropped == "category" else qv
+            for h in self._search(text, state.request.without(dropped), state.lang, base, query):
+                if dropped == "category" and not self._could_be(h.id, wanted):
+                    elsewhere.append(h)
+                    continue
                 out.setdefault(h.id, h)
             if len(out) >= self.page_size:
                 break
+        if not out:  # nothing else could be of that kind: the nearest of other kinds, said to be other kinds
+            out = {h.id: h for h in elsewhere[: self.page_size]}
         return sorted(out.values(), key=lambda h: -h.score)
+
+    def _towards_kind(self, qv: np.ndarray, wanted: list[str]) -> np.ndarray:
+        """The query moved towards what the wanted kind looks like in this catalog: the mean picture of the items
+        filed under it with confidence (NEAR_SURE_CATEGORY). An item whose kind the pixels-to-words step got wrong
+        still looks like the others of its kind, so the close matches with the kind dropped are those first."""
+        sure = [i for c in wanted for i in self._by_category.get(c, set())
+                if (p := self.library.profile(i)) is not None and p.attributes.get("category") is not None
+                and p.attributes["category"].confidence >= NEAR_SURE_CATEGORY]
+        pictures = [v for v in self.library.vectors(sorted(sure), "image") if v is not None]
+        if not pictures or KIND_PICTURE_WEIGHT <= 0:
+            return qv
+        centre = l2_normalise(np.mean(pictures, axis=0))
+        return l2_normalise(qv + KIND_PICTURE_WEIGHT * centre).astype(np.float32)
+
+    def _could_be(self, item_id: str, wanted: list[str]) -> bool:
+        """Whether an item could be of the wanted kind when its profile files it elsewhere: its category was a
+        guess below NEAR_SURE_CATEGORY, or names the wanted kind as a runner-up. An item surely of another kind
+        (given by the catalog, or inferred with confidence) is no close match for "a watch"."""
+        profile = self.library.profile(item_id)
+        cat = profile.attributes.get("category") if profile is not None else None
+        if cat is None or not wanted or str(cat.value) in wanted:
+            return True
+        if any(str(c.get("value")) in wanted for c in cat.conflicts):
+            return True
+        return cat.confidence < NEAR_SURE_CATEGORY
 
     def _order(self, state: DialogState, hits: list, profiles: dict[str, ItemProfile | None]) -> list:
         """A page from these hits: by price when the shopper asked for the cheapest or the dearest, else the

@@ -162,6 +162,8 @@ _GUARDS: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {
     "fall": (re.compile(r"^(?!.*\b(?:for|this|in|the|autumn|next|early|late)\s*$)", re.A), None),
     "work": (re.compile(r"(?:\bit|\bthey|\bthese|\bthose|\bthat|\bthis|\bdoes|\bdo|\bwill|\bwould|n't|\bcan|\bcould|"
                         r"\bshould|\bmight|\bmay)\s*$", re.A), None),
+    # "any colour works", "anything works", "that works": the verb, read as "work" (usage) one letter away
+    "works": (re.compile(r"^(?!.*\b(?:for|at|to|from)\s*$)", re.A), None),
     "check": (re.compile(r"(?:let me|\bto|please|pls|can you|i'll|i will|\bjust|\bi|\bwill|\bcould)\s*$", re.A),
               re.compile(r"^\s*(?:out|it|this|that|if|the|my|again|on|whether|for|them|these)\b", re.A)),
     "checks": (None, re.compile(r"^\s*(?:out|it|this|that|if|the|my|again|on|whether|for)\b", re.A)),

@@ -480,10 +480,40 @@ _CLEAR_RES: tuple[re.Pattern[str], ...] = (
 )
 
 
+# An attribute word and a word of letting go in the same clause, in either order ("颜色你看着来", "颜色放开吧",
+# "不用管颜色", "i'm flexible on colour", "skip the colour thing", "never mind the budget"): people have many more
+# ways of saying they no longer care than the fixed patterns above. Read from the first (spent) blind phrase bank's
+# relax situations and kept to words of indifference, never values; "ok" / "fine" count only after "any / all /
+# other" ("all colours ok", "其他颜色也可以"), so "the price is ok" lets nothing go.
+_LET_GO_ZH = (r"无所谓|随便|随意|都行|都可以|不限|没关系|没要求|没有要求|不重要|不挑|没所谓|不讲究|不管|不用管|别管|"
+              r"不在乎|不在意|不考虑|不用考虑|放开|放宽|不是重点|不是问题|不设限|你看着|你定|不算了|没讲究|不限制|"
+              r"没什么要求|不用在意|不纠结")
+_LET_GO_EN = (r"doesn['’]?t (?:really )?matter|does not matter|don['’]?t matter|not (?:that |very )?important|"
+              r"isn['’]?t (?:that |very )?important|whatever|never ?mind|forget|ignore|skip|scrap|flexible|not fussed|"
+              r"don['’]?t worry|no preference|not a (?:big )?deal|isn['’]?t a (?:big )?deal|no limit|no cap|not an issue|"
+              r"isn['’]?t an issue|not a problem|isn['’]?t a problem|no object|don['’]?t care|doesn['’]?t have to|"
+              r"don['’]?t need|no need|not picky|up to you|your call")
+_ATTR_ZH_ANY = r"(?P<a>颜色|品牌|牌子|价格|价钱|预算|价位|材质|面料|尺码|图案|场合)"
+_ATTR_EN_ANY = r"\b(?P<a>colou?rs?|brands?|price|budget|material|fabric|size|pattern|occasion)\b"
+_LET_GO_NEAR: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"{_ATTR_ZH_ANY}[^，,。.!！?？;；]{{0,8}}?(?:{_LET_GO_ZH})"),
+    re.compile(rf"(?:{_LET_GO_ZH})[^，,。.!！?？;；]{{0,6}}?{_ATTR_ZH_ANY}"),
+    re.compile(rf"(?:其他|其它|别的|什么|啥|任何|各种|哪种|所有)\s*{_ATTR_ZH_ANY}\s*(?:的)?\s*(?:都|也)\s*"
+               r"(?:行|可以|好|ok|无所谓|没问题|没关系)"),
+    re.compile(rf"{_ATTR_EN_ANY}[^,.!?;]{{0,24}}?\b(?:{_LET_GO_EN})\b"),
+    re.compile(rf"\b(?:{_LET_GO_EN})\b[^,.!?;]{{0,24}}?{_ATTR_EN_ANY}"),
+    re.compile(rf"\b(?:any|all|other|whatever)\s+{_ATTR_EN_ANY}[^,.!?;]{{0,16}}?\b(?:fine|ok|okay|good|works?|do)\b"),
+    re.compile(rf"{_ATTR_EN_ANY}\s*(?::|is|'s)?\s*(?:anything|open|wide open)\b"),
+    re.compile(rf"\b(?:any|whatever|whichever)\s+{_ATTR_EN_ANY}(?!\s*(?:options?|other|besides|except|but|than|"
+               r"choices?|\?))"),
+    re.compile(rf"\bopen\s+{_ATTR_EN_ANY}"),
+)
+
+
 def find_cleared(folded: str) -> list[tuple[str, tuple[int, int]]]:
     """Attributes the shopper lets go: "any colour is fine", "颜色无所谓", "forget the budget" -> [("color", span)]."""
     out: list[tuple[str, tuple[int, int]]] = []
-    for pattern in _CLEAR_RES:
+    for pattern in (*_CLEAR_RES, *_LET_GO_NEAR):
         for m in pattern.finditer(folded):
             key = _CLEAR_WORDS.get(m.group("a")) or _CLEAR_WORDS.get(m.group("a").rstrip("s"))
             if key and all(key != k for k, _ in out):
