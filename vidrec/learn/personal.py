@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -51,6 +51,10 @@ USER_HALF_HISTORY = 10.0
 USER_CONTENT_SHARE = 1.0
 USER_VAGUE_WEIGHT = 3.0  # the full weight when the request names no condition ("recommend me something")
 TASTE_EVENTS = 2  # events at least as strong as a like (`EVENT_STRENGTH`) say what the user likes
+# Fitted on the tune catalogue (BENCHMARKS, NAME=learn2): what is left of the taste's lift for an item this
+# session already showed, and for one the user already liked, carted or bought (`lift_damped`)
+SEEN_LIFT = 0.0
+KNOWN_LIFT = 0.0
 OWNED_EVENTS = 4  # a purchase: the user has it (not a cart: carts are left, and chat misreads some phrasings as one)
 # `vidrec search --user` re-ranks by the model's scores alone (no store at hand for the content taste): main's
 # weight, not fitted here (the closed loop measures chat)
@@ -108,6 +112,7 @@ class UserTaste:
     history_items: int = 0
     profile: np.ndarray | None = None
     owned: frozenset[str] = field(default_factory=frozenset)
+    known: frozenset[str] = field(default_factory=frozenset)  # what they liked, carted or bought: the profile's items
 
     @property
     def personal(self) -> bool:
@@ -146,6 +151,31 @@ class UserTaste:
         mixed = (1 - content_share) * model + content_share * content
         out = np.where(np.isfinite(model), mixed, content)  # new items: content alone
         return np.nan_to_num(out, nan=0.0)
+
+
+def lift_damped(boost: np.ndarray, ids: Sequence[str], seen: Collection[str], known: Collection[str],
+                seen_lift: float = SEEN_LIFT, known_lift: float = KNOWN_LIFT) -> np.ndarray:
+    """A taste boost adjusted for two kinds of candidate.
+
+    - Items this session already showed and the shopper passed over (``seen``): the session's own turns decide
+      about them, not the long-term taste. Their boost moves from what the taste says towards the least any
+      candidate gets (the floor, at most 0): ``seen_lift`` 1 keeps the taste's boost, 0 gives the floor. Without
+      this, a hunt whose words the engine cannot turn into a filter ("that's not a T-shirt") got the same lifted
+      page on every turn (the closed loop's targeted-hunt loss, BENCHMARKS NAME=learn2).
+    - Items the user already liked, carted or bought (``known``): the taste is the mean of their pictures, so it
+      would lift them above all others; they are known to the shopper and the taste is for finding the next ones.
+      Their lift (a positive boost) is scaled by ``known_lift``; a push down stays.
+    """
+    out = np.asarray(boost, dtype=np.float64).copy()
+    if not len(out):
+        return out
+    floor = min(float(out.min()), 0.0)
+    for k, i in enumerate(ids):
+        if i in known and out[k] > 0:
+            out[k] *= known_lift
+        if i in seen:
+            out[k] = seen_lift * out[k] + (1 - seen_lift) * floor
+    return out
 
 
 def _z_or_none(x: np.ndarray) -> np.ndarray | None:
@@ -187,7 +217,8 @@ def user_context(model: Recommender | None, library: Any, user_id: str | None,
             norm = float(np.linalg.norm(mean))
             profile = mean / norm if norm > 0 else None
     return UserTaste(user_id, model_scores=functools.partial(model.score, user_id),
-                     history_items=len(model.history(user_id)), profile=profile, owned=frozenset(owned))
+                     history_items=len(model.history(user_id)), profile=profile, owned=frozenset(owned),
+                     known=frozenset(weights))
 
 
 def rerank_hits(hits: Sequence[Hit], model: Recommender, user_id: str,
