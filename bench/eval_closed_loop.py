@@ -121,11 +121,13 @@ def targeted_session(engine, shopper: Shopper, sid: str, user_id: str, max_turns
     """One hunt: the target is put in the cart when shown. Returns what happened."""
     text = shopper.opening()
     shown_all: list[str] = []
+    said_turns: list[list] = []
     success = None
     for turn_no in range(1, max_turns + 1):
         turn = engine.respond(sid, text, user_id)
         shown = [i.id for i in turn.items]
         shown_all += shown
+        said_turns.append([text, turn.intent, shown])
         if shopper.target.id in shown:
             success = turn_no
             engine.respond(sid, shopper.buy(shown.index(shopper.target.id) + 1), user_id)
@@ -134,7 +136,7 @@ def targeted_session(engine, shopper: Shopper, sid: str, user_id: str, max_turns
         before = len(shopper.liked)
         text = shopper.answer(turn.question) if turn.question else shopper.react(shown)
         said["like"] += len(shopper.liked) - before
-    return {"target": shopper.target.id, "success_turn": success, "shown": shown_all}
+    return {"target": shopper.target.id, "success_turn": success, "shown": shown_all, "turns": said_turns}
 
 
 def vague_session(engine, bank: PhraseBank, lang: str, rng: random.Random, sid: str, user_id: str,

@@ -57,6 +57,7 @@ def page_server(built_store, tmp_path_factory):
     srv = ServerProcess([sys.executable, str(Path(__file__).parent / "serve_test_app.py"), str(store_dir), str(port)],
                         server_env(), port, root / "server.log")
     srv.wait_ready(60)
+    srv.store = store_dir
     yield srv
     srv.stop()
 
@@ -157,7 +158,9 @@ def wait_playing(page) -> dict:
                          " item: v.dataset.item}; }")
 
 
-def test_cards_stream_in_and_the_player_overlay_starts_before_the_end_and_reports_watch_time(page):
+def test_cards_stream_in_and_the_player_overlay_starts_before_the_end_and_reports_watch_time(page, page_server):
+    from vidrec.library import Library
+
     label = page.evaluate("() => document.querySelector('#message').labels[0].textContent.trim()")
     assert label  # the input is labelled, not only a placeholder
     say(page, "黑色半身裙")
@@ -203,6 +206,11 @@ def test_cards_stream_in_and_the_player_overlay_starts_before_the_end_and_report
     plays = feedback_posts(page, "play")
     assert len(plays) == 1 and plays[0]["item_id"] == cards[0]["id"]
     assert 0.3 <= plays[0]["watch_s"] <= seek["duration"]
+    # the page's shopper has an anonymous user id from the server: the play is stored under it, for training
+    assert sent.value.json()["recorded"] is True
+    user = page.evaluate("() => localStorage.getItem('vidrec.user')")
+    with Library.open(page_server.store) as lib:
+        assert [(e.event, e.item_id) for e in lib.interactions(user)] == [("play", cards[0]["id"])]
 
     # the end of the clip closes it too
     page.click(card_part(page, 1, ".thumb"))
@@ -292,6 +300,7 @@ def test_cards_follow_what_is_said_compare_table_cart_view_reload_and_new_chat(p
 
     # a reload shows the same conversation, on the same session, with the same card states
     session = page.evaluate("() => localStorage.getItem('vidrec.session')")
+    user = page.evaluate("() => localStorage.getItem('vidrec.user')")
     said = page.eval_on_selector_all(".msg.me", "ms => ms.map(m => m.textContent)")
     page.reload()
     page.wait_for_function(f"() => document.querySelectorAll('.card').length === {len(seen)}")
@@ -310,6 +319,7 @@ def test_cards_follow_what_is_said_compare_table_cart_view_reload_and_new_chat(p
     page.wait_for_selector(".msg.bot")
     page.wait_for_timeout(300)
     assert page.locator(".msg.me").count() == 0 and page.locator(".card").count() == 0
+    assert user and page.evaluate("() => localStorage.getItem('vidrec.user')") == user  # the same shopper
     assert page.inner_text("#cart-count") == "0"
     say(page, "黑色半身裙")  # the new session answers on its own
     assert last_cards(page)

@@ -87,3 +87,21 @@ def test_a_scheduled_retraining_trains_the_current_kind_and_survives_too_little_
     (store_copy / "models" / "current").write_text("pop", encoding="utf-8")
     summary = retrain_once(store_copy)
     assert summary is not None and summary["model"] == "pop" and summary["interactions"]["users"] == 5
+
+
+def test_the_api_offers_the_models_the_cli_offers(client):
+    """One list of model names (vidrec.learn.models.MODEL_NAMES) for `vidrec train --model` and the train job."""
+    from typer.testing import CliRunner
+
+    from vidrec.cli import app
+    from vidrec.learn.models import MODEL_NAMES
+
+    assert "sasrec-ce" in MODEL_NAMES
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["TrainIn"]["properties"]["model"]
+    assert set(MODEL_NAMES) | {"ours"} == set(schema["enum"])
+    help_text = " ".join(CliRunner().invoke(app, ["train", "--help"], terminal_width=200).output.split())
+    assert all(name in help_text for name in MODEL_NAMES), help_text
+    for name in (*MODEL_NAMES, "ours"):
+        job = start(client, name)  # accepted; this store has no interactions yet, so each job says so
+        assert job["state"] == "failed" and "no interactions yet" in job["error"], (name, job["error"])
+        assert job["model"] == ("content-seq" if name == "ours" else name)

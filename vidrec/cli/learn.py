@@ -26,9 +26,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vidrec.errors import InputError, VidrecError
+from vidrec.learn.models import DEFAULT_MODEL, MODEL_NAMES
 
 log = logging.getLogger(__name__)
-DEFAULT_MODELS = "pop,itemknn,als,bpr,sasrec,content-seq"
+DEFAULT_MODELS = "pop,itemknn,als,bpr,sasrec,content-seq"  # `vidrec evaluate`'s default comparison
 
 
 def _stderr() -> Console:
@@ -168,9 +169,9 @@ def train(
         typer.Argument(help="CSV/Parquet/RecBole .inter file; omit to train on the store's interactions"),
     ] = None,
     model: Annotated[
-        str, typer.Option("--model", help="pop, itemknn, als, bpr, sasrec, sasrec-ce or content-seq (the "
-                                          "content-aware sequential model; `ours` is its earlier name)")
-    ] = "content-seq",
+        str, typer.Option("--model", help=f"{', '.join(MODEL_NAMES)} (content-seq: the content-aware sequential "
+                                          "model; `ours` is its earlier name)")
+    ] = DEFAULT_MODEL,
     items: Annotated[
         Path | None, typer.Option("--items", help="item file with text (e.g. ml-100k.item)")
     ] = None,

@@ -23,7 +23,7 @@ from vidrec.dialog.answers import answer, compare
 from vidrec.dialog.explain_taste import with_taste_reasons
 from vidrec.dialog.fit import Fit, claimable, conditions, differs_text, fit, to_relax
 from vidrec.dialog.policy import choose_question, price_option_range
-from vidrec.dialog.ranking import Blend, blended_scores, diverse_page
+from vidrec.dialog.ranking import Blend, blended_scores, diverse_page, personal_boost
 from vidrec.dialog.replies import say, slot_name, small_talk
 from vidrec.dialog.sessions import SessionLocks
 from vidrec.dialog.state import DialogState
@@ -976,14 +976,16 @@ class Engine:
         vectors = self.library.vectors(ids, "image")
         taste = user_context(self.user_model, self.library, state.user_id)
 
+        vague = not conditions(state.request)
+
         def page(with_taste: bool) -> list:
             scores = blended_scores(ids, [h.score for h in hits], profiles, taste=taste if with_taste else None,
                                     vectors=vectors, popularity=self.library.popularity(),
                                     season=state.request.get("season"), usage=state.request.get("usage"),
-                                    vague=not conditions(state.request), blend=self.blend)
+                                    vague=vague, blend=self.blend, seen=state.shown)
             return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
-        lifted_by = taste.scores(ids, vectors, self.blend.user_content) if taste is not None and taste.personal \
-            else None
+        lifted_by = personal_boost(ids, taste, vectors, self.blend, vague=vague, seen=state.shown) \
+            if taste is not None and taste.personal else None
         if lifted_by is None:
             return page(True)
         # an item the user's taste lifted into the page says so in its why-line (vidrec.dialog.explain_taste)

@@ -4,17 +4,20 @@ the season asked for, then a diverse page (MMR over picture vectors, never two n
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from vidrec.learn.personal import (
+    KNOWN_LIFT,
+    SEEN_LIFT,
     USER_CONTENT_SHARE,
     USER_HALF_HISTORY,
     USER_MODEL_WEIGHT,
     USER_VAGUE_WEIGHT,
     UserTaste,
+    lift_damped,
     taste_boost,
 )
 from vidrec.understand.profile import ItemProfile
@@ -48,6 +51,8 @@ class Blend:
     user_half: float = USER_HALF_HISTORY  # training-history items at which the model's confidence is one half
     user_content: float = USER_CONTENT_SHARE  # the picture's share of the taste (the rest: the model's score)
     user_vague: float = USER_VAGUE_WEIGHT  # the taste's full weight when the request names no condition at all
+    seen_lift: float = SEEN_LIFT  # the taste's lift left to an item this session already showed
+    known_lift: float = KNOWN_LIFT  # ... and to one the user already liked, carted or bought
     # categories whose items are bought again (consumables): not moved down once bought. None by default
     repeat_categories: frozenset[str] = frozenset()
     popularity: float = 0.03
@@ -78,18 +83,19 @@ def blended_scores(ids: Sequence[str], relevance: Sequence[float], profiles: dic
                    user_scores: Callable[[list[str]], Sequence[float]] | None = None,
                    taste: UserTaste | None = None, vectors: Sequence[np.ndarray | None] | None = None,
                    popularity: dict[str, float] | None = None, season: str | None = None,
-                   usage: str | None = None, vague: bool = False, blend: Blend | None = None) -> np.ndarray:
+                   usage: str | None = None, vague: bool = False, blend: Blend | None = None,
+                   seen: Collection[str] = ()) -> np.ndarray:
     """Each candidate's score: relevance to the request, plus the user's long-term taste (``taste``: weighted by
     the model's confidence in the user, see `vidrec.learn.personal`, at `Blend.user_vague` for a ``vague``
     request that names no condition, else `Blend.user_model`; or a bare ``user_scores`` function at full weight),
-    popularity, season and usage fit. Items the user already bought rank after all others."""
+    popularity, season and usage fit. The taste lifts what this session has not shown yet (``seen``: the ids it
+    showed) and what the user has not chosen before (`vidrec.learn.personal.lift_damped`). Items the user already
+    bought rank after all others."""
     blend = blend or Blend()
     scores = np.asarray(relevance, dtype=np.float64).copy()
     boost = None
     if taste is not None and taste.personal:
-        t = taste.scores(ids, vectors, blend.user_content)
-        if t is not None:
-            boost = taste.weight(blend.user_vague if vague else blend.user_model, blend.user_half) * t
+        boost = personal_boost(ids, taste, vectors, blend, vague=vague, seen=seen)
     elif user_scores is not None:
         try:
             u = np.asarray(user_scores(list(ids)), dtype=np.float64)
@@ -109,6 +115,18 @@ def blended_scores(ids: Sequence[str], relevance: Sequence[float], profiles: dic
         if owned.any():  # behind every other candidate, in their own order
             scores[owned] -= float(scores.max() - scores.min()) + 1.0
     return scores
+
+
+def personal_boost(ids: Sequence[str], taste: UserTaste, vectors: Sequence[np.ndarray | None] | None,
+                   blend: Blend | None = None, *, vague: bool = False, seen: Collection[str] = ()) -> np.ndarray | None:
+    """What the user's long-term taste adds to each candidate's score (None when it says nothing): the taste's
+    z-scores times its weight for this user, the lift of items already shown or chosen damped (`lift_damped`)."""
+    blend = blend or Blend()
+    t = taste.scores(ids, vectors, blend.user_content)
+    if t is None:
+        return None
+    boost = taste.weight(blend.user_vague if vague else blend.user_model, blend.user_half) * t
+    return lift_damped(boost, ids, set(seen), taste.known, blend.seen_lift, blend.known_lift)
 
 
 def _repeat(profile: ItemProfile | None, blend: Blend) -> bool:

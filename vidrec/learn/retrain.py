@@ -83,16 +83,16 @@ def model_version(store: str | os.PathLike | None = None) -> tuple | None:
     return name, current, os.path.realpath(target), meta
 
 
-def train_store(store: str | os.PathLike, model: str = "content-seq", *, seed: int = 0) -> dict:
+def train_store(store: str | os.PathLike, model: str | None = None, *, seed: int = 0) -> dict:
     """Train ``model`` on the store's recorded interactions and publish it as the store's current model (what
     `vidrec train --store` and the server's admin train job do); a summary. NotEnoughDataError below the minimum,
     and the model being served stays."""
-    from vidrec.learn.models import canonical_name, model_class
+    from vidrec.learn.models import DEFAULT_MODEL, canonical_name, model_class
     from vidrec.learn.store_data import load_store_data, set_current_model
     from vidrec.learn.trained import ERASURES_SEEN, erasures_seen, prune_erasures
     from vidrec.store import open_metadata
 
-    name = canonical_name(model)
+    name = canonical_name(model or DEFAULT_MODEL)
     meta = open_metadata(store)
     try:
         seen = erasures_seen(meta)  # before the interactions (see vidrec.learn.trained)

@@ -63,6 +63,9 @@ class Strict(BaseModel):
 
 class SessionCreate(Strict):
     user_id: UserId | None = None
+    new_user: bool = Field(False, description="true: the server makes a new anonymous user id for this shopper, "
+                           "yours alone (a web page keeps it and sends it as user_id when it starts later sessions), "
+                           "so what they do is learned from. Not together with user_id.")
 
 
 class SessionCreated(BaseModel):

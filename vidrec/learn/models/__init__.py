@@ -13,7 +13,12 @@ from vidrec.errors import InputError
 from vidrec.learn.models.base import MODEL_ALIASES, Recommender, canonical_name, read_saved
 
 _NAMES = ("pop", "itemknn", "als", "bpr", "sasrec", "sasrec-ce", "content-seq")
+# The one list of model names: `vidrec train/evaluate` and the server's admin train job offer exactly these (and
+# the aliases of MODEL_ALIASES)
 MODEL_NAMES: tuple[str, ...] = _NAMES
+DEFAULT_MODEL = "content-seq"  # what `vidrec train`, POST /v1/admin/train and a scheduled retraining train by default
+
+
 def model_class(name: str) -> type[Recommender]:
     from vidrec.learn.models.als import ALS
     from vidrec.learn.models.bpr import BPR
@@ -41,4 +46,4 @@ def load_model(path) -> Recommender:
     return model_class(meta["model"]).restore(meta, arrays)
 
 
-__all__ = ["MODEL_ALIASES", "MODEL_NAMES", "Recommender", "canonical_name", "load_model", "make_model", "model_class"]
+__all__ = ["DEFAULT_MODEL", "MODEL_ALIASES", "MODEL_NAMES", "Recommender", "canonical_name", "load_model", "make_model", "model_class"]

@@ -55,7 +55,9 @@ SESSION_LINKS = {
                                           "links": SESSION_LINKS}})
 def create_session(caller: Shopper, backend: AppBackend, owners: AppOwners, settings: AppSettings,
                    body: SessionCreate | None = None) -> SessionCreated:
-    """Start a session. Without credentials on an open server you also get a client token: keep it. A caller
+    """Start a session. Without credentials on an open server you also get a client token: keep it. With
+    ``new_user`` the session gets a fresh anonymous user id, owned by you: send it as ``user_id`` when you start
+    the shopper's later sessions, so their likes, carts and plays are attributed and trained on. A caller
     holds a limited number of sessions at once (429 beyond it); a session untouched for the server's session
     lifetime is deleted."""
     token = None
@@ -63,6 +65,10 @@ def create_session(caller: Shopper, backend: AppBackend, owners: AppOwners, sett
         token = secrets.token_urlsafe(24)
         caller = caller_for_secret(token, "client")
     user_id = body.user_id if body else None
+    if body is not None and body.new_user:
+        if user_id:
+            raise Problem(422, "user_id_and_new_user", "give a user_id or ask for a new_user, not both")
+        user_id = new_anonymous_user()
     with backend.use(write=True) as live:
         if user_id:
             check_user(owners, live, caller, user_id)
@@ -150,6 +156,11 @@ async def stream_message(session_id: SessionPath, body: MessageIn, caller: Ident
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def new_anonymous_user() -> str:
+    """A user id nobody else has or can guess (96 random bits), for a shopper known only by their page."""
+    return f"anon-{secrets.token_hex(12)}"
 
 
 def _sse(event: str, data: Any) -> str:

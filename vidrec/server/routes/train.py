@@ -18,6 +18,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from vidrec.errors import VidrecError
+from vidrec.learn.models import DEFAULT_MODEL, MODEL_ALIASES, MODEL_NAMES, canonical_name
 from vidrec.server.dependencies import Admin, AppSettings, JobPath
 from vidrec.server.problems import Problem
 from vidrec.server.schemas import Problems
@@ -25,14 +26,15 @@ from vidrec.server.schemas import Problems
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["admin"])
 KEEP_JOBS = 20
-MODELS = ("pop", "itemknn", "als", "bpr", "sasrec", "content-seq")
+MODELS = MODEL_NAMES  # the CLI's list (`vidrec train --model`), aliases (`ours`) accepted too
 
 _jobs: dict[str, dict[str, Any]] = {}
 _lock = threading.Lock()
 
 
 class TrainIn(BaseModel):
-    model: str = Field("content-seq", description="which model to train", json_schema_extra={"enum": list(MODELS)})
+    model: str = Field(DEFAULT_MODEL, description="which model to train (the names `vidrec train --model` takes)",
+                       json_schema_extra={"enum": [*MODELS, *MODEL_ALIASES]})
 
 
 class TrainJobOut(BaseModel):
@@ -63,14 +65,15 @@ def _run(job: dict[str, Any], store) -> None:
 @router.post("/v1/admin/train", status_code=202, response_model=TrainJobOut, responses=Problems)
 def start_training(body: TrainIn, caller: Admin, response: Response, settings: AppSettings) -> dict:
     """Retrain the user model on the store's interactions (admin key); the server keeps serving meanwhile."""
-    if body.model not in MODELS:
+    if body.model not in MODELS and body.model not in MODEL_ALIASES:
         raise Problem(422, "bad_model", f"unknown model {body.model!r}; choose from {', '.join(MODELS)}")
+    model = canonical_name(body.model)
     with _lock:
         running = [j for j in _jobs.values() if j["state"] == "running" and j["store"] == str(settings.store)]
         if running:
             raise Problem(409, "train_running", f"train job {running[0]['id']} is still running; wait for it "
                           f"(GET /v1/admin/train/{running[0]['id']})", headers={"Retry-After": "10"})
-        job = {"id": uuid.uuid4().hex[:16], "model": body.model, "state": "running", "created_at": time.time(),
+        job = {"id": uuid.uuid4().hex[:16], "model": model, "state": "running", "created_at": time.time(),
                "store": str(settings.store)}
         _jobs[job["id"]] = job
         while len(_jobs) > KEEP_JOBS and next(iter(_jobs.values()))["state"] != "running":
@@ -94,7 +97,7 @@ RETRAIN_ENV = "VIDREC_RETRAIN_INTERVAL"
 
 def retrain_interval_s(env: dict[str, str] | None = None) -> float | None:
     """VIDREC_RETRAIN_INTERVAL (seconds, or 30m, 12h, 1d): how often `vidrec serve` retrains the current model
-    kind (content-seq when there is none yet); None (unset or 0) for never. A bad value is a ConfigError."""
+    kind (`DEFAULT_MODEL` when there is none yet); None (unset or 0) for never. A bad value is a ConfigError."""
     import os
 
     from vidrec.server.settings import parse_duration
@@ -113,7 +116,7 @@ def retrain_once(store) -> dict[str, Any] | None:
     from vidrec.learn.store_data import models_dir
 
     pointer = models_dir(store) / "current"
-    model = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else "content-seq"
+    model = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else DEFAULT_MODEL
     with _lock:
         if any(j["state"] == "running" and j["store"] == str(store) for j in _jobs.values()):
             log.info("scheduled retraining skipped: an admin train job is running")

@@ -59,6 +59,9 @@ let lang = store.get("vidrec.lang") || ((navigator.language || "en").toLowerCase
 // The session id is kept by the page, so a reload goes on with the same conversation.
 let sessionId = store.get("vidrec.session");
 let credential = store.get("vidrec.key") || store.get("vidrec.token");
+// The shopper's anonymous user id: the server makes it for the first session and the page sends it with every
+// later one, so what they like, cart and watch here is attributed to them and learned from.
+let userId = store.get("vidrec.user");
 let transcript = [];        // what the log shows, to draw it again after a reload: {me: text} | {turn: Turn}
 let lastState = null;       // the session's state as the server last sent it (liked, rejected, cart ...)
 const known = new Map();    // item id -> the item as last shown with its why-line and start second
@@ -116,10 +119,24 @@ function applyLang() {
 // ------------------------------------------------------------------------------------------------ session
 async function ensureSession(fresh = false) {
   if (sessionId && !fresh) return sessionId;
-  const created = await withKey(() => api("/v1/sessions", { method: "POST", body: {} }));
+  let created;
+  try {
+    created = await withKey(() => api("/v1/sessions", { method: "POST",
+      body: userId ? { user_id: userId } : { new_user: true } }));
+  } catch (err) {
+    // the kept user id is another caller's now (a new token, or it was erased and taken): start a new one
+    if (!userId || !(err instanceof ApiError) || err.code !== "user_not_yours") throw err;
+    userId = null;
+    store.del("vidrec.user");
+    created = await withKey(() => api("/v1/sessions", { method: "POST", body: { new_user: true } }));
+  }
   if (created.client_token) {
     credential = created.client_token;
     store.set("vidrec.token", credential);
+  }
+  if (created.user_id) {
+    userId = created.user_id;
+    store.set("vidrec.user", userId);
   }
   sessionId = created.session_id;
   store.set("vidrec.session", sessionId);
