@@ -101,5 +101,6 @@ def test_a_hunt_with_a_model_moves_on_when_the_shopper_asks_again(demo_copy):
 
         first, again = two_pages(Blend(user_model=5.0, user_content=0.0), "new")
         assert first == matches[::-1][:2] and not set(again) & set(first), (first, again)
-        first, again = two_pages(Blend(user_model=5.0, user_content=0.0, seen_lift=1.0), "old")
-        assert again == first  # before: the taste held the page whatever was said
+        # (no engine-level control with seen_lift=1.0 any more: the dialog itself now pages past a list when the
+        # shopper names the same kind again, so the old frozen page cannot be shown through the engine; the
+        # blend's own part, the seen floor, is checked on the scores above)
