@@ -407,18 +407,13 @@ class Taxonomy(Vocabulary):
             if len(words) >= 2 and _is_latin(term.canonical):
                 for form in _number_forms(words[-1]):
                     heads.setdefault(form, []).append(term)
-            for zh in term.zh:
-                z = fold_text(zh)
-                for k in range(1, len(z)):
-                    heads.setdefault(z[k:], []).append(term)
-        primary_zh = {fold_text(t.zh[0]) for t in self.terms if t.zh}
         out: dict[str, tuple[Term, ...]] = {}
         generic: set[str] = set()
         listed_forms = set(listed) | {v for n in listed for v in name_variants(n)}
         for word, members in heads.items():
             unique = tuple(dict.fromkeys(members))
-            if len(unique) < 2 or word in canon_forms or word in primary_zh or not _is_latin(word):
-                continue  # a Chinese suffix is no word of its own ("跟鞋")
+            if len(unique) < 2 or word in canon_forms:
+                continue
             if word in listed_forms:
                 generic.add(word)  # a word some category lists means that category ("shoes": Casual Shoes)
             else:
