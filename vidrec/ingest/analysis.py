@@ -115,7 +115,7 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
 
     t0 = time.process_time()
     visual_colours = name_colours_multi(keyframes)
-    quality = picture_quality(keyframes)
+    quality = picture_quality(keyframes, feats.logits)
     problem = default_calibration().pictures.problem(quality) if default_calibration().pictures else None
     if problem:
         warnings.append(f"{problem}: what only the pictures suggest (category, colour) is marked unsure")
