@@ -99,7 +99,7 @@ def analyze_item(item: Item, content_hash: str, models: Models, settings: Ingest
     keyframes = [s.keyframe for s in media.shots]
     # the image model looks at the product, not the frame: each keyframe cut to the box around what the colour
     # namer keeps (background, captions, skin removed); a card with a small photo becomes that photo's product
-    # (dev: nearest-prototype category 0.675 -> 0.738, category-query nDCG@10 0.705 -> 0.753; BENCHMARKS.md)
+    # (dev: nearest-prototype category 0.675 -> 0.725, category-query nDCG@10 0.681 -> 0.751; BENCHMARKS.md)
     feats = models.image.encode(product_crops(keyframes))
     features = np.asarray(feats.features, dtype=np.float32)
     projected = models.project(features)
