@@ -117,14 +117,7 @@ def _family(colour: str) -> str:
     return (term.family or term.canonical) if term is not None else colour
 
 
-NO_PRODUCT_LIMIT = pytest.mark.xfail(strict=True, reason=(
-    "known limit (BENCHMARKS.md, NAME=pseudo): a photo-like scene with no product is within the lightness and "
-    "contrast range of real product videos, and its zero-shot guess is as confident as a real one's; nothing yet "
-    "tells that no product is in view"))
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=NO_PRODUCT_LIMIT) if n == "no-product" else n
-                                  for n in TRUTH])
+@pytest.mark.parametrize("name", list(TRUTH))
 def test_no_confident_wrong_category(profiles, name):
     allowed, _ = TRUTH[name]
     profile = profiles[name]
@@ -132,6 +125,20 @@ def test_no_confident_wrong_category(profiles, name):
     # every guess carries its calibrated probability, or is unsure with a warning saying why it has none
     assert cat is not None and (cat.probability is not None or (cat.unsure and profile.warnings)), name
     assert cat.value in allowed or cat.unsure, (name, cat.value, cat.probability)
+
+
+def test_a_scene_with_no_product_says_so(profiles):
+    """The image model recognises nothing in a scene without a product (its ImageNet guesses are spread more
+    thinly than for any tune video), so the category its pixels suggest is unsure, with a warning saying why."""
+    profile = profiles["no-product"]
+    assert any("recognises no product" in w for w in profile.warnings), profile.warnings
+    assert profile.attributes["category"].unsure and profile.attributes["category"].probability is None
+    assert profile.picture_quality["object_entropy"] > 0
+
+
+@pytest.mark.parametrize("name", ["portrait", "landscape", "two-seconds", "ten-minutes"])
+def test_a_product_in_view_is_not_taken_for_an_empty_scene(profiles, name):
+    assert not any("recognises no product" in w for w in profiles[name].warnings), profiles[name].warnings
 
 
 @pytest.mark.parametrize("name", ["dark", "overexposed"])

@@ -27,7 +27,7 @@ from vidrec.vocabulary import Taxonomy
 log = logging.getLogger(__name__)
 
 # Bump when the analysis changes in a way that should re-analyse every video on the next run.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: image features of the product crop, not the whole keyframe
 
 ProgressFn = Callable[[str, str, int, int], None]  # (item_id, status, done, total)
 

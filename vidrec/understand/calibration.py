@@ -82,10 +82,12 @@ class PlattCurve:
         return cls(float(w[0]), float(w[1]), int(x.size))
 
 
-def picture_quality(images) -> dict[str, float]:
+def picture_quality(images, logits=None) -> dict[str, float]:
     """How the keyframes look, whatever they show: median lightness (CIELab L*, 0-100) and median contrast (the
     standard deviation of L* within a frame). A very dark, washed-out or featureless video has pictures unlike any
-    the calibration was fitted on."""
+    the calibration was fitted on. With the image model's ImageNet `logits` of the keyframes (n, 1000), also the
+    median entropy of their softmax (`object_entropy`, nats): high when the model recognises no object at all, as
+    in a scene with no product in it."""
     from vidrec.understand.colour import _as_rgb, _downscale, srgb_to_lab
 
     light, contrast = [], []
@@ -95,7 +97,19 @@ def picture_quality(images) -> dict[str, float]:
         contrast.append(float(lab[..., 0].std()))
     if not light:
         return {}
-    return {"lightness": round(float(np.median(light)), 2), "contrast": round(float(np.median(contrast)), 2)}
+    out = {"lightness": round(float(np.median(light)), 2), "contrast": round(float(np.median(contrast)), 2)}
+    if logits is not None and len(logits) == len(light):
+        out["object_entropy"] = round(float(np.median(softmax_entropy(logits))), 3)
+    return out
+
+
+def softmax_entropy(logits) -> np.ndarray:
+    """Entropy (nats) of each row's softmax: (n, classes) logits -> (n,)."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    return -(p * np.log(np.maximum(p, 1e-300))).sum(axis=1)
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,9 @@ class PictureRange:
     min_lightness: float
     max_lightness: float
     min_contrast: float
+    # the most uncertain the image model was about what it sees (median ImageNet entropy of a video's product
+    # crops) among the tune videos; above it no product is recognised in view. None: not checked
+    max_object_entropy: float | None = None
 
     def problem(self, quality: dict[str, float] | None) -> str | None:
         """Why pictures of this quality cannot be trusted, or None when they are within the range."""
@@ -118,6 +135,9 @@ class PictureRange:
             return "the pictures are overexposed"
         if contrast is not None and contrast < self.min_contrast:
             return "the pictures are too flat (washed out, or no product in view)"
+        entropy = quality.get("object_entropy")
+        if entropy is not None and self.max_object_entropy is not None and entropy > self.max_object_entropy:
+            return "the image model recognises no product in the pictures"
         return None
 
 
@@ -157,7 +177,7 @@ class Calibration:
         try:
             curves = {name: {g: PlattCurve(float(c["a"]), float(c["b"]), int(c.get("n", 0)))
                              for g, c in groups.items()} for name, groups in data["curves"].items()}
-            pictures = PictureRange(**{k: float(v) for k, v in data["pictures"].items()}) \
+            pictures = PictureRange(**{k: float(v) for k, v in data["pictures"].items() if v is not None}) \
                 if data.get("pictures") else None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a missing or odd field
             raise ConfigError(f"{where}: not a calibration file ({exc!r}); expected "

@@ -69,7 +69,7 @@ class ItemProfile(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     description: str | None = None  # the title or, for a bare video, a description built from what was inferred
     warnings: list[str] = Field(default_factory=list)
-    # lightness and contrast of the keyframes (vidrec.understand.calibration.picture_quality)
+    # lightness, contrast and object entropy of the keyframes (vidrec.understand.calibration.picture_quality)
     picture_quality: dict[str, float] = Field(default_factory=dict)
 
     def value(self, name: str, default: Any = None) -> Any:
