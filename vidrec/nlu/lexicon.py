@@ -59,6 +59,8 @@ EXTRA_SYNONYMS: dict[str, dict[str, list[str]]] = {
         "Phones": ["cellphone", "cell phone", "iphone"],
         "Backpacks": ["back pack"],
         "Handbags": ["包", "挎包", "单肩包", "斜挎包"],
+        "Flats": ["平底鞋"],
+        "Innerwear": ["boxers", "boxer", "briefs", "内裤"],
         "Jeans": ["牛仔长裤"],
         "Caps": ["渔夫帽"],
     },
@@ -73,10 +75,12 @@ EXTRA_SYNONYMS: dict[str, dict[str, list[str]]] = {
     "usage": {
         "Formal": ["job interview", "meeting", "meetings", "上班", "开会", "办公室", "工作穿"],
         "Sports": ["sporty", "sportier", "athleisure", "hiking", "hike", "jogging", "gym", "basketball", "football", "tennis", "爬山", "徒步", "健身房",
-                   "户外", "打篮球", "踢球", "运动风"],
+                   "户外", "打篮球", "踢球", "运动风", "跑步", "夜跑", "晨跑", "篮球", "golf", "golfing", "健身",
+                   "workout", "work out", "working out", "for running", "to run in", "go running", "yoga", "瑜伽"],
         "Party": ["prom", "cocktail", "年会", "party穿"],
         "Casual": ["everyday stuff", "daily wear", "平时", "日常通勤"],
-        "Travel": ["vacation", "beach trip", "旅行穿", "海边度假"],
+        "Travel": ["vacation", "beach trip", "旅行穿", "海边度假", "travelling", "traveling", "旅行", "旅游",
+                   "度假"],
     },
     "gender": {
         "Men": ["husband", "boyfriend", "dad", "father", "brother", "him", "guys", "guy", "老公", "男朋友", "男友",
@@ -87,8 +91,8 @@ EXTRA_SYNONYMS: dict[str, dict[str, list[str]]] = {
                   "妈妈", "老妈", "母亲", "姐姐", "妹妹", "闺蜜", "女人", "女的", "仙女", "sis", "wifey", "gf",
                   "mommy", "grandma", "grandmother", "aunt", "auntie", "fiancee", "我妈", "我姐", "我妹", "奶奶",
                   "外婆", "姥姥", "阿姨", "婆婆", "岳母", "丈母娘", "女票"],
-        "Boys": ["son", "儿子", "小男孩"],
-        "Girls": ["daughter", "女儿", "小女孩"],
+        "Boys": ["son", "儿子", "小男孩", "nephew", "侄子", "外甥", "男孩", "男宝"],
+        "Girls": ["daughter", "女儿", "小女孩", "niece", "侄女", "外甥女", "闺女", "女孩", "女宝"],
         "Unisex": ["男女同款的", "情侣款"],
     },
     "season": {"Summer": ["summery"], "Winter": ["wintry", "保暖"], "Fall": ["autumnal"]},
@@ -124,6 +128,10 @@ COMPOUNDS: dict[str, tuple[tuple[str, str], ...]] = {
     "leather skirt": (("category", "Skirts"), ("material", "Leather")),
     "皮鞋": (("category", "Formal Shoes"),),
     "running shoes": (("category", "Sports Shoes"),),
+    "篮球鞋": (("category", "Sports Shoes"), ("usage", "Sports")),
+    "basketball shoes": (("category", "Sports Shoes"), ("usage", "Sports")),
+    "丝巾": (("category", "Scarves"), ("material", "Silk")),
+    "iphone": (("category", "Phones"), ("brand", "Apple")),
     "yoga pants": (("category", "Leggings"), ("usage", "Sports")),
     "瑜伽裤": (("category", "Leggings"), ("usage", "Sports")),
 }
@@ -478,6 +486,8 @@ class Lexicon:
                     continue
                 key = " ".join(words)
                 pairs = self._latin.get(key)
+                if pairs is None and key.endswith("'s") and len(words[-1]) > 3:
+                    pairs = self._latin.get(key[:-2])  # "my husband's birthday", "sis's", "the wife's"
                 if pairs is None and key.endswith("s") and len(words[-1]) > 3:
                     pairs = self._latin.get(key[:-1]) or (self._latin.get(key[:-2]) if key.endswith("es") else None)
                 if pairs is None and "-" in key:

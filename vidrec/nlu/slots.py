@@ -375,6 +375,10 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
 
     rating, rating_span = find_rating(folded)
     priced = text
+    for r in refs:
+        if not r.deictic and any(ch.isdigit() for ch in folded[r.start:r.end]):
+            # "the difference between 2 and 4", "#3 under 300": a position is no price
+            priced = priced[:r.start] + " " * (r.end - r.start) + priced[r.end:]
     if rating_span is not None:
         # "评分4.5以上": the number is a rating, not a price
         slots["rating_min"] = rating
