@@ -214,7 +214,7 @@ _COMMON_EN = frozenset(
     shoes shows shower flower slower power tower towel vowel model models mode modes made make mate rate late
     date gate plate skate state skirt skirts dirt dirty curt hurt blouse house mouse louse cotton rotten gotten
     linen liner lines noble mobile robe probe globe lobe rope hope jeans means beans deans leans lean mean bean
-    dress press dresser presser address""".split()
+    dress press dresser presser address range ranges tumble""".split()
 )
 
 

@@ -291,8 +291,8 @@ def _first_of_many(text: str, lexicon: Lexicon, shown: int | None) -> str | None
             k.add("items")
         if _BUY_CUE.search(fold(clause)):
             k.add("buy")
-        if ev.attribute_keyword and not k:
-            k.add("question")
+        if ev.attribute_keyword and not k and (_YESNO_RE.search(fold(clause)) or _WH_RE.search(fold(clause))):
+            k.add("question")  # "size 42", "slim fit" in a list of wishes ask nothing
         if k:
             kinds.append(k)
     if len(kinds) < MIXED_CLAUSES or len(set().union(*kinds)) < 2:

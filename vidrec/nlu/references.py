@@ -58,7 +58,7 @@ _PAIR_ZH_NUM = re.compile(r"(?<![一-龥\d])(?:第)?(?P<a>[一二三四五六])\
 # "中间那个", "the middle one": the one in the middle of the shown list
 _MIDDLE = re.compile(r"中间(?:那|这|的)(?:一)?(?:个|款|件|条|双|只|套)?|中间那|\b(?:the\s+)?middle\s+(?:one|option|pick)\b|"
                      r"\bthe one in the middle\b", re.A)
-_DEIXIS_ZH = re.compile(r"(?:这|那)(?:一)?(?:个|款|件|条|双|只|套|顶|块|台|部|副|张|支|瓶)|它", re.A)
+_DEIXIS_ZH = re.compile(r"(?:这|那)(?:一)?(?:个|款|件|条|双|只|套|顶|块|台|部|副|张|支|瓶)|它|^\s*(?:这|那)(?:是|就是)", re.A)
 _PAIR_ZH = re.compile(r"这两(?:个|款|件|条|双|只|套)|这俩|两个都|俩都|两款都|这二者", re.A)
 _DEIXIS_EN = re.compile(r"\b(?:this|that|it)\b(?:\s+one\b)?", re.A)
 _PAIR_EN = re.compile(r"\b(?:both|these two|those two|the two|the pair|either)\b", re.A)
