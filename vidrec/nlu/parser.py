@@ -228,7 +228,7 @@ _BUY_RE = re.compile(
     r"\b(?:i'?ll|i will|i want to|i'?d like to|let me|gonna|going to)?\s*(?:buy|purchase|order)\b|"
     r"加(?:入|进|到)?购物车|放(?:进|到|入)购物车|加购|我要了|下单|(?<!想)买(?:下|了)|"
     r"入手|拍下|拍了|安排上|(?:整|要|来|拿)(?:一|1)(?:个|件|双|条|只|份)|(?:都|就|全)要(?:了|它|吧|啦)?(?=$|[\s,，。.!！~]|(?:了|吧))|"
-    r"就(?:它|这个|这件|这款)了|\bgrab\b|\b(?:going|go|goes)\s+(?:in|into)\s+(?:my|the)\s+(?:cart|basket|bag)\b|"
+    r"就(?:它|这个|这件|这款)了|包起来|\bit is\s*[.!~]*$|\bgrab\b|\b(?:going|go|goes)\s+(?:in|into)\s+(?:my|the)\s+(?:cart|basket|bag)\b|"
     r"\bhow (?:do|can) i (?:pay|check ?out)\b|\bcheck ?out\b|\bship (?:it|this|that|them|#?\d|the|number)\b.{0,30}\bto me\b|"
     r"\bplace (?:an |the )?order\b|\bsold\b|\btake (?:both|all|them|it|this|that|these|those)\b|\badd (?:it|this|that|them|both|#?\d)\b", re.A)
 # How often the buy rule and the like / reject rule below are right where they fire on a shown item named by
@@ -253,7 +253,7 @@ _REJECT_CUE_RE = re.compile(
     r"\b(?:don'?t|do not|dont) (?:like|love|want)\b|\bnah\b|\bmeh\b|\b(?:is|are) a no\b|\bno to\b|\bget rid of\b|"
     r"\blooks? cheap\b|\bhard pass\b", re.A)
 # Buying that reads as buying even in a question ("yes, #2 — how do I pay?").
-_SURE_BUY_RE = re.compile(r"加(?:入|进|到)?购物车|加购|下单|拍下|结账|付款|\bhow (?:do|can) i (?:pay|check ?out)\b|"
+_SURE_BUY_RE = re.compile(r"加(?:入|进|到)?购物车|加购|下单|拍下|结账|付款|怎么买|怎么拍|\bhow (?:do|can) i (?:buy|order|get)\b|\bhow (?:do|can) i (?:pay|check ?out)\b|"
                           r"\b(?:can|could|would) (?:you|u) (?:please |pls )?(?:place an order|order|grab|add|buy|get me)\b|"
                           r"\badd (?:it|this|that|them|both|#?\d|the|number).{0,40}\b(?:cart|basket|bag)\b", re.A)
 # Asking to be shown things: "do you have anything ...", "show me some other options ...", "有没有别的..."
@@ -319,15 +319,16 @@ def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
     if ev.cleared and intent not in ("search", "refine"):
         # "any colour is fine", "颜色无所谓": a change to the request, not a question about colour
         return "refine", max(confidence, probs.get("refine", 0.0))
-    if intent in ("compare", "like", "ask_detail", "refine", "search", "reject", "chitchat") \
+    if intent in ("buy", "compare", "like", "ask_detail", "refine", "search", "reject", "chitchat") \
             and (ev.refs or ev.described) and not re.search(r"\bor\b|还是|或者", folded) and (
                 _SURE_BUY_RE.search(folded) or (_BUY_RE.search(folded) and not _WH_RE.search(folded)
                                                 and not _YESNO_RE.search(folded))):
         # "I'll take the black coat and the grey one", "give me that and the denim jacket", "第二个加购物车",
         # "入手第二个", "grab #3 for me", "1和3都要"
         return "buy", max(confidence, probs.get("buy", 0.0), BUY_RULE_CONFIDENCE if explicit else 0.0)
-    act = _item_act(folded, ev, explicit)
-    if act is not None and act != intent and intent in ("like", "reject", "buy", "compare", "chitchat"):
+    act = None if _BUY_RE.search(folded) or _SURE_BUY_RE.search(folded) else _item_act(folded, ev, explicit)
+    if act is not None and act != intent and (intent in ("like", "reject", "buy", "chitchat") or (
+            intent == "compare" and len(explicit) >= 2)):
         # a shown item pointed at with words of liking or of turning it down, and no question about it: "digging
         # #2", "the first one isn't bad", "scratch #3", "第二个差点意思", "1 and 3 are a no", "2 and 4 are both nice"
         return act, max(probs.get(act, 0.0), ACT_RULE_CONFIDENCE if explicit else 0.0)
