@@ -46,7 +46,7 @@ SLOTS: tuple[str, ...] = lexicon_slots()  # the built-in ones, for readers of th
 EXTRA_SYNONYMS: dict[str, dict[str, list[str]]] = {
     "category": {
         "Blazers": ["suit", "suits", "business suit", "西装外套", "正装外套"],
-        "Jackets": ["puffer", "puffer jacket", "down jacket", "raincoat", "trench coat", "冲锋衣", "棉服", "夹克衫",
+        "Jackets": ["puffer", "puffer jacket", "down jacket", "raincoat", "trench coat", "冲锋衣", "棉服", "夹克衫", "大衣",
                     "皮衣", "棉衣"],
         "Casual Shoes": ["sneaker", "kicks", "canvas shoes", "小白鞋", "帆布鞋", "球鞋"],
         "Sports Shoes": ["running shoe", "trainer", "运动鞋子", "慢跑鞋"],
@@ -129,6 +129,7 @@ COMPOUNDS: dict[str, tuple[tuple[str, str], ...]] = {
     "皮鞋": (("category", "Formal Shoes"),),
     "running shoes": (("category", "Sports Shoes"),),
     "篮球鞋": (("category", "Sports Shoes"), ("usage", "Sports")),
+    "跑步鞋": (("category", "Sports Shoes"), ("usage", "Sports")),
     "basketball shoes": (("category", "Sports Shoes"), ("usage", "Sports")),
     "丝巾": (("category", "Scarves"), ("material", "Silk")),
     "iphone": (("category", "Phones"), ("brand", "Apple")),
@@ -168,6 +169,7 @@ _GUARDS: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {
               re.compile(r"^\s*(?:the|this|that|it|a video|videos?|out|me|them|you)\b", re.A)),
     "down": (None, re.compile(r"^(?!\s*(?:-?filled|jackets?|coats?|vests?|parkas?|puffers?)\b)", re.A)),
     "fall": (re.compile(r"^(?!.*\b(?:for|this|in|the|autumn|next|early|late)\s*$)", re.A), None),
+    "falls": (None, re.compile(r"^\s*(?:apart|down|off|over|short|through|out|flat|behind)\b", re.A)),
     "work": (re.compile(r"(?:\bit|\bthey|\bthese|\bthose|\bthat|\bthis|\bdoes|\bdo|\bwill|\bwould|n't|\bcan|\bcould|"
                         r"\bshould|\bmight|\bmay)\s*$", re.A), None),
     # "any colour works", "anything works", "that works": the verb, read as "work" (usage) one letter away

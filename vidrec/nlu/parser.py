@@ -196,7 +196,7 @@ def _parse(raw: str, context: dict[str, Any], model: IntentModel | None) -> Pars
 
 # "这个有没有L码", "do u have this in xl", "第二个有红色的吗": whether a shown item comes in a size or colour.
 _AVAILABILITY_RE = re.compile(
-    r"有没有|有吗|有.{0,6}吗|还有.{0,6}(?:吗|不|没)|\b(?:do|did|does|can|could)\s+(?:you|u|ya|y'all)\s+"
+    r"有没有|有吗|有.{0,10}吗|还有.{0,6}(?:吗|不|没)|\b(?:do|did|does|can|could)\s+(?:you|u|ya|y'all)\s+"
     r"(?:have|has|get|got|stock|carry)\b|\b(?:does|do|can|will)\s+(?:it|this|that|they|these|those)(?:\s+one)?\s+"
     r"(?:come|comes|be had)\s+in\b|\bavailable in\b|\bgot (?:this|it|that|these)\b|\bis there\b|\bany chance\b", re.A)
 
@@ -316,6 +316,9 @@ def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
         # "do you have anything sleeveless with good reviews?", "show me only options available in large": no
         # shown item is asked about; the shopper narrows the search
         return "refine", max(confidence, probs.get("refine", 0.0))
+    if intent == "ask_detail" and not explicit and re.search(r"\binstead\b|换成|改成|换个", folded) and has_slots:
+        # "got it in navy instead?": a change to the request, not a question about the item
+        return "refine", max(confidence, probs.get("refine", 0.0))
     if ev.cleared and intent not in ("search", "refine"):
         # "any colour is fine", "颜色无所谓": a change to the request, not a question about colour
         return "refine", max(confidence, probs.get("refine", 0.0))
@@ -370,7 +373,7 @@ def _in_context(text: str, ev: Evidence, intent: str, confidence: float, probs: 
                 ev.slots.get("category") or ev.slots.get("gender") or _OPENING_RE.search(folded)
                 or len(text) > 16)):
             return "search", max(probs.get("search", 0.0), confidence if intent != "search" else 0.0)
-    if intent in ("refine", "chitchat", "ask_detail", "search") and not ev.slots.get("category") \
+    if intent in ("refine", "chitchat", "ask_detail", "search", "critique") and not ev.slots.get("category") \
             and _WHICH_BEST_RE.search(folded) and (shown is None or shown >= 2) and len(explicit) != 1:
         return "compare", max(confidence, probs.get("compare", 0.0))
     if intent in ("like", "reject", "more") and explicit and _MEDIA_RE.search(folded):
@@ -431,4 +434,6 @@ def _understood(text: str, ev: Evidence, intent: str) -> tuple[Request, Refs, st
             refs["attribute"] = attribute
         if attribute == "price" and intent == "compare":
             direction = None
+        if attribute == "gender" and re.search(r"还是|\bor\b", folded):
+            s.pop("gender", None)  # "第四个是男款还是女款": both named, neither asked for
     return Request.model_validate(s), Refs(**refs), direction

@@ -106,7 +106,8 @@ def find_size(folded: str, original: str) -> tuple[str | None, tuple[int, int] |
 _ATTRIBUTE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("price", re.compile(r"多少钱|多少米|多少元|几块|几多钱|价格|价钱|价位|什么价|贵不贵|贵吗|便宜吗|哪个便宜|哪个更便宜|"
                          r"哪个贵|how much|\bprice\b|\bprices\b|\bpriced\b|\bcost\b|\bcosts\b|\bpricier\b|"
-                         r"which (?:one )?is cheaper|which (?:one )?(?:is )?more expensive|cheaper one|"
+                         r"which (?:one )?is cheaper|which (?:one )?(?:is )?more expensive|cheaper one|最便宜|最贵|最实惠|"
+                         r"\bcheapest\b|\bpriciest\b|\bwhich\b.{0,14}\b(?:cheaper|pricier|more expensive)\b|"
                          r"\bhw much\b|\bhow mch\b", re.A)),
     ("material", re.compile(r"材质|面料|料子|什么料|什么做的|啥做的|成分|质地|\bmade of\b|\bmade from\b|\bmaterial\b|"
                             r"\bfabric\b|\bwhat is it made\b", re.A)),
@@ -117,7 +118,8 @@ _ATTRIBUTE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("size", re.compile(r"尺码|尺寸|码数|多大|偏大|偏小|大小|合身|\bsizes?\b|\bfit\b|\bfits\b|\brun(?:s)? (?:small|large|big)|"
                         r"\btrue to size\b|\bhow big\b", re.A)),
     ("pattern", re.compile(r"图案|花纹|\bpattern\b", re.A)),
-    ("usage", re.compile(r"场合|什么时候穿|适合.{0,4}穿吗|\boccasion\b|\bwear it to\b|\bgood for\b", re.A)),
+    ("usage", re.compile(r"场合|什么时候穿|适合.{0,4}穿吗|适合.{0,4}(?:上班|通勤|运动|健身|跑步|约会|派对|婚礼|面试|旅行|度假)|"
+                         r"\boccasion\b|\bwear (?:it|this|that|them|these|those|the [\w ]{1,20}?) to\b|\bgood for\b", re.A)),
     ("season", re.compile(r"什么季节|哪个季节|季节|\bseason\b|\bwinter\b.*\?|\bwarm enough\b", re.A)),
     ("gender", re.compile(r"男款还是女款|男的还是女的|男女|\bfor men or women\b|\bmen or women\b", re.A)),
     ("stock", re.compile(r"有货|现货|库存|缺货|断货|卖完|\bin stock\b|\bavailable\b|\bavailability\b|\bsold out\b", re.A)),
@@ -228,7 +230,8 @@ def _scoped(folded: str, mentions: list[Mention]) -> tuple[list[Mention], list[M
                 not any(w.start > prev.start for w in wanted) and _NEG_CHAIN.match(folded[prev.end:m.start]):
             negated.append(m)
             continue
-        (negated if _negated(folded, m) else wanted).append(m)
+        nxt = next((n for n in mentions if n.start >= m.end), None)
+        (negated if _negated(folded, m, nxt) else wanted).append(m)
     return wanted, negated
 
 
@@ -238,8 +241,9 @@ _LESS_BEFORE = re.compile(r"(?:\bless|\bnot so|\bnot as|\bnot too|\bnothing too|
                           re.A)
 
 
-def _negated(folded: str, m: Mention) -> bool:
-    """"不要黑色", "no black ones", "anything but red", "黑色的不要": the mention is excluded, not wanted."""
+def _negated(folded: str, m: Mention, nxt: Mention | None = None) -> bool:
+    """"不要黑色", "no black ones", "anything but red", "黑色的不要": the mention is excluded, not wanted.
+    A "不要" that goes on to name something else ("平底鞋 不要黑色") rules out that, not the word before it."""
     before = folded[max(0, m.start - 16):m.start]
     if _LESS_BEFORE.search(before):
         return True
@@ -249,7 +253,11 @@ def _negated(folded: str, m: Mention) -> bool:
         if not _NEG_STOP.search(between) and not (nb.group("cue") == "not" and re.match(r"\s*(?:only|just)\b",
                                                                                            between, re.A)):
             return True
-    return _NEG_AFTER.match(folded, m.end) is not None
+    after = _NEG_AFTER.match(folded, m.end)
+    if after is not None and nxt is not None and nxt.slot != m.slot and \
+            re.fullmatch(r"[\s的]*(?:颜色|色)?[\s的]*(?:也|都)?[\s的]*", folded[after.end():nxt.start]):
+        return False
+    return after is not None
 
 
 # ------------------------------------------------------------------------------------ described items
