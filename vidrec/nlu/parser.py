@@ -230,7 +230,8 @@ _BUY_RE = re.compile(
     r"\b(?:i'?ll|i will|i want to|i'?d like to|let me|gonna|going to)?\s*(?:buy|purchase|order)\b|"
     r"加(?:入|进|到)?购物车|放(?:进|到|入)购物车|加购|我要了|下单|(?<!想)买(?:下|了)|"
     r"入手|拍下|拍了|安排上|(?:整|要|来|拿)(?:一|1)(?:个|件|双|条|只|份)|(?:都|就|全)要(?:了|它|吧|啦)?(?=$|[\s,，。.!！~]|(?:了|吧))|"
-    r"就(?:它|这个|这件|这款)了|包起来|\bit is\s*[.!~]*$|\bgrab\b|\b(?:going|go|goes)\s+(?:in|into)\s+(?:my|the)\s+(?:cart|basket|bag)\b|"
+    r"就(?:它|这个|这件|这款)了|包起来|加(?:个|一下)?车|\bi'?m (?:getting|buying|taking|grabbing|ordering)\b|"
+    r"\b(?:gonna|going to) (?:get|buy|take|grab|order)\b|\bit is\s*[.!~]*$|\bgrab\b|\b(?:going|go|goes)\s+(?:in|into)\s+(?:my|the)\s+(?:cart|basket|bag)\b|"
     r"\bhow (?:do|can) i (?:pay|check ?out)\b|\bcheck ?out\b|\bship (?:it|this|that|them|#?\d|the|number)\b.{0,30}\bto me\b|"
     r"\bplace (?:an |the )?order\b|\bsold\b|\btake (?:both|all|them|it|this|that|these|those)\b|\badd (?:it|this|that|them|both|#?\d)\b", re.A)
 # How often the buy rule and the like / reject rule below are right where they fire on a shown item named by
