@@ -188,6 +188,8 @@ def main() -> int:
     ap.add_argument("--json", default=None)
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--errors", action="store_true", help="print the dev half's wrong frames to stderr")
+    ap.add_argument("--half", choices=("dev", "test", "all"), default=None,
+                    help="print only this half's scores (dev while fixing: the test half stays unread)")
     args = ap.parse_args()
     path = Path(args.data) / "simmc2" / "simmc2_dev_even.json"
     if not path.exists():
@@ -195,6 +197,14 @@ def main() -> int:
         return 2
     result = {"simmc2_dst": run(path, args.boot, args.errors),
               "simmc2_dst_reset_on_search": run(path, args.boot, False, reset_on_search=True)}
+    if args.half:
+        for r in result.values():
+            for h in ("all", "dev", "test"):
+                if h != args.half:
+                    r.pop(h)
+            if args.half != "all":
+                for k in ("constraint_turns", "turns_with_mapped_act", "refine_read_as_more", "top_confusions"):
+                    r.pop(k)  # counted over both halves
     text = json.dumps(result, indent=1, ensure_ascii=False)
     print(text)
     if args.json:

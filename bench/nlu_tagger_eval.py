@@ -6,10 +6,11 @@
 select: for each mix weight of the tagger's intent probabilities (TAGGER_WEIGHT), each gate (the tagger consulted
 only when the linear classifier's top probability is below TAGGER_GATE) and with / without its negation scope
 (TAGGER_SCOPE): intent accuracy, slot micro-F1 and the calibration error (ECE, 10 bins) of the parse confidence on
-the dev data: SIMMC 2.0's even dialogs and the hand-labelled set's dev+test split. The combination with the best
-mean intent accuracy of the two is switched on only if a paired bootstrap over the dev messages (2,000 draws,
-seed 0) puts the lower end of the 95 % interval of its gain over the rules alone above 0; the scope only if it
-raises the mean slot F1 without lowering either intent accuracy. Nothing held out is read.
+the dev data: SIMMC 2.0's even dialogs, the hand-labelled set's dev+test split and the spent blind sets 3 and 5
+(where bench/data has them). The combination with the best mean intent accuracy over these sets is switched on only
+if a paired bootstrap over the dev messages (2,000 draws, seed 0) puts the lower end of the 95 % interval of its
+gain over the rules alone above 0; the scope only if it raises the mean slot F1 without lowering any set's intent
+accuracy. Nothing held out is read. --tagger judges a model trained elsewhere (tools/nlu_tagger_train.py --out).
 final: with the constants as shipped in vidrec/nlu/parser.py, with the tagger off (the rules alone) and, given
 --select, with the best dev combination and the tagger's intent alone: SIMMC's odd dialogs, the hand-labelled blind split, and parse latency (p50 / p95, batch 1, one thread). Blind set 3 is
 scored separately by bench/nlu_blind.py (aggregates only).
@@ -116,29 +117,47 @@ def paired_gain(a: list[list[bool]], b: list[list[bool]], draws: int = 2000) -> 
     return [round(gains[int(0.025 * draws)], 4), round(gains[int(0.975 * draws)], 4)]
 
 
-def select(data: Path) -> dict:
+DEV_BLIND = (HERE / "data" / "nlu_blind3.jsonl", HERE / "data" / "nlu_blind5.jsonl")  # spent: dev material
+
+
+def blind_dev_rows() -> list[dict]:
+    return [json.loads(line) for path in DEV_BLIND if path.exists()
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def select(data: Path, tagger_path: str | None = None) -> dict:
     hand = hand_rows({"dev", "test"})
+    blind = blind_dev_rows()
     turns, lexicon = simmc_turns(data, odd=False)
+    tagger = None
+    if tagger_path:
+        from vidrec.nlu.tagger import Tagger
+
+        tagger = Tagger(tagger_path)
     table = []
     configs = [(0.0, 1.0, False)] + [(w, g, s) for w in (0.25, 0.5, 0.75, 1.0) for g in (1.0, 0.7)
                                      for s in (False, True)]
     for weight, gate, scope in configs:
         P.TAGGER_WEIGHT, P.TAGGER_GATE, P.TAGGER_SCOPE = weight, gate, scope
-        ctx = {} if (weight or scope) else {"tagger": False}
+        ctx = ({"tagger": tagger} if tagger is not None else {}) if (weight or scope) else {"tagger": False}
         row = {"weight": weight, "gate": gate, "scope": scope, "hand_dev+test": score_hand(hand, ctx),
                "simmc_even": score_simmc(turns, lexicon, ctx)}
+        if blind:
+            row["blind3+5"] = score_hand(blind, ctx)
         print(json.dumps({k: ({m: x for m, x in v.items() if m != "_ok"} if isinstance(v, dict) else v)
                           for k, v in row.items()}), file=sys.stderr)
         table.append(row)
 
+    sets = ["hand_dev+test", "simmc_even"] + (["blind3+5"] if blind else [])
+
     def mean_intent(r: dict) -> float:
-        return (r["hand_dev+test"]["intent_accuracy"] + r["simmc_even"]["intent_accuracy"]) / 2
+        return sum(r[k]["intent_accuracy"] for k in sets) / len(sets)
 
     def mean_slots(r: dict) -> float:
-        return (r["hand_dev+test"]["slot_f1"] + r["simmc_even"]["slot_f1"]) / 2
+        return sum(r[k]["slot_f1"] for k in sets) / len(sets)
 
     def oks(r: dict) -> list[list[bool]]:
-        return [r["hand_dev+test"]["_ok"], r["simmc_even"]["_ok"]]
+        return [r[k]["_ok"] for k in sets]
 
     rules = table[0]
     best = max((r for r in table if not r["scope"]), key=lambda r: (mean_intent(r), -r["weight"]))
@@ -148,9 +167,9 @@ def select(data: Path) -> dict:
     scoped = next((r for r in table if r["scope"] and r["weight"] == chosen["weight"] and
                    r["gate"] == chosen["gate"]), None)
     use_scope = scoped is not None and mean_slots(scoped) > mean_slots(chosen) and all(
-        scoped[k]["intent_accuracy"] >= chosen[k]["intent_accuracy"] for k in ("hand_dev+test", "simmc_even"))
+        scoped[k]["intent_accuracy"] >= chosen[k]["intent_accuracy"] for k in sets)
     for r in table:
-        for k in ("hand_dev+test", "simmc_even"):
+        for k in sets:
             r[k].pop("_ok")
     return {"table": table, "best": {"weight": best["weight"], "gate": best["gate"],
                                      "mean_intent_gain_95": interval},
@@ -200,12 +219,15 @@ def main() -> None:
     ap.add_argument("--data", default=str(HERE.parents[1] / "shared" / "data" / "dialogs"))
     ap.add_argument("--json", default=None)
     ap.add_argument("--select", default=None, help="final: also report the best dev combination of this select JSON")
+    ap.add_argument("--tagger", default=None, help="select: the tagger.onnx to judge (default: the shipped one)")
     args = ap.parse_args()
-    if default_tagger() is None:
+    if args.tagger and not Path(args.tagger).exists():
+        raise SystemExit(f"no tagger model at {args.tagger}")
+    if not args.tagger and default_tagger() is None:
         raise SystemExit("no tagger model at vidrec/resources/nlu/tagger.onnx: train it with "
                          "tools/nlu_tagger_train.py")
     if args.what == "select":
-        result = select(Path(args.data))
+        result = select(Path(args.data), args.tagger)
     else:
         best = json.loads(Path(args.select).read_text(encoding="utf-8"))["best"] if args.select else None
         result = final(Path(args.data), best)

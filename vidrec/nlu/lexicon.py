@@ -46,7 +46,7 @@ SLOTS: tuple[str, ...] = lexicon_slots()  # the built-in ones, for readers of th
 EXTRA_SYNONYMS: dict[str, dict[str, list[str]]] = {
     "category": {
         "Blazers": ["suit", "suits", "business suit", "西装外套", "正装外套"],
-        "Jackets": ["puffer", "puffer jacket", "down jacket", "raincoat", "trench coat", "冲锋衣", "棉服", "夹克衫",
+        "Jackets": ["puffer", "puffer jacket", "down jacket", "raincoat", "trench coat", "冲锋衣", "棉服", "夹克衫", "大衣",
                     "皮衣", "棉衣"],
         "Casual Shoes": ["sneaker", "kicks", "canvas shoes", "小白鞋", "帆布鞋", "球鞋"],
         "Sports Shoes": ["running shoe", "trainer", "运动鞋子", "慢跑鞋"],
@@ -59,6 +59,8 @@ EXTRA_SYNONYMS: dict[str, dict[str, list[str]]] = {
         "Phones": ["cellphone", "cell phone", "iphone"],
         "Backpacks": ["back pack"],
         "Handbags": ["包", "挎包", "单肩包", "斜挎包"],
+        "Flats": ["平底鞋"],
+        "Innerwear": ["boxers", "boxer", "briefs", "内裤"],
         "Jeans": ["牛仔长裤"],
         "Caps": ["渔夫帽"],
     },
@@ -73,10 +75,12 @@ EXTRA_SYNONYMS: dict[str, dict[str, list[str]]] = {
     "usage": {
         "Formal": ["job interview", "meeting", "meetings", "上班", "开会", "办公室", "工作穿"],
         "Sports": ["sporty", "sportier", "athleisure", "hiking", "hike", "jogging", "gym", "basketball", "football", "tennis", "爬山", "徒步", "健身房",
-                   "户外", "打篮球", "踢球", "运动风"],
+                   "户外", "打篮球", "踢球", "运动风", "跑步", "夜跑", "晨跑", "篮球", "golf", "golfing", "健身",
+                   "workout", "work out", "working out", "for running", "to run in", "go running", "yoga", "瑜伽"],
         "Party": ["prom", "cocktail", "年会", "party穿"],
         "Casual": ["everyday stuff", "daily wear", "平时", "日常通勤"],
-        "Travel": ["vacation", "beach trip", "旅行穿", "海边度假"],
+        "Travel": ["vacation", "beach trip", "旅行穿", "海边度假", "travelling", "traveling", "旅行", "旅游",
+                   "度假"],
     },
     "gender": {
         "Men": ["husband", "boyfriend", "dad", "father", "brother", "him", "guys", "guy", "老公", "男朋友", "男友",
@@ -87,8 +91,8 @@ EXTRA_SYNONYMS: dict[str, dict[str, list[str]]] = {
                   "妈妈", "老妈", "母亲", "姐姐", "妹妹", "闺蜜", "女人", "女的", "仙女", "sis", "wifey", "gf",
                   "mommy", "grandma", "grandmother", "aunt", "auntie", "fiancee", "我妈", "我姐", "我妹", "奶奶",
                   "外婆", "姥姥", "阿姨", "婆婆", "岳母", "丈母娘", "女票"],
-        "Boys": ["son", "儿子", "小男孩"],
-        "Girls": ["daughter", "女儿", "小女孩"],
+        "Boys": ["son", "儿子", "小男孩", "nephew", "侄子", "外甥", "男孩", "男宝"],
+        "Girls": ["daughter", "女儿", "小女孩", "niece", "侄女", "外甥女", "闺女", "女孩", "女宝"],
         "Unisex": ["男女同款的", "情侣款"],
     },
     "season": {"Summer": ["summery"], "Winter": ["wintry", "保暖"], "Fall": ["autumnal"]},
@@ -124,6 +128,11 @@ COMPOUNDS: dict[str, tuple[tuple[str, str], ...]] = {
     "leather skirt": (("category", "Skirts"), ("material", "Leather")),
     "皮鞋": (("category", "Formal Shoes"),),
     "running shoes": (("category", "Sports Shoes"),),
+    "篮球鞋": (("category", "Sports Shoes"), ("usage", "Sports")),
+    "跑步鞋": (("category", "Sports Shoes"), ("usage", "Sports")),
+    "basketball shoes": (("category", "Sports Shoes"), ("usage", "Sports")),
+    "丝巾": (("category", "Scarves"), ("material", "Silk")),
+    "iphone": (("category", "Phones"), ("brand", "Apple")),
     "yoga pants": (("category", "Leggings"), ("usage", "Sports")),
     "瑜伽裤": (("category", "Leggings"), ("usage", "Sports")),
 }
@@ -160,6 +169,7 @@ _GUARDS: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {
               re.compile(r"^\s*(?:the|this|that|it|a video|videos?|out|me|them|you)\b", re.A)),
     "down": (None, re.compile(r"^(?!\s*(?:-?filled|jackets?|coats?|vests?|parkas?|puffers?)\b)", re.A)),
     "fall": (re.compile(r"^(?!.*\b(?:for|this|in|the|autumn|next|early|late)\s*$)", re.A), None),
+    "falls": (None, re.compile(r"^\s*(?:apart|down|off|over|short|through|out|flat|behind)\b", re.A)),
     "work": (re.compile(r"(?:\bit|\bthey|\bthese|\bthose|\bthat|\bthis|\bdoes|\bdo|\bwill|\bwould|n't|\bcan|\bcould|"
                         r"\bshould|\bmight|\bmay)\s*$", re.A), None),
     # "any colour works", "anything works", "that works": the verb, read as "work" (usage) one letter away
@@ -206,7 +216,7 @@ _COMMON_EN = frozenset(
     shoes shows shower flower slower power tower towel vowel model models mode modes made make mate rate late
     date gate plate skate state skirt skirts dirt dirty curt hurt blouse house mouse louse cotton rotten gotten
     linen liner lines noble mobile robe probe globe lobe rope hope jeans means beans deans leans lean mean bean
-    dress press dresser presser address""".split()
+    dress press dresser presser address range ranges tumble""".split()
 )
 
 
@@ -478,6 +488,8 @@ class Lexicon:
                     continue
                 key = " ".join(words)
                 pairs = self._latin.get(key)
+                if pairs is None and key.endswith("'s") and len(words[-1]) > 3:
+                    pairs = self._latin.get(key[:-2])  # "my husband's birthday", "sis's", "the wife's"
                 if pairs is None and key.endswith("s") and len(words[-1]) > 3:
                     pairs = self._latin.get(key[:-1]) or (self._latin.get(key[:-2]) if key.endswith("es") else None)
                 if pairs is None and "-" in key:

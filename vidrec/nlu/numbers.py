@@ -392,8 +392,13 @@ def find_prices(text: str) -> list[PriceMention]:
 
 # ------------------------------------------------------------------------------------------ parse_price_range
 
+# "under a hundred-ish", "like 80 max": an explicit bound wins over the hedge next to it.
+_STRONG_UPPER_BEFORE_RE = re.compile(r"(?:under|below|less than|no more than|not more than|at most|max(?:imum)?|up to|"
+                                     r"不超过|不要超过|别超过|不能超过|最多|最高)\s*:?\s*(?:a\s+)?$", re.A)
 _UPPER_BEFORE_RE = re.compile(
-    r"(?:under|below|less than|cheaper than|no more than|not more than|not over|at most|max(?:imum)?|up to|"
+    r"(?:提到|加到|改成|改为|调到|涨到|放宽到|提高到|提升到|升到|增加到|放到|\braise (?:it |that |the budget )?to|"
+    r"\bbump (?:it |that )?(?:up )?to|\bincrease (?:it |that )?to|\bmake it|\bchange (?:it |that )?to|"
+    r"under|below|less than|cheaper than|no more than|not more than|not over|at most|max(?:imum)?|up to|"
     r"within|budget(?: is| of)?|my budget|<=?|≤|不超过|不要超过|别超过|不能超过|不高于|不多于|(?<!不)低于|(?<!不)少于|最多|最高|"
     r"(?<!不)小于|不大于|"
     r"便宜于|预算(?:是|在|为|大概|大约)?|控制在|只有)\s*:?\s*$", re.A)
@@ -412,11 +417,19 @@ _AROUND_AFTER_RE = re.compile(r"^\s*(?:左右|上下|附近|来块|来元|来|or
 _JUST_OVER_AFTER_RE = re.compile(r"^\s*(?:块|元)?\s*(?:出头|多一点|多点|挂零|and change|or a bit more|plus a bit)", re.A)
 # "nothing over 300", "none above 300": an upper limit although "over" alone is a lower one.
 _NEG_LOWER_BEFORE_RE = re.compile(
-    r"(?:\bnothing|\bnone|\bnot|\bno|\bnever|\bdon't go|\bdont go|\bwon't pay|\bwont pay)\s+"
-    r"(?:(?:that's|thats|that is|which is|is|costing|priced)\s+)?(?:over|above|more than|pricier than)\s*$", re.A)
+    r"(?:(?:\bnothing|\bnone|\bnot|\bno|\bnever|\bdon't go|\bdont go|\bwon't pay|\bwont pay)\s+"
+    r"(?:(?:that's|thats|that is|which is|is|costing|priced)\s+)?|"
+    r"\b(?:can'?t|cannot|can not|won'?t|wont|don'?t want to|dont want to|not going to|not gonna|unable to)\s+"
+    r"(?:spend|pay|go|afford)\s+(?:anything\s+)?)(?:over|above|more than|pricier than|past)\s*$", re.A)
+# "nothing under 50", "none below 100": a lower limit although "under" alone is an upper one.
+_NEG_UPPER_BEFORE_RE = re.compile(
+    r"(?:\bnothing|\bnone|\bnot anything|\bno)\s+(?:(?:that's|thats|that is|which is|is|costing|priced)\s+)?"
+    r"(?:under|below|less than|cheaper than)\s*$", re.A)
+# "a couple hundred bucks": about two hundred.
+_COUPLE_RE = re.compile(r"\ba\s+couple(?:\s+of)?\s+(hundred|thousand|grand)\b", re.A)
 # "五六百" / "三四千块": two neighbouring digits before a unit are a range (500, 600).
 _ZH_TWO_DIGITS_RE = re.compile(
-    r"(?<![一二两三四五六七八九十百千万\d])([一二三四五六七八])([二三四五六七八九])([十百千万])", re.A)
+    r"(?<![一二两三四五六七八九十百千万\d])([一二三四五六七八])([二两三四五六七八九])([十百千万])", re.A)
 # A Chinese numeral below this without a currency is not a budget ("一起", "预约一下", "看一看").
 _MIN_BARE_ZH_PRICE = 10
 _BETWEEN_RE = re.compile(r"(?:between|从|在|介于)\s*$", re.A)
@@ -437,7 +450,7 @@ def parse_price_range(text: str) -> tuple[float | None, float | None]:
     """
     if not isinstance(text, str) or not text:
         return None, None
-    folded = fold(text)
+    folded = _COUPLE_RE.sub(lambda m: "about two " + m.group(1), fold(text))
     amounts = [a for a in _amounts(folded) if not _is_quantity(folded, a) and a.value > 0]
     lo: float | None = None
     hi: float | None = None
@@ -470,7 +483,7 @@ def parse_price_range(text: str) -> tuple[float | None, float | None]:
     for i, a in enumerate(amounts):
         if i in used:
             continue
-        before = _before(folded, a.start, 20)
+        before = _before(folded, a.start, 28)
         after = folded[a.end:a.end + 12]
         if _NOT_PRICE_BEFORE_RE.search(_before(folded, a.start)):
             continue
@@ -482,6 +495,10 @@ def parse_price_range(text: str) -> tuple[float | None, float | None]:
             lo = a.value if lo is None else lo
             hi = round(a.value * (1 + AROUND_BAND), 2) if hi is None else hi
         elif _NEG_LOWER_BEFORE_RE.search(before):
+            hi = a.value if hi is None else hi
+        elif _NEG_UPPER_BEFORE_RE.search(before):
+            lo = a.value if lo is None else lo
+        elif _STRONG_UPPER_BEFORE_RE.search(before) or re.match(r"^\s*(?:max\b|tops\b|封顶)", after):
             hi = a.value if hi is None else hi
         elif _AROUND_BEFORE_RE.search(before) or _AROUND_AFTER_RE.match(after):
             band_lo, band_hi = _band(a.value)

@@ -43,14 +43,22 @@ _ORD_VETO_AFTER = re.compile(
     r"\s*(?:time|times|of all|thing|things|place|day|days|week|weeks|month|months|year|years|night|impression|"
     r"hand|class|half|date|season|name|step|priority|sec|minute|minutes|hour|hours|look|sight)\b", re.A)
 _ORD_VETO_BEFORE = re.compile(r"(?:\bat|\ba|\bone|\bwait a|\bfor a|\bjust a|\bhang on a|\bsec)\s*$", re.A)
-_LAST_NEEDS = re.compile(r"(?:\bthe|\bmy|\bthat|\bthis)\s*$", re.A)
+_LAST_NEEDS = re.compile(r"(?:\bthe|\bmy|\bthat|\bthis|\bor|\band|\bvs\.?|,)\s*$", re.A)
 _LAST_VETO_AFTER = re.compile(
     r"\s*(?:time|times|year|week|month|night|season|summer|winter|spring|fall|order|purchase|page)\b", re.A)
 
 _PAIR_RE = re.compile(
     r"(?<![\d.,])(?P<a>[1-9])\s*(?:号|个|款)?\s*(?:vs\.?|versus|or|and|&|和|跟|与|还是|或者|或|、|,|，|/)\s*"
     r"(?:the\s+|number\s+|no\.?\s*|#|第)?(?P<b>[1-9])(?![\d.%])", re.A)
-_DEIXIS_ZH = re.compile(r"(?:这|那)(?:一)?(?:个|款|件|条|双|只|套|顶|块|台|部|副|张|支|瓶)|它", re.A)
+# "1, 2 and 3", "2、3和4": more positions after a pair
+_MORE_OF_LIST = re.compile(r"\s*(?:,|，|、|and|&|和|跟|/)\s*(?:the\s+|number\s+|no\.?\s*|#|第)?(?P<n>[1-9])(?![\d.%])", re.A)
+# "一和三", "二还是四": two positions in Chinese numerals, standing alone
+_PAIR_ZH_NUM = re.compile(r"(?<![一-龥\d])(?:第)?(?P<a>[一二三四五六])\s*(?:号|个)?\s*(?:和|跟|还是|或者|、)\s*(?:第)?"
+                          r"(?P<b>[一二三四五六])(?:号|个)?(?=$|[\s,，。!！?？~都吧呢啊])", re.A)
+# "中间那个", "the middle one": the one in the middle of the shown list
+_MIDDLE = re.compile(r"中间(?:那|这|的)(?:一)?(?:个|款|件|条|双|只|套)?|中间那|\b(?:the\s+)?middle\s+(?:one|option|pick)\b|"
+                     r"\bthe one in the middle\b", re.A)
+_DEIXIS_ZH = re.compile(r"(?:这|那)(?:一)?(?:个|款|件|条|双|只|套|顶|块|台|部|副|张|支|瓶)|它|^\s*(?:这|那)(?:是|就是)", re.A)
 _PAIR_ZH = re.compile(r"这两(?:个|款|件|条|双|只|套)|这俩|两个都|俩都|两款都|这二者", re.A)
 _DEIXIS_EN = re.compile(r"\b(?:this|that|it)\b(?:\s+one\b)?", re.A)
 _PAIR_EN = re.compile(r"\b(?:both|these two|those two|the two|the pair|either)\b", re.A)
@@ -100,6 +108,19 @@ def find_item_refs(folded: str, shown: int | None = None) -> list[ItemRef]:
             continue
         add(int(m.group("a")), m.start("a"), m.end("a"))
         add(int(m.group("b")), m.start("b"), m.end("b"))
+        end = m.end()
+        while (more := _MORE_OF_LIST.match(folded, end)) is not None:
+            if re.match(r"\s*(?:码|元|块|k\b|%|stars?)", folded[more.end():more.end() + 5], re.A):
+                break
+            add(int(more.group("n")), more.start("n"), more.end("n"))
+            end = more.end()
+    for m in _PAIR_ZH_NUM.finditer(folded):
+        a, b = _num(m.group("a")), _num(m.group("b"))
+        if a and b and a != b:
+            add(a, m.start("a"), m.end("a"))
+            add(b, m.start("b"), m.end("b"))
+    for m in _MIDDLE.finditer(folded):
+        add((shown + 1) // 2 if shown and shown >= 3 else 2, m.start(), m.end())
     for pattern, kind in _PATTERNS:
         for m in pattern.finditer(folded):
             s, e = m.start(), m.end()

@@ -43,8 +43,28 @@ _WORD_SIZE_BEFORE_NOUN_RE = re.compile(
     r"|\bwears?\s+(?:a\s+|an\s+|size\s+)?(extra[\s-]large|extra[\s-]small|small|medium|large)\b", re.A)
 
 
+# "an extra large black puffer jacket": the size word a few words before the garment.
+_EXTRA_SIZE_BEFORE_NOUN_RE = re.compile(
+    rf"\b(?:an?\s+)(extra[\s-]large|extra[\s-]small|x-large|x-small)\s+(?:[a-z]+\s+){{0,3}}?{_CLOTHES}\b|"
+    rf"\ban\s+(extra[\s-]large|extra[\s-]small)\b", re.A)
+# "large pls", "medium please!": a size word and nothing else (the answer to "which size?").
+_BARE_SIZE_RE = re.compile(r"^\s*(?:(?:a|an|in|size)\s+)?(extra[\s-]extra[\s-]large|extra[\s-]large|extra[\s-]small|small|"
+                           r"medium|large)\s*(?:pls|plz|please|thanks|thx|ty|then|for me|one)?\s*[.!~]*\s*$", re.A)
+# "腰围32", "34 waist", "waist 30": trouser sizes by the waist.
+_WAIST_RE = re.compile(r"(?:腰围|\bwaist\s*(?:size\s*)?)\s*(?P<a>[2-4]\d)(?![\d.])|(?<![\d.])(?P<b>[2-4]\d)\s*(?:\s*inch)?\s*"
+                       r"(?:waist\b|腰)", re.A)
+
+
 def find_size(folded: str, original: str) -> tuple[str | None, tuple[int, int] | None]:
     """A clothing or shoe size: "XL", "M", "42", "10", "Free Size" (normalised), with its span."""
+    m = _WAIST_RE.search(folded)
+    if m:
+        return m.group("a") or m.group("b"), (m.start(), m.end())
+    m = _EXTRA_SIZE_BEFORE_NOUN_RE.search(folded) or _BARE_SIZE_RE.search(folded)
+    if m:
+        word = re.sub(r"[\s-]+", " ", next(g for g in m.groups() if g)).replace("x large", "extra large") \
+            .replace("x small", "extra small")
+        return _WORD_SIZES.get(word), (m.start(), m.end())
     for zh, value in _ZH_SIZES.items():
         i = folded.find(zh)
         if i >= 0:
@@ -86,28 +106,30 @@ def find_size(folded: str, original: str) -> tuple[str | None, tuple[int, int] |
 _ATTRIBUTE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("price", re.compile(r"多少钱|多少米|多少元|几块|几多钱|价格|价钱|价位|什么价|贵不贵|贵吗|便宜吗|哪个便宜|哪个更便宜|"
                          r"哪个贵|how much|\bprice\b|\bprices\b|\bpriced\b|\bcost\b|\bcosts\b|\bpricier\b|"
-                         r"which (?:one )?is cheaper|which (?:one )?(?:is )?more expensive|cheaper one|"
+                         r"which (?:one )?is cheaper|which (?:one )?(?:is )?more expensive|cheaper one|最便宜|最贵|最实惠|"
+                         r"\bcheapest\b|\bpriciest\b|\bwhich\b.{0,14}\b(?:cheaper|pricier|more expensive)\b|"
                          r"\bhw much\b|\bhow mch\b", re.A)),
     ("material", re.compile(r"材质|面料|料子|什么料|什么做的|啥做的|成分|质地|\bmade of\b|\bmade from\b|\bmaterial\b|"
                             r"\bfabric\b|\bwhat is it made\b", re.A)),
     ("brand", re.compile(r"牌子|品牌|哪家的|哪个厂|\bbrand\b|\bwho makes\b|\bmade by\b|\bmanufacturer\b|\bwhich company\b", re.A)),
-    ("care", re.compile(r"机洗|水洗|手洗|怎么洗|干洗|起球|掉色|缩水|\bwash\b|\bwashable\b|\bwashing\b|\bdry clean|"
+    ("care", re.compile(r"机洗|水洗|手洗|怎么洗|干洗|烘干|起球|掉色|缩水|\btumble[- ]dry|\bdryer\b|\bwash\b|\bwashable\b|\bwashing\b|\bdry clean|"
                         r"\bshrink\b|\biron\b", re.A)),
     ("color", re.compile(r"颜色|几种色|什么色|几个色|\bcolou?rs?\b|\bwhat colou?r\b", re.A)),
     ("size", re.compile(r"尺码|尺寸|码数|多大|偏大|偏小|大小|合身|\bsizes?\b|\bfit\b|\bfits\b|\brun(?:s)? (?:small|large|big)|"
                         r"\btrue to size\b|\bhow big\b", re.A)),
     ("pattern", re.compile(r"图案|花纹|\bpattern\b", re.A)),
-    ("usage", re.compile(r"场合|什么时候穿|适合.{0,4}穿吗|\boccasion\b|\bwear it to\b|\bgood for\b", re.A)),
+    ("usage", re.compile(r"场合|什么时候穿|适合.{0,4}穿吗|适合.{0,4}(?:上班|通勤|运动|健身|跑步|约会|派对|婚礼|面试|旅行|度假)|"
+                         r"\boccasion\b|\bwear (?:it|this|that|them|these|those|the [\w ]{1,20}?) to\b|\bgood for\b", re.A)),
     ("season", re.compile(r"什么季节|哪个季节|季节|\bseason\b|\bwinter\b.*\?|\bwarm enough\b", re.A)),
     ("gender", re.compile(r"男款还是女款|男的还是女的|男女|\bfor men or women\b|\bmen or women\b", re.A)),
     ("stock", re.compile(r"有货|现货|库存|缺货|断货|卖完|\bin stock\b|\bavailable\b|\bavailability\b|\bsold out\b", re.A)),
     ("shipping", re.compile(r"包邮|运费|邮费|发货|快递|几天到|多久到|配送|\bshipping\b|\bdelivery\b|\bdeliver\b|\bship\b|"
-                            r"\barrive\b", re.A)),
+                            r"\barrive\b|几天能到|多久能到|能到吗|什么时候到|到货", re.A)),
     ("returns", re.compile(r"退货|退换|换货|退款|无理由|\breturn\b|\breturns\b|\brefund\b|\bexchange\b", re.A)),
     ("rating", re.compile(r"评价|口碑|好评|差评|评分|星级|买家秀|\breviews?\b|\brating\b|\bratings\b|\brated\b|\bstars\b", re.A)),
     ("warranty", re.compile(r"保修|质保|\bwarranty\b|\bguarantee\b", re.A)),
     ("category", re.compile(r"是什么东西|是啥东西|\bwhat kind of\b|\bwhat type of\b", re.A)),
-    ("details", re.compile(r"介绍|详细|详情|说说|讲讲|具体|参数|\btell me (?:more )?about\b|\bdetails?\b|\bmore info|"
+    ("details", re.compile(r"介绍|详细|详情|说说|讲讲|具体|参数|视频|实拍|\bvideos?\b|\bpics?\b|\bphotos?\b|\btell me (?:more )?about\b|\bdetails?\b|\bmore info|"
                            r"\bdescribe\b|\bspecs\b|\bmore about\b|\binfo on\b", re.A)),
 ]
 
@@ -126,13 +148,13 @@ def find_attribute(folded: str) -> str | None:
 
 _LOWER_RE = re.compile(
     r"便宜|实惠|划算|性价比|低价|省钱|太贵|贵了|有点贵|价格低|低一点|低一些|低点|不要太贵|没那么贵|不那么贵|平价|白菜价|"
-    r"预算有限|\bcheap|\bcheaper\b|\bchepaer\b|\bcheapr\b|\baffordable\b|\binexpensive\b|\bless expensive\b|"
+    r"预算有限|超预算|超出预算|\bout of (?:my )?(?:price )?range\b|\bout of my budget\b|\bcheeper\b|\bcheap|\bcheaper\b|\bchepaer\b|\bcheapr\b|\baffordable\b|\binexpensive\b|\bless expensive\b|"
     r"\bless pricey\b|\blower price|\btoo expensive\b|\b(?:too|so|a bit|kinda|pretty|bit) (?:pricey|costly)\b|"
     r"\bbargain\b|\breasonabl[ey](?: priced)?\b|\bafford\b|\bbudget[- ]friendly\b|\bthrifty\b|"
     r"\bnot (?:so |too )?expensive\b|\bbudget\b(?!'s|\s*(?:of|is|was|around|about|\$|\d|:))|\bover ?priced\b|\blow[- ]cost\b|"
     r"\bexpensive\b(?=.{0,3}(?:了|啦))|太\s*(?:expensive|pricey)|\bway too (?:expensive|pricey)\b", re.A)
 _HIGHER_RE = re.compile(
-    r"贵一点|贵一些|贵点|更贵|高档|高端|上档次|奢侈|质量好一点|质量更好|好一点的|品质|\bpremium\b|\bhigh[- ]end\b|"
+    r"贵一点|贵一些|贵点|更贵|高档|高端|上档次|档次高|档次好|高一个档次|奢侈|质量好一点|质量更好|好一点的|品质|\bpremium\b|\bhigh[- ]end\b|"
     r"\bhigher[- ]end\b|\bluxury\b|\bluxurious\b|\bpricier\b|\bmore expensive\b|\bbetter quality\b|"
     r"\bhigher quality\b|\bexpensive\b|\bupscale\b|\bdesigner\b|\britzy\b|\bposh\b|\bswanky\b|"
     r"\bfancy (?:stuff|ones|things|items|options)\b|\bsplurge\b|\bpricey (?:ones|stuff|options)\b", re.A)
@@ -143,8 +165,17 @@ _NOT_HIGH_RE = re.compile(r"(?:n't|\bnot|\bnever)\s+(?:that\s+|too\s+|so\s+|very
 _WANTS_NOT_RE = re.compile(r"\b(?:that|which|one|ones|something|anything|stuff|things)\s+(?:is|are)\s*(?:n't|not)", re.A)
 
 
+# "too cheap", "these look cheap", "太便宜了 质量怕不行", "cheap stuff falls apart": a worry about quality, no wish
+# for cheaper (and with "something more premium" beside it, a wish for pricier).
+_NOT_LOWER_RE = re.compile(
+    r"太便宜|便宜没好货|便宜的?不放心|便宜.{0,3}(?:质量|做工)|看着?(?:好|很|有点|挺)?廉价|\btoo cheap\b|"
+    r"\blooks?\s+(?:\w+\s+)?cheap\b|\bcheap[- ]looking\b|\bcheap(?:ly)? made\b|"
+    r"\bcheap\s+(?:\w+\s+){0,2}(?:falls?|fell|breaks?|broke|never lasts?|doesn'?t last|is junk)\b", re.A)
+
+
 def find_price_direction(folded: str) -> str | None:
     """"lower" for cheaper / 便宜点, "higher" for more premium / 贵一点; None in a question ("哪个便宜", "便宜吗")."""
+    folded = _NOT_LOWER_RE.sub(lambda m: " " * len(m.group()), folded)
     low = _LOWER_RE.search(folded)
     high = _HIGHER_RE.search(folded)
     if not low and not high:
@@ -199,17 +230,20 @@ def _scoped(folded: str, mentions: list[Mention]) -> tuple[list[Mention], list[M
                 not any(w.start > prev.start for w in wanted) and _NEG_CHAIN.match(folded[prev.end:m.start]):
             negated.append(m)
             continue
-        (negated if _negated(folded, m) else wanted).append(m)
+        nxt = next((n for n in mentions if n.start >= m.end), None)
+        (negated if _negated(folded, m, nxt) else wanted).append(m)
     return wanted, negated
 
 
 # "less formal", "not so sporty", "不那么正式": a move away from the value, never a request for it.
-_LESS_BEFORE = re.compile(r"(?:\bless|\bnot so|\bnot as|\bnot too|\bnothing too|不那么|没那么|不要那么|别那么|不用那么)\s*$",
+_LESS_BEFORE = re.compile(r"(?:\bless|\bnot so|\bnot as|\bnot too|\bnothing too|\b(?:is|are|'re|'s|looks?|way|bit|a bit)"
+                          r"\s+too|不那么|没那么|不要那么|别那么|不用那么|(?<!不)太|有点太|过于)\s*$",
                           re.A)
 
 
-def _negated(folded: str, m: Mention) -> bool:
-    """"不要黑色", "no black ones", "anything but red", "黑色的不要": the mention is excluded, not wanted."""
+def _negated(folded: str, m: Mention, nxt: Mention | None = None) -> bool:
+    """"不要黑色", "no black ones", "anything but red", "黑色的不要": the mention is excluded, not wanted.
+    A "不要" that goes on to name something else ("平底鞋 不要黑色") rules out that, not the word before it."""
     before = folded[max(0, m.start - 16):m.start]
     if _LESS_BEFORE.search(before):
         return True
@@ -219,7 +253,11 @@ def _negated(folded: str, m: Mention) -> bool:
         if not _NEG_STOP.search(between) and not (nb.group("cue") == "not" and re.match(r"\s*(?:only|just)\b",
                                                                                            between, re.A)):
             return True
-    return _NEG_AFTER.match(folded, m.end) is not None
+    after = _NEG_AFTER.match(folded, m.end)
+    if after is not None and nxt is not None and nxt.slot != m.slot and \
+            re.fullmatch(r"[\s的]*(?:颜色|色)?[\s的]*(?:也|都)?[\s的]*", folded[after.end():nxt.start]):
+        return False
+    return after is not None
 
 
 # ------------------------------------------------------------------------------------ described items
@@ -375,6 +413,10 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
 
     rating, rating_span = find_rating(folded)
     priced = text
+    for r in refs:
+        if not r.deictic and any(ch.isdigit() for ch in folded[r.start:r.end]):
+            # "the difference between 2 and 4", "#3 under 300": a position is no price
+            priced = priced[:r.start] + " " * (r.end - r.start) + priced[r.end:]
     if rating_span is not None:
         # "评分4.5以上": the number is a rating, not a price
         slots["rating_min"] = rating
@@ -441,8 +483,18 @@ _RATING_RES: tuple[re.Pattern[str], ...] = (
 )
 
 
+# "四星半以上", "四星以上的", "五星好评": stars in Chinese numerals (半 = a half).
+_RATING_ZH_RE = re.compile(r"(?P<z>[一二两三四五])\s*(?:颗)?星(?P<half>半)?\s*(?:以上|及以上|或以上|起|\+)", re.A)
+_ZH_STARS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+
+
 def find_rating(folded: str) -> tuple[float | None, tuple[int, int] | None]:
     """The lowest review rating asked for: "评分4.5以上" / "4星以上" / "rated 4+" / "at least 4 stars" -> 4.5 / 4."""
+    m = _RATING_ZH_RE.search(folded)
+    if m:
+        value = _ZH_STARS[m.group("z")] + (0.5 if m.group("half") else 0.0)
+        if value <= 5:
+            return value, (m.start(), m.end())
     for pattern in _RATING_RES:
         m = pattern.search(folded)
         if m:
@@ -497,6 +549,7 @@ _ATTR_ZH_ANY = r"(?P<a>颜色|品牌|牌子|价格|价钱|预算|价位|材质|�
 _ATTR_EN_ANY = r"\b(?P<a>colou?rs?|brands?|price|budget|material|fabric|size|pattern|occasion)\b"
 _LET_GO_NEAR: tuple[re.Pattern[str], ...] = (
     re.compile(rf"{_ATTR_ZH_ANY}[^，,。.!！?？;；]{{0,8}}?(?:{_LET_GO_ZH})"),
+    re.compile(rf"{_ATTR_EN_ANY}\s*(?:的)?\s*(?:都|就|也)?\s*(?:{_LET_GO_ZH})"),
     re.compile(rf"(?:{_LET_GO_ZH})[^，,。.!！?？;；]{{0,6}}?{_ATTR_ZH_ANY}"),
     re.compile(rf"(?:其他|其它|别的|什么|啥|任何|各种|哪种|所有)\s*{_ATTR_ZH_ANY}\s*(?:的)?\s*(?:都|也)\s*"
                r"(?:行|可以|好|ok|无所谓|没问题|没关系)"),
@@ -518,4 +571,14 @@ def find_cleared(folded: str) -> list[tuple[str, tuple[int, int]]]:
             key = _CLEAR_WORDS.get(m.group("a")) or _CLEAR_WORDS.get(m.group("a").rstrip("s"))
             if key and all(key != k for k, _ in out):
                 out.append((key, (m.start(), m.end())))
+                # "colour and size whatever", "颜色和尺码都无所谓": each attribute listed before the let-go word
+                for other in _LISTED_ATTR.finditer(folded, m.start(), m.end()):
+                    more = _CLEAR_WORDS.get(other.group("a")) or _CLEAR_WORDS.get(other.group("a").rstrip("s"))
+                    if more and all(more != k for k, _ in out):
+                        out.append((more, (m.start(), m.end())))
     return out
+
+
+_LISTED_ATTR = re.compile(
+    r"(?:\band\b|\bor\b|&|/|、|和|跟|还有|,|，)\s*(?:the\s+)?(?P<a>colou?rs?|brands?|price|budget|material|fabric|size|"
+    r"pattern|occasion|颜色|品牌|牌子|价格|价钱|预算|价位|材质|面料|尺码|图案|场合)", re.A)

@@ -48,8 +48,8 @@ def rule_tags(text: str, ev: Any) -> list[int]:
             s += 1
         while e > s and text[e - 1] == " ":
             e -= 1
-        if e <= s:
-            return
+        if e <= s or f"B-{kind}" not in _TAG_INDEX:
+            return  # an attribute registered after the tagger was trained ("sleeve"): the rules alone read it
         tags[s] = _TAG_INDEX[f"B-{kind}"]
         for i in range(s + 1, e):
             tags[i] = _TAG_INDEX[f"I-{kind}"]
