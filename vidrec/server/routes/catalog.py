@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from vidrec.errors import MediaError
 from vidrec.server.auth import check_media_access, media_link
@@ -84,7 +84,9 @@ def get_thumbnail(item_id: ItemPath, request: Request, backend: AppBackend, sett
     check_media_access(request, settings, item_id)
     with backend.use() as live:
         try:
-            path = thumbnails.get(live.library, item_id, t, w)
+            thumb = thumbnails.jpeg(live.library, item_id, t, w)
         except MediaError as exc:
             raise Problem(404, "no_thumbnail", f"no thumbnail can be made for {item_id!r}: {exc}") from exc
-    return MediaFileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+    # a small JPEG, sent whole from memory (a Range header is ignored: 200 with all of it, as RFC 9110 allows)
+    return Response(thumb.data, media_type="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=86400", "ETag": thumb.etag})
