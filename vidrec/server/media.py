@@ -156,6 +156,20 @@ class Thumbnails:
         self._memo_size = 0
         self._memo_of: weakref.ref | None = None  # the library the copies were made from
 
+    def peek(self, library: Library | None, item_id: str, second: float | None = None,
+             width: int = 320) -> Thumbnail | None:
+        """The thumbnail from memory if `library` made it before and its video is still there, else None; never
+        waits for a decode or the database (what an async route may call without a worker thread)."""
+        if library is None:
+            return None
+        with self._guard:
+            if self._memo_of is None or self._memo_of() is not library:
+                return None
+            hit = self._memo.get((item_id, second, width))
+            if hit is not None:
+                self._memo.move_to_end((item_id, second, width))
+        return hit if hit is not None and hit.video.is_file() else None
+
     def jpeg(self, library: Library, item_id: str, second: float | None = None, width: int = 320) -> Thumbnail:
         """The thumbnail (as `get`) with its bytes, from memory when this library made it before."""
         key = (item_id, second, width)
