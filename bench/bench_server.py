@@ -365,8 +365,6 @@ def verdict(run: dict) -> list[str]:
     memo = "on" if run.get("query_memo") is not None else "off"
     lines = [f"cache {run['cache']} (session memo {memo}), {run['mode']}: {run['shoppers']} shoppers, think {run['think_mean_s']} s, "
              f"{run['duration_s']:.0f} s, load average {run['loadavg_before'][0]} -> {run['loadavg_after'][0]}",
-             f"  server CPU {run.get('server_cpu_ms_per_turn')} ms per turn: capacity on 2 cores "
-             f"{run.get('capacity_turns_per_s_2_cores')} turns/s",
              f"  {run['turns']} turns ({run['turns_per_s']} turns/s), {run['requests']} requests, "
              f"{run['errors']} errors {run['error_kinds'] or ''}",
              f"  turn p50/p95/p99/max {t['p50']}/{t['p95']}/{t['p99']}/{t['max']} ms "
@@ -374,6 +372,9 @@ def verdict(run: dict) -> list[str]:
              f"  server RSS {rss['first']} -> {rss['last']} MB (max {rss['max']}), "
              f"{rss['slope_mb_per_min']} MB/min ({rss['kb_per_1000_turns']} KB per 1,000 turns) after "
              f"{rss['slope_from_s']:.0f} s; at {rss['at']}"]
+    if run.get("server_cpu_ms_per_turn") is not None:
+        lines.append(f"  server CPU {run['server_cpu_ms_per_turn']} ms per turn: capacity on 2 cores "
+                     f"{run['capacity_turns_per_s_2_cores']} turns/s")
     if run["mode"] == "soak" and run["cache"] == "off":
         checks = [("0 errors", run["errors"] == 0 and not run["server_errors_logged"]),
                   (f"p95 turn <= {TARGET_P95_MS:.0f} ms", t["p95"] is not None and t["p95"] <= TARGET_P95_MS),
