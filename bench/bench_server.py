@@ -343,6 +343,7 @@ def run_one(store: Path, work: Path, cache: bool, args) -> dict:
         if args.py_spy:  # sample the server's stacks while it is measured (py-spy's "raw" collapsed stacks)
             out = args.py_spy.with_suffix(f".cache-{'on' if cache else 'off'}.txt")
             spy = subprocess.Popen([os.environ.get("PY_SPY", "py-spy"), "record", "--nonblocking", "-r", "100",
+                                    *os.environ.get("PY_SPY_ARGS", "").split(),  # e.g. --gil
                                     "-f", "raw", "-o", str(out), "-d", str(int(args.duration)), "-p",
                                     str(server.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         result = asyncio.run(load(server.base, proc, args.shoppers, args.duration, think, args.seed))
@@ -400,7 +401,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tree", type=Path, help="serve with the code of this checkout (e.g. a baseline worktree); "
                                               "default this repository")
-    ap.add_argument("--py-spy", type=Path, help="sample the server with py-spy (PY_SPY: its path) during the "
+    ap.add_argument("--py-spy", type=Path, help="sample the server with py-spy (PY_SPY: its path, PY_SPY_ARGS: more "
+                                                "options, e.g. --gil) during the "
                                                 "measured load; collapsed stacks to FILE.cache-<on|off>.txt")
     ap.add_argument("--out", type=Path, help="write the results as JSON here (default bench/results/"
                                              "server-<soak|saturate>-cache-<on|off|both>.json)")
