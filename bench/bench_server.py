@@ -77,7 +77,7 @@ BUTTONS = {"@reject": "reject", "@like": "like", "@cart": "cart"}
 
 @dataclass
 class Stats:
-    turn_ms: dict[str, list[float]] = field(default_factory=lambda: {"message": [], "button": []})
+    turn_ms: dict[str, list[float]] = field(default_factory=lambda: {"message": [], "button": [], "thumbnail": []})
     requests: int = 0
     errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
@@ -106,7 +106,8 @@ def latency(values: list[float]) -> dict:
 
 
 async def request(client: httpx.AsyncClient, stats: Stats, method: str, url: str, *, kind: str | None = None, **kw):
-    """One request; ``kind`` ("message" or "button") makes it a turn whose latency counts."""
+    """One request; ``kind`` ("message" or "button") makes it a turn whose latency counts ("thumbnail": timed
+    apart, not a turn)."""
     t0 = time.perf_counter()
     stats.requests += 1
     try:
@@ -164,7 +165,7 @@ async def shopper(n: int, base: str, stats: Stats, stop_at: float, think: float,
                 if turn.get("items"):
                     last = turn
                 for item in turn.get("items", [])[:4]:  # the page loads the cards' thumbnails
-                    await request(client, stats, "GET", item["thumbnail"], headers=h)
+                    await request(client, stats, "GET", item["thumbnail"], headers=h, kind="thumbnail")
 
 
 def free_port() -> int:
@@ -251,11 +252,13 @@ async def load(base: str, proc: psutil.Process, shoppers: int, duration: float, 
     memory: list[tuple[float, float, int]] = []
     load_before = os.getloadavg()
     cpu_before = server_cpu_s(proc)
+    client_before = time.process_time()
     mem_task = asyncio.create_task(sample_memory(proc, started, stop_at, memory, stats))
     await asyncio.gather(*[shopper(n, base, stats, stop_at, think, seed) for n in range(shoppers)])
     await mem_task
     elapsed = time.monotonic() - started
     server_cpu = server_cpu_s(proc) - cpu_before
+    client_cpu = time.process_time() - client_before
     memory.append((elapsed, rss_mb(proc), len(stats.turns)))
     settle = 60.0 if duration >= 240 else duration / 4
     turns = stats.turns
@@ -269,8 +272,12 @@ async def load(base: str, proc: psutil.Process, shoppers: int, duration: float, 
         "server_cpu_s": round(server_cpu, 2),
         "server_cpu_ms_per_turn": round(1000 * server_cpu / len(turns), 2) if turns else None,
         "capacity_turns_per_s_2_cores": round(2 * len(turns) / server_cpu, 1) if server_cpu > 0 else None,
+        # the simulated shoppers' own CPU (this process): on the same cores it is CPU the server did not get
+        "client_cpu_ms_per_turn": round(1000 * client_cpu / len(turns), 2) if turns else None,
         "turn_ms": latency(turns), "message_ms": latency(stats.turn_ms["message"]),
         "button_ms": latency(stats.turn_ms["button"]),
+        # not a turn: the page's thumbnail requests (time a shopper waits between turns, in this closed loop)
+        "thumbnail_ms": latency(stats.turn_ms["thumbnail"]),
         "errors": stats.errors, "error_kinds": stats.error_kinds,
         "rss_mb": {"first": round(memory[0][1], 1), "last": round(memory[-1][1], 1),
                    "max": round(max(m for _, m, _ in memory), 1),
@@ -369,13 +376,15 @@ def verdict(run: dict) -> list[str]:
              f"  {run['turns']} turns ({run['turns_per_s']} turns/s), {run['requests']} requests, "
              f"{run['errors']} errors {run['error_kinds'] or ''}",
              f"  turn p50/p95/p99/max {t['p50']}/{t['p95']}/{t['p99']}/{t['max']} ms "
-             f"(messages p95 {run['message_ms']['p95']}, buttons p95 {run['button_ms']['p95']})",
+             f"(messages p95 {run['message_ms']['p95']}, buttons p95 {run['button_ms']['p95']}; thumbnails p50/p95 "
+             f"{(run.get('thumbnail_ms') or {}).get('p50')}/{(run.get('thumbnail_ms') or {}).get('p95')})",
              f"  server RSS {rss['first']} -> {rss['last']} MB (max {rss['max']}), "
              f"{rss['slope_mb_per_min']} MB/min ({rss['kb_per_1000_turns']} KB per 1,000 turns) after "
              f"{rss['slope_from_s']:.0f} s; at {rss['at']}"]
     if run.get("server_cpu_ms_per_turn") is not None:
         lines.append(f"  server CPU {run['server_cpu_ms_per_turn']} ms per turn: capacity on 2 cores "
-                     f"{run['capacity_turns_per_s_2_cores']} turns/s")
+                     f"{run['capacity_turns_per_s_2_cores']} turns/s (the shoppers' client: "
+                     f"{run.get('client_cpu_ms_per_turn')} CPU-ms per turn)")
     if run["mode"] == "soak" and run["cache"] == "off":
         checks = [("0 errors", run["errors"] == 0 and not run["server_errors_logged"]),
                   (f"p95 turn <= {TARGET_P95_MS:.0f} ms", t["p95"] is not None and t["p95"] <= TARGET_P95_MS),
