@@ -84,6 +84,13 @@ def worker(taxonomy_file: str | None) -> None:
     settings = IngestSettings(workers=1)
     taxonomy = Taxonomy.from_file(Path(taxonomy_file)) if taxonomy_file else Taxonomy.default()
     models = shared_models(settings, taxonomy, None)
+    if os.environ.get("VIDREC_BENCH_GATES_OFF") == "1":  # --gates-off: the ingest as it was before the gates
+        import vidrec.encoders.ocr as ocr
+
+        for cls in vars(ocr).values():
+            if isinstance(cls, type) and "may_hold_text" in vars(cls):
+                cls.may_hold_text = lambda self, frame: True  # every picked frame is read in full
+        models.speech.settings.retry_full_window = True  # a chunk that kept nothing is decoded again, whole
     scratch = tempfile.mkdtemp(prefix="vidrec-stages-")
     writer = StoreWriter.open(scratch, taxonomy=taxonomy)
     warm = True
@@ -136,8 +143,9 @@ def worker(taxonomy_file: str | None) -> None:
 
 # --- driver --------------------------------------------------------------------------------------------------------
 class Worker:
-    def __init__(self, name: str, tree: Path, taxonomy: Path | None) -> None:
+    def __init__(self, name: str, tree: Path, taxonomy: Path | None, gates_off: bool = False) -> None:
         env = dict(os.environ, PYTHONPATH=str(tree))
+        env["VIDREC_BENCH_GATES_OFF"] = "1" if gates_off else "0"
         for var in THREAD_VARS:
             env[var] = "1"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker"]
@@ -199,6 +207,19 @@ def _similar(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b).ratio()
 
 
+def bootstrap(values: list[float], n: int = 2000, seed: int = 0) -> dict:
+    """The mean of `values` with a 95 % percentile bootstrap interval."""
+    import random
+
+    if not values:
+        return {"mean": None, "ci95": None, "n": 0}
+    rng = random.Random(seed)
+    k = len(values)
+    draws = sorted(sum(values[rng.randrange(k)] for _ in range(k)) / k for _ in range(n))
+    return {"mean": round(sum(values) / k, 4), "ci95": [round(draws[int(0.025 * n)], 4),
+                                                       round(draws[int(0.975 * n) - 1], 4)], "n": k}
+
+
 def compare(rows: list[dict], names: list[str]) -> dict:
     """Per-tree totals and, when there are two trees, agreement of the new one with the old one."""
     report: dict = {"trees": {}}
@@ -235,6 +256,12 @@ def compare(rows: list[dict], names: list[str]) -> dict:
                    "colour": sum(hit(r, "colour") for r in truth_rows) / len(truth_rows),
                    "price": (sum(hit(r, "price") for r in priced) / len(priced)) if priced else None,
                    "n": len(truth_rows), "n_priced": len(priced)}
+            for r in truth_rows:  # per video, for the intervals and the paired differences below
+                r.setdefault("hits", {})[name] = {"category": hit(r, "category"), "colour": hit(r, "colour"),
+                                                  "price": hit(r, "price") if r["truth"]["price"] else None}
+            for key in ("category", "colour", "price"):
+                acc[f"{key}_ci95"] = bootstrap([float(r["hits"][name][key]) for r in truth_rows
+                                                if r["hits"][name][key] is not None])
         report["trees"][name] = {
             "videos": len(rows), "video_seconds": round(video_s, 1), "cpu_seconds": round(cpu, 2),
             "wall_seconds": round(wall, 2), "cpu_per_video_second": round(cpu / video_s, 4),
@@ -269,6 +296,12 @@ def compare(rows: list[dict], names: list[str]) -> dict:
             if any(r[old]["attributes"].get(k) != r[new]["attributes"].get(k) for k in ("category", "color", "price"))
             or _norm(r[old]["transcript"]) != _norm(r[new]["transcript"])
             or sorted(map(_norm, r[old]["ocr"])) != sorted(map(_norm, r[new]["ocr"]))]
+        truth_rows = [r for r in rows if r.get("hits")]
+        if truth_rows:  # new minus old, paired by video, with a 95 % bootstrap interval
+            report["accuracy_difference_new_minus_old"] = {
+                key: bootstrap([float(r["hits"][new][key]) - float(r["hits"][old][key]) for r in truth_rows
+                                if r["hits"][new][key] is not None])
+                for key in ("category", "colour", "price")}
         t_old, t_new = report["trees"][old], report["trees"][new]
         report["cpu_ratio_old_over_new"] = round(t_old["cpu_seconds"] / t_new["cpu_seconds"], 3)
     return report
@@ -332,7 +365,7 @@ CATEGORY_ZH: dict[str, str] = {}
 def run_set(todo: list[dict], trees: list[tuple[str, Path]], taxonomy: Path | None, done: int,
             total: int) -> list[dict]:
     """Both trees on the same videos, one video at a time, alternating which goes first."""
-    workers = [Worker(name, tree, taxonomy) for name, tree in trees]
+    workers = [Worker(name, tree, taxonomy, gates_off=(name == "gates_off")) for name, tree in trees]
     rows = []
     try:
         for w in workers:  # load and warm the models (not timed)
@@ -361,8 +394,13 @@ def main() -> None:
     ap.add_argument("--catalog", type=Path, default=Path("/work/evalab-data/catalog"))
     ap.add_argument("--end-to-end", type=int, default=0, metavar="ROUNDS",
                     help="instead: `vidrec ingest` of the demo catalog with 2 workers, each tree ROUNDS times")
+    ap.add_argument("--gates-off", action="store_true",
+                    help="instead of --old: this tree with its ingest gates off (every picked frame read in full, "
+                         "a speech chunk that kept nothing decoded again) against this tree as it is")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    if args.gates_off and args.old:
+        ap.error("give --old or --gates-off, not both")
     if args.worker:
         worker(str(args.taxonomy) if args.taxonomy else None)
         return
@@ -380,6 +418,8 @@ def main() -> None:
     if not todo:
         raise SystemExit("error: no videos (check --demo / --tune / --catalog)")
     trees = ([("old", args.old.resolve())] if args.old else []) + [("new", ROOT)]
+    if args.gates_off:
+        trees = [("gates_off", ROOT), ("gated", ROOT)]
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load0 = os.getloadavg()
     scratch = Path(tempfile.mkdtemp(prefix="vidrec-stages-"))

@@ -16,6 +16,9 @@ Backends: ``faiss-flat`` (FaissIndex kept exact), ``faiss-ivf`` (FaissIndex as s
 through SearchParametersHNSW; not wired into FaissIndex) and ``milvus-lite`` (MilvusIndex on a Milvus Lite file,
 FLAT, filters as Milvus expressions).
 
+``ray-scaling``: the Ray runner on a local Ray with 1 CPU and with 2 (one actor per CPU), the same videos,
+alternating: wall and CPU seconds, cores kept busy, video seconds per wall second, and the speed-up.
+
 ``ingest``: the first N demo videos (examples/demo, speech on) ingested into a new store by the local runner with
 2 worker processes, then by the Ray runner on a local Ray with 2 CPUs (start-up timed apart): videos per minute.
 """
@@ -279,6 +282,60 @@ def bench_ingest(items: int, workers: int) -> dict:
     return out
 
 
+def bench_ray_scaling(items: int, worker_counts: list[int], rounds: int) -> dict:
+    """The Ray runner on a local Ray with 1 and with 2 CPUs (one actor each), the same first ``items`` demo videos
+    into a new store each time, alternating the order per round: wall seconds, CPU seconds of the actors (sampled
+    each second) and of this driver, their ratio (cores kept busy on average) and video seconds per wall second.
+    The load average before and after each run says what else the machine did meanwhile."""
+    import shutil
+
+    import ray
+
+    from vidrec.catalog import sample_catalog
+    from vidrec.config import IngestSettings
+    from vidrec.ingest import ingest
+
+    demo = ROOT / "examples" / "demo"
+    work = Path(tempfile.mkdtemp(prefix="vidrec-bench-ray-"))
+    catalog, _ = sample_catalog(demo / "catalog.csv", work, items)
+    runs = []
+    try:
+        for r in range(rounds):
+            for workers in (worker_counts if r % 2 == 0 else worker_counts[::-1]):
+                load0 = os.getloadavg()[0]
+                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+                actors = ActorCpu()
+                c0, t0 = cpu_s(), time.perf_counter()
+                summary = ingest(catalog, work / f"ray-{r}-{workers}", settings=IngestSettings(speech=True),
+                                 workers=workers, ray="auto")
+                wall = time.perf_counter() - t0
+                driver, actor = cpu_s() - c0, actors.stop()
+                ray.shutdown()
+                if summary.ingested != items:
+                    raise SystemExit(f"error: the Ray run ingested {summary.ingested} of {items}: {summary.failed}")
+                cpu = driver + actor
+                runs.append({"round": r, "workers": workers, "wall_s": round(wall, 1), "cpu_s_actors": round(actor, 1),
+                             "cpu_s_driver": round(driver, 1), "cpu_over_wall": round(cpu / wall, 2),
+                             "video_s": round(summary.video_seconds, 1),
+                             "video_s_per_wall_s": round(summary.video_seconds / wall, 3),
+                             "load_before": round(load0, 2), "load_after": round(os.getloadavg()[0], 2)})
+                print(json.dumps(runs[-1]), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    totals = {}
+    for workers in worker_counts:
+        mine = [x for x in runs if x["workers"] == workers]
+        wall = sum(x["wall_s"] for x in mine)
+        totals[workers] = {"runs": len(mine), "wall_s": round(wall, 1),
+                           "cpu_over_wall": round(sum(x["cpu_s_actors"] + x["cpu_s_driver"] for x in mine) / wall, 2),
+                           "video_s_per_wall_s": round(sum(x["video_s"] for x in mine) / wall, 3),
+                           "cpu_s_actors_per_run": round(sum(x["cpu_s_actors"] for x in mine) / len(mine), 1)}
+    lo, hi = min(worker_counts), max(worker_counts)
+    return {"items": items, "runs": runs, "totals": totals,
+            "speedup": round(totals[hi]["video_s_per_wall_s"] / totals[lo]["video_s_per_wall_s"], 2),
+            "cpus": os.cpu_count()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -297,6 +354,11 @@ def main() -> None:
     q.add_argument("--items", type=int, default=6)
     q.add_argument("--workers", type=int, default=2)
     q.add_argument("--json", type=Path)
+    rs = sub.add_parser("ray-scaling", help="the Ray runner with 1 and 2 local CPUs on the same videos")
+    rs.add_argument("--items", type=int, default=8)
+    rs.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    rs.add_argument("--rounds", type=int, default=2)
+    rs.add_argument("--json", type=Path)
     args = parser.parse_args()
     print(
         f"# {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}, {time.strftime('%Y-%m-%d')}"
@@ -310,6 +372,11 @@ def main() -> None:
                         b, n, args.dim, args.queries, args.k, args.threads, Path(tmp), args.milvus_queries
                     )
         result: object = rows
+    elif args.what == "ray-scaling":
+        if args.items < 1 or args.rounds < 1 or len(args.workers) < 2 or min(args.workers) < 1:
+            parser.error("--items and --rounds must be 1 or more, --workers two or more counts of 1 or more")
+        result = bench_ray_scaling(args.items, args.workers, args.rounds)
+        print(json.dumps({k: v for k, v in result.items() if k != "runs"}))
     else:
         result = bench_ingest(args.items, args.workers)
         print(json.dumps(result))

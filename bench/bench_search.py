@@ -111,6 +111,9 @@ def build_synthetic(root: Path, n: int, seed: int = 3) -> None:
     store.close()
 
 
+PROFILE: list[Path | None] = [None]
+
+
 def measure(path: Path, n_queries: int) -> dict:
     t0 = time.perf_counter()
     c0 = time.process_time()
@@ -119,6 +122,11 @@ def measure(path: Path, n_queries: int) -> dict:
     opened = {"wall_s": round(time.perf_counter() - t0, 2), "cpu_s": round(time.process_time() - c0, 2)}
     queries = queries_for(lib, n_queries)
     wall, cpu, embed, rest, filtered = [], [], [], [], 0
+    profiler = None
+    if PROFILE[0]:
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)  # CPU time: a shared machine's waits left out
     embed_cpu, rest_cpu = [], []
     for q in queries:
         parsed = searcher.parse(q)
@@ -136,9 +144,15 @@ def measure(path: Path, n_queries: int) -> dict:
         embed.append((time.perf_counter() - w) * 1000)
         embed_cpu.append((time.process_time() - c) * 1000)
         w, c = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
         searcher.search(q, k=10, parsed=parsed, query_vector=qv)
+        if profiler is not None:
+            profiler.disable()
         rest.append((time.perf_counter() - w) * 1000)
         rest_cpu.append((time.process_time() - c) * 1000)
+    if profiler is not None:
+        profiler.dump_stats(str(PROFILE[0]))
     items = len(lib)
     lib.close()
     return {"items": items, "queries": len(queries), "with_filters": filtered, "open": opened,
@@ -159,11 +173,25 @@ def main() -> None:
     src.add_argument("--store", type=Path, help="an existing store (opened read-only)")
     src.add_argument("--synthetic", type=int, help="build a synthetic store of this many items")
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--keep", type=Path, help="with --synthetic: build the store here and keep it (reuse it later "
+                                              "with --store, e.g. to compare two versions of the code)")
+    ap.add_argument("--profile", type=Path, help="write cProfile statistics of the searches given the vector "
+                                                 "(the part after the embedding) to this file")
     args = ap.parse_args()
+    if args.keep and not args.synthetic:
+        ap.error("--keep goes with --synthetic")
+    if args.keep and args.keep.exists():
+        ap.error(f"{args.keep} exists; give a new folder (or use it with --store)")
+    PROFILE[0] = args.profile
     report: dict = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
                     "load_average": [round(x, 2) for x in os.getloadavg()]}
     if args.store:
         report.update(measure(args.store, args.queries))
+    elif args.keep:
+        t0 = time.perf_counter()
+        build_synthetic(args.keep, args.synthetic)
+        report["build_s"] = round(time.perf_counter() - t0, 1)
+        report.update(measure(args.keep, args.queries))
     else:
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()

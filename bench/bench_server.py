@@ -77,7 +77,7 @@ BUTTONS = {"@reject": "reject", "@like": "like", "@cart": "cart"}
 
 @dataclass
 class Stats:
-    turn_ms: dict[str, list[float]] = field(default_factory=lambda: {"message": [], "button": []})
+    turn_ms: dict[str, list[float]] = field(default_factory=lambda: {"message": [], "button": [], "thumbnail": []})
     requests: int = 0
     errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
@@ -106,7 +106,8 @@ def latency(values: list[float]) -> dict:
 
 
 async def request(client: httpx.AsyncClient, stats: Stats, method: str, url: str, *, kind: str | None = None, **kw):
-    """One request; ``kind`` ("message" or "button") makes it a turn whose latency counts."""
+    """One request; ``kind`` ("message" or "button") makes it a turn whose latency counts ("thumbnail": timed
+    apart, not a turn)."""
     t0 = time.perf_counter()
     stats.requests += 1
     try:
@@ -164,7 +165,7 @@ async def shopper(n: int, base: str, stats: Stats, stop_at: float, think: float,
                 if turn.get("items"):
                     last = turn
                 for item in turn.get("items", [])[:4]:  # the page loads the cards' thumbnails
-                    await request(client, stats, "GET", item["thumbnail"], headers=h)
+                    await request(client, stats, "GET", item["thumbnail"], headers=h, kind="thumbnail")
 
 
 def free_port() -> int:
@@ -191,6 +192,18 @@ def slope_mb_per_min(samples: list[tuple[float, float]]) -> float | None:
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     den = sum((x - mx) ** 2 for x in xs)
     return round(sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den, 3) if den else None
+
+
+def server_cpu_s(proc: psutil.Process) -> float:
+    """CPU seconds (user + system) of the server and its children so far."""
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
 
 
 def rss_mb(proc: psutil.Process) -> float:
@@ -238,10 +251,14 @@ async def load(base: str, proc: psutil.Process, shoppers: int, duration: float, 
     stop_at = started + duration
     memory: list[tuple[float, float, int]] = []
     load_before = os.getloadavg()
+    cpu_before = server_cpu_s(proc)
+    client_before = time.process_time()
     mem_task = asyncio.create_task(sample_memory(proc, started, stop_at, memory, stats))
     await asyncio.gather(*[shopper(n, base, stats, stop_at, think, seed) for n in range(shoppers)])
     await mem_task
     elapsed = time.monotonic() - started
+    server_cpu = server_cpu_s(proc) - cpu_before
+    client_cpu = time.process_time() - client_before
     memory.append((elapsed, rss_mb(proc), len(stats.turns)))
     settle = 60.0 if duration >= 240 else duration / 4
     turns = stats.turns
@@ -249,8 +266,18 @@ async def load(base: str, proc: psutil.Process, shoppers: int, duration: float, 
         "shoppers": shoppers, "think_mean_s": think, "duration_s": round(elapsed, 1),
         "turns": len(turns), "sessions": stats.sessions, "requests": stats.requests,
         "turns_per_s": round(len(turns) / elapsed, 2), "requests_per_s": round(stats.requests / elapsed, 2),
+        # the server's own CPU (all its threads) per turn of this workload, sessions, thumbnails and buttons
+        # included: what a shared machine's wall clock cannot say. 2 cores' worth of it is the server's capacity
+        # on 2 cores, if nothing else ran there and its threads used both (a bound: the GIL serialises Python)
+        "server_cpu_s": round(server_cpu, 2),
+        "server_cpu_ms_per_turn": round(1000 * server_cpu / len(turns), 2) if turns else None,
+        "capacity_turns_per_s_2_cores": round(2 * len(turns) / server_cpu, 1) if server_cpu > 0 else None,
+        # the simulated shoppers' own CPU (this process): on the same cores it is CPU the server did not get
+        "client_cpu_ms_per_turn": round(1000 * client_cpu / len(turns), 2) if turns else None,
         "turn_ms": latency(turns), "message_ms": latency(stats.turn_ms["message"]),
         "button_ms": latency(stats.turn_ms["button"]),
+        # not a turn: the page's thumbnail requests (time a shopper waits between turns, in this closed loop)
+        "thumbnail_ms": latency(stats.turn_ms["thumbnail"]),
         "errors": stats.errors, "error_kinds": stats.error_kinds,
         "rss_mb": {"first": round(memory[0][1], 1), "last": round(memory[-1][1], 1),
                    "max": round(max(m for _, m, _ in memory), 1),
@@ -267,17 +294,19 @@ class Server:
     """`vidrec serve` on a store, in a child process, with the per-caller limits off (the simulated shoppers share
     one address and may run without think time: the limits would measure themselves, not the server)."""
 
-    def __init__(self, store: Path, work: Path, cache: bool):
+    def __init__(self, store: Path, work: Path, cache: bool, tree: Path = REPO):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = work / f"server-cache-{'on' if cache else 'off'}.log"
         env = {**os.environ, "VIDREC_RATE_LIMIT": "0", "VIDREC_MAX_SESSIONS": "0", "PYTHONUNBUFFERED": "1",
                "VIDREC_QUERY_CACHE": os.environ.get("VIDREC_QUERY_CACHE", "4096") if cache else "0"}
         env.pop("VIDREC_API_KEYS", None)
+        if tree != REPO:  # another checkout's server (a baseline), on the same store and load
+            env["PYTHONPATH"] = str(tree)
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "vidrec.cli", "serve", "--store", str(store), "--port",
                                       str(self.port)], stdout=self._log, stderr=subprocess.STDOUT, env=env,
-                                     cwd=str(REPO))
+                                     cwd=str(tree))
 
     def wait_ready(self, timeout: float = 300) -> dict:
         deadline = time.monotonic() + timeout
@@ -309,7 +338,7 @@ class Server:
 
 def run_one(store: Path, work: Path, cache: bool, args) -> dict:
     think = 0.0 if args.saturate else args.think
-    server = Server(store, work, cache)
+    server = Server(store, work, cache, args.tree.resolve() if args.tree else REPO)
     try:
         ready = server.wait_ready()
         proc = psutil.Process(server.proc.pid)
@@ -317,7 +346,16 @@ def run_one(store: Path, work: Path, cache: bool, args) -> dict:
         asyncio.run(load(server.base, proc, 2, args.warmup, max(think, 0.2), args.seed + 1000))
         print(f"cache {'on' if cache else 'off'}: {args.shoppers} shoppers, think {think} s, {args.duration:.0f} s...",
               file=sys.stderr)
+        spy = None
+        if args.py_spy:  # sample the server's stacks while it is measured (py-spy's "raw" collapsed stacks)
+            out = args.py_spy.with_suffix(f".cache-{'on' if cache else 'off'}.txt")
+            spy = subprocess.Popen([os.environ.get("PY_SPY", "py-spy"), "record", "--nonblocking", "-r", "100",
+                                    *os.environ.get("PY_SPY_ARGS", "").split(),  # e.g. --gil
+                                    "-f", "raw", "-o", str(out), "-d", str(int(args.duration)), "-p",
+                                    str(server.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         result = asyncio.run(load(server.base, proc, args.shoppers, args.duration, think, args.seed))
+        if spy is not None:
+            spy.wait(60)
         ready_after = httpx.get(f"{server.base}/readyz", timeout=30).json()
         result["query_cache"] = ready_after.get("query_cache")
         result["query_memo"] = ready_after.get("query_memo")  # each session's own last query (not shared)
@@ -338,10 +376,15 @@ def verdict(run: dict) -> list[str]:
              f"  {run['turns']} turns ({run['turns_per_s']} turns/s), {run['requests']} requests, "
              f"{run['errors']} errors {run['error_kinds'] or ''}",
              f"  turn p50/p95/p99/max {t['p50']}/{t['p95']}/{t['p99']}/{t['max']} ms "
-             f"(messages p95 {run['message_ms']['p95']}, buttons p95 {run['button_ms']['p95']})",
+             f"(messages p95 {run['message_ms']['p95']}, buttons p95 {run['button_ms']['p95']}; thumbnails p50/p95 "
+             f"{(run.get('thumbnail_ms') or {}).get('p50')}/{(run.get('thumbnail_ms') or {}).get('p95')})",
              f"  server RSS {rss['first']} -> {rss['last']} MB (max {rss['max']}), "
              f"{rss['slope_mb_per_min']} MB/min ({rss['kb_per_1000_turns']} KB per 1,000 turns) after "
              f"{rss['slope_from_s']:.0f} s; at {rss['at']}"]
+    if run.get("server_cpu_ms_per_turn") is not None:
+        lines.append(f"  server CPU {run['server_cpu_ms_per_turn']} ms per turn: capacity on 2 cores "
+                     f"{run['capacity_turns_per_s_2_cores']} turns/s (the shoppers' client: "
+                     f"{run.get('client_cpu_ms_per_turn')} CPU-ms per turn)")
     if run["mode"] == "soak" and run["cache"] == "off":
         checks = [("0 errors", run["errors"] == 0 and not run["server_errors_logged"]),
                   (f"p95 turn <= {TARGET_P95_MS:.0f} ms", t["p95"] is not None and t["p95"] <= TARGET_P95_MS),
@@ -365,6 +408,11 @@ def main() -> None:
     ap.add_argument("--saturate", action="store_true", help="no think time: the most turns per second")
     ap.add_argument("--warmup", type=float, default=20.0, help="seconds of light load before measuring")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tree", type=Path, help="serve with the code of this checkout (e.g. a baseline worktree); "
+                                              "default this repository")
+    ap.add_argument("--py-spy", type=Path, help="sample the server with py-spy (PY_SPY: its path, PY_SPY_ARGS: more "
+                                                "options, e.g. --gil) during the "
+                                                "measured load; collapsed stacks to FILE.cache-<on|off>.txt")
     ap.add_argument("--out", type=Path, help="write the results as JSON here (default bench/results/"
                                              "server-<soak|saturate>-cache-<on|off|both>.json)")
     args = ap.parse_args()

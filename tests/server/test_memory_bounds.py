@@ -60,3 +60,30 @@ def test_the_profile_cache_is_shared_safely_by_threads(store_copy):
         assert library.store.metadata.open_connections == 1  # the four threads ended: their connections closed
     finally:
         library.close()
+
+
+def test_thumbnails_kept_in_memory_stay_within_their_bytes_and_go_with_the_library(store_copy, tmp_path):
+    thumbs = Thumbnails(tmp_path / "thumbs", memo_bytes=60_000)
+    library = Library.open(store_copy, readonly=True)
+    try:
+        ids = list(library.item_ids())[:6]
+        first = {}
+        for item_id in ids:
+            for width in (160, 320):
+                thumb = thumbs.jpeg(library, item_id, None, width)
+                assert thumb.data[:2] == b"\xff\xd8" and thumb.data == thumb.path.read_bytes()
+                first[(item_id, width)] = thumb
+                stats = thumbs.memo_stats()
+                assert stats["bytes"] <= 60_000 and stats["bytes"] == sum(len(t.data) for t in thumbs._memo.values())
+        assert thumbs.memo_stats()["thumbnails"] < 2 * len(ids)  # the oldest went to make room
+        last = (ids[-1], 320)
+        assert thumbs.jpeg(library, *last[:1], None, 320) is first[last]  # the newest comes from memory
+    finally:
+        library.close()
+    again = Library.open(store_copy, readonly=True)  # the store opened again (after an ingest): copies go
+    try:
+        fresh = thumbs.jpeg(again, ids[-1], None, 320)
+        assert fresh is not first[(ids[-1], 320)] and fresh.data == first[(ids[-1], 320)].data
+        assert thumbs.memo_stats()["thumbnails"] == 1
+    finally:
+        again.close()

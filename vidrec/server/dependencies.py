@@ -23,17 +23,19 @@ ItemPath = Annotated[str, PathParam(min_length=1, max_length=128, pattern=ITEM_I
 JobPath = Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$")]
 
 
-def _shopper(request: Request) -> Caller:
+# async, as the lookups below: checking a key or token is a hash (microseconds), and FastAPI runs a plain-function
+# dependency in a worker thread, a hop that cost more than the check under load (issue 20 §1)
+async def _shopper(request: Request) -> Caller:
     caller = identify(request, request.app.state.settings)
     request.state.caller = caller.id
     return caller
 
 
-def _identified(request: Request) -> Caller:
-    return require_identified(_shopper(request))
+async def _identified(request: Request) -> Caller:
+    return require_identified(await _shopper(request))
 
 
-def _admin(request: Request) -> Caller:
+async def _admin(request: Request) -> Caller:
     caller = require_admin(request, request.app.state.settings)
     request.state.caller = caller.id
     return caller

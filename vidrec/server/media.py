@@ -15,6 +15,9 @@ import logging
 import mimetypes
 import os
 import threading
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -117,13 +120,85 @@ def decode_frame(path: Path, second: float, max_side: int) -> Image.Image:
         raise MediaError(f"cannot decode {path.name}: {exc}") from exc
 
 
-class Thumbnails:
-    """Decode-once JPEG thumbnails, cached on disk; concurrent requests for one thumbnail decode it once."""
+MEMO_BYTES = 16 * 2**20  # thumbnails kept in memory, at most (a 320-px JPEG is 10-30 KB: ~1,000 of them)
+MEMO_ENTRIES = 4096
 
-    def __init__(self, folder: Path):
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """A thumbnail's JPEG bytes, its cache file and the video it was cut from."""
+
+    data: bytes
+    path: Path
+    video: Path
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.path.stem}"'  # the cache key: item, content hash, second, width
+
+
+class Thumbnails:
+    """Decode-once JPEG thumbnails, cached on disk; concurrent requests for one thumbnail decode it once.
+
+    The most recent ones are also kept in memory (`jpeg`, at most MEMO_BYTES): a chat page loads each card's
+    thumbnail, and looking one up again costs two item rows read from the database, the best shot's vectors and
+    a file streamed through worker threads: about an eighth of the server's CPU under load (BENCHMARKS, issue 20
+    §1, NAME=speed). The memory copy belongs to the library it was made from: when the server opens the store
+    again (after an ingest, which may change a video), the copies go."""
+
+    def __init__(self, folder: Path, memo_bytes: int = MEMO_BYTES, memo_entries: int = MEMO_ENTRIES):
         self.folder = folder
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self.memo_bytes = memo_bytes
+        self.memo_entries = memo_entries
+        self._memo: OrderedDict[tuple[str, float | None, int], Thumbnail] = OrderedDict()
+        self._memo_size = 0
+        self._memo_of: weakref.ref | None = None  # the library the copies were made from
+
+    def peek(self, library: Library | None, item_id: str, second: float | None = None,
+             width: int = 320) -> Thumbnail | None:
+        """The thumbnail from memory if `library` made it before and its video is still there, else None; never
+        waits for a decode or the database (what an async route may call without a worker thread)."""
+        if library is None:
+            return None
+        with self._guard:
+            if self._memo_of is None or self._memo_of() is not library:
+                return None
+            hit = self._memo.get((item_id, second, width))
+            if hit is not None:
+                self._memo.move_to_end((item_id, second, width))
+        return hit if hit is not None and hit.video.is_file() else None
+
+    def jpeg(self, library: Library, item_id: str, second: float | None = None, width: int = 320) -> Thumbnail:
+        """The thumbnail (as `get`) with its bytes, from memory when this library made it before."""
+        key = (item_id, second, width)
+        with self._guard:
+            if self._memo_of is None or self._memo_of() is not library:
+                self._memo.clear()
+                self._memo_size = 0
+                self._memo_of = weakref.ref(library)
+            hit = self._memo.get(key)
+            if hit is not None:
+                self._memo.move_to_end(key)
+        if hit is not None and hit.video.is_file():  # a video moved away since is still a 404, as in `get`
+            return hit
+        path = self.get(library, item_id, second, width)
+        thumb = Thumbnail(data=path.read_bytes(), path=path, video=video_path(library, item_id))
+        with self._guard:
+            if self._memo_of is not None and self._memo_of() is library and len(thumb.data) <= self.memo_bytes:
+                old = self._memo.pop(key, None)
+                self._memo_size -= len(old.data) if old is not None else 0
+                self._memo[key] = thumb
+                self._memo_size += len(thumb.data)
+                while self._memo and (self._memo_size > self.memo_bytes or len(self._memo) > self.memo_entries):
+                    _, gone = self._memo.popitem(last=False)
+                    self._memo_size -= len(gone.data)
+        return thumb
+
+    def memo_stats(self) -> dict[str, int]:
+        with self._guard:
+            return {"thumbnails": len(self._memo), "bytes": self._memo_size}
 
     def _lock(self, key: str) -> threading.Lock:
         with self._guard:

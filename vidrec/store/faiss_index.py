@@ -70,6 +70,7 @@ FORMAT_VERSION = 2  # 2: may hold an HNSW graph (files without one are still wri
 _CODED = ("item_id", "kind", *FACETS_SINGLE)  # single-valued string columns kept as int codes
 _TRAIN_PER_LIST = 32  # k-means training points per IVF list
 SPARSE_ROWS = 256  # a filter naming at most this many vectors or items is searched over their rows alone
+ALLOWED_BY_COMPARISON = 16  # a filter on at most this many values of a column compares codes, more look them up
 BASE_MASKS_KEPT = 4  # filters (without their kind) whose masks are kept for the next searches
 HNSW_M = 32  # graph degree (see BENCHMARKS.md, "Indexes on realistic vectors")
 HNSW_EF_CONSTRUCTION = 80
@@ -452,17 +453,41 @@ class FaissIndex(VectorIndex):
                 return None
             return np.asarray(self._index.reconstruct(label), dtype=np.float32)
 
+    def vectors(self, vector_ids: Sequence[str]) -> list[np.ndarray | None]:
+        """The stored vectors of many ids in one read (None for unknown ids), in the order given: the dialog asks
+        for a page of items' vectors every turn, and one lock and one batch cost less than a lookup each."""
+        with self._lock.reading():
+            labels = [self._labels.get(v) for v in vector_ids]
+            known = [label for label in labels if label is not None]
+            if not known:
+                return [None] * len(labels)
+            rows = np.asarray(self._index.reconstruct_batch(np.asarray(known, dtype=np.int64)), dtype=np.float32)
+        out: list[np.ndarray | None] = []
+        j = 0
+        for label in labels:
+            if label is None:
+                out.append(None)
+            else:
+                out.append(rows[j].copy())
+                j += 1
+        return out
+
     def _allowed(self, name: str, values: Iterable[str | None], rows: np.ndarray | None = None) -> np.ndarray:
         """A mask over labels (or over ``rows``, an array of labels) of the rows whose coded column ``name`` holds
         one of ``values``."""
         vocab = self._vocab[name]
-        table = np.zeros(len(vocab) + 1, dtype=bool)  # index 0 is "unknown" (code -1)
-        for value in values:
-            code = vocab.get(value) if value is not None else None
-            if code is not None:
-                table[code + 1] = True
+        wanted = {code for code in (vocab.get(v) for v in values if v is not None) if code is not None}
         codes = self._codes[name][: len(self._ids)] if rows is None else self._codes[name][rows]
-        return table[codes + 1]
+        if len(wanted) <= ALLOWED_BY_COMPARISON:
+            # a few values (a category, a kind, a brand or three): one comparison each, ~25x faster than the
+            # table lookup below at 400k rows (which gathers through an index array)
+            mask = np.zeros(len(codes), dtype=bool)
+            for code in wanted:
+                mask |= codes == code
+            return mask
+        table = np.zeros(len(vocab) + 1, dtype=bool)  # index 0 is "unknown" (code -1)
+        table[[code + 1 for code in wanted]] = True
+        return table.take(codes + 1)
 
     def _colour_mask(self, colors: Iterable[str], rows: np.ndarray | None = None) -> np.ndarray:
         """A mask over labels (or over ``rows``) of the rows having at least one of ``colors``."""
@@ -670,8 +695,9 @@ class FaissIndex(VectorIndex):
 
     def _lists_holding(self, mask: np.ndarray) -> np.ndarray:
         """The IVF lists that hold at least one of the labels in ``mask``."""
-        lists = np.unique(self._list_of[: len(mask)][mask])
-        return lists[lists >= 0]
+        # counted rather than sorted (np.unique): the same lists, ascending, ~6x faster at 400k rows
+        held = np.bincount(self._list_of[: len(mask)][mask] + 1)[1:]  # -1 (in no list) counted apart
+        return np.flatnonzero(held).astype(self._list_of.dtype)
 
     def _search_lists(self, ivf: faiss.IndexIVF, query: np.ndarray, k: int, lists: np.ndarray,
                       selector: faiss.IDSelector) -> list[tuple[str, float]]:

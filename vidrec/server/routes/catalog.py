@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response
 
 from vidrec.errors import MediaError
 from vidrec.server.auth import check_media_access, media_link
@@ -73,18 +74,27 @@ router.add_api_route("/v1/items/{item_id}/video", get_video, methods=["HEAD"], i
 
 @router.get("/v1/items/{item_id}/thumbnail", response_class=FileResponse,
             responses={**Problems, 200: {"content": {"image/jpeg": {}}}})
-def get_thumbnail(item_id: ItemPath, request: Request, backend: AppBackend, settings: AppSettings,
-                  thumbnails: AppThumbnails,
-                  t: Annotated[float | None, Query(ge=0, le=86400, allow_inf_nan=False,
-                                                   description="Second of the video (default: the best "
-                                                               "shot's keyframe).")] = None,
-                  w: Annotated[int, Query(ge=32, le=1280, description="Width in pixels (rounded to 160, 320, "
-                                                                      "480 or 640).")] = 320) -> FileResponse:
+async def get_thumbnail(item_id: ItemPath, request: Request, backend: AppBackend, settings: AppSettings,
+                        thumbnails: AppThumbnails,
+                        t: Annotated[float | None, Query(ge=0, le=86400, allow_inf_nan=False,
+                                                         description="Second of the video (default: the best "
+                                                                     "shot's keyframe).")] = None,
+                        w: Annotated[int, Query(ge=32, le=1280, description="Width in pixels (rounded to 160, 320, "
+                                                                            "480 or 640).")] = 320) -> Response:
     """A JPEG frame of the item's video: its best shot's keyframe, or the frame at ``t``."""
     check_media_access(request, settings, item_id)
+    # one the open store made before comes from memory without a worker thread (a page loads one per card)
+    thumb = thumbnails.peek(backend.library if backend.mode == "serving" else None, item_id, t, w)
+    if thumb is None:
+        thumb = await run_in_threadpool(_thumbnail, backend, thumbnails, item_id, t, w)
+    # a small JPEG, sent whole from memory (a Range header is ignored: 200 with all of it, as RFC 9110 allows)
+    return Response(thumb.data, media_type="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=86400", "ETag": thumb.etag})
+
+
+def _thumbnail(backend, thumbnails, item_id: str, t: float | None, w: int):
     with backend.use() as live:
         try:
-            path = thumbnails.get(live.library, item_id, t, w)
+            return thumbnails.jpeg(live.library, item_id, t, w)
         except MediaError as exc:
             raise Problem(404, "no_thumbnail", f"no thumbnail can be made for {item_id!r}: {exc}") from exc
-    return MediaFileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
