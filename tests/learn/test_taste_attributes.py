@@ -4,6 +4,8 @@ after training) as it reaches old ones, and the why-line it earns stays true."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -143,3 +145,55 @@ def test_attribute_scores_say_nothing_without_a_difference():
     assert taste.scores(same) is None  # neither is navy: no order to give
     t = UserTaste("u", attributes=taste)
     assert t.scores(["a", "b"], None, attribute_share=1.0, profiles=same) is None
+
+
+# ------------------------------------------------------------------------------------------------ the candidates
+
+
+@pytest.mark.slow
+def test_a_vague_request_brings_candidates_of_the_users_colour(demo_store, tmp_path, monkeypatch):
+    # "recommend me something" searches a vague text: its candidates are whatever that text is near. With them cut
+    # to a page's worth, the taste could only re-order items of other colours; its own candidates bring the
+    # colour the user chose (and only for a user with a taste: a fresh id gets the plain page)
+    import shutil
+
+    import vidrec.dialog.engine as engine_module
+    from vidrec.dialog.engine import Engine
+    from vidrec.library import Library
+    from vidrec.vocabulary import colours_match
+
+    store = Path(shutil.copytree(demo_store, tmp_path / "store", ignore=shutil.ignore_patterns("write.lock", "models")))
+    monkeypatch.setattr(engine_module, "CANDIDATES", 4)
+    with Library.open(store, readonly=False) as lib:
+        plain = [i.id for i in Engine(lib, thumbnail_url=None, ask_questions=False).respond(
+            "p", "recommend me something").items]
+        assert plain
+        on_page = [c for i in plain for c in lib.profile(i).colours()]
+        others = sorted((p for p in lib.profiles() if p.colours() and not colours_match(p.colours(), on_page)),
+                        key=lambda p: p.id)
+        assert len(others) >= 3, "the demo catalogue has colours the vague page does not show"
+        colour = others[0].colours()[0]
+        chosen = [p.id for p in others if colours_match(p.colours(), [colour])]
+        for item_id in chosen[:2]:
+            lib.record("fan", item_id, "cart")
+
+        class Knows:
+            def knows_user(self, user: str) -> bool:
+                return user == "fan"
+
+            def history(self, user: str) -> list[str]:
+                return chosen[:2] if user == "fan" else []
+
+            def score(self, user: str, candidates: list[str]) -> np.ndarray:
+                return np.full(len(candidates), np.nan)
+
+        def page(blend: Blend, user: str, sid: str) -> list[str]:
+            engine = Engine(lib, user_model=Knows(), thumbnail_url=None, ask_questions=False, blend=blend)
+            return [i.id for i in engine.respond(sid, "recommend me something", user_id=user).items]
+
+        def in_colour(ids: list[str]) -> int:
+            return sum(colours_match(lib.profile(i).colours(), [colour]) for i in ids)
+
+        assert in_colour(page(Blend(taste_pool=0), "fan", "a")) == 0
+        assert in_colour(page(Blend(taste_pool=20), "fan", "b")) >= 1
+        assert set(page(Blend(taste_pool=20), "stranger", "c")) == set(plain)
