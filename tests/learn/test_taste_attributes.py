@@ -197,3 +197,22 @@ def test_a_vague_request_brings_candidates_of_the_users_colour(demo_store, tmp_p
         assert in_colour(page(Blend(taste_pool=0), "fan", "a")) == 0
         assert in_colour(page(Blend(taste_pool=20), "fan", "b")) >= 1
         assert set(page(Blend(taste_pool=20), "stranger", "c")) == set(plain)
+
+
+def test_the_kind_of_item_chosen_counts_beside_the_colour():
+    # two shirts carted, one navy, one red: the kind is all of their choices, each colour half. Weighing the kind
+    # puts another shirt (black) above black jeans, which the colour alone cannot tell apart; navy jeans (the
+    # colour of half their choices) stay first at the shipped weights (end to end: a shopper who sticks to hoodies,
+    # tests/dialog/test_chat_personal.py)
+    store = Store(_catalog(), [("u", "s-navy-cheap", "cart"), ("u", "s-red", "cart")])
+    taste = user_context(Model("u", history=1000), store, "u")
+    assert taste is not None and taste.attributes is not None
+    assert taste.attributes.categories == {"Shirts": pytest.approx(1.0)}
+    ids = ["j4", "s-black", "j2"]
+    profiles = {i: store.profile(i) for i in ids}
+    shipped = personal_boost(ids, taste, [None] * 3, Blend(user_attributes=1.0, attr_price=0.0), profiles=profiles)
+    colour_only = personal_boost(ids, taste, [None] * 3, Blend(user_attributes=1.0, attr_price=0.0,
+                                                                 attr_category=0.0), profiles=profiles)
+    assert shipped is not None and colour_only is not None
+    assert colour_only[1] == pytest.approx(colour_only[2]) and colour_only[0] > colour_only[1]
+    assert shipped[0] > shipped[1] > shipped[2]

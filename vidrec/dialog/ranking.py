@@ -61,6 +61,7 @@ class Blend:
     attr_colour: float = ATTRIBUTE_WEIGHTS["colour"]
     attr_brand: float = ATTRIBUTE_WEIGHTS["brand"]
     attr_price: float = ATTRIBUTE_WEIGHTS["price"]
+    attr_category: float = ATTRIBUTE_WEIGHTS["category"]
     # candidates of the user's colours added to a search that names no colour (`vidrec.learn.personal.taste_colours`)
     taste_pool: int = TASTE_POOL
     # categories whose items are bought again (consumables): not moved down once bought. None by default
@@ -138,7 +139,7 @@ def personal_boost(ids: Sequence[str], taste: UserTaste, vectors: Sequence[np.nd
     t = taste.scores(ids, vectors, blend.user_content, attribute_share=blend.user_attributes,
                      profiles=[profiles.get(i) for i in ids] if profiles is not None else None,
                      attribute_weights={"colour": blend.attr_colour, "brand": blend.attr_brand,
-                                        "price": blend.attr_price})
+                                        "price": blend.attr_price, "category": blend.attr_category})
     if t is None:
         return None
     boost = taste.weight(blend.user_vague if vague else blend.user_model, blend.user_half) * t

@@ -70,10 +70,13 @@ KNOWN_LIFT = 1.0
 # category: `AttributeTaste`) against their pictures (the rest: picture cosine, or the model's score). Fitted on the
 # tune catalogue (BENCHMARKS, NAME=learn, 2026-12-05; 0, 0.3, 0.5, 0.7, 1.0 compared over two seeds: 0.7)
 USER_ATTRIBUTE_SHARE = 0.7
-# within the attribute taste: how much each attribute counts (colour, brand, price position). Price 0.5, 1, 2
-# compared (1 kept); colour is the unit; brand is not fitted (the simulated shoppers have no brand taste and the
-# bare tune store infers few brands: 0 and 0.5 gave the same sessions)
-ATTRIBUTE_WEIGHTS = {"colour": 1.0, "brand": 0.5, "price": 1.0}
+# within the attribute taste: how much each attribute counts (colour, brand, price position, kind of item). Price
+# 0.5, 1, 2 compared (1 kept); colour is the unit; brand is not fitted (the simulated shoppers have no brand taste
+# and the bare tune store infers no brand: 0 and 0.5 gave the same sessions); the kind is not fitted either (the
+# simulated shoppers have no kind taste: 0, 0.5, 1 moved 1-4 of 128 tune hunts, noise), 0.5 is the least of those
+# that keeps a shopper who sticks to one kind served it first (tests/dialog/test_chat_personal.py: at 0 the
+# profile's colours drowned the pictures' kind)
+ATTRIBUTE_WEIGHTS = {"colour": 1.0, "brand": 0.5, "price": 1.0, "category": 0.5}
 # The taste's own candidates: a request that names no colour also searches the user's colours (those at least this
 # share of their choices; not fitted), so items the request's search did not reach can be lifted (`taste_colours`);
 # at most this many (0, 10, 20, 40 compared: 10-40 alike, 0 left vague sessions at 2.2-2.3x the colour's base rate)
@@ -227,20 +230,22 @@ def lift_damped(boost: np.ndarray, ids: Sequence[str], seen: Collection[str], kn
 @dataclass(frozen=True)
 class AttributeTaste:
     """What the profiles of the items a user chose say of their taste: the share of their choices (by event
-    strength) in each colour and brand, and where their prices sit within their categories (0 the cheapest of the
+    strength) in each colour, brand and kind of item, and where their prices sit within their categories (0 the cheapest of the
     category in the store, 1 the dearest; None without a known price). Read from the store's item profiles, so an
     item ingested after training is judged like any other."""
 
     colours: dict[str, float] = field(default_factory=dict)  # canonical colour -> share of choices
     brands: dict[str, float] = field(default_factory=dict)  # brand, case-folded -> share of choices
     price_position: float | None = None
+    categories: dict[str, float] = field(default_factory=dict)  # the kinds of item chosen -> share of choices
     # a candidate profile's price position in the same store (`price_positions`)
     position: Callable[[Any], float | None] | None = field(default=None, compare=False, repr=False)
 
     def scores(self, profiles: Sequence[Any], weights: dict[str, float] | None = None) -> np.ndarray | None:
         """Each candidate's fit: its colour's share of the user's choices (colour families match, as a request's
-        colours do), its brand's share, and minus the distance of its price position from the user's; each part
-        z-scored over the candidates and weighted (`ATTRIBUTE_WEIGHTS`). None when no part says anything."""
+        colours do), its brand's share, its kind's share, and minus the distance of its price position from the
+        user's; each part z-scored over the candidates and weighted (`ATTRIBUTE_WEIGHTS`). None when no part says
+        anything."""
         from vidrec.vocabulary import colours_match
 
         w = weights or ATTRIBUTE_WEIGHTS
@@ -254,6 +259,10 @@ class AttributeTaste:
             b = [self.brands.get(str(p.value("brand") or "").casefold(), 0.0) if p is not None else np.nan
                  for p in profiles]
             parts.append((w["brand"], np.array(b, dtype=np.float64)))
+        if self.categories and w.get("category", 0):
+            k = [self.categories.get(str(p.value("category") or ""), 0.0) if p is not None else np.nan
+                 for p in profiles]
+            parts.append((w["category"], np.array(k, dtype=np.float64)))
         if self.price_position is not None and self.position is not None and w.get("price", 0):
             positions = [self.position(p) for p in profiles]
             d = [-abs(x - self.price_position) if x is not None else np.nan for x in positions]
@@ -322,6 +331,7 @@ def attribute_taste(library: Any, weights: dict[str, float]) -> AttributeTaste |
     of them has a profile."""
     colours: dict[str, float] = {}
     brands: dict[str, float] = {}
+    kinds: dict[str, float] = {}
     pos: list[tuple[float, float]] = []
     total = 0.0
     position = price_positions(library) if hasattr(library, "profiles") else None
@@ -335,6 +345,9 @@ def attribute_taste(library: Any, weights: dict[str, float]) -> AttributeTaste |
         names = {(t.canonical if (t := COLOUR_VOCABULARY.lookup(c)) is not None else c) for c in p.colours()}
         for c in names:
             colours[c] = colours.get(c, 0.0) + w / len(names)
+        kind = str(p.value("category") or "")
+        if kind:
+            kinds[kind] = kinds.get(kind, 0.0) + w
         brand = str(p.value("brand") or "").casefold()
         if brand:
             brands[brand] = brands.get(brand, 0.0) + w
@@ -345,7 +358,7 @@ def attribute_taste(library: Any, weights: dict[str, float]) -> AttributeTaste |
         return None
     price = sum(x * w for x, w in pos) / sum(w for _, w in pos) if pos else None
     return AttributeTaste({c: v / total for c, v in colours.items()}, {b: v / total for b, v in brands.items()},
-                          price, position)
+                          price, categories={k: v / total for k, v in kinds.items()}, position=position)
 
 
 def _z_or_none(x: np.ndarray) -> np.ndarray | None:
