@@ -34,6 +34,8 @@ def load(paths: list[Path]) -> dict[str, list[dict]]:
         for n, line in enumerate(lines, 1):
             try:
                 row = json.loads(line)
+                if row.get("vague"):  # a vague session's line (no success turn): not pooled here
+                    continue
                 per_file[row["arm"]].append({"success_turn": row["success_turn"]})
             except (ValueError, KeyError, TypeError) as exc:
                 sys.exit(f"error: {path}:{n} is not a session line of eval_closed_loop.py ({exc})")

@@ -127,7 +127,7 @@ def targeted_session(engine, shopper: Shopper, sid: str, user_id: str, max_turns
         turn = engine.respond(sid, text, user_id)
         shown = [i.id for i in turn.items]
         shown_all += shown
-        said_turns.append([text, turn.intent, shown])
+        said_turns.append([text, turn.intent, shown, (turn.question or {}).get("slot")])
         if shopper.target.id in shown:
             success = turn_no
             engine.respond(sid, shopper.buy(shown.index(shopper.target.id) + 1), user_id)
@@ -140,15 +140,19 @@ def targeted_session(engine, shopper: Shopper, sid: str, user_id: str, max_turns
 
 
 def vague_session(engine, bank: PhraseBank, lang: str, rng: random.Random, sid: str, user_id: str,
-                  turns: int = 3) -> list[str]:
-    """"Recommend me something": a vague opening, "you pick" to questions, "more" otherwise; what was shown."""
+                  turns: int = 3) -> tuple[list[str], list[list]]:
+    """"Recommend me something": a vague opening, "you pick" to questions, "more" otherwise; what was shown, and
+    per turn what was said, the intent, the shown ids and the question's slot."""
     text = rng.choice(bank.phrasings("open_vague", lang))
     shown_all: list[str] = []
+    said_turns: list[list] = []
     for _ in range(turns):
         turn = engine.respond(sid, text, user_id)
-        shown_all += [i.id for i in turn.items]
+        shown = [i.id for i in turn.items]
+        shown_all += shown
+        said_turns.append([text, turn.intent, shown, (turn.question or {}).get("slot")])
         text = rng.choice(bank.phrasings("answer_any" if turn.question else "more", lang))
-    return shown_all
+    return shown_all, said_turns
 
 
 def shopper_for(user: Taste, target: Target, truth: dict[str, Target], taxonomy: Taxonomy, bank: PhraseBank,
@@ -332,17 +336,21 @@ def main(argv: list[str] | None = None) -> None:
                     sessions.append(s)
                 for u, seed, k in vague_seeds:
                     uid = u.user if arm != "fresh" else f"fresh-{u.user}-v{k}"
-                    shown = vague_session(engine, bank, u.lang, random.Random(seed), f"{arm}-{u.user}-v{k}", uid)
-                    vague.append({"user": u.user, "shown": shown})
+                    shown, turns = vague_session(engine, bank, u.lang, random.Random(seed), f"{arm}-{u.user}-v{k}",
+                                                 uid)
+                    vague.append({"user": u.user, "shown": shown, "turns": turns})
             arms[arm] = {"sessions": sessions, "vague": vague}
             print(arm, success_stats(sessions, args.max_turns), file=sys.stderr, flush=True)
 
+        by_user_d = {u.user: u.as_dict() for u in users}
         if args.sessions_out:
             with open(args.sessions_out, "w", encoding="utf-8") as f:
                 for arm, data in arms.items():
                     for s in data["sessions"]:
                         f.write(json.dumps({"arm": arm, **s, "trained_on": sorted(trained_targets[s["user"]])})
                                 + "\n")
+                    for v in data["vague"]:
+                        f.write(json.dumps({"arm": arm, "vague": True, **v, "taste": by_user_d[v["user"]]}) + "\n")
         # statistics
         by_user = {u.user: u for u in users}
         out_arms = {}

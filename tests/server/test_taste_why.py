@@ -45,10 +45,11 @@ def library(store_copy):
 
 def pages(library, encoder, favourites, text):
     """(the items shown to "fan" with the model, the ids shown to a user the model is not asked about)."""
-    # the taste from the model's scores alone (the shipped blend takes it from the pictures of liked items): what
-    # is tested is the why-line of whatever the taste lifts
+    # the taste from the model's scores alone (the shipped blend takes it from the pictures and the profiles of
+    # liked items, and brings candidates of their colours): what is tested is the why-line of whatever the taste
+    # lifts
     personal = Engine(library, text_encoder=encoder, ask_questions=False, user_model=Prefers(*favourites),
-                      blend=Blend(user_content=0.0, user_half=0.0))
+                      blend=Blend(user_content=0.0, user_half=0.0, user_attributes=0.0, taste_pool=0))
     plain = Engine(library, text_encoder=encoder, ask_questions=False)
     mine = personal.respond("with-model", text, user_id="fan").items
     theirs = plain.respond("without-model", text).items
@@ -74,6 +75,30 @@ def test_no_similarity_is_claimed_where_there_is_none(library, encoder):
     mine, without = pages(library, encoder, ["d035"], "show me some clothes")
     assert "d035" in [i.id for i in mine] and "d035" not in without
     assert all("liked" not in i.why for i in mine), [(i.id, i.why) for i in mine]
+
+
+@pytest.mark.parametrize("text", ["show me some clothes", "我想看看衣服"])
+def test_with_the_shipped_blend_every_taste_claim_is_true(library, encoder, text):
+    # the shipped taste lifts items of the liked colours (and brings them in as candidates): each item whose
+    # why-line says the user liked similar items shares a colour, brand, material or pattern with one they liked
+    engine = Engine(library, text_encoder=encoder, ask_questions=False, user_model=Prefers())
+    items = engine.respond("shipped", text, user_id="fan").items
+    liked = [library.profile(i) for i in LIKED]
+    claims = [i for i in items if "liked" in i.why or "喜欢过" in i.why]
+    assert claims, [(i.id, i.why) for i in items]  # the navy things they liked bring navy items
+    for item in claims:
+        profile = library.profile(item.id)
+        shared = {c.lower() for c in profile.colours()} & {c.lower() for p in liked for c in p.colours()}
+        for name in ("brand", "material", "pattern"):
+            shared |= _values(profile, name) & set().union(*(_values(p, name) for p in liked))
+        assert shared, (item.id, item.why, profile.attributes)
+        line = taste_reason(profile, liked, "zh" if text.startswith("我") else "en")
+        assert line is not None and item.why.startswith(line), (item.id, item.why, line)
+
+
+def _values(profile, name: str) -> set[str]:
+    v = profile.value(name)
+    return {str(x).lower() for x in (v if isinstance(v, list) else [v]) if x not in (None, "")}
 
 
 def test_the_reason_counts_only_chosen_items_and_never_the_item_itself(library):

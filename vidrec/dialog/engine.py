@@ -29,7 +29,7 @@ from vidrec.dialog.sessions import SessionLocks
 from vidrec.dialog.state import DialogState
 from vidrec.encoders.vectors import l2_normalise
 from vidrec.errors import InputError, NotFoundError
-from vidrec.learn.personal import user_context
+from vidrec.learn.personal import taste_colours, user_context
 from vidrec.library import Library
 from vidrec.nlu.language import reply_language
 from vidrec.nlu.schema import Parse
@@ -736,7 +736,8 @@ class Engine:
         text = self._query_text(state)
         base = Filter(exclude_item_ids=exclude or None)
         qv = self._query_vector(state, text)
-        hits = self._search(text, state.request, state.lang, base, qv)
+        hits = self._with_taste_candidates(state, text, base, qv,
+                                           self._search(text, state.request, state.lang, base, qv))
         near = False
         if not hits:  # the last list stays what "the first one" refers to
             # after "more" or a like, what is left out is only what was shown: nothing else matches, but that does
@@ -827,6 +828,23 @@ class Engine:
                      for pos, item, _ in close]
             head += ("\n相近（不完全符合）：" if zh else "\nClose matches (not all you asked for): ") + sep.join(lines)
         return head
+
+    def _with_taste_candidates(self, state: DialogState, text: str, base: Filter, qv: np.ndarray, hits: list) -> list:
+        """The request's candidates and, for a user with a taste, up to `Blend.taste_pool` items of their colours
+        the request's search did not reach (`vidrec.learn.personal.taste_colours`; they meet the request too). They
+        enter at the lowest score of the request's candidates: only the taste lifts them."""
+        if not hits or self.blend.taste_pool <= 0 or self.user_model is None or not state.user_id:
+            return hits
+        colours = taste_colours(user_context(self.user_model, self.library, state.user_id), state.request)
+        if not colours:
+            return hits
+        have = {h.id for h in hits}
+        floor = min(h.score for h in hits)
+        asked = state.request.model_copy(deep=True).set("colour", colours)
+        extra = [h for h in self._search(text, asked, state.lang, base, qv) if h.id not in have]
+        for h in extra:
+            h.score = min(h.score, floor)
+        return hits + extra[: self.blend.taste_pool]
 
     def _near_hits(self, state: DialogState, base: Filter, qv: np.ndarray, text: str) -> list:
         """Nothing meets every condition: the best candidates with one condition dropped at a time (the category
@@ -984,7 +1002,8 @@ class Engine:
                                     season=state.request.get("season"), usage=state.request.get("usage"),
                                     vague=vague, blend=self.blend, seen=state.shown)
             return [hits[j] for j in diverse_page(scores, vectors, self.page_size, self.blend)]
-        lifted_by = personal_boost(ids, taste, vectors, self.blend, vague=vague, seen=state.shown) \
+        lifted_by = personal_boost(ids, taste, vectors, self.blend, vague=vague, seen=state.shown,
+                                   profiles=profiles) \
             if taste is not None and taste.personal else None
         if lifted_by is None:
             return page(True)

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidrec.learn.personal import (
+    ATTRIBUTE_WEIGHTS,
     KNOWN_LIFT,
     SEEN_LIFT,
+    TASTE_POOL,
+    USER_ATTRIBUTE_SHARE,
     USER_CONTENT_SHARE,
     USER_HALF_HISTORY,
     USER_MODEL_WEIGHT,
@@ -53,6 +56,14 @@ class Blend:
     user_vague: float = USER_VAGUE_WEIGHT  # the taste's full weight when the request names no condition at all
     seen_lift: float = SEEN_LIFT  # the taste's lift left to an item this session already showed
     known_lift: float = KNOWN_LIFT  # ... and to one the user already liked, carted or bought
+    # the chosen items' profiles' share of the taste (colour, brand, price position), and each attribute's weight
+    user_attributes: float = USER_ATTRIBUTE_SHARE
+    attr_colour: float = ATTRIBUTE_WEIGHTS["colour"]
+    attr_brand: float = ATTRIBUTE_WEIGHTS["brand"]
+    attr_price: float = ATTRIBUTE_WEIGHTS["price"]
+    attr_category: float = ATTRIBUTE_WEIGHTS["category"]
+    # candidates of the user's colours added to a search that names no colour (`vidrec.learn.personal.taste_colours`)
+    taste_pool: int = TASTE_POOL
     # categories whose items are bought again (consumables): not moved down once bought. None by default
     repeat_categories: frozenset[str] = frozenset()
     popularity: float = 0.03
@@ -95,7 +106,7 @@ def blended_scores(ids: Sequence[str], relevance: Sequence[float], profiles: dic
     scores = np.asarray(relevance, dtype=np.float64).copy()
     boost = None
     if taste is not None and taste.personal:
-        boost = personal_boost(ids, taste, vectors, blend, vague=vague, seen=seen)
+        boost = personal_boost(ids, taste, vectors, blend, vague=vague, seen=seen, profiles=profiles)
     elif user_scores is not None:
         try:
             u = np.asarray(user_scores(list(ids)), dtype=np.float64)
@@ -118,11 +129,17 @@ def blended_scores(ids: Sequence[str], relevance: Sequence[float], profiles: dic
 
 
 def personal_boost(ids: Sequence[str], taste: UserTaste, vectors: Sequence[np.ndarray | None] | None,
-                   blend: Blend | None = None, *, vague: bool = False, seen: Collection[str] = ()) -> np.ndarray | None:
+                   blend: Blend | None = None, *, vague: bool = False, seen: Collection[str] = (),
+                   profiles: dict[str, ItemProfile | None] | None = None) -> np.ndarray | None:
     """What the user's long-term taste adds to each candidate's score (None when it says nothing): the taste's
-    z-scores times its weight for this user, the lift of items already shown or chosen damped (`lift_damped`)."""
+    z-scores times its weight for this user, the lift of items already shown or chosen damped (`lift_damped`).
+    The candidates' ``profiles`` let the taste weigh what they are (colour, brand, price position) beside their
+    pictures (`Blend.user_attributes`)."""
     blend = blend or Blend()
-    t = taste.scores(ids, vectors, blend.user_content)
+    t = taste.scores(ids, vectors, blend.user_content, attribute_share=blend.user_attributes,
+                     profiles=[profiles.get(i) for i in ids] if profiles is not None else None,
+                     attribute_weights={"colour": blend.attr_colour, "brand": blend.attr_brand,
+                                        "price": blend.attr_price, "category": blend.attr_category})
     if t is None:
         return None
     boost = taste.weight(blend.user_vague if vague else blend.user_model, blend.user_half) * t

@@ -10,6 +10,14 @@ The rules of the blend (chat: `vidrec.dialog.ranking.blended_scores`; `vidrec se
 - New items reach the user through content: the taste is the model's score mixed with the cosine between a
   candidate's picture vector and the mean picture of what the user liked, carted or bought (`USER_CONTENT_SHARE`);
   an item the model cannot score (ingested after its training) is judged by content alone.
+- The taste also reads what the chosen items are, from the store's item profiles (`AttributeTaste`): the share of
+  the user's choices in each colour and brand, and where their prices sit within their categories (the price
+  band); `USER_ATTRIBUTE_SHARE` of the taste. Pictures carry a colour weakly across categories (a brown wallet and
+  brown sandals look alike to no picture model) and a price not at all; the profile says both.
+- The taste brings its own candidates: a request that names no colour ("recommend me something", "jeans") also
+  searches the user's colours (`taste_colours`), up to `TASTE_POOL` more candidates that meet the request, at the
+  lowest score of the request's own; without them a vague request's 40 candidates held few items of the user's
+  colours for the taste to lift (the closed loop's vague sessions fell back to the base rate after one page).
 - Items the user already bought are not suggested again as new finds: they rank after every other
   candidate of their group (still shown when nothing else meets the request), except in the categories a store
   lists as bought again (`Blend.repeat_categories`; none by default: a fashion catalogue's items are not
@@ -58,6 +66,22 @@ TASTE_EVENTS = 2  # events at least as strong as a like (`EVENT_STRENGTH`) say w
 # already liked, carted or bought (1: damping it changed no hunt and took the user's colour out of vague sessions)
 SEEN_LIFT = 0.0
 KNOWN_LIFT = 1.0
+# The share of the taste taken by what the chosen items' profiles say (colour, brand, price position within the
+# category: `AttributeTaste`) against their pictures (the rest: picture cosine, or the model's score). Fitted on the
+# tune catalogue (BENCHMARKS, NAME=learn, 2026-12-05; 0, 0.3, 0.5, 0.7, 1.0 compared over two seeds: 0.7)
+USER_ATTRIBUTE_SHARE = 0.7
+# within the attribute taste: how much each attribute counts (colour, brand, price position, kind of item). Price
+# 0.5, 1, 2 compared (1 kept); colour is the unit; brand is not fitted (the simulated shoppers have no brand taste
+# and the bare tune store infers no brand: 0 and 0.5 gave the same sessions); the kind is not fitted either (the
+# simulated shoppers have no kind taste: 0, 0.5, 1 moved 1-4 of 128 tune hunts, noise), 0.5 is the least of those
+# that keeps a shopper who sticks to one kind served it first (tests/dialog/test_chat_personal.py: at 0 the
+# profile's colours drowned the pictures' kind)
+ATTRIBUTE_WEIGHTS = {"colour": 1.0, "brand": 0.5, "price": 1.0, "category": 0.5}
+# The taste's own candidates: a request that names no colour also searches the user's colours (those at least this
+# share of their choices; not fitted), so items the request's search did not reach can be lifted (`taste_colours`);
+# at most this many (0, 10, 20, 40 compared: 10-40 alike, 0 left vague sessions at 2.2-2.3x the colour's base rate)
+TASTE_COLOUR_SHARE = 0.3
+TASTE_POOL = 20
 OWNED_EVENTS = 4  # a purchase: the user has it (not a cart: carts are left, and chat misreads some phrasings as one)
 # `vidrec search --user` re-ranks by the model's scores alone (no store at hand for the content taste): main's
 # weight, not fitted here (the closed loop measures chat)
@@ -117,18 +141,39 @@ class UserTaste:
     profile: np.ndarray | None = None
     owned: frozenset[str] = field(default_factory=frozenset)
     known: frozenset[str] = field(default_factory=frozenset)  # what they liked, carted or bought: the profile's items
+    attributes: AttributeTaste | None = None  # what the chosen items' profiles say (colour, brand, price position)
 
     @property
     def personal(self) -> bool:
         """Whether there is a long-term taste to blend in (owned items are handled either way)."""
-        return self.model_scores is not None or self.profile is not None
+        return self.model_scores is not None or self.profile is not None or self.attributes is not None
 
     def weight(self, full: float = USER_MODEL_WEIGHT, half: float = USER_HALF_HISTORY) -> float:
         """The taste's weight for this user: ``full`` times the model's `confidence` in them."""
         return full * confidence(self.history_items, half)
 
     def scores(self, ids: Sequence[str], vectors: Sequence[np.ndarray | None] | None,
-               content_share: float = USER_CONTENT_SHARE) -> np.ndarray | None:
+               content_share: float = USER_CONTENT_SHARE, *, attribute_share: float = USER_ATTRIBUTE_SHARE,
+               profiles: Sequence[Any] | None = None, attribute_weights: dict[str, float] | None = None) -> np.ndarray | None:
+        """The user's taste for each candidate: (1 - attribute_share) times the picture-and-model taste
+        (`picture_scores`) plus attribute_share times the attribute taste (`AttributeTaste.scores` of the
+        candidates' ``profiles``, z-scored); either alone when the other says nothing.
+        None when neither does."""
+        base = self.picture_scores(ids, vectors, content_share) if attribute_share < 1 else None
+        attrs = None
+        if self.attributes is not None and attribute_share > 0 and profiles is not None \
+                and len(profiles) == len(ids):
+            a = self.attributes.scores(profiles, attribute_weights)
+            attrs = _z_or_none(a) if a is not None else None
+            attrs = np.nan_to_num(attrs, nan=0.0) if attrs is not None else None
+        if attrs is None:
+            return base
+        if base is None:
+            return attrs
+        return (1 - attribute_share) * base + attribute_share * attrs
+
+    def picture_scores(self, ids: Sequence[str], vectors: Sequence[np.ndarray | None] | None,
+                       content_share: float = USER_CONTENT_SHARE) -> np.ndarray | None:
         """The user's taste for each candidate, z-scored over the candidates: (1 - content_share) times the
         model's score plus content_share times the picture's cosine with the user's profile; a candidate the
         model cannot score (new since training) by its picture alone, one with neither 0 (average). None when
@@ -182,6 +227,140 @@ def lift_damped(boost: np.ndarray, ids: Sequence[str], seen: Collection[str], kn
     return out
 
 
+@dataclass(frozen=True)
+class AttributeTaste:
+    """What the profiles of the items a user chose say of their taste: the share of their choices (by event
+    strength) in each colour, brand and kind of item, and where their prices sit within their categories (0 the cheapest of the
+    category in the store, 1 the dearest; None without a known price). Read from the store's item profiles, so an
+    item ingested after training is judged like any other."""
+
+    colours: dict[str, float] = field(default_factory=dict)  # canonical colour -> share of choices
+    brands: dict[str, float] = field(default_factory=dict)  # brand, case-folded -> share of choices
+    price_position: float | None = None
+    categories: dict[str, float] = field(default_factory=dict)  # the kinds of item chosen -> share of choices
+    # a candidate profile's price position in the same store (`price_positions`)
+    position: Callable[[Any], float | None] | None = field(default=None, compare=False, repr=False)
+
+    def scores(self, profiles: Sequence[Any], weights: dict[str, float] | None = None) -> np.ndarray | None:
+        """Each candidate's fit: its colour's share of the user's choices (colour families match, as a request's
+        colours do), its brand's share, its kind's share, and minus the distance of its price position from the
+        user's; each part z-scored over the candidates and weighted (`ATTRIBUTE_WEIGHTS`). None when no part says
+        anything."""
+        from vidrec.vocabulary import colours_match
+
+        w = weights or ATTRIBUTE_WEIGHTS
+        n = len(profiles)
+        parts = []
+        if self.colours and w.get("colour", 0):
+            c = [max((share for colour, share in self.colours.items() if colours_match(p.colours(), [colour])),
+                     default=0.0) if p is not None else np.nan for p in profiles]
+            parts.append((w["colour"], np.array(c, dtype=np.float64)))
+        if self.brands and w.get("brand", 0):
+            b = [self.brands.get(str(p.value("brand") or "").casefold(), 0.0) if p is not None else np.nan
+                 for p in profiles]
+            parts.append((w["brand"], np.array(b, dtype=np.float64)))
+        if self.categories and w.get("category", 0):
+            k = [self.categories.get(str(p.value("category") or ""), 0.0) if p is not None else np.nan
+                 for p in profiles]
+            parts.append((w["category"], np.array(k, dtype=np.float64)))
+        if self.price_position is not None and self.position is not None and w.get("price", 0):
+            positions = [self.position(p) for p in profiles]
+            d = [-abs(x - self.price_position) if x is not None else np.nan for x in positions]
+            parts.append((w["price"], np.array(d, dtype=np.float64)))
+        total = np.zeros(n)
+        said = False
+        for weight, x in parts:
+            z = _z_or_none(x)
+            if z is not None:
+                total += weight * np.nan_to_num(z, nan=0.0)
+                said = True
+        return total if said and n else None
+
+
+def taste_colours(taste: UserTaste | None, request: Any, least_share: float = TASTE_COLOUR_SHARE,
+                  most: int = 2) -> list[str]:
+    """The colours a user's taste brings candidates of (`Blend.taste_pool`): those at least ``least_share`` of
+    their choices, the largest ``most``, when the request names no colour and rules none of them out (a request's
+    colour decides: the taste adds nothing of another colour to its search). [] for a user without a taste."""
+    if taste is None or taste.attributes is None or not taste.attributes.colours or request.all("colour"):
+        return []
+    out_ruled = {c.casefold() for c in request.excluded_values("colour")}
+    ranked = sorted(taste.attributes.colours.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [c for c, share in ranked if share >= least_share and c.casefold() not in out_ruled][:most]
+
+
+def price_positions(library: Any) -> Callable[[Any], float | None]:
+    """A function from an item profile to where its price sits within its category in the store: the share of the
+    category's priced items cheaper than it plus half the equal ones (0..1); None without a price or category.
+    Built once per store state (the store's item count)."""
+    key = (id(library), len(library))
+    cached = _POSITIONS.get(key)
+    if cached is None:
+        by_cat: dict[str, list[float]] = {}
+        for p in library.profiles():
+            price, cat = _price(p), p.value("category")
+            if price is not None and cat:
+                by_cat.setdefault(str(cat), []).append(price)
+        sorted_cat = {c: np.sort(np.array(v)) for c, v in by_cat.items()}
+
+        def position(p: Any) -> float | None:
+            if p is None:
+                return None
+            price, cat = _price(p), p.value("category")
+            prices = sorted_cat.get(str(cat)) if cat else None
+            if price is None or prices is None or len(prices) < 2:
+                return None
+            lo = np.searchsorted(prices, price, "left")
+            hi = np.searchsorted(prices, price, "right")
+            return float((lo + hi) / 2 / len(prices))
+        _POSITIONS.clear()
+        _POSITIONS[key] = cached = position
+    return cached
+
+
+_POSITIONS: dict[tuple[int, int], Callable[[Any], float | None]] = {}
+
+
+def _price(profile: Any) -> float | None:
+    v = profile.value("price")
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else None
+
+
+def attribute_taste(library: Any, weights: dict[str, float]) -> AttributeTaste | None:
+    """The `AttributeTaste` of the items ``weights`` (item id -> event strength the user gave it); None when none
+    of them has a profile."""
+    colours: dict[str, float] = {}
+    brands: dict[str, float] = {}
+    kinds: dict[str, float] = {}
+    pos: list[tuple[float, float]] = []
+    total = 0.0
+    position = price_positions(library) if hasattr(library, "profiles") else None
+    from vidrec.vocabulary import COLOUR_VOCABULARY
+
+    for item_id, w in weights.items():
+        p = library.profile(item_id)
+        if p is None:
+            continue
+        total += w
+        names = {(t.canonical if (t := COLOUR_VOCABULARY.lookup(c)) is not None else c) for c in p.colours()}
+        for c in names:
+            colours[c] = colours.get(c, 0.0) + w / len(names)
+        kind = str(p.value("category") or "")
+        if kind:
+            kinds[kind] = kinds.get(kind, 0.0) + w
+        brand = str(p.value("brand") or "").casefold()
+        if brand:
+            brands[brand] = brands.get(brand, 0.0) + w
+        x = position(p) if position is not None else None
+        if x is not None:
+            pos.append((x, w))
+    if total <= 0:
+        return None
+    price = sum(x * w for x, w in pos) / sum(w for _, w in pos) if pos else None
+    return AttributeTaste({c: v / total for c, v in colours.items()}, {b: v / total for b, v in brands.items()},
+                          price, categories={k: v / total for k, v in kinds.items()}, position=position)
+
+
 def _z_or_none(x: np.ndarray) -> np.ndarray | None:
     """z-scores over the finite entries (NaN stays NaN); None with fewer than two finite ones or all alike."""
     finite = np.isfinite(x)
@@ -222,7 +401,8 @@ def user_context(model: Recommender | None, library: Any, user_id: str | None,
             profile = mean / norm if norm > 0 else None
     return UserTaste(user_id, model_scores=functools.partial(model.score, user_id),
                      history_items=len(model.history(user_id)), profile=profile, owned=frozenset(owned),
-                     known=frozenset(weights))
+                     known=frozenset(weights),
+                     attributes=attribute_taste(library, weights) if weights and hasattr(library, "profile") else None)
 
 
 def rerank_hits(hits: Sequence[Hit], model: Recommender, user_id: str,
