@@ -21,7 +21,7 @@ BANK2 = PhraseBank.load(PHRASEBANK.with_name("phrasebank2.json"))
 # (bank, situation, lang, phrasing) with {n} as the bank writes it
 SAID = [
     (BANK2, "reject_one", "zh", "{n}我是真的不想要"),
-    (BANK1, "reject_one", "zh", "不要{n}"),
+    (BANK1, "reject_one", "en", "not {n}"),
 ]
 
 
@@ -39,15 +39,24 @@ def engine(demo_store):
 
 @pytest.mark.slow
 def test_an_unsure_reject_said_again_is_a_yes(engine):
-    # "第三个我是真的不想要" is read as a reject with little confidence, so vidrec asks first; the shopper says it again
-    # in other words that begin with a "no" word ("不要第三个"): that is a yes to removing it, not a "no, keep it"
+    # "第三个我是真的不想要" is read as a reject with little confidence, so vidrec asks first; the shopper says it again:
+    # that is a yes to removing it (read afresh it would only be asked about again, and again)
     t = engine.respond("again", "show me some dresses")
     third = t.items[2].id
     q = engine.respond("again", SAID[0][3].format(n="第三个"))
     assert q.intent == "confirm" and q.question["slot"] == "confirm" and q.state["rejected"] == []
-    done = engine.respond("again", SAID[1][3].format(n="第三个"))
+    done = engine.respond("again", SAID[0][3].format(n="第三个"))
     assert done.intent == "reject" and done.state["rejected"] == [third]
     assert third not in [i.id for i in done.items]
+
+
+@pytest.mark.slow
+def test_a_no_that_names_the_item_is_still_a_no(engine):
+    # "not the third one" in answer to "remove #3?" may mean "I did not mean the third one": it keeps the item
+    t = engine.respond("not-it", "show me some dresses")
+    engine.respond("not-it", SAID[0][3].format(n="第三个"))
+    kept = engine.respond("not-it", "no, " + SAID[1][3].format(n="the third one"))
+    assert kept.state["rejected"] == [] and kept.state["shown"] == [i.id for i in t.items]
 
 
 @pytest.mark.slow

@@ -522,8 +522,8 @@ class Engine:
                             asked: Request | None = None, parsed: Parse | None = None) -> Turn | None:
         """A yes or no to the question asked last turn about an unsure reject or buy, or about relaxing a
         condition; None when there is no such question or the message is neither (it is then read afresh).
-        Saying the act again ("不要3号" after "是要把第三个去掉吗？", "3号直接下单" after "要把第三个加入购物车吗？") is a yes,
-        though it may begin with a "no" word."""
+        Saying the act again, about the same items ("第三个我是真的不想要" once more after "是要把第三个去掉吗？"), is a yes;
+        a message that begins with a no ("no, not the third one") stays a no."""
         act = state.pending_act
         if not act:
             return None
@@ -532,10 +532,10 @@ class Engine:
             return None  # "never mind the budget" lets a condition go: not a "no" to the offer
         kind = act.get("act")
         answer_ = acts.yes_or_no(text)
-        if kind in ("reject", "buy") and parsed is not None and parsed.intent == kind and answer_ is not True:
+        if kind in ("reject", "buy") and parsed is not None and parsed.intent == kind and answer_ is None:
             ids, problem = self._resolve_refs(state, parsed)
-            if not problem and (set(ids) == set(act.get("ids", [])) if ids else answer_ is None):
-                answer_ = True
+            if not problem and (not ids or set(ids) == set(act.get("ids", []))):
+                answer_ = True  # read afresh, the same unsure act would only be asked about again
         if answer_ is None:
             return None
         lang = turn.lang
