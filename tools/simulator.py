@@ -120,6 +120,7 @@ class Shopper:
         self.target, self.truth, self.taxonomy, self.lang, self.bank = target, truth, taxonomy, lang, bank
         self.opening_kind = opening
         self.last_situation: str | None = None  # the bank situation of the last message
+        self._last_kw: dict = {}  # ... and the values it was filled with
         self.rng = random.Random(seed)
         self.said_category = False
         self.said_colour = False
@@ -138,6 +139,7 @@ class Shopper:
     def _say(self, situation: str, **kw) -> str:
         text = self.rng.choice(self.bank.phrasings(situation, self.lang))
         self.last_situation = situation
+        self._last_kw = dict(kw)
         if "{n}" in text and "n" in kw:
             kw = dict(kw, n=ordinal(int(kw["n"]), self.lang, self.rng))
         return text.format(**kw)
@@ -189,9 +191,15 @@ class Shopper:
                          price=self._budget())
 
     def answer(self, question: dict) -> str:
-        """Answer the system's question from the target (what the bank has no words for gets "any is fine")."""
+        """Answer the system's question from the target (what the bank has no words for gets "any is fine").
+
+        A yes/no question about what the shopper just asked for ("是要把第三个去掉吗？", slot "confirm") is answered
+        by saying again, in other words of the same bank situation, what it meant: the bank has no yes or no, and
+        "any is fine" would answer nothing."""
         slot = question.get("slot")
         t = self.target
+        if slot == "confirm" and self.last_situation is not None:
+            return self._say(self.last_situation, **self._last_kw)
         if slot == "category":
             self.said_category = True
             return self._say("answer_category", category=self._cat())

@@ -224,3 +224,14 @@ print(repr((len(examples), [e.text for e in examples], [p for p in opened if "ph
     raw = {p for v in BANK.situations.values() for lang in ("zh", "en") for p in v[lang] if "{" not in p}
     assert len(raw) > 100
     assert len(raw & set(texts)) <= 0.02 * len(raw), sorted(raw & set(texts))
+
+
+def test_a_yes_no_question_about_what_it_just_said_is_answered_by_saying_it_again():
+    # "是要把第三个去掉吗？" (slot "confirm"): the bank has no yes or no, so the shopper says its reject again in
+    # other words of the same situation, never "any is fine"
+    shopper = _shopper("zh", seed=3)
+    shopper._say("reject_one", n=3)
+    again = shopper.answer({"slot": "confirm", "options": ["yes", "no"]})
+    assert shopper.last_situation == "reject_one"
+    assert again in {p.format(n=o) for p in BANK.phrasings("reject_one", "zh") for o in ("第三个", "第3个", "3号")}
+    assert again not in BANK.phrasings("answer_any", "zh")

@@ -37,7 +37,15 @@ _SLOT_WORDS = {
     "category": r"品类|款式|类型|type|kind",
 }
 _DONT_CARE_ZH = r"(都可以|都行|随便|无所谓|不限|不重要|没要求|没有要求|不在乎|不是问题)"
-_DONT_CARE_EN = r"(doesn'?t matter|does not matter|is not important|isn'?t important|is fine|no limit|not an issue)"
+_DONT_CARE_EN = (r"(doesn'?t matter|does not matter|is not important|isn'?t important|is fine|no limit|not an issue|"
+                 r"(?:is|are) (?:irrelevant|optional|whatever))")
+# Taking a condition away as one takes off a filter ("take off the colour filter", "remove the price limit",
+# "颜色这个条件去掉吧", "去掉价格限制"), and paying whatever it costs.
+_TAKE_OFF_EN = r"\b(?:take off|take away|remove|lose|ditch|clear|skip|get rid of)\s+(?:the\s+|my\s+|that\s+)?({words})\b"
+_TAKE_OFF_ZH = (r"(?:去掉|去除|取消|删掉|拿掉|不要)({words})(?:的)?(?:限制|条件|要求|筛选)|"
+                r"({words})(?:这个|的)?(?:限制|条件|要求|筛选)?(?:就)?(?:去掉|取消|删掉|拿掉|不要了)")
+_ANY_PRICE = re.compile(r"\bwhatever (?:it|they) costs?\b|\bwhatever the (?:price|cost)\b|\bno matter (?:the|what it) "
+                        r"(?:price|costs?)\b|多少钱都(?:行|可以|无所谓)|贵不贵(?:都)?无所谓", re.I)
 
 
 def sort_wanted(text: str) -> str | None:
@@ -99,10 +107,12 @@ def relaxed(text: str) -> list[str]:
             rf"\bany\s+({words})\s*[.!]*\s*$",
             rf"\b(don'?t|do not)\s+care\s+(about|for)\s+(the\s+)?({words})",
             rf"\b(forget|ignore|drop)\s+(about\s+)?(the\s+)?({words})",
+            _TAKE_OFF_EN.format(words=words),
+            _TAKE_OFF_ZH.format(words=words),
         )
         if name not in out and any(re.search(p, text, re.I) for p in patterns):
             out.append(name)
-    if "price" not in out and _RAISE_BUDGET.search(text) and not re.search(r"\d", text):
+    if "price" not in out and (_RAISE_BUDGET.search(text) or _ANY_PRICE.search(text)) and not re.search(r"\d", text):
         out.append("price")
     return out
 

@@ -17,6 +17,12 @@ from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import Taxonomy
 
 MET, MISSED, UNKNOWN = "met", "missed", "unknown"
+# A headline names an inferred category or colour of its matches only when each was inferred with at least this
+# calibrated probability (vidrec.understand.calibration): on a catalog of bare videos about half the inferred
+# categories are wrong, and "为你找到这些手表" over a belt filed as a watch is a false claim. Fitted on the tune and dev
+# stores (BENCHMARKS.md, "A conversation that tells the truth ... NAME=dialog").
+CLAIM_SURE = 0.9
+GUESSED = {"category": "category", "colour": "color"}  # request attribute -> the profile attribute it is read from
 
 
 @dataclass
@@ -27,6 +33,9 @@ class Fit:
     item_id: str
     conditions: dict[str, str] = field(default_factory=dict)
     have: dict[str, Any] = field(default_factory=dict)
+    # met conditions whose value the item has only by an inference less sure than CLAIM_SURE: a match, but not
+    # something a headline may say of it
+    guessed: set[str] = field(default_factory=set)
 
     @property
     def missed(self) -> list[str]:
@@ -97,7 +106,21 @@ def fit(profile: ItemProfile, request: Request, unsure_category: float = 0.0) ->
         out.conditions[name] = verdict
         if verdict == MISSED:
             out.have[name] = have
+        elif verdict == MET and name in GUESSED and not _sure(profile.attributes.get(GUESSED[name])):
+            out.guessed.add(name)
     return out
+
+
+def _sure(attr) -> bool:
+    """Whether an inferred value is sure enough to be named as a fact: metadata always; a calibrated inference with
+    probability at least CLAIM_SURE; a profile stored before calibration, unless marked unsure."""
+    if attr is None:
+        return False
+    if attr.source == "metadata":
+        return True
+    if attr.probability is None:
+        return not attr.unsure
+    return attr.probability >= CLAIM_SURE
 
 
 def _unsure_runner_up(profile: ItemProfile, wanted: list, below: float) -> bool:
@@ -155,8 +178,9 @@ def _name(name: str, value: Any, lang: str, taxonomy: Taxonomy | None) -> str:
 
 
 def claimable(request: Request, fits: list[Fit]) -> Request:
-    """The part of the request that every listed match meets: what a headline may name."""
-    names = [n for n in conditions(request) if fits and all(f.met(n) for f in fits)]
+    """The part of the request that every listed match meets, each by a value it surely has (not a guess below
+    CLAIM_SURE): what a headline may name."""
+    names = [n for n in conditions(request) if fits and all(f.met(n) and n not in f.guessed for f in fits)]
     return request.keep(*names)
 
 

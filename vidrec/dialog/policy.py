@@ -17,7 +17,7 @@ from vidrec.request import REGISTRY
 from vidrec.understand.profile import ItemProfile
 
 MIN_CANDIDATES = 8  # fewer than this: just show them
-# A question now comes with a list beside it (vidrec.dialog.engine.SHOW_WITH_QUESTION), so it costs the shopper no
+# A question always comes with a list beside it (vidrec.dialog.engine.Engine._recommend), so it costs the shopper no
 # turn; it must still be worth the shopper's attention. Both thresholds fitted on the tune store (80 bare tune-split
 # videos, the first, spent phrase bank, 160 episodes; BENCHMARKS.md "Questions that pay ... NAME=dialog"): vague /
 # precise gains 1.0 / 1.0 bits gave success@10 0.900, 1.0 / 2.0 0.900, 0.5 / 1.0 0.900, 1.0 / 0.5 0.900, and
