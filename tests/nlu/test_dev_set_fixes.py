@@ -38,30 +38,22 @@ def test_buy_phrasings_are_buys_sure_enough_to_act_on(text, position):
     assert parsed.confidence >= 0.5  # vidrec/dialog/acts.UNSURE_ACT: the chat adds it without asking
 
 
-@pytest.mark.parametrize("text, position", [
-    ("digging the second one", 2),            # bank like_one "digging {n}"
-    ("big fan of #3", 3),                     # bank like_one "big fan of {n}"
-    ("the first one isn't bad", 1),           # bank like_one "{n} isn't bad"
-    ("first one's not bad actually", 1),      # b239
-    ("really really digging number 2 ngl", 2),  # bank like_one
+@pytest.mark.parametrize("text, intent, position", [
+    ("digging the second one", "like", 2),              # bank like_one "digging {n}"
+    ("big fan of #3", "like", 3),                       # bank like_one "big fan of {n}"
+    ("the first one isn't bad", "like", 1),             # bank like_one "{n} isn't bad"
+    ("first one's not bad actually", "like", 1),        # b239
+    ("really really digging number 2 ngl", "like", 2),  # bank like_one
+    ("scratch #2", "reject", 2),                        # bank reject_one "scratch {n}"
+    ("第三个差点意思", "reject", 3),                     # bank reject_one "{n}差点意思"
+    ("1号好土", "reject", 1),                           # bank reject_one "{n}好土"
+    ("the 2nd one can go", "reject", 2),                # bank reject_one "{n} can go"
+    ("take number 4 off the list", "reject", 4),        # bank reject_one "take {n} off the list"
+    ("第二个不太好看", "reject", 2),                     # bank reject_one "{n}不太好看"
 ])
-def test_likes_are_likes(text, position):
+def test_likes_and_rejects_of_a_shown_item(text, intent, position):
     parsed = p(text, shown=4)
-    assert parsed.intent == "like"
-    assert parsed.refs.positions() == [position]
-
-
-@pytest.mark.parametrize("text, position", [
-    ("scratch #2", 2),                  # bank reject_one "scratch {n}"
-    ("第三个差点意思", 3),               # bank reject_one "{n}差点意思"
-    ("1号好土", 1),                     # bank reject_one "{n}好土"
-    ("the 2nd one can go", 2),          # bank reject_one "{n} can go"
-    ("take number 4 off the list", 4),  # bank reject_one "take {n} off the list"
-    ("第二个不太好看", 2),               # bank reject_one "{n}不太好看"
-])
-def test_rejects_are_rejects(text, position):
-    parsed = p(text, shown=4)
-    assert parsed.intent == "reject"
+    assert parsed.intent == intent
     assert parsed.refs.positions() == [position]
 
 
