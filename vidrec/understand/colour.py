@@ -286,10 +286,14 @@ class ColourNamer:
         cells = _cell_index(rgb)
         names = self._cell_name[cells]
         votes = np.bincount(names.ravel(), weights=weight.ravel(), minlength=len(self.names)) * self._vote_weight
-        lab = _CELL_LAB[cells].reshape(-1, 3)
-        if np.sqrt(((lab - lab.mean(axis=0)) ** 2).sum(-1).mean()) < self.settings.blank_spread:
+        if self._is_blank(cells):
             return FrameColours(votes, 0.0)  # a blank frame (a fade, a plain slate) shows no product
         return FrameColours(votes, float((weight > 0).mean()))
+
+    def _is_blank(self, cells: np.ndarray) -> bool:
+        """Whether a picture's colours (its colour cells) vary less than `blank_spread` (RMS ΔE): a blank frame."""
+        lab = _CELL_LAB[cells].reshape(-1, 3)
+        return bool(np.sqrt(((lab - lab.mean(axis=0)) ** 2).sum(-1).mean()) < self.settings.blank_spread)
 
     def product_weights(self, rgb: np.ndarray) -> np.ndarray:
         """Per-pixel weight (H, W) of an RGB picture: 0 on background and skin, larger near the centre."""
@@ -315,8 +319,7 @@ class ColourNamer:
         share = float(keep.mean())
         if not CROP_MIN_SHARE <= share <= CROP_MAX_SHARE:
             return None
-        lab = _CELL_LAB[_cell_index(small)].reshape(-1, 3)
-        if np.sqrt(((lab - lab.mean(axis=0)) ** 2).sum(-1).mean()) < self.settings.blank_spread:
+        if self._is_blank(_cell_index(small)):
             return None
         rows = np.flatnonzero(keep.any(axis=1))
         cols = np.flatnonzero(keep.any(axis=0))
