@@ -186,8 +186,8 @@ def test_mandarin_speech_is_transcribed_as_simplified_chinese(tmp_path):
 def test_full_window_retry_runs_only_when_the_short_window_kept_nothing(tmp_path, monkeypatch):
     # espeak Mandarin that whisper's short window often decodes to nothing; whether it does depends on the espeak
     # build and the CPU's int8 kernels, so the test reads what the default decoding kept and checks the retry
-    # against it: full-window (30 s, 3000 frames) encoder passes after the short one exactly when nothing was kept, and text
-    # that is Chinese and simplified whatever it decodes to
+    # against it: full-window (30 s, 3000 frames) encoder passes after the short one exactly when nothing was
+    # kept, and text that is Chinese and simplified whatever it decodes to
     audio = speak(tmp_path, "cmn-latn-pinyin", "欢迎来到直播间，今天给大家推荐一款白色运动鞋。")
     kept = default_speech_recognizer().transcribe(audio)
     recognizer = SpeechRecognizer(settings=SpeechSettings(retry_full_window=True))
@@ -205,9 +205,9 @@ def test_full_window_retry_runs_only_when_the_short_window_kept_nothing(tmp_path
         assert full and calls[0][-1] < 3000, calls  # the short window first, then the full one
     assert all(s.lang == "zh" for s in segments), segments
     converter = _chinese_converter()
+    assert converter is not None  # opencc-python-reimplemented is a dependency
     text = "".join(s.text for s in segments)
-    if converter is not None:
-        assert to_simplified(text, converter) == text
+    assert to_simplified(text, converter) == text
 
 
 @pytest.mark.slow
