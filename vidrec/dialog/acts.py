@@ -122,3 +122,39 @@ def is_bare_no(text: str) -> bool:
     or nothing of the kind, so it is asked about rather than acted on."""
     stripped = re.sub(r"[\s,.!?，。！？~]+", "", text)
     return yes_or_no(text) is False and len(stripped) <= 6
+
+
+# A complaint that the list is not what was asked for, without saying what instead ("that's not what I asked for",
+# "wrong category", "you misunderstood me", "这不是我要的", "类别不对", "你搞错了"): the shopper rejects the list as a
+# whole, not one item and not a condition. Read from the third (now spent) blind bank's wrong_kind phrasings, which the
+# NLU read as reject, chitchat, confirm, reset and buy, never as naming a kind; the words are the general ways of
+# saying "not that", not those sentences.
+_NOT_WHAT_EN = re.compile(
+    r"(?:\bnot|n'?t) (?:at all |even )?(?:what|the (?:thing|stuff|item|one|ones|kind|type)s?(?: that)?) (?:i|i'?m|i was|i am)\s*"
+    r"(?:asked|ask|want|wanted|meant|mean|said|say|searched|search|typed|looking|was looking|am looking|need|needed|"
+    r"had in mind|requested|ordered)\b|"
+    r"\b(?:i )?(?:didn'?t|did not|never) (?:ask|search|look|want)(?:ed)? (?:for )?(?:these|this|those|that|them|it)\b|"
+    r"\b(?:wrong|incorrect) (?:items?|things?|stuff|products?|category|categor(?:y|ies)|types?|kinds?|"
+    r"ones?|results?|selection)\b|"
+    r"\bnot the right (?:kind|type|category|thing|stuff|items?|products?)\b|"
+    r"\b(?:not|isn'?t|aren'?t) (?:even )?(?:the )?(?:kind|type|sort|category) (?:of \w+ )?(?:i|that i)\b|"
+    r"\bnot this (?:kind|type|sort|category)\b|"
+    r"\b(?:you|u)(?:'ve| have)? (?:got (?:it|that|this|me) wrong|misunderstood|misread|misheard|didn'?t (?:get|understand))\b|"
+    r"\b(?:completely|totally|way|all) (?:off|wrong|different)\b|(?:\bnot|n'?t) even close\b|\bnothing like (?:what|that)\b|"
+    r"\bwhy (?:are|would|did) you (?:show|showing|recommend|recommending|give|giving)\b|"
+    r"\b(?:did|do) you (?:even )?read\b|\ba (?:totally |completely |whole(?:ly)? )?different (?:thing|product|item)\b",
+    re.I)
+_NOT_WHAT_ZH = re.compile(
+    r"不是我(?:要|想要|需要|说|搜|找|问|点)的|我(?:要|想要|说|找|搜)的不是|我(?:没|没有|并没有|又没)(?:要|说|搜|找)|"
+    r"(?:跟|和|与)我(?:要|说|想|搜|找)的.{0,4}(?:不一样|不同|不是|不沾边|两码事)|"
+    r"(?:搞|弄|理解|推荐|推|看|听|识别)错|错了|"
+    r"(?:类别|品类|种类|类型|分类|东西|商品|款式)(?:都|也|完全)?(?:不对|错|搞错|弄错)|"
+    r"不是这(?:类|种|个品类|一类|样的东西)|不(?:沾边|搭边|相干)|牛头不对马嘴|驴唇不对马嘴|答非所问|"
+    r"(?:完全|根本|全都|压根)(?:不对|不是)|不对不对|"
+    r"(?:给我|怎么)(?:看|推|推荐|发)(?:的|了)?(?:啥|什么|这)")
+
+
+def complains_of_list(text: str) -> bool:
+    """The message says the list is not what the shopper asked for, without pointing at one item or saying what
+    instead (the caller checks that it names no condition)."""
+    return bool(_NOT_WHAT_EN.search(text) or _NOT_WHAT_ZH.search(text))

@@ -299,7 +299,11 @@ class Engine:
         bare_no = intent == "reject" and not pointed and acts.is_bare_no(text)
         wrong_kind = not answered and self._wrong_kind(state, asked, intent, pointed, text, parsed.refs.item_ref,
                                                        parsed.refs.attribute)
-        if answered or wrong_kind:
+        # "that's not what I asked for", "类别不对": the list as a whole is not what was meant, and nothing says what
+        # instead (a complaint that names the kind is `wrong_kind`; one that names a colour or budget is a request)
+        complaint = not answered and not wrong_kind and not pointed and bool(state.last_shown) \
+            and not conditions(asked) and acts.complains_of_list(text)
+        if answered or wrong_kind or complaint:
             pass
         elif pointed and acts.wants_play(text) and intent != "compare":
             return self._play(state, turn, parsed)
@@ -350,6 +354,13 @@ class Engine:
         if not answered and intent == "ask_detail" and not parsed.refs.positions() and state.last_shown \
                 and asked.without("category").known():
             intent = turn.intent = "refine"  # "这些有蓝吗", "got these in black?": the wish, not a question about one
+        if complaint:
+            # the next list brings items not shown yet for this request; when the kind of item was never said, the
+            # kind is what the list got wrong that the shopper can tell us: ask it, beside that list
+            state.pending_question = None
+            state.pending_options = []
+            turn.intent = "refine"
+            return self._recommend(state, turn, page=True, ask_kind=state.request.get("category") is None)
         if wrong_kind:
             # "我要的是手表", "i asked for watches", "这都不是高跟鞋": the list missed the kind of item. The next list
             # brings items not shown for this request yet (what was listed is not what the shopper means by that
@@ -477,7 +488,8 @@ class Engine:
             chosen = options[ref - 1]
         if chosen is None and parsed.intent in ("chitchat", "critique", "reject", "refine") \
                 and not conditions(parsed.request) and not parsed.refs.positions() and not acts.relaxed(text) \
-                and small_talk(text) not in ("greeting", "thanks", "bye"):
+                and small_talk(text) not in ("greeting", "thanks", "bye") \
+                and not (state.last_shown and acts.complains_of_list(text)):
             # an answer that names no value, no option and no item ("你看着办吧", "no strong feelings"): the
             # shopper has no preference to give; show items rather than ask again
             state.pending_question = None
@@ -530,6 +542,8 @@ class Engine:
         state.pending_act = None
         if acts.relaxed(text):
             return None  # "never mind the budget" lets a condition go: not a "no" to the offer
+        if state.last_shown and acts.complains_of_list(text):
+            return None  # "不对 不是这类", "that's not what I want": a complaint about the list, read afresh
         kind = act.get("act")
         answer_ = acts.yes_or_no(text)
         if kind in ("reject", "buy") and parsed is not None and parsed.intent == kind and answer_ is None:
@@ -740,7 +754,10 @@ class Engine:
             q = q - FEEDBACK_REJECT * np.mean(rejected, axis=0)
         return l2_normalise(q).astype(np.float32)
 
-    def _recommend(self, state: DialogState, turn: Turn, page: bool = False) -> Turn:
+    def _recommend(self, state: DialogState, turn: Turn, page: bool = False, ask_kind: bool = False) -> Turn:
+        """A page of items for the session's request (`page`: none shown before in this request), under a headline
+        that names only what every listed match meets, and maybe one question beside it (`ask_kind`: the kind of
+        item, after a complaint about the list when the kind was never said)."""
         lang = turn.lang
         exclude = set(state.rejected) | set(state.cart)
         if page or state.pivot:
@@ -772,6 +789,13 @@ class Engine:
             # a question always comes with a first list beside it: asking costs the shopper no turn (a list they
             # can react to is shown either way), so it pays whenever the answer narrows the next list
             question = choose_question([profiles[h.id] for h in hits], weights, known, state.asked, last_asked)
+        elif self.ask_questions and ask_kind and not near and not state.sort:
+            # after "that's not what I asked for" the kind is the one thing worth asking, whatever was asked before
+            # (an "any" to it earlier does not mean any kind will do, as the complaint says)
+            weights = list(np.exp(np.array([h.score for h in hits]) * 5.0))
+            others = {a.key for a in REGISTRY.askable()} - {"category"}
+            question = choose_question([profiles[h.id] for h in hits], weights, known | others, [], False,
+                                       min_gain=0.0)
         fits = {h.id: fit(profiles[h.id], state.request, UNSURE_CATEGORY) for h in hits if profiles[h.id] is not None}
         hits = [h for h in hits if h.id in fits]
         matches = [h for h in hits if fits[h.id].match]
