@@ -58,6 +58,9 @@ NEAR_SURE_CATEGORY = 0.6
 # ... and are searched with the query moved this far towards the mean picture of the items surely of that kind
 # (fitted on the same tune store).
 KIND_PICTURE_WEIGHT = 1.0
+# A budget does not hide the items whose price nobody knows (a bare video with no price on screen): they stay
+# candidates for the request, unknown on price (never claimed to be within it), their scores scaled by this.
+UNPRICED_PENALTY = 0.9
 # In a "buy"-sounding message with no ordinal, any attribute but these states a wish, not a purchase ("I'd like it
 # in black"); a size does not ("I'll take it in XL").
 NOT_A_WISH = ("size",)
@@ -139,6 +142,7 @@ class Engine:
         self.lexicon = self.searcher.lexicon
         self.sessions = SessionLocks()
         self._by_category, self._unsure = self._category_index()
+        self._unpriced = {p.id for p in library.profiles() if not isinstance(p.value("price"), (int, float))}
         self._kind_centres: dict[tuple[str, ...], np.ndarray | None] = {}  # kinds -> mean picture (_towards_kind)
 
     # ------------------------------------------------------------------------------------------------ sessions
@@ -311,7 +315,9 @@ class Engine:
             asked_first = self._confirm_first(state, turn, intent, parsed)
             if asked_first is not None:
                 return asked_first
-        dropped = [] if answered else acts.relaxed(text)
+        # a condition the same message names again is not let go ("连衣裙要红色，别的颜色不考虑")
+        dropped = [] if answered else [n for n in acts.relaxed(text) if parsed.request.get(n) is None
+                                       and all(v is None for v in parsed.request.range(n))]
         if dropped and intent not in ("reset", "compare", "buy"):
             request = state.request.without(*dropped)
             for name in dropped:
@@ -331,7 +337,8 @@ class Engine:
             self._apply_request(state, parsed)
             turn.intent = "search" if not state.shown else "refine"
             return self._recommend(state, turn)
-        if not answered and acts.wants_other_colour(text) and (state.last_shown or state.request.get("colour")):
+        if not answered and acts.wants_other_colour(text) and asked.get("colour") is None \
+                and (state.last_shown or state.request.get("colour")):
             current = state.request.all("colour")
             if not current:
                 shown = [self.library.profile(i) for i in state.last_shown[:1]]
@@ -924,6 +931,15 @@ class Engine:
                                     query_vector=query, expand=False).results
         for h in hits:
             h.score = round(float(looks.get(h.id, 0.0)), 4)
+        unpriced = (set(looks) & self._unpriced) - {h.id for h in hits}
+        if unpriced and any(v is not None for v in request.range("price")) and UNPRICED_PENALTY > 0:
+            # as in `_search`: a budget does not hide the items whose price is unknown
+            more = self.searcher.search(text or " ", k=len(unpriced), parsed=request.without("price"), lang=lang,
+                                        base_filter=dataclasses.replace(base, item_ids=unpriced),
+                                        query_vector=query, expand=False).results
+            for h in more:
+                h.score = round(float(looks.get(h.id, 0.0)) * UNPRICED_PENALTY, 4)
+            hits = [*hits, *more]
         return sorted(hits, key=lambda h: -h.score)
 
     def _towards_kind(self, qv: np.ndarray, wanted: list[str]) -> np.ndarray:
@@ -1011,6 +1027,25 @@ class Engine:
         return value_text(slot, option, lang)
 
     def _search(self, text: str, request: Request, lang: str, base: Filter, qv: np.ndarray) -> list:
+        """Candidates for the request (`_search_filed`) and, when it sets a budget, the items whose price is
+        unknown that meet the rest of it: the index's price filter never passes an unknown price, and on a catalog
+        of bare videos a third of the items have none, so a budget would hide them for the whole conversation."""
+        hits = self._search_filed(text, request, lang, base, qv)
+        if all(v is None for v in request.range("price")) or not self._unpriced or UNPRICED_PENALTY <= 0:
+            return hits
+        unpriced = self._unpriced - (base.exclude_item_ids or set())
+        if base.item_ids is not None:
+            unpriced &= set(base.item_ids)
+        if not unpriced:
+            return hits
+        have = {h.id for h in hits}
+        extra = [h for h in self._search_filed(text, request.without("price"), lang,
+                                               dataclasses.replace(base, item_ids=unpriced), qv) if h.id not in have]
+        for h in extra:
+            h.score = round(h.score * UNPRICED_PENALTY, 4)
+        return sorted([*hits, *extra], key=lambda h: -h.score)
+
+    def _search_filed(self, text: str, request: Request, lang: str, base: Filter, qv: np.ndarray) -> list:
         """Candidates for the request. Items filed under another category by an unsure guess, with the asked-for
         category as runner-up, compete in the same search (one scale of scores), their scores scaled down.
         The query text already names the request's values in both languages: no expansion."""
@@ -1023,7 +1058,10 @@ class Engine:
             return self.searcher.search(text or " ", k=CANDIDATES, parsed=request, lang=lang, base_filter=base,
                                         query_vector=qv, expand=False).results
         sure = set().union(*(self._by_category.get(c, set()) for c in categories))
-        scope = dataclasses.replace(base, item_ids=sure | unsure)
+        scope_ids = sure | unsure
+        if base.item_ids is not None:
+            scope_ids &= set(base.item_ids)
+        scope = dataclasses.replace(base, item_ids=scope_ids)
         hits = self.searcher.search(text or " ", k=CANDIDATES, parsed=request.without("category"), lang=lang,
                                     base_filter=scope, query_vector=qv, expand=False).results
         for h in hits:
