@@ -94,3 +94,26 @@ def test_a_complaint_while_the_kind_is_asked_is_no_answer(engine):
     assert first.question["slot"] == "category"
     t = engine.respond(sid, "这不是我要的")
     assert t.question["slot"] == "category" and not {i.id for i in t.items} & {i.id for i in first.items}
+
+
+REJECT_ONE = [(BANK3, "reject_one", "en", "don't like {n}"), (BANK3, "reject_one", "zh", "{n}不喜欢")]
+
+
+def test_the_reject_phrasings_used_here_are_in_the_spent_bank():
+    for bank, situation, lang, text in REJECT_ONE:
+        assert text in bank.phrasings(situation, lang), (situation, text)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("first", "text"), [("show me purple dresses", REJECT_ONE[0][3].format(n="the second one")),
+                                             ("有没有紫色的连衣裙", REJECT_ONE[1][3].format(n="第二个"))])
+def test_a_reject_of_one_item_after_an_offer_to_relax_is_no_no_to_the_offer(engine, first, text):
+    # nothing is purple: vidrec offers to drop the colour; "don't like the second one" begins like a "no" to the offer
+    # but is about item 2: it is taken off, and the offer's question is not what was answered
+    sid = f"offer-{first}"
+    t = engine.respond(sid, first)
+    second = t.items[1].id
+    assert t.items and not any(i.match for i in t.items) and engine.load_state(sid).pending_act["act"] == "relax"
+    r = engine.respond(sid, text)
+    assert r.intent == "reject" and r.state["rejected"] == [second] and second not in {i.id for i in r.items}
+    assert r.state["constraints"]["color"] == t.state["constraints"]["color"]

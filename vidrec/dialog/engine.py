@@ -562,6 +562,8 @@ class Engine:
         lang = turn.lang
         if not answer_ and asked is not None and conditions(asked):
             return None  # "不对 腕表", "no, a watch": a no that says what instead is read as that request
+        if not answer_ and kind == "relax" and parsed is not None and parsed.refs.positions():
+            return None  # "don't like the 2nd one" after "shall I drop the colour?": about that item, read afresh
         if not answer_:
             turn.intent = "chitchat"
             return self._reply(turn, say("kept" if kind in ("reject", "buy") else "unchanged", lang, state.turn))
