@@ -503,7 +503,9 @@ class Lexicon:
             matches = set()
             for variant in {tok} | _deletes(tok):
                 matches |= self._fuzzy.get(variant, set())
-            matches = {m for m in matches if _one_edit(tok, m)}
+            # an inflected verb is no typo of a noun one letter away ("jumped" is not "jumper")
+            matches = {m for m in matches if _one_edit(tok, m)
+                       and not (tok.endswith(("ed", "ing")) and not m.endswith(tok[-2:]))}
             if len(matches) == 1:
                 cands.append((s, e, self._latin[matches.pop()], True))
 
