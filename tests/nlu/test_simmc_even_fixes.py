@@ -57,3 +57,12 @@ def test_narrowing_what_is_under_way_is_a_refinement(dialogue, turn):
 def test_an_inflected_verb_is_no_typo_of_a_kind_of_item():
     # (12288, 3) "... maybe I jumped the gun ...": "jumped" is one letter from "jumper", and no sweater is asked for
     assert parse(_turn(12288, 3), {"shown": 3}).request.get("category") is None
+
+
+def test_which_is_less_expensive_compares():
+    # "Which of those two ... is less expensive?": a choice among the shown items, not "cheaper"
+    assert parse(_turn(12464, 4), {"shown": 3}).intent == "compare"
+
+
+def test_a_size_and_a_kind_alone_is_no_purchase():
+    assert parse(_turn(6600, 0), {"shown": 3}).intent != "buy"  # "Small hoodies."

@@ -54,7 +54,7 @@ EXTRA_SYNONYMS: dict[str, dict[str, list[str]]] = {
         "Headphones": ["earbud", "蓝牙耳机", "无线耳机"],
         "Tshirts": ["白T", "白t", "tee shirt"],
         "Trousers": ["裤", "pant"],
-        "Dresses": ["裙装", "连身裙"],
+        "Dresses": ["裙装", "连身裙", "礼服裙", "晚礼服"],
         "Sweaters": ["毛衫"],
         "Phones": ["cellphone", "cell phone", "iphone"],
         "Backpacks": ["back pack"],
