@@ -201,7 +201,7 @@ _GUARDS: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {
 
 # Words never fuzzy-matched to a lexicon word ("shows" is not a typo of "shoes").
 _COMMON_EN = frozenset(
-    """about above after again against also always another anything around because before being below
+    """about above after again against also always another anything around back because before being below
     between both cheaper could does doing dollars during each either every from further have having here
     into just light lighter like little looks many maybe might more most much must need never nothing
     number only other over please pretty price prices really same second shall should shows show since

@@ -392,7 +392,7 @@ def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
 
 
 # "哪个最便宜", "which of these has the best reviews", "这三个哪个最保暖": a choice among the shown items.
-_WHICH_BEST_RE = re.compile(r"(?:哪个|哪一个|哪款|哪件|哪双)[^，,。!！?？]{0,8}(?:最|更)|\bwhich\b[^,.!?]{0,30}"
+_WHICH_BEST_RE = re.compile(r"(?:哪个|哪一个|哪款|哪件|哪双)[^，,。!！?？]{0,8}(?:最|更)|\bwhich\b[^,.!?]{0,50}"
                             r"(?:\bbest\b|\bmost\b|\b(?!(?:suggest|request|interest|honest|modest|forest|invest|protest|digest|harvest|contest|test|rest|west|chest|vest|guest|quest|nest|arrest|manifest)\b)\w+est\b|\b(?:cheaper|better|warmer|lighter|bigger|smaller|nicer)\b|\b(?:more|less) (?:expensive|pricey|costly)\b)", re.A)
 # The shown items named as a group: "those two grey trousers", "of these", "the three of them".
 _SHOWN_GROUP_RE = re.compile(r"\b(?:these|those|the)\s+(?:two|three|four|2|3|4)\b|\bof (?:these|those|them)\b|这(?:两|三|几)", re.A)
