@@ -216,3 +216,49 @@ def test_a_list_of_wishes_is_one_request():
             "light grey or beige blazer, slim fit, size 42, nothing over 250 please")  # b098
     s = p(text, shown=0).slot_values()
     assert s.get("size") == "42" and s.get("price_max") == 250
+
+
+# ------------------------------------------------------------------ second pass (2026-12-06, NAME=parser)
+
+
+def test_the_first_two_are_two_positions():
+    parsed = p("are the first two the same brand")  # b306
+    assert parsed.intent == "compare"
+    assert parsed.refs.positions() == [1, 2]
+
+
+def test_the_cut_named_beats_the_person_it_is_for():
+    # b097: "my son's graduation, men's size 40"
+    parsed = p("Good afternoon. I am looking for a navy blue blazer to wear to my son's graduation, men's size 40, "
+               "ideally under 150 dollars.", shown=0)
+    assert parsed.request.get("gender") == "Men"
+
+
+@pytest.mark.parametrize("text, category", [
+    ("ok forget shoes, I need socks", "Socks"),  # b102: the kind let go is not the one asked for
+    ("下个月公司年会 想买条礼服裙 不要太暴露的 颜色最好是酒红或者黑色 预算八百以内 我165穿M码 帮我看看有啥合适的", "Dresses"),  # b099
+])
+def test_the_kind_asked_for(text, category):
+    assert p(text).request.get("category") == category
+
+
+def test_starting_over_needs_words_of_starting_over():
+    assert p("at least 4 stars", shown=4).intent == "refine"  # e139
+
+
+def test_a_change_named_instead_is_no_question():
+    parsed = p("got it in navy instead?")  # e125
+    assert parsed.intent == "refine"
+    assert parsed.refs.attribute is None
+
+
+@pytest.mark.parametrize("text", ["这手机保修多久", "warranty on this laptop?"])  # e268, e283
+def test_the_kind_said_of_the_shown_item_is_no_new_kind(text):
+    parsed = p(text)
+    assert parsed.intent == "ask_detail"
+    assert parsed.request.get("category") is None
+
+
+@pytest.mark.parametrize("text", ["就这些吗", "就这几个？"])  # b342, e193
+def test_is_that_all_asks_for_more(text):
+    assert p(text).intent == "more"

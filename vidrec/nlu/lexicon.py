@@ -54,7 +54,7 @@ EXTRA_SYNONYMS: dict[str, dict[str, list[str]]] = {
         "Headphones": ["earbud", "蓝牙耳机", "无线耳机"],
         "Tshirts": ["白T", "白t", "tee shirt"],
         "Trousers": ["裤", "pant"],
-        "Dresses": ["裙装", "连身裙"],
+        "Dresses": ["裙装", "连身裙", "礼服裙", "晚礼服"],
         "Sweaters": ["毛衫"],
         "Phones": ["cellphone", "cell phone", "iphone"],
         "Backpacks": ["back pack"],
@@ -201,7 +201,7 @@ _GUARDS: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {
 
 # Words never fuzzy-matched to a lexicon word ("shows" is not a typo of "shoes").
 _COMMON_EN = frozenset(
-    """about above after again against also always another anything around because before being below
+    """about above after again against also always another anything around back because before being below
     between both cheaper could does doing dollars during each either every from further have having here
     into just light lighter like little looks many maybe might more most much must need never nothing
     number only other over please pretty price prices really same second shall should shows show since
@@ -503,7 +503,9 @@ class Lexicon:
             matches = set()
             for variant in {tok} | _deletes(tok):
                 matches |= self._fuzzy.get(variant, set())
-            matches = {m for m in matches if _one_edit(tok, m)}
+            # an inflected verb is no typo of a noun one letter away ("jumped" is not "jumper")
+            matches = {m for m in matches if _one_edit(tok, m)
+                       and not (tok.endswith(("ed", "ing")) and not m.endswith(tok[-2:]))}
             if len(matches) == 1:
                 cands.append((s, e, self._latin[matches.pop()], True))
 

@@ -32,6 +32,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"头一(?:个|款|件|条|双)", re.A), "one"),
     (re.compile(r"最后(?:一|那|这)?(?:个|款|件|条|双|只|套|顶|台|部|张)|最后一", re.A), "last"),
     (re.compile(r"前(?P<n>[两二三四五2-5])(?:个|款|件|条|双)", re.A), "first_n"),
+    # "are the first two the same brand" (blind set 3, b306), "the first 3": the first n shown
+    (re.compile(r"\b(?:the\s+)?(?:first|1st)\s+(?P<n>two|three|four|[2-4])\b(?!\s*(?:%|percent|dollars?|bucks|days?|"
+                r"weeks?|times?|hours?|minutes?|years?|months?|stars?|sizes?|pairs?|colou?rs?))", re.A), "first_n"),
     (re.compile(r"(?:second|2nd)[\s-]+(?:to[\s-]+)?last", re.A), "second_last"),
     (re.compile(r"\bpenultimate\b", re.A), "second_last"),
     (re.compile(rf"\b(?P<w>{_ORD_WORDS})\b(?![\s-]+(?:to[\s-]+)?last\b)", re.A), "ord"),

