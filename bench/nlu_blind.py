@@ -13,7 +13,8 @@ Only the aggregate numbers are printed: a held-out set stays unspent (no per-mes
 do not add a flag for them). Intervals: percentile bootstrap over messages (seed 0).
 Status of the sets (2026-12-05): blind sets 3 and 5 are spent (their errors were read while fixing the parser, issue
 16, NAME=parser: dev material now); blind set 4 and /work/blind/nlu_blind6.jsonl (copied to bench/data after its
-one held-out scoring) are held out.
+one held-out scoring) are held out. Blind set 7 (bench/data/nlu_blind7.jsonl, 2026-12-06) was scored twice, aggregates
+only: on main before the third parser pass and after it.
 """
 
 from __future__ import annotations
