@@ -120,6 +120,8 @@ class Shopper:
         self.target, self.truth, self.taxonomy, self.lang, self.bank = target, truth, taxonomy, lang, bank
         self.opening_kind = opening
         self.last_situation: str | None = None  # the bank situation of the last message
+        self.last_template = ""  # ... and its phrasing before the placeholders were filled
+        self.complained_unnamed = False  # complained about the kind in words that did not name it
         self._last_kw: dict = {}  # ... and the values it was filled with
         self.rng = random.Random(seed)
         self.said_category = False
@@ -139,6 +141,7 @@ class Shopper:
     def _say(self, situation: str, **kw) -> str:
         text = self.rng.choice(self.bank.phrasings(situation, self.lang))
         self.last_situation = situation
+        self.last_template = text
         self._last_kw = dict(kw)
         if "{n}" in text and "n" in kw:
             kw = dict(kw, n=ordinal(int(kw["n"]), self.lang, self.rng))
@@ -243,8 +246,17 @@ class Shopper:
             return self._say("want_colour", colour=self._colour(t.colour))
         off_kind = [n for n, s in enumerate(seen, 1) if s is None or s.category != t.category]
         if off_kind and (not self.said_category or len(off_kind) * 2 > len(shown)):
-            self.said_category = True
-            return self._say("wrong_kind", category=self._cat())
+            if self.complained_unnamed and not self.said_category:
+                # its complaint did not say the kind ("that's not what I asked for") and the kind is still wrong:
+                # now it says what it wants, as it would answer "what kind of item?"
+                self.said_category = True
+                return self._say("answer_category", category=self._cat())
+            text = self._say("wrong_kind", category=self._cat())
+            if "{category}" in self.last_template:
+                self.said_category = True
+            else:
+                self.complained_unnamed = True
+            return text
         if t.colour and not self.said_colour and any(s and s.colour != t.colour for s in seen):
             if not self.asked_other_colour and self.rng.random() < 0.2:
                 self.asked_other_colour = True

@@ -235,3 +235,21 @@ def test_a_yes_no_question_about_what_it_just_said_is_answered_by_saying_it_agai
     assert shopper.last_situation == "reject_one"
     assert again in {p.format(n=o) for p in BANK.phrasings("reject_one", "zh") for o in ("第三个", "第3个", "3号")}
     assert again not in BANK.phrasings("answer_any", "zh")
+
+
+def test_a_complaint_that_did_not_name_the_kind_is_followed_by_the_kind():
+    # the third bank's wrong_kind phrasings name no kind ("wrong category", "这不是我要的"): a shopper who said one has
+    # not said what it wants, so while the kind stays wrong it next says it (in the bank's answer_category words)
+    bank3 = PhraseBank.load(PHRASEBANK.with_name("phrasebank3.json"))
+    assert not any("{category}" in p for lang in ("zh", "en") for p in bank3.phrasings("wrong_kind", lang))
+    shopper = Shopper(TARGET, TRUTH, Taxonomy.default(), "en", seed=0, bank=bank3, opening="vague", change_mind=0.0,
+                      greet=0.0)
+    first = shopper.react(["jeans"])
+    assert first in bank3.phrasings("wrong_kind", "en") and not shopper.said_category
+    second = shopper.react(["jeans"])
+    assert second in {p.format(category=c) for c in EN_CATS for p in bank3.phrasings("answer_category", "en")}
+    assert shopper.said_category
+    # a bank whose complaints name the kind has said it with the complaint
+    named = _shopper("en", seed=2, opening="vague")
+    named.react(["jeans"])
+    assert named.said_category

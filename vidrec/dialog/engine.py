@@ -58,6 +58,9 @@ NEAR_SURE_CATEGORY = 0.6
 # ... and are searched with the query moved this far towards the mean picture of the items surely of that kind
 # (fitted on the same tune store).
 KIND_PICTURE_WEIGHT = 1.0
+# A budget does not hide the items whose price nobody knows (a bare video with no price on screen): they stay
+# candidates for the request, unknown on price (never claimed to be within it), their scores scaled by this.
+UNPRICED_PENALTY = 0.9
 # In a "buy"-sounding message with no ordinal, any attribute but these states a wish, not a purchase ("I'd like it
 # in black"); a size does not ("I'll take it in XL").
 NOT_A_WISH = ("size",)
@@ -139,6 +142,7 @@ class Engine:
         self.lexicon = self.searcher.lexicon
         self.sessions = SessionLocks()
         self._by_category, self._unsure = self._category_index()
+        self._unpriced = {p.id for p in library.profiles() if not isinstance(p.value("price"), (int, float))}
         self._kind_centres: dict[tuple[str, ...], np.ndarray | None] = {}  # kinds -> mean picture (_towards_kind)
 
     # ------------------------------------------------------------------------------------------------ sessions
@@ -299,7 +303,11 @@ class Engine:
         bare_no = intent == "reject" and not pointed and acts.is_bare_no(text)
         wrong_kind = not answered and self._wrong_kind(state, asked, intent, pointed, text, parsed.refs.item_ref,
                                                        parsed.refs.attribute)
-        if answered or wrong_kind:
+        # "that's not what I asked for", "类别不对": the list as a whole is not what was meant, and nothing says what
+        # instead (a complaint that names the kind is `wrong_kind`; one that names a colour or budget is a request)
+        complaint = not answered and not wrong_kind and not pointed and bool(state.last_shown) \
+            and not conditions(asked) and acts.complains_of_list(text)
+        if answered or wrong_kind or complaint:
             pass
         elif pointed and acts.wants_play(text) and intent != "compare":
             return self._play(state, turn, parsed)
@@ -307,7 +315,9 @@ class Engine:
             asked_first = self._confirm_first(state, turn, intent, parsed)
             if asked_first is not None:
                 return asked_first
-        dropped = [] if answered else acts.relaxed(text)
+        # a condition the same message names again is not let go ("连衣裙要红色，别的颜色不考虑")
+        dropped = [] if answered else [n for n in acts.relaxed(text) if parsed.request.get(n) is None
+                                       and all(v is None for v in parsed.request.range(n))]
         if dropped and intent not in ("reset", "compare", "buy"):
             request = state.request.without(*dropped)
             for name in dropped:
@@ -327,7 +337,8 @@ class Engine:
             self._apply_request(state, parsed)
             turn.intent = "search" if not state.shown else "refine"
             return self._recommend(state, turn)
-        if not answered and acts.wants_other_colour(text) and (state.last_shown or state.request.get("colour")):
+        if not answered and acts.wants_other_colour(text) and asked.get("colour") is None \
+                and (state.last_shown or state.request.get("colour")):
             current = state.request.all("colour")
             if not current:
                 shown = [self.library.profile(i) for i in state.last_shown[:1]]
@@ -350,6 +361,13 @@ class Engine:
         if not answered and intent == "ask_detail" and not parsed.refs.positions() and state.last_shown \
                 and asked.without("category").known():
             intent = turn.intent = "refine"  # "这些有蓝吗", "got these in black?": the wish, not a question about one
+        if complaint:
+            # the next list brings items not shown yet for this request; when the kind of item was never said, the
+            # kind is what the list got wrong that the shopper can tell us: ask it, beside that list
+            state.pending_question = None
+            state.pending_options = []
+            turn.intent = "refine"
+            return self._recommend(state, turn, page=True, ask_kind=state.request.get("category") is None)
         if wrong_kind:
             # "我要的是手表", "i asked for watches", "这都不是高跟鞋": the list missed the kind of item. The next list
             # brings items not shown for this request yet (what was listed is not what the shopper means by that
@@ -477,7 +495,8 @@ class Engine:
             chosen = options[ref - 1]
         if chosen is None and parsed.intent in ("chitchat", "critique", "reject", "refine") \
                 and not conditions(parsed.request) and not parsed.refs.positions() and not acts.relaxed(text) \
-                and small_talk(text) not in ("greeting", "thanks", "bye"):
+                and small_talk(text) not in ("greeting", "thanks", "bye") \
+                and not (state.last_shown and acts.complains_of_list(text)):
             # an answer that names no value, no option and no item ("你看着办吧", "no strong feelings"): the
             # shopper has no preference to give; show items rather than ask again
             state.pending_question = None
@@ -530,6 +549,8 @@ class Engine:
         state.pending_act = None
         if acts.relaxed(text):
             return None  # "never mind the budget" lets a condition go: not a "no" to the offer
+        if state.last_shown and acts.complains_of_list(text):
+            return None  # "不对 不是这类", "that's not what I want": a complaint about the list, read afresh
         kind = act.get("act")
         answer_ = acts.yes_or_no(text)
         if kind in ("reject", "buy") and parsed is not None and parsed.intent == kind and answer_ is None:
@@ -541,6 +562,8 @@ class Engine:
         lang = turn.lang
         if not answer_ and asked is not None and conditions(asked):
             return None  # "不对 腕表", "no, a watch": a no that says what instead is read as that request
+        if not answer_ and kind == "relax" and parsed is not None and parsed.refs.positions():
+            return None  # "don't like the 2nd one" after "shall I drop the colour?": about that item, read afresh
         if not answer_:
             turn.intent = "chitchat"
             return self._reply(turn, say("kept" if kind in ("reject", "buy") else "unchanged", lang, state.turn))
@@ -740,7 +763,10 @@ class Engine:
             q = q - FEEDBACK_REJECT * np.mean(rejected, axis=0)
         return l2_normalise(q).astype(np.float32)
 
-    def _recommend(self, state: DialogState, turn: Turn, page: bool = False) -> Turn:
+    def _recommend(self, state: DialogState, turn: Turn, page: bool = False, ask_kind: bool = False) -> Turn:
+        """A page of items for the session's request (`page`: none shown before in this request), under a headline
+        that names only what every listed match meets, and maybe one question beside it (`ask_kind`: the kind of
+        item, after a complaint about the list when the kind was never said)."""
         lang = turn.lang
         exclude = set(state.rejected) | set(state.cart)
         if page or state.pivot:
@@ -772,6 +798,13 @@ class Engine:
             # a question always comes with a first list beside it: asking costs the shopper no turn (a list they
             # can react to is shown either way), so it pays whenever the answer narrows the next list
             question = choose_question([profiles[h.id] for h in hits], weights, known, state.asked, last_asked)
+        elif self.ask_questions and ask_kind and not near and not state.sort:
+            # after "that's not what I asked for" the kind is the one thing worth asking, whatever was asked before
+            # (an "any" to it earlier does not mean any kind will do, as the complaint says)
+            weights = list(np.exp(np.array([h.score for h in hits]) * 5.0))
+            others = {a.key for a in REGISTRY.askable()} - {"category"}
+            question = choose_question([profiles[h.id] for h in hits], weights, known | others, [], False,
+                                       min_gain=0.0)
         fits = {h.id: fit(profiles[h.id], state.request, UNSURE_CATEGORY) for h in hits if profiles[h.id] is not None}
         hits = [h for h in hits if h.id in fits]
         matches = [h for h in hits if fits[h.id].match]
@@ -900,6 +933,15 @@ class Engine:
                                     query_vector=query, expand=False).results
         for h in hits:
             h.score = round(float(looks.get(h.id, 0.0)), 4)
+        unpriced = (set(looks) & self._unpriced) - {h.id for h in hits}
+        if unpriced and any(v is not None for v in request.range("price")) and UNPRICED_PENALTY > 0:
+            # as in `_search`: a budget does not hide the items whose price is unknown
+            more = self.searcher.search(text or " ", k=len(unpriced), parsed=request.without("price"), lang=lang,
+                                        base_filter=dataclasses.replace(base, item_ids=unpriced),
+                                        query_vector=query, expand=False).results
+            for h in more:
+                h.score = round(float(looks.get(h.id, 0.0)) * UNPRICED_PENALTY, 4)
+            hits = [*hits, *more]
         return sorted(hits, key=lambda h: -h.score)
 
     def _towards_kind(self, qv: np.ndarray, wanted: list[str]) -> np.ndarray:
@@ -991,6 +1033,25 @@ class Engine:
         return value_text(slot, option, lang)
 
     def _search(self, text: str, request: Request, lang: str, base: Filter, qv: np.ndarray) -> list:
+        """Candidates for the request (`_search_filed`) and, when it sets a budget, the items whose price is
+        unknown that meet the rest of it: the index's price filter never passes an unknown price, and on a catalog
+        of bare videos a third of the items have none, so a budget would hide them for the whole conversation."""
+        hits = self._search_filed(text, request, lang, base, qv)
+        if all(v is None for v in request.range("price")) or not self._unpriced or UNPRICED_PENALTY <= 0:
+            return hits
+        unpriced = self._unpriced - (base.exclude_item_ids or set())
+        if base.item_ids is not None:
+            unpriced &= set(base.item_ids)
+        if not unpriced:
+            return hits
+        have = {h.id for h in hits}
+        extra = [h for h in self._search_filed(text, request.without("price"), lang,
+                                               dataclasses.replace(base, item_ids=unpriced), qv) if h.id not in have]
+        for h in extra:
+            h.score = round(h.score * UNPRICED_PENALTY, 4)
+        return sorted([*hits, *extra], key=lambda h: -h.score)
+
+    def _search_filed(self, text: str, request: Request, lang: str, base: Filter, qv: np.ndarray) -> list:
         """Candidates for the request. Items filed under another category by an unsure guess, with the asked-for
         category as runner-up, compete in the same search (one scale of scores), their scores scaled down.
         The query text already names the request's values in both languages: no expansion."""
@@ -1003,7 +1064,10 @@ class Engine:
             return self.searcher.search(text or " ", k=CANDIDATES, parsed=request, lang=lang, base_filter=base,
                                         query_vector=qv, expand=False).results
         sure = set().union(*(self._by_category.get(c, set()) for c in categories))
-        scope = dataclasses.replace(base, item_ids=sure | unsure)
+        scope_ids = sure | unsure
+        if base.item_ids is not None:
+            scope_ids &= set(base.item_ids)
+        scope = dataclasses.replace(base, item_ids=scope_ids)
         hits = self.searcher.search(text or " ", k=CANDIDATES, parsed=request.without("category"), lang=lang,
                                     base_filter=scope, query_vector=qv, expand=False).results
         for h in hits:
