@@ -228,6 +228,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--blends", default=None,
                     help="JSON list of Blend settings, each run as one more model arm (model:0, model:1, ...)")
+    ap.add_argument("--bank", default=str(PHRASEBANK),
+                    help="the phrase bank the shoppers talk in (default: tools/data/phrasebank.json)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--sessions-out", default=None,
                     help="write every test session (arm, user, target, success turn, shown ids) as JSON lines here")
@@ -240,12 +242,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"error: --blends must be a JSON list of Blend settings ({exc})")
     arm_blends = {arm: None for arm in ARMS} | {f"model:{k}": b for k, b in enumerate(blends)}
     rng = random.Random(args.seed)
-    bank = PhraseBank.load(PHRASEBANK)
+    bank = PhraseBank.load(args.bank)
     taxonomy = Taxonomy.from_file(args.taxonomy) if args.taxonomy else None
     settings = IngestSettings(speech=not args.no_speech, ocr=not args.no_ocr)
     fields, rows = catalog_rows(Path(args.catalog))
     catalog_dir = Path(args.catalog).resolve().parent
     report: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "store": args.store,
+                    "bank": Path(args.bank).name,
                     "load_average_start": os.getloadavg()}
     with tempfile.TemporaryDirectory(dir=catalog_dir, prefix=".closed-loop-") as tmp:
         tmp = Path(tmp)

@@ -23,7 +23,7 @@ from vidrec.dialog.answers import answer, compare
 from vidrec.dialog.explain_taste import with_taste_reasons
 from vidrec.dialog.fit import Fit, claimable, conditions, differs_text, fit, to_relax
 from vidrec.dialog.policy import choose_question, price_option_range
-from vidrec.dialog.ranking import Blend, blended_scores, diverse_page, personal_boost
+from vidrec.dialog.ranking import Blend, blended_scores, diverse_page, personal_boost, taste_look_alikes
 from vidrec.dialog.replies import say, slot_name, small_talk
 from vidrec.dialog.sessions import SessionLocks
 from vidrec.dialog.state import DialogState
@@ -984,7 +984,11 @@ class Engine:
         if not hits:
             return []
         if by_score and state.sort is None:
-            return sorted(hits, key=lambda h: -h.score)[: self.page_size]
+            ids = [h.id for h in hits]
+            order = taste_look_alikes(ids, [h.score for h in hits],
+                                      user_context(self.user_model, self.library, state.user_id),
+                                      self.library.vectors(ids, "image"), profiles, self.blend, state.shown)
+            return [hits[j] for j in order[: self.page_size]]
         if state.sort in ("price_asc", "price_desc"):
             def price(h) -> float:
                 p = profiles[h.id].value("price") if profiles.get(h.id) is not None else None

@@ -3,6 +3,7 @@ the season asked for, then a diverse page (MMR over picture vectors, never two n
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from vidrec.learn.personal import (
     USER_CONTENT_SHARE,
     USER_HALF_HISTORY,
     USER_MODEL_WEIGHT,
+    USER_LOOK_ALIKE_WEIGHT,
     USER_VAGUE_WEIGHT,
     UserTaste,
     lift_damped,
@@ -54,6 +56,9 @@ class Blend:
     user_half: float = USER_HALF_HISTORY  # training-history items at which the model's confidence is one half
     user_content: float = USER_CONTENT_SHARE  # the picture's share of the taste (the rest: the model's score)
     user_vague: float = USER_VAGUE_WEIGHT  # the taste's full weight when the request names no condition at all
+    # ... and in the close matches of another kind, ranked by how much their pictures look like the kind asked for
+    # (picture cosines: `taste_look_alikes`)
+    user_look_alike: float = USER_LOOK_ALIKE_WEIGHT
     seen_lift: float = SEEN_LIFT  # the taste's lift left to an item this session already showed
     known_lift: float = KNOWN_LIFT  # ... and to one the user already liked, carted or bought
     # the chosen items' profiles' share of the taste (colour, brand, price position), and each attribute's weight
@@ -144,6 +149,26 @@ def personal_boost(ids: Sequence[str], taste: UserTaste, vectors: Sequence[np.nd
         return None
     boost = taste.weight(blend.user_vague if vague else blend.user_model, blend.user_half) * t
     return lift_damped(boost, ids, set(seen), taste.known, blend.seen_lift, blend.known_lift)
+
+
+def taste_look_alikes(ids: Sequence[str], looks: Sequence[float], taste: UserTaste | None,
+                      vectors: Sequence[np.ndarray | None] | None, profiles: dict[str, ItemProfile | None],
+                      blend: Blend | None = None, seen: Collection[str] = ()) -> list[int]:
+    """The order of close matches of another kind (``looks``: how much each picture looks like the kind asked for)
+    for a user with a taste: the look plus the taste's boost at `Blend.user_look_alike` (damped for items already
+    shown or chosen, as `personal_boost` does). When the store filed the item hunted for under another kind, the
+    shopper's words ("that's not a sandal") say only the kind; what they chose before says which of the look-alikes
+    are theirs. Without a taste, the look alone orders."""
+    blend = blend or Blend()
+    score = np.asarray(looks, dtype=np.float64).copy()
+    if taste is not None and taste.personal and blend.user_look_alike > 0 and len(ids) > 1:
+        # the request names the kind: the kinds the user chose before are beside the point here
+        boost = personal_boost(ids, taste, vectors,
+                               dataclasses.replace(blend, user_model=blend.user_look_alike, attr_category=0.0),
+                               seen=seen, profiles=profiles)
+        if boost is not None:
+            score += boost
+    return [int(j) for j in np.argsort(-score, kind="stable")]
 
 
 def _repeat(profile: ItemProfile | None, blend: Blend) -> bool:

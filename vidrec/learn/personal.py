@@ -60,6 +60,11 @@ USER_MODEL_WEIGHT = 0.3
 USER_HALF_HISTORY = 1.0
 USER_CONTENT_SHARE = 1.0
 USER_VAGUE_WEIGHT = 3.0  # the full weight when the request names no condition ("recommend me something")
+# the full weight among the close matches of another kind, ordered by how much their pictures look like the kind
+# asked for (`vidrec.dialog.ranking.taste_look_alikes`; picture cosines, a narrower scale than a search's relevance).
+# Fitted on the tune store, bank 1, seeds 0+1 (BENCHMARKS, NAME=learn, 2026-12-06: 0, 0.05, 0.1, 0.3, 1.0 compared,
+# 0.05 best; on dev, bank 2, seeds 0+1, 0.1 gave 0 / +2 of 64 hunts within 3 turns, 0.3 and 1.0 cost turns)
+USER_LOOK_ALIKE_WEIGHT = 0.05
 TASTE_EVENTS = 2  # events at least as strong as a like (`EVENT_STRENGTH`) say what the user likes
 # Fitted on the tune catalogue (BENCHMARKS, NAME=learn2; 0, 0.5, 1 and 0, 1 compared): what is left of the taste's
 # lift for an item this session already showed (`lift_damped`: 0 = the candidates' floor), and for one the user
