@@ -42,6 +42,30 @@ class SearchHit:
     category: str | None = None
     colors: list[str] = field(default_factory=list)
 
+    def __getattr__(self, name: str):
+        # Called only for an attribute the hit does not have: a hit from `Searcher.search` works out its why-line
+        # and start second when one of them is first read (`_explained`). A chat turn searches for up to 200
+        # candidates several times and shows 4 of them, and explaining each candidate was 9 % of a turn's CPU on
+        # the demo store (BENCHMARKS, issue 20, NAME=speed, 2026-12-06). The values are the same either way.
+        pending = self.__dict__.get("_pending")
+        if pending is None or name not in ("why", "start"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        why, start = _explained(*pending)
+        self.__dict__.setdefault("why", why)  # a value set on the hit before it was read stays
+        self.__dict__.setdefault("start", start)
+        self.__dict__.pop("_pending", None)
+        return self.__dict__[name]
+
+
+def _explained(profile: ItemProfile, matched: dict, taxonomy: Taxonomy, lang: str,
+               shot_start: float | None) -> tuple[str, float | None]:
+    """A hit's why-line, citing what was asked for, and the second to start playing: where the cited evidence
+    is, else (or when nothing is cited) the item's shot most like the query."""
+    why, start = explain(profile, matched, taxonomy, lang)
+    if shot_start is not None and (start is None or not matched):
+        start = shot_start
+    return why, start
+
 
 @dataclass
 class SearchResult:
@@ -169,7 +193,8 @@ class Searcher:
             scored.sort(key=lambda x: (-x[0], x[1]))
         top = scored[:k]
         starts = self._best_shot_starts(qv, [i for _, i in top])
-        hits = [self._hit(profiles[i], s, request, lang, starts.get(i)) for s, i in top]
+        matched = cited(request)
+        hits = [self._hit(profiles[i], s, matched, lang, starts.get(i)) for s, i in top]
         return SearchResult(query=query, parsed=understood, results=hits)
 
     def grounded(self, request: Request) -> Request:
@@ -238,17 +263,17 @@ class Searcher:
                 got += _match(a, profile, values)
         return got / wanted if wanted else 0.0
 
-    def _hit(self, profile: ItemProfile, score: float, request: Request, lang: str,
+    def _hit(self, profile: ItemProfile, score: float, matched: dict, lang: str,
              shot_start: float | None) -> SearchHit:
-        matched = cited(request)
-        why, start = explain(profile, matched, self.store.taxonomy, lang)
-        if shot_start is not None and (start is None or not matched):
-            start = shot_start
+        """The hit; its why-line and start second are worked out when first read (`SearchHit.__getattr__`)."""
         price = profile.value("price")
         colors = profile.value("colors") or []
-        return SearchHit(id=profile.id, title=profile.display_title(), price=price if isinstance(price, (int, float))
-                         else None, score=round(float(score), 4), start=start, why=why,
-                         category=profile.value("category"), colors=[str(c) for c in colors])
+        hit = SearchHit(id=profile.id, title=profile.display_title(), price=price if isinstance(price, (int, float))
+                        else None, score=round(float(score), 4), start=None, why="",
+                        category=profile.value("category"), colors=[str(c) for c in colors])
+        del hit.why, hit.start
+        hit.__dict__["_pending"] = (profile, matched, self.store.taxonomy, lang, shot_start)
+        return hit
 
 
 def _match(a: Attribute, profile: ItemProfile, wanted: list) -> float:
