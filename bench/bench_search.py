@@ -112,6 +112,7 @@ def build_synthetic(root: Path, n: int, seed: int = 3) -> None:
 
 
 PROFILE: list[Path | None] = [None]
+DUMP: list = [None]  # --dump: each query's answer as a JSON line (two versions of the code compare line by line)
 
 
 def measure(path: Path, n_queries: int) -> dict:
@@ -133,9 +134,11 @@ def measure(path: Path, n_queries: int) -> dict:
         request = searcher.grounded(parsed.request)
         filtered += bool(request.get("category") or request.price_max is not None)
         w, c = time.perf_counter(), time.process_time()
-        searcher.search(q, k=10, parsed=parsed)
+        answer = searcher.search(q, k=10, parsed=parsed).to_dict()  # every hit read, as the API's answer reads them
         wall.append((time.perf_counter() - w) * 1000)
         cpu.append((time.process_time() - c) * 1000)
+        if DUMP[0] is not None:
+            DUMP[0].write(json.dumps(answer, ensure_ascii=False, sort_keys=True) + "\n")
         # the same query in its two parts: embedding the text (a new encoder call, not the cache), and the
         # search given that vector (filters, vector search, BM25, rerank, explanations)
         text = dense_text(q, searcher.terms(request))
@@ -146,7 +149,7 @@ def measure(path: Path, n_queries: int) -> dict:
         w, c = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
-        searcher.search(q, k=10, parsed=parsed, query_vector=qv)
+        searcher.search(q, k=10, parsed=parsed, query_vector=qv).to_dict()
         if profiler is not None:
             profiler.disable()
         rest.append((time.perf_counter() - w) * 1000)
@@ -177,7 +180,11 @@ def main() -> None:
                                               "with --store, e.g. to compare two versions of the code)")
     ap.add_argument("--profile", type=Path, help="write cProfile statistics of the searches given the vector "
                                                  "(the part after the embedding) to this file")
+    ap.add_argument("--dump", type=Path, help="write each query's answer (its hits, as the API gives them) here, "
+                                              "one JSON line a query")
     args = ap.parse_args()
+    if args.dump:
+        DUMP[0] = args.dump.open("w")
     if args.keep and not args.synthetic:
         ap.error("--keep goes with --synthetic")
     if args.keep and args.keep.exists():
@@ -198,6 +205,8 @@ def main() -> None:
             build_synthetic(Path(tmp) / "store", args.synthetic)
             report["build_s"] = round(time.perf_counter() - t0, 1)
             report.update(measure(Path(tmp) / "store", args.queries))
+    if DUMP[0] is not None:
+        DUMP[0].close()
     report["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(report, indent=2, ensure_ascii=False))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vidrec.request import REGISTRY, Request
+from vidrec.request import REGISTRY, Request, _empty
 from vidrec.understand.calibration import is_unsure, runner_ups
 from vidrec.understand.profile import ItemProfile
 from vidrec.vocabulary import Taxonomy
@@ -53,11 +53,12 @@ def conditions(request: Request) -> list[str]:
     """Attribute names the request states something about (a value, a range end, or values ruled out), in
     registry order."""
     out = []
+    values, excluded = request.values, request.excluded  # read directly: this runs for every item of every list
     for a in REGISTRY:
         if a.name == "size":  # sizes are not in the profiles: never claimed, never a miss
             continue
-        if request.get(a.name) is not None or any(v is not None for v in request.range(a.name)) \
-                or request.excluded_values(a.name):
+        if not _empty(values.get(a.name)) or values.get(a.name + "_min") is not None \
+                or values.get(a.name + "_max") is not None or excluded.get(a.name):
             out.append(a.name)
     return out
 

@@ -3,8 +3,10 @@ matches; each hit with the second to start playing and a reason citing evidence.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -41,6 +43,50 @@ class SearchHit:
     why: str
     category: str | None = None
     colors: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str):
+        # Called only for an attribute the hit does not have: a hit from `Searcher.search` works out its why-line
+        # and start second when one of them is first read (`_explained`). A chat turn searches for up to 200
+        # candidates several times and shows 4 of them, and explaining each candidate was 9 % of a turn's CPU on
+        # the demo store (BENCHMARKS, issue 20, NAME=speed, 2026-12-06). The values are the same either way.
+        pending = self.__dict__.get("_pending")
+        if pending is None or name not in ("why", "start"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        why, start = _explained(*pending)
+        self.__dict__.setdefault("why", why)  # a value set on the hit before it was read stays
+        self.__dict__.setdefault("start", start)
+        self.__dict__.pop("_pending", None)
+        return self.__dict__[name]
+
+
+def _explained(profile: ItemProfile, matched: dict, taxonomy: Taxonomy, lang: str,
+               shot_starts: _ShotStarts) -> tuple[str, float | None]:
+    """A hit's why-line, citing what was asked for, and the second to start playing: where the cited evidence
+    is, else (or when nothing is cited) the item's shot most like the query."""
+    why, start = explain(profile, matched, taxonomy, lang)
+    if start is None or not matched:
+        shot_start = shot_starts.get(profile.id)
+        if shot_start is not None:
+            start = shot_start
+    return why, start
+
+
+class _ShotStarts:
+    """The start second of each hit's shot most like the query, for all the hits of one search: found (one
+    filtered vector search, `Searcher._best_shot_starts`) when the first hit needs one."""
+
+    def __init__(self, searcher: Searcher, qv: np.ndarray, item_ids: list[str]):
+        self._args: tuple | None = (searcher, np.array(qv, dtype=np.float32), item_ids)  # a copy: read later
+        self._starts: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def get(self, item_id: str) -> float | None:
+        with self._lock:
+            if self._args is not None:
+                searcher, qv, item_ids = self._args
+                self._starts = searcher._best_shot_starts(qv, item_ids)
+                self._args = None
+        return self._starts.get(item_id)
 
 
 @dataclass
@@ -154,22 +200,24 @@ class Searcher:
         # The attribute score needs the item's profile (a row read and validated: the costly part at 1k items).
         # It is at most WEIGHTS["attributes"], so profiles are read best-first by the other signals, and reading
         # stops once no unread item can reach the k-th best final score: the same top k as scoring them all.
-        prelim = sorted(((WEIGHTS["text"] * t.get(i, 0.0) + WEIGHTS["image"] * im.get(i, 0.0)
-                          + WEIGHTS["lexical"] * lx.get(i, 0.0), i) for i in candidates), key=lambda x: (-x[0], x[1]))
+        # (-score, id) pairs sort best first, ties by id, as plain tuples (no key function); negating is exact, so
+        # -(a + b) == -a - b and the scores are the same floats as summing first
+        wt, wi, wl, wa = WEIGHTS["text"], WEIGHTS["image"], WEIGHTS["lexical"], WEIGHTS["attributes"]
+        prelim = sorted((-(wt * t.get(i, 0.0) + wi * im.get(i, 0.0) + wl * lx.get(i, 0.0)), i) for i in candidates)
         profiles: dict[str, ItemProfile] = {}
-        scored: list[tuple[float, str]] = []
-        for base, i in prelim:
-            if len(scored) >= k and base + WEIGHTS["attributes"] < scored[k - 1][0]:
+        scored: list[tuple[float, str]] = []  # (-final score, id), best first
+        for neg, i in prelim:
+            if len(scored) >= k and -neg + wa < -scored[k - 1][0]:
                 break
             p = self.store.profile(i)
             if p is None:
                 continue
             profiles[i] = p
-            scored.append((base + WEIGHTS["attributes"] * self._attribute_score(p, request), i))
-            scored.sort(key=lambda x: (-x[0], x[1]))
-        top = scored[:k]
-        starts = self._best_shot_starts(qv, [i for _, i in top])
-        hits = [self._hit(profiles[i], s, request, lang, starts.get(i)) for s, i in top]
+            bisect.insort(scored, (neg - wa * self._attribute_score(p, request), i))
+        top = [(-neg, i) for neg, i in scored[:k]]
+        starts = _ShotStarts(self, qv, [i for _, i in top])
+        matched = cited(request)
+        hits = [self._hit(profiles[i], s, matched, lang, starts) for s, i in top]
         return SearchResult(query=query, parsed=understood, results=hits)
 
     def grounded(self, request: Request) -> Request:
@@ -238,17 +286,17 @@ class Searcher:
                 got += _match(a, profile, values)
         return got / wanted if wanted else 0.0
 
-    def _hit(self, profile: ItemProfile, score: float, request: Request, lang: str,
-             shot_start: float | None) -> SearchHit:
-        matched = cited(request)
-        why, start = explain(profile, matched, self.store.taxonomy, lang)
-        if shot_start is not None and (start is None or not matched):
-            start = shot_start
+    def _hit(self, profile: ItemProfile, score: float, matched: dict, lang: str,
+             shot_starts: _ShotStarts) -> SearchHit:
+        """The hit; its why-line and start second are worked out when first read (`SearchHit.__getattr__`)."""
         price = profile.value("price")
         colors = profile.value("colors") or []
-        return SearchHit(id=profile.id, title=profile.display_title(), price=price if isinstance(price, (int, float))
-                         else None, score=round(float(score), 4), start=start, why=why,
-                         category=profile.value("category"), colors=[str(c) for c in colors])
+        hit = SearchHit(id=profile.id, title=profile.display_title(), price=price if isinstance(price, (int, float))
+                        else None, score=round(float(score), 4), start=None, why="",
+                        category=profile.value("category"), colors=[str(c) for c in colors])
+        del hit.why, hit.start
+        hit.__dict__["_pending"] = (profile, matched, self.store.taxonomy, lang, shot_starts)
+        return hit
 
 
 def _match(a: Attribute, profile: ItemProfile, wanted: list) -> float:

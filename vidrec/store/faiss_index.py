@@ -56,6 +56,7 @@ from vidrec.errors import InputError, StoreError
 from vidrec.store.vector_index import (
     FACETS_SINGLE,
     Filter,
+    ItemHit,
     VectorIndex,
     check_vectors,
     facet_value,
@@ -78,6 +79,7 @@ HNSW_EF_SEARCH = 64
 HNSW_EF_MAX = 2048  # the most candidates a filtered walk keeps
 HNSW_FILTER_EXPONENT = 0.5  # a filter keeping a share p of the vectors walks with efSearch / p ** this
 HNSW_DEAD_SHARE = 0.25  # rebuild the graph when this share of it is deleted vectors
+_NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))  # no labels found
 
 
 class _ReadWriteLock:
@@ -584,57 +586,93 @@ class FaissIndex(VectorIndex):
             return np.concatenate([order[starts[c] : starts[c + 1]] for c in codes_wanted]).astype(np.int64)
         return None
 
-    def search(self, vector: np.ndarray, k: int, filter: Filter | None = None) -> list[tuple[str, float]]:
+    def _query(self, vector: np.ndarray) -> np.ndarray:
         query = check_vectors(vector, self.dim, what="query vector")
         if query.shape[0] != 1:
             raise InputError(f"search takes one query vector, got {query.shape[0]}; call it once per query")
+        return query
+
+    def search(self, vector: np.ndarray, k: int, filter: Filter | None = None) -> list[tuple[str, float]]:
+        query = self._query(vector)
         if k <= 0:
             return []
         with self._lock.reading():
-            total = int(self._index.ntotal) - self._dead
-            if total == 0:
-                return []
-            if filter is not None and not filter.is_empty():
-                rows = self._candidate_rows(filter)
-                if rows is not None:
-                    return self._search_rows(query, k, rows[self._mask(filter, rows)])
-            selector = mask = None
-            selected = total
-            if filter is not None and not filter.is_empty():
-                mask = self._mask(filter)
-                selected = int(np.count_nonzero(mask))
-                if selected == 0:
-                    return []
-                bits = np.packbits(mask, bitorder="little")  # kept alive until the search returns
-                selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
-            k_eff = min(int(k), selected)
-            with _omp_threads(1):
-                if self._hnsw:
-                    return self._search_hnsw(query, k_eff, selector, mask, selected, total)
-                if not self._ivf:
-                    params = faiss.SearchParameters(sel=selector) if selector is not None else None
-                    scores, labels = self._index.search(query, k_eff, params=params)
+            return self._hits(*self._search_labels(query, k, filter))
+
+    def search_items(self, vector: np.ndarray, k: int, filter: Filter | None = None, *,
+                     vectors_per_item: int = 4) -> list[ItemHit]:
+        """As `VectorIndex.search_items` (the same hits), with the labels found mapped to their items in place:
+        no vector ids made for the vectors an item's better one already stands for, and one read lock."""
+        query = self._query(vector)
+        if k <= 0:
+            return []
+        fetch = max(max(1, int(vectors_per_item)) * k, 16)
+        with self._lock.reading():
+            ids, codes, values = self._ids, self._codes["item_id"], self._values["item_id"]
+            while True:
+                labels, scores = self._search_labels(query, fetch, filter)
+                best: dict[str, ItemHit] = {}
+                found = 0
+                for label, score in zip(labels.tolist(), scores.tolist(), strict=True):  # best first
+                    if label < 0:
+                        continue
+                    vector_id = ids[label]
+                    if vector_id is None:
+                        continue
+                    found += 1
+                    item_id = values[codes[label]]
+                    if item_id not in best:
+                        best[item_id] = ItemHit(item_id, float(score), vector_id)
+                if len(best) >= k or found < fetch or fetch >= int(self._index.ntotal) - self._dead:
+                    return list(best.values())[:k]
+                fetch *= 4
+
+    def _search_labels(self, query: np.ndarray, k: int, filter: Filter | None) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` labels meeting the filter and their scores, best first (-1: none), under the read lock."""
+        total = int(self._index.ntotal) - self._dead
+        if total == 0:
+            return _NONE
+        if filter is not None and not filter.is_empty():
+            rows = self._candidate_rows(filter)
+            if rows is not None:
+                return self._search_rows(query, k, rows[self._mask(filter, rows)])
+        selector = mask = None
+        selected = total
+        if filter is not None and not filter.is_empty():
+            mask = self._mask(filter)
+            selected = int(np.count_nonzero(mask))
+            if selected == 0:
+                return _NONE
+            bits = np.packbits(mask, bitorder="little")  # kept alive until the search returns
+            selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
+        k_eff = min(int(k), selected)
+        with _omp_threads(1):
+            if self._hnsw:
+                return self._search_hnsw(query, k_eff, selector, mask, selected, total)
+            if not self._ivf:
+                params = faiss.SearchParameters(sel=selector) if selector is not None else None
+                scores, labels = self._index.search(query, k_eff, params=params)
+            else:
+                ivf = faiss.extract_index_ivf(self._index)
+                nlist = ivf.nlist
+                if selector is not None and selected <= self.exhaustive_below:
+                    # exact: every list that holds a vector meeting the filter, and no other
+                    return self._search_lists(ivf, query, k_eff, self._lists_holding(mask), selector)
+                if selector is None:
+                    nprobe = min(nlist, self.nprobe)
                 else:
-                    ivf = faiss.extract_index_ivf(self._index)
-                    nlist = ivf.nlist
-                    if selector is not None and selected <= self.exhaustive_below:
-                        # exact: every list that holds a vector meeting the filter, and no other
-                        return self._search_lists(ivf, query, k_eff, self._lists_holding(mask), selector)
-                    if selector is None:
-                        nprobe = min(nlist, self.nprobe)
-                    else:
-                        nprobe = self._filtered_nprobe(ivf, query, mask, total)
+                    nprobe = self._filtered_nprobe(ivf, query, mask, total)
+                scores, labels = self._index.search(
+                    query, k_eff, params=faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+                )
+                if selector is not None and nprobe < nlist and int((labels[0] >= 0).sum()) < k_eff:
                     scores, labels = self._index.search(
-                        query, k_eff, params=faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+                        query, k_eff, params=faiss.SearchParametersIVF(sel=selector, nprobe=nlist)
                     )
-                    if selector is not None and nprobe < nlist and int((labels[0] >= 0).sum()) < k_eff:
-                        scores, labels = self._index.search(
-                            query, k_eff, params=faiss.SearchParametersIVF(sel=selector, nprobe=nlist)
-                        )
-            return self._hits(labels[0], scores[0])
+        return labels[0], scores[0]
 
     def _search_hnsw(self, query: np.ndarray, k: int, selector: faiss.IDSelector | None, mask: np.ndarray | None,
-                     selected: int, total: int) -> list[tuple[str, float]]:
+                     selected: int, total: int) -> tuple[np.ndarray, np.ndarray]:
         """HNSW: the graph walk with ``hnsw_ef_search`` candidates; a filter keeping at most ``exhaustive_below``
         vectors: exact over the kept ones (the graph's flat storage under the same bitmap); a wider filter: the walk
         with more candidates the fewer vectors the filter keeps (efSearch * (total / kept) ** HNSW_FILTER_EXPONENT), and exact when it
@@ -656,32 +694,32 @@ class FaissIndex(VectorIndex):
         if mask is not None and int((labels[0] >= 0).sum()) < k:
             return self._exact_over(query, k, mask)
         del bits
-        return self._hits(labels[0], scores[0])
+        return labels[0], scores[0]
 
-    def _exact_over(self, query: np.ndarray, k: int, mask: np.ndarray) -> list[tuple[str, float]]:
+    def _exact_over(self, query: np.ndarray, k: int, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """HNSW: exact inner products with the vectors ``mask`` keeps, read in place from the graph's flat
         storage (at 1M vectors twice as fast as a scan of the storage under a bitmap: it reads only those rows)."""
         rows = np.flatnonzero(mask).astype(np.int64)
         k = min(k, len(rows))
         if k == 0:
-            return []
+            return _NONE
         storage = faiss.downcast_index(self._index.storage)
         scores = np.empty((1, k), dtype=np.float32)
         labels = np.empty((1, k), dtype=np.int64)
         faiss.knn_inner_products_by_idx(faiss.swig_ptr(query), storage.get_xb(), faiss.swig_ptr(rows), self.dim, 1,
                                         storage.ntotal, len(rows), k, faiss.swig_ptr(scores), faiss.swig_ptr(labels),
                                         len(rows))
-        return self._hits(labels[0], scores[0])
+        return labels[0], scores[0]
 
-    def _search_rows(self, query: np.ndarray, k: int, rows: np.ndarray) -> list[tuple[str, float]]:
+    def _search_rows(self, query: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact inner products with a few stored vectors (their labels), best first."""
         if len(rows) == 0:
-            return []
+            return _NONE
         vectors = np.asarray(self._index.reconstruct_batch(np.ascontiguousarray(rows, dtype=np.int64)),
                              dtype=np.float32)
         scores = vectors @ query[0]
         order = np.lexsort((rows, -scores))[: int(k)]  # ties: lower label first
-        return self._hits(rows[order], scores[order])
+        return rows[order], scores[order]
 
     def _hits(self, labels: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
         out = []
@@ -700,11 +738,11 @@ class FaissIndex(VectorIndex):
         return np.flatnonzero(held).astype(self._list_of.dtype)
 
     def _search_lists(self, ivf: faiss.IndexIVF, query: np.ndarray, k: int, lists: np.ndarray,
-                      selector: faiss.IDSelector) -> list[tuple[str, float]]:
+                      selector: faiss.IDSelector) -> tuple[np.ndarray, np.ndarray]:
         """Search exactly the given IVF lists (a filter's vectors all lie in them): far fewer codes scanned than
         probing every list, the same results."""
         if len(lists) == 0:
-            return []
+            return _NONE
         assign = np.ascontiguousarray(lists[None, :], dtype=np.int64)
         coarse = np.zeros(assign.shape, dtype=np.float32)  # unused by flat lists
         scores = np.empty((1, k), dtype=np.float32)
@@ -712,7 +750,7 @@ class FaissIndex(VectorIndex):
         params = faiss.SearchParametersIVF(sel=selector, nprobe=len(lists))
         ivf.search_preassigned_c(1, faiss.swig_ptr(query), k, faiss.swig_ptr(assign), faiss.swig_ptr(coarse),
                                  faiss.swig_ptr(scores), faiss.swig_ptr(labels), False, params)
-        return self._hits(labels[0], scores[0])
+        return labels[0], scores[0]
 
     def _filtered_nprobe(self, ivf: faiss.IndexIVF, query: np.ndarray, mask: np.ndarray, total: int) -> int:
         """How many lists to probe (closest first) so that they hold as many vectors meeting the filter as an

@@ -19,6 +19,7 @@ changes first). Readers in other processes see a writer's commits after :meth:`L
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
@@ -113,13 +114,37 @@ def _small_tokenizer(text: str) -> jieba.Tokenizer:
 def tokens(text: str) -> list[str]:
     """The search tokens of a text, in order: jieba words (and sub-words), lower-cased, no punctuation."""
     text = unicodedata.normalize("NFKC", text or "").lower()
-    out: list[str] = []
     small = _small["on"] and not jieba.dt.initialized and len(text) <= 200
+    return _tokens(text, small)
+
+
+def _tokens(text: str, small: bool) -> list[str]:
+    out: list[str] = []
     for token in (_small_tokenizer(text) if small else jieba.dt).cut_for_search(text):
         token = token.strip()
         if token and any(ch.isalnum() for ch in token):
             out.append(fold_plural(token))
     return out
+
+
+QUERY_TERMS_CACHED = 1024
+
+
+def query_terms(query: str) -> list[str]:
+    """A query's distinct search tokens, in order. The last QUERY_TERMS_CACHED queries' are remembered: a chat
+    turn searches with the same text several times (a replacement, close matches with one condition dropped
+    each), and segmenting it was 8 % of a turn's CPU on the demo store (BENCHMARKS, issue 20, NAME=speed,
+    2026-12-06). jieba's global dictionary never changes in vidrec (the NLU adds its words to a tokenizer of its
+    own), so a text's tokens are fixed; which segmenter made them (the small dictionary or jieba's whole one,
+    the same tokens) is part of the key all the same."""
+    text = unicodedata.normalize("NFKC", query or "").lower()
+    small = _small["on"] and not jieba.dt.initialized and len(text) <= 200
+    return list(_query_terms(text, small))
+
+
+@functools.lru_cache(maxsize=QUERY_TERMS_CACHED)
+def _query_terms(text: str, small: bool) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_tokens(text, small)))
 
 
 def _schema() -> tantivy.Schema:
@@ -235,7 +260,7 @@ class LexicalIndex:
 
     def search(self, query: str, k: int = 10, ids: Iterable[str] | None = None) -> list[tuple[str, float]]:
         """The ``k`` best ids by BM25 for ``query``, optionally only among ``ids``; best first."""
-        terms = list(dict.fromkeys(tokens(query)))
+        terms = query_terms(query)
         if not terms or k <= 0:
             return []
         wanted = None
