@@ -250,6 +250,40 @@ def _knn(ex: _Example, seeds: list[_Example], frames: np.ndarray, starts: np.nda
     return out
 
 
+def _class_sums(pool: list[_Example], index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(categories, d) sums of the seeds' L2-normalised keyframe features and (categories,) keyframe counts."""
+    d = pool[0].features.shape[1]
+    sums = np.zeros((len(index), d), np.float64)
+    counts = np.zeros(len(index), np.int64)
+    for s in pool:
+        f = l2_normalise(s.features)
+        sums[index[s.label]] += f.sum(axis=0)
+        counts[index[s.label]] += len(f)
+    return sums, counts
+
+
+def _ncm(ex: _Example, class_sums: tuple[np.ndarray, np.ndarray], own: _Example | None, index: dict[str, int],
+         temperature: float) -> np.ndarray:
+    """(ex's keyframes, categories): softmax over the cosine to each category's mean seed keyframe (as
+    `CategoryPrototypes`), with `own` (ex itself, when it is a seed) taken out of its category's mean."""
+    sums, counts = class_sums
+    if own is not None:
+        sums, counts = sums.copy(), counts.copy()
+        f = l2_normalise(own.features)
+        sums[index[own.label]] -= f.sum(axis=0)
+        counts[index[own.label]] -= len(f)
+    have = counts > 0
+    out = np.zeros((len(ex.features), len(index)), np.float64)
+    if not have.any():
+        return out
+    centroids = l2_normalise((sums[have] / counts[have, None]).astype(np.float32))
+    z = (l2_normalise(ex.features) @ centroids.T) / temperature
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    out[:, have] = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
 def transductive_probabilities(seeds: list[_Example], others: list[_Example], categories: list[str], *,
                                k: int, weight: float, min_seeds: int, temperature: float, iterations: int,
                                add_above: float, mode: str = "knn") -> dict[str, np.ndarray]:
@@ -271,20 +305,14 @@ def transductive_probabilities(seeds: list[_Example], others: list[_Example], ca
         out = {}
         if not pool:
             return {e.item_id: e.zero_shot for e in everyone}
-        if mode == "ncm":
-            from vidrec.encoders.prototypes import CategoryPrototypes as _P
         frames, starts = _item_frames(pool)
+        sums = _class_sums(pool, index) if mode == "ncm" else None
+        pooled = {s.item_id: s for s in pool}
         for e in everyone:
             if mode == "knn":
                 mine = _knn(e, pool, frames, starts, index, len(categories), k, temperature)
             else:
-                rest = [s for s in pool if s.item_id != e.item_id]
-                protos = _P.fit([(s.label, s.features) for s in rest], min_items=1, temperature=temperature)
-                mine = np.zeros((len(e.features), len(categories)))
-                if protos is not None:
-                    p = protos.probabilities(e.features)
-                    for j, label in enumerate(protos.labels):
-                        mine[:, index[label]] = p[:, j]
+                mine = _ncm(e, sums, pooled.get(e.item_id), index, temperature)
             if not (mine.sum(axis=1) > 0).all():
                 out[e.item_id] = e.zero_shot
                 continue
