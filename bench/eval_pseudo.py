@@ -102,7 +102,16 @@ def attr_of(row: dict, name: str) -> Attribute | None:
 
 
 def picture_range(rows: list[dict]) -> PictureRange:
-    """The lightness and contrast range the tune videos cover (their keyframes as ingest picks them)."""
+    """The lightness, contrast (and object entropy) range the tune videos cover, from what their ingest stored
+    (`picture_quality` of each profile: the keyframes as ingest picks them, the product crops' ImageNet entropy);
+    a store whose profiles lack it has its videos decoded again (no object entropy then)."""
+    stored = [(row.get("profile") or {}).get("picture_quality") or {} for row in rows]
+    if stored and all("lightness" in q and "contrast" in q for q in stored):
+        entropy = [q["object_entropy"] for q in stored if "object_entropy" in q]
+        return PictureRange(min_lightness=min(q["lightness"] for q in stored),
+                            max_lightness=max(q["lightness"] for q in stored),
+                            min_contrast=min(q["contrast"] for q in stored),
+                            max_object_entropy=max(entropy) if len(entropy) == len(stored) else None)
     from vidrec.config import IngestSettings
     from vidrec.media import analyze
     from vidrec.understand.calibration import picture_quality

@@ -192,3 +192,132 @@ def test_a_full_blend_lets_the_catalogs_own_examples_outvote_a_wrong_zero_shot_g
     assert int(np.argmax(full)) == 0 and full.sum() == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ValueError, match="unknown prototype blend"):
         blend_prototypes(wrong, protos, CATEGORIES, feats, mode="nearest")
+
+
+# --- the transductive pass (propagate_labels) -------------------------------------------------------------------
+def _named_weakly(writer: StoreWriter, item_id: str, truth: int, wrong: int, seed: int) -> None:
+    """An item whose caption names its category, but whose raw confidence is below the seed bound (the pixels
+    pulled the vote toward `wrong`): not a seed, re-inferred by the pass with its text still counting."""
+    write_item(writer, item_id, truth, named=True, seed=seed)
+    row = writer.store.metadata.get_item(item_id)
+    profile = dict(row["profile"])
+    cat = _category(CATEGORIES[truth], ["ocr"], pseudo.SEED_MIN_CONFIDENCE / 2)
+    profile["attributes"] = {**profile["attributes"], "category": cat}
+    f = writer.features.read(item_id)
+    p = ItemProfile.model_validate({"id": item_id, "video": f"/videos/{item_id}.mp4", **profile})
+    writer.write(ItemAnalysis(
+        item_id=item_id, content_hash=f"h-{item_id}", video_path=f"/videos/{item_id}.mp4",
+        profile=p.model_dump(), facets=facets_of(p), search_text=CATEGORIES[truth], text_vector=f["text_vector"],
+        image_vector=f["image_vector"], shot_vectors=f["shot_vectors"], shot_starts=[0.0, 2.0],
+        image_features=f["image_features"].astype(np.float32),
+        category_probs=_zero_shot(truth, False, 2) * 0 + np.eye(len(CATEGORIES), dtype=np.float32)[wrong],
+        video_seconds=4.0))
+    writer.flush()
+
+
+def test_the_pass_recognises_silent_items_by_their_nearest_named_ones(tmp_path):
+    # 5 named items per category: 20 seeds, enough for the pass, while the prototype fit needs 3 per category
+    # in each of its folds' training sets and is checked the old way; the pass does not depend on it
+    writer, named, silent = build(tmp_path, named_per_category=5)
+    try:
+        before = _profiles(writer)
+        report = pseudo.propagate_labels(writer, text_encoder=SeededEncoder())
+        assert report.applied, report.reason
+        assert report.seeds == len(named)
+        assert report.check["before"] == 0.0 and report.check["after"] == 1.0  # seeds left out of their own vote
+        assert report.reinferred == len(silent) and report.changed == len(silent)
+        after = _profiles(writer)
+        for i, j in silent.items():
+            cat = after[i]["attributes"]["category"]
+            assert cat["value"] == CATEGORIES[j] and cat["source"] == "visual", i
+            assert cat["probability"] is not None
+        for i in named:  # a seed's category comes from what its video says: never changed
+            assert after[i] == before[i], i
+        record = pseudo.propagation_record(writer.store.metadata)
+        assert record["applied"] is True and set(record["written"]) == set(silent)
+        assert writer.store.metadata.get_item("s2-1")["category"] == CATEGORIES[2]
+        again = pseudo.propagate_labels(writer, text_encoder=SeededEncoder())
+        assert again.reason == "no item changed since the last pass" and again.reinferred == 0
+        write_item(writer, "late-silent", 3, named=False, seed=998)  # a later ingest run adds an item
+        writer.flush()
+        late = pseudo.propagate_labels(writer, text_encoder=SeededEncoder())
+        assert late.applied and late.seeds == len(named)
+        assert _profiles(writer)["late-silent"]["attributes"]["category"]["value"] == CATEGORIES[3]
+    finally:
+        writer.close()
+
+
+def test_the_pass_is_refused_when_the_pictures_already_know(tmp_path):
+    writer, _, _ = build(tmp_path, named_per_category=5, pictures_know=True)
+    try:
+        before = _profiles(writer)
+        report = pseudo.propagate_labels(writer, text_encoder=SeededEncoder())
+        assert not report.applied and report.reason.startswith("refused")
+        assert report.check["before"] == 1.0
+        assert _profiles(writer) == before
+    finally:
+        writer.close()
+
+
+def test_too_few_firmly_named_items_propagate_nothing(tmp_path):
+    writer, _, _ = build(tmp_path, named_per_category=2)
+    try:
+        before = _profiles(writer)
+        report = pseudo.propagate_labels(writer, text_encoder=SeededEncoder())
+        assert not report.applied and "at least" in report.reason and report.check == {}
+        assert _profiles(writer) == before
+    finally:
+        writer.close()
+
+
+def test_a_category_the_pass_wrote_never_seeds_it(tmp_path):
+    writer, named, _ = build(tmp_path, named_per_category=5)
+    try:
+        _named_weakly(writer, "weak", 1, wrong=0, seed=777)
+        first = pseudo.propagate_labels(writer, text_encoder=SeededEncoder())
+        assert first.applied and first.seeds == len(named)  # below the seed bound: re-inferred, not a seed
+        cat = _profiles(writer)["weak"]["attributes"]["category"]
+        assert cat["value"] == CATEGORIES[1]  # its caption and its neighbours agree
+        assert "weak" in pseudo.written_by_propagation(writer.store.metadata)
+        write_item(writer, "late-silent", 0, named=False, seed=996)
+        writer.flush()
+        second = pseudo.propagate_labels(writer, text_encoder=SeededEncoder())
+        assert second.seeds == len(named)  # whatever confidence the pass gave it, it does not become a seed
+        # nor a pseudo-label of the prototype fit
+        assert pseudo.fit_pseudo_labels(writer, text_encoder=SeededEncoder()).items == len(named)
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("change, label", [
+    ({}, "Heels"),
+    ({"evidence": [{"modality": "ocr", "text": "heels"}]}, "Heels"),  # one caption alone is enough for a seed
+    ({"evidence": [{"modality": "speech", "text": "heels"}]}, "Heels"),
+    ({"conflicts": [{"value": "Sandals", "source": "speech", "score": 0.7, "named": True}]}, None),
+    ({"conflicts": [{"value": "Sandals", "source": "visual", "score": 0.7, "named": False}]}, "Heels"),
+    ({"evidence": [{"modality": "visual", "text": "looks like Heels"}], "source": "visual"}, None),
+    ({"source": "metadata"}, None),
+    ({"confidence": 0.0}, None),
+])
+def test_what_seeds_the_pass(change, label):
+    cat = {**_category("Heels", ["ocr", "speech"], 0.9), **change}
+    assert pseudo.seed_label({"attributes": {"category": cat}}) == label
+
+
+def test_transductive_probabilities_vote_per_keyframe_and_leave_a_seed_out_of_its_own_vote():
+    centres = _centres()
+    rng = np.random.default_rng(3)
+
+    def ex(item_id, label, j):
+        feats = (centres[j] + rng.normal(0, 0.1, (3, DIM))).astype(np.float32)
+        zero = np.full((3, len(CATEGORIES)), 1 / len(CATEGORIES), np.float32)
+        return pseudo._Example(item_id, label, feats, zero, [1.0, 1.0, 1.0])
+
+    seeds = [ex("a", CATEGORIES[0], 0), ex("b", CATEGORIES[1], 1)]
+    others = [ex("x", "", 1)]
+    probs = pseudo.transductive_probabilities(seeds, others, CATEGORIES, **pseudo.TRANSDUCTIVE)
+    assert set(probs) == {"a", "b", "x"}
+    assert probs["x"].shape == (3, len(CATEGORIES)) and np.allclose(probs["x"].sum(axis=1), 1.0, atol=1e-5)
+    assert (probs["x"].argmax(axis=1) == 1).all()
+    # "a" is left out of its own vote: its only neighbour is "b"
+    assert (probs["a"].argmax(axis=1) == 1).all()

@@ -145,6 +145,10 @@ def ingest(catalog_path: str | os.PathLike, store: str | os.PathLike | None = No
         from vidrec.ingest.pseudo import fit_pseudo_labels
 
         summary.pseudo_labels = fit_pseudo_labels(writer, _projection(writer, settings)).reason
+        # and every item no text names firmly is recognised again by its nearest firmly named items' pictures
+        from vidrec.ingest.pseudo import propagate_labels
+
+        summary.pseudo_labels += "; " + propagate_labels(writer).reason
         # which items' category / colour is unsure: search reads it instead of every profile
         from vidrec.understand.calibration import UNSURE_INDEX_KEY, unsure_index
 
