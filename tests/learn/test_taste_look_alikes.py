@@ -4,10 +4,9 @@ shopper chose before says which of those are theirs."""
 
 from __future__ import annotations
 
+from tests.learn.test_taste_attributes import Model, Store, _item
 from vidrec.dialog.ranking import Blend, taste_look_alikes
 from vidrec.learn.personal import user_context
-
-from tests.learn.test_taste_attributes import Model, Store, _item
 
 
 def _look_alikes():
