@@ -9,19 +9,10 @@ import pytest
 
 from tools.simulator import PhraseBank
 from vidrec.dialog.acts import relaxed
-from vidrec.dialog.engine import Engine
-from vidrec.library import Library
 
 pytestmark = pytest.mark.slow
 
 BANK = PhraseBank.load()
-
-
-@pytest.fixture(scope="module")
-def engine(demo_store):
-    lib = Library.open(demo_store, readonly=False, memory_sessions=True)
-    yield Engine(lib)
-    lib.close()
 
 
 def test_the_bank_phrasings_used_here_are_in_the_bank():

@@ -9,9 +9,7 @@ import pytest
 
 from tools.simulator import PHRASEBANK, PhraseBank
 from vidrec.dialog.acts import relaxed
-from vidrec.dialog.engine import Engine
 from vidrec.dialog.fit import CLAIM_SURE, claimable, fit
-from vidrec.library import Library
 from vidrec.request import Request
 from vidrec.understand.profile import Attribute, ItemProfile
 
@@ -28,13 +26,6 @@ SAID = [
 def test_the_phrasings_used_here_are_in_the_spent_banks():
     for bank, situation, lang, text in SAID:
         assert text in bank.phrasings(situation, lang), (situation, text)
-
-
-@pytest.fixture(scope="module")
-def engine(demo_store):
-    lib = Library.open(demo_store, readonly=False, memory_sessions=True)
-    yield Engine(lib)
-    lib.close()
 
 
 @pytest.mark.slow

@@ -9,8 +9,6 @@ import pytest
 
 from tools.simulator import PHRASEBANK, PhraseBank
 from vidrec.dialog.acts import complains_of_list
-from vidrec.dialog.engine import Engine
-from vidrec.library import Library
 
 BANK1 = PhraseBank.load()
 BANK2 = PhraseBank.load(PHRASEBANK.with_name("phrasebank2.json"))
@@ -44,13 +42,6 @@ def test_a_complaint_about_the_list_is_read_as_one(text):
 @pytest.mark.parametrize("text", [t.replace("{n}", "the second one") for *_, t in NOT_COMPLAINTS])
 def test_more_and_other_acts_are_no_complaint(text):
     assert not complains_of_list(text)
-
-
-@pytest.fixture(scope="module")
-def engine(demo_store):
-    lib = Library.open(demo_store, readonly=False, memory_sessions=True)
-    yield Engine(lib)
-    lib.close()
 
 
 @pytest.mark.slow
