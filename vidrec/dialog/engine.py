@@ -141,8 +141,7 @@ class Engine:
         self.blend = blend or Blend()
         self.lexicon = self.searcher.lexicon
         self.sessions = SessionLocks()
-        self._by_category, self._unsure = self._category_index()
-        self._unpriced = {p.id for p in library.profiles() if not isinstance(p.value("price"), (int, float))}
+        self._by_category, self._unsure, self._unpriced = self._catalog_index()
         self._kind_centres: dict[tuple[str, ...], np.ndarray | None] = {}  # kinds -> mean picture (_towards_kind)
 
     # ------------------------------------------------------------------------------------------------ sessions
@@ -156,12 +155,15 @@ class Engine:
     def _save_state(self, state: DialogState, owner: str | None) -> None:
         self.library.save_session(state.session_id, state.model_dump(), owner=owner)
 
-    def _category_index(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-        """category -> the items filed under it, and category -> items filed elsewhere by an unsure inference that
-        names it as runner-up."""
+    def _catalog_index(self) -> tuple[dict[str, set[str]], dict[str, set[str]], set[str]]:
+        """In one pass over the profiles: category -> the items filed under it, category -> items filed elsewhere
+        by an unsure inference that names it as runner-up, and the items whose price is unknown."""
         filed: dict[str, set[str]] = {}
         unsure: dict[str, set[str]] = {}
+        unpriced: set[str] = set()
         for profile in self.library.profiles():
+            if not isinstance(profile.value("price"), (int, float)):
+                unpriced.add(profile.id)
             cat = profile.attributes.get("category")
             if cat is None:
                 continue
@@ -172,7 +174,7 @@ class Engine:
                 value = other.get("value")
                 if value and value != cat.value:
                     unsure.setdefault(str(value), set()).add(profile.id)
-        return filed, unsure
+        return filed, unsure, unpriced
 
     # ------------------------------------------------------------------------------------------------ the turn
     def respond(self, session_id: str | None, text: str, user_id: str | None = None,
