@@ -94,6 +94,7 @@ CATEGORY_WORDS: dict[str, tuple[str, str, bool, tuple[int, int]]] = {
     "Dresses": ("连衣裙", "dress", False, (129, 699)),
     "Track Pants": ("运动裤", "track pants", True, (99, 399)),
     "Backpacks": ("双肩包", "backpack", False, (129, 599)),
+    "Briefs": ("内裤", "briefs", True, (29, 149)),
 }
 
 COLOUR_ZH = {
