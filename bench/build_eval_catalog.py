@@ -233,7 +233,7 @@ def read_excluded(paths: list[Path]) -> set[str]:
 
 
 def select_items(source: Path, n_types: int, per_type: dict[str, int], seed: int,
-                 exclude: set[str] | frozenset[str] = frozenset()) -> list[EvalItem]:
+                 exclude: set[str] | frozenset[str] = frozenset(), take_short: bool = False) -> list[EvalItem]:
     """The seeded selection, per split and type, with its presentation, language, price and texts.
 
     Each item's split is `split_of(photo id)`: a photo can only ever be in one split. Within a type and split the
@@ -241,7 +241,8 @@ def select_items(source: Path, n_types: int, per_type: dict[str, int], seed: int
     appending; presentation (NAMING_CYCLE) follows the position in that order and the rest comes from a per-item
     random generator, so an item looks the same whatever else is selected. Photo ids in `exclude` are never taken
     (the article types are still the most common ones over every usable photo, so a catalog drawn with exclusions
-    covers the same types)."""
+    covers the same types). A type with fewer usable photos than asked stops the build, unless `take_short`: then
+    all of them are taken and the shortfall is logged."""
     images = source / "images"
     with (source / "styles.csv").open(encoding="utf-8", newline="") as f:
         rows = [r for r in csv.DictReader(f)
@@ -262,8 +263,10 @@ def select_items(source: Path, n_types: int, per_type: dict[str, int], seed: int
     for split, n in per_type.items():
         for t in types:
             pool = sorted(pools[(split, t)], key=lambda r: _order_key(seed, r["id"]))
+            if len(pool) < n and not take_short:
+                sys.exit(f"error: only {len(pool)} usable {split} photos of {t}; lower --per-type or pass --take-short")
             if len(pool) < n:
-                sys.exit(f"error: only {len(pool)} usable {split} photos of {t}; lower --per-type")
+                log.warning("only %d usable %s photos of %s (asked %d): taking them all", len(pool), split, t, n)
             for k, row in enumerate(pool[:n]):
                 items.append(_make_item(row, split, k, seed))
     items.sort(key=lambda it: (it.split, it.articleType, int(it.id)))
@@ -343,10 +346,10 @@ def write_catalog_files(out: Path, items: list[EvalItem]) -> None:
 
 
 def build(source: Path, out: Path, n_types: int, per_type: dict[str, int], seed: int, workers: int,
-          limit: int | None = None, exclude: set[str] | frozenset[str] = frozenset()) -> dict:
+          limit: int | None = None, exclude: set[str] | frozenset[str] = frozenset(), take_short: bool = False) -> dict:
     if not (source / "styles.csv").is_file():
         sys.exit(f"error: {source} has no styles.csv; pass --source pointing at products-myntra")
-    items = select_items(source, n_types, per_type, seed, exclude)
+    items = select_items(source, n_types, per_type, seed, exclude, take_short)
     if limit:
         items = items[:limit]
     (out / "videos").mkdir(parents=True, exist_ok=True)
@@ -398,6 +401,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=None, help="build only the first N items (a quick check)")
     ap.add_argument("--exclude", type=Path, nargs="*", default=[],
                     help="earlier builds' ground_truth.csv: their photo ids are never drawn (a fresh held-out set)")
+    ap.add_argument("--take-short", action="store_true",
+                    help="a type with fewer usable photos than --per-type gives all it has instead of stopping the build")
     args = ap.parse_args(argv)
     splits = [s.strip() for s in args.splits.split(",") if s.strip()]
     unknown = [s for s in splits if s not in SPLITS]
@@ -410,7 +415,7 @@ def main(argv: list[str] | None = None) -> None:
     per_type = {s: per_type[s] for s in splits}
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     build(args.source, args.out, args.types, per_type, args.seed, args.workers, args.limit,
-          read_excluded(args.exclude))
+          read_excluded(args.exclude), args.take_short)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,11 @@ def test_excluded_photo_ids_are_never_drawn_and_their_places_are_filled(source: 
         bec.read_excluded([tmp_path / "bad.csv"])
     with pytest.raises(SystemExit, match="does not exist"):
         bec.read_excluded([tmp_path / "missing.csv"])
+
+
+def test_a_type_short_of_photos_stops_the_build_unless_short_is_taken(source: Path):
+    counts = Counter(it.articleType for it in bec.select_items(source, 3, {"heldout": 10_000}, seed=13,
+                                                                take_short=True))
+    assert len(counts) == 3 and all(0 < n < 10_000 for n in counts.values())
+    with pytest.raises(SystemExit, match="--take-short"):
+        bec.select_items(source, 3, {"heldout": 10_000}, seed=13)
