@@ -66,3 +66,29 @@ def test_which_is_less_expensive_compares():
 
 def test_a_size_and_a_kind_alone_is_no_purchase():
     assert parse(_turn(6600, 0), {"shown": 3}).intent != "buy"  # "Small hoodies."
+
+
+# Fourth pass (2026-12-06, NAME=parser): bugs seen in the even dialogs.
+# (8836, 3) "..., could you add that black dress that's hanging, and the brown pants beneath it to my cart?": one
+# purchase of two described items whose list runs over a comma; the multi-request splitter took it for several
+# requests and kept only the first clause.
+@pytest.mark.parametrize("dialogue, turn", [(8836, 3), (10404, 3), (10518, 2)])
+def test_a_purchase_listed_over_commas_is_one_buy(dialogue, turn):
+    parsed = parse(_turn(dialogue, turn), {"shown": 3})
+    assert parsed.intent == "buy"
+    assert parsed.confidence > 0.5  # not answered as one of several requests
+
+
+def test_a_size_word_before_a_described_kind_is_a_size():
+    # (11646, 0) "Do you have any medium canvas shoes for me?": medium is the size though "canvas" stands between
+    parsed = parse(_turn(11646, 0), {"shown": 0})
+    assert parsed.request.get("size") == "M"
+    assert parsed.request.get("category") == "Casual Shoes"
+
+
+# (11322, 6) "Are any of them long sleeve and cheap?", (7360, 3) "... inexpensive, with long sleeves?", (12408, 7)
+# "... in black and with long sleeves.": the sleeve length of what is under way, not the kind Longsleeve that
+# would replace it.
+@pytest.mark.parametrize("dialogue, turn", [(11322, 6), (7360, 3), (12408, 7)])
+def test_long_sleeves_said_of_what_is_under_way_is_no_kind(dialogue, turn):
+    assert parse(_turn(dialogue, turn), {"shown": 3}).request.get("category") is None

@@ -297,6 +297,8 @@ _HEART_RE = re.compile(r"(?<![\w<])<3+(?![\d.])")
 MIXED_CLAUSES = 3
 MIXED_CONFIDENCE = 0.5
 _CLAUSE_SPLIT = re.compile(r"[,，;；。!！?？\n]+|\s+(?:and then|and also|also|then|plus)\s+|还要|然后|另外|再", re.A)
+# A clause that goes on with the one before it: the next item of a list ("..., and the brown pants to my cart").
+_CONTINUES_RE = re.compile(r"^(?:and|as well as|along with|together with|&|和|跟|以及)(?:\b|(?<=[和跟及&]))", re.A)
 _BUY_CUE = re.compile(r"购物车|加购|下单|买了|\bcart\b|\bcheckout\b|\border\b|\bbuy\b", re.A)
 
 
@@ -307,7 +309,17 @@ def _looks_like_code(text: str) -> bool:
 def _first_of_many(text: str, lexicon: Lexicon, shown: int | None) -> str | None:
     """The first clause of a message that makes MIXED_CLAUSES or more requests of different kinds (a search,
     items pointed at, a purchase, a question), else None."""
-    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+    clauses: list[str] = []
+    for c in _CLAUSE_SPLIT.split(text):
+        c = c.strip() if c else ""
+        if not c:
+            continue
+        if clauses and _CONTINUES_RE.match(fold(c)):
+            # "add that black dress that's hanging, and the brown pants beneath it to my cart" (SIMMC even,
+            # 8836/3): a list that runs on over a comma is one request
+            clauses[-1] = f"{clauses[-1]} {c}"
+        else:
+            clauses.append(c)
     if len(clauses) < MIXED_CLAUSES:
         return None
     kinds: list[set[str]] = []
@@ -447,6 +459,11 @@ def _in_context(text: str, ev: Evidence, intent: str, confidence: float, probs: 
         return "ask_detail", max(confidence, probs.get("ask_detail", 0.0))
     if intent == "chitchat" and named and len(text) <= 40 and (shown is None or shown > 0):
         # "预算提到五百", "large pls", "4.5分以上的": a constraint, not small talk
+        return "refine", max(confidence, probs.get("refine", 0.0))
+    if intent == "critique" and not ev.refs and _WISH_WORD_RE.search(folded) and not _COMPARATIVE_RE.search(folded):
+        # "are any of them long sleeve and cheap?", "anything inexpensive, with long sleeves?" (SIMMC even, 11322/6,
+        # 7360/3): wishes stated outright, one with no slot of its own, narrow the request; nothing is weighed
+        # against what is shown
         return "refine", max(confidence, probs.get("refine", 0.0))
     if intent == "refine" and not ev.refs and _COMPARATIVE_RE.search(folded) and not any(
             ev.slots.get(k) for k in ("color", "brand", "category", "size", "material", "pattern")):

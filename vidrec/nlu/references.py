@@ -45,6 +45,11 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 _ORD_VETO_AFTER = re.compile(
     r"\s*(?:time|times|of all|thing|things|place|day|days|week|weeks|month|months|year|years|night|impression|"
     r"hand|class|half|date|season|name|step|priority|sec|minute|minutes|hour|hours|look|sight)\b", re.A)
+# "in the second cabinet from the far right" (SIMMC even, 8836/3), "the one in the second cubby": a place in a shop
+# where the item meant is, not its position in the list: the item under discussion
+_ORD_PLACE_AFTER = re.compile(
+    r"[\s-]*(?:cabinets?|shelf|shelves|racks?|rows?|compartments?|cubby|cubbies|walls?|floors?|drawers?|sections?|"
+    r"tables?|dressers?|closets?|wardrobes?|cupboards?|displays?|aisles?|bins?|tiers?|levels?|stands?)\b", re.A)
 _ORD_VETO_BEFORE = re.compile(r"(?:\bat|\ba|\bone|\bwait a|\bfor a|\bjust a|\bhang on a|\bsec)\s*$", re.A)
 _LAST_NEEDS = re.compile(r"(?:\bthe|\bmy|\bthat|\bthis|\bor|\band|\bvs\.?|,)\s*$", re.A)
 _LAST_VETO_AFTER = re.compile(
@@ -151,6 +156,9 @@ def find_item_refs(folded: str, shown: int | None = None) -> list[ItemRef]:
                 add(-2, s, e)
             elif kind == "ord":
                 if _ORD_VETO_AFTER.match(folded, e) or _ORD_VETO_BEFORE.search(folded[max(0, s - 16):s]):
+                    continue
+                if _ORD_PLACE_AFTER.match(folded, e):
+                    add(FOCUS, s, e, True)
                     continue
                 add(_EN_ORDINALS[m.group("w")], s, e)
             elif kind == "last_en":

@@ -38,8 +38,16 @@ _WORD_SIZE_RE = re.compile(
 _CLOTHES = (r"(?:hoodies?|shirts?|t-?shirts?|tees?|tops?|blouses?|dress(?:es)?|skirts?|jackets?|coats?|sweaters?|"
             r"jeans|pants|trousers|joggers|shorts|shoes|sneakers|boots|hats?|caps?|socks|suits?|vests?|tanks?|"
             r"polos?|cardigans?|jumpers?|leggings|one|ones)")
+# Words after "small / medium / large" that make it something else than a size ("medium heel", "large selection").
+_NOT_A_SIZE_WORD = (r"(?:heels?|heeled|rise|length|weight|wash|sleeves?|sleeved|waisted|brim|collar|size|sized|"
+                    r"selection|range|number|amount|variety|choice|collection|of|for|to|and|or|with|than|pair|pairs|"
+                    r"one|ones|bit|lot|set|group|pattern|patterned|print|printed|check|checked)")
 _WORD_SIZE_BEFORE_NOUN_RE = re.compile(
     rf"\b(extra[\s-]large|extra[\s-]small|small|medium|large)\s+{_CLOTHES}\b"
+    # "any medium canvas shoes" (SIMMC even, 11646/0): one or two words that describe the item in between (not a
+    # heel, a rise, a length or a weight: "medium heel boots" names no size)
+    rf"|\b(?:any|some|a|an|the|in|of|those|these)\s+(extra[\s-]large|extra[\s-]small|small|medium|large)\s+"
+    rf"(?:(?!{_NOT_A_SIZE_WORD}\b)[a-z]+\s+){{1,2}}{_CLOTHES}\b"
     r"|\bwears?\s+(?:a\s+|an\s+|size\s+)?(extra[\s-]large|extra[\s-]small|small|medium|large)\b", re.A)
 
 
@@ -365,6 +373,11 @@ class Evidence:
     cleared: list[str] = field(default_factory=list)  # JSON keys of attributes let go ("any colour is fine")
 
 
+# A kind of item named by its sleeves ("long sleeve", "longsleeve", "长袖"), and the words before it that make it a
+# property of something else: "with long sleeves", "in long sleeve", "any of them long sleeve", "是长袖的".
+_SLEEVE_WORDS_RE = re.compile(r"(?:long|short)[\s-]*sleeve[sd]?|长袖|短袖", re.A)
+_SLEEVE_OF_RE = re.compile(r"(?:\b(?:with|w/|in|has|have|having|is|are|be|them|those|these|it|ones?|got|but)|是|有)\s*$",
+                           re.A)
 # Words that name a cut of clothes (men's, 女款), not a person the item is for (my son, 老婆).
 _EXPLICIT_GENDER_RE = re.compile(r"(?:wo)?m[ae]n'?s?|(?:fe)?male|ladies'?|lady|gents?|boys'?|girls'?|unisex|"
                                  r"[男女](?:款|士|装|式|生款|版)|男女同款的?|情侣款", re.A)
@@ -383,6 +396,11 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
                 n.slot == "category" and n.start >= m.end and re.fullmatch(r"[\s-]*", folded[m.end:n.start])
                 for n in mentions[k + 1:k + 3]):
             # "long sleeve blouses", "short sleeved dresses": the last noun is the category
+            continue
+        if m.slot == "category" and _SLEEVE_WORDS_RE.fullmatch(fold(m.surface)) and (
+                fold(m.surface).endswith("sleeved") or _SLEEVE_OF_RE.search(folded[:m.start])):
+            # "are any of them long sleeve and cheap?", "anything inexpensive, with long sleeves?" (SIMMC even,
+            # 11322/6, 7360/3): the sleeves of the kind under way, not the kind "long sleeve (tee)" replacing it
             continue
         if m.slot == "color":
             if id(m) in ruled_out_ids:
