@@ -177,6 +177,9 @@ def _parse(raw: str, context: dict[str, Any], model: IntentModel | None) -> Pars
         return p.model_copy(update={"text": raw, "confidence": min(p.confidence, MIXED_CONFIDENCE)})
 
     ev = extract(text, lexicon, shown)
+    if _JUNK_RE.search(fold(text)) and not (ev.mentions or ev.negated or ev.refs or ev.slots or ev.cleared):
+        # a keyboard mash, a lone link, a run of digits, with nothing else understood: small talk (the state stays)
+        return Parse(text=raw, lang=lang, intent="chitchat", confidence=0.9)
     ids, values = hashed(features(text, ev, lang))
     probs = (model or default_model()).predict(ids, values)
     tagger = _tagger(context)
@@ -222,6 +225,9 @@ _INJECTION_RE = re.compile(
     r"(?:instructions?|prompts?|rules|messages?)|\bsystem prompt\b|\bdeveloper mode\b|\bjailbreak|"
     r"\byou are now (?:a|an|in)\b|(?:忽略|无视|忘记|忘掉)(?:掉)?(?:之前|以上|上面|前面|先前|你的|所有)+的?(?:所有的?)?"
     r"(?:指令|指示|提示|规则|设定)|系统提示词?|开发者模式", re.A)
+# Nothing a shopper writes: a run of 25+ letters with no space (no English word is so long), a message that is only
+# a link, 16+ digits in a row.
+_JUNK_RE = re.compile(r"[a-z]{25,}|^\s*(?:https?://|www\.)\S+\s*$|\d{16,}", re.A)
 # Putting shown items in the cart: "add X to my cart", "I'll take X", "give me X", "let me get X", "加购物车".
 _BUY_RE = re.compile(
     r"\b(?:add|put|drop|place|throw|pop|stick)\b.{0,80}\b(?:in|into|to)\s+(?:my|the)\s+(?:cart|basket|bag)\b|"
