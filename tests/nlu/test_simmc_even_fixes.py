@@ -92,3 +92,63 @@ def test_a_size_word_before_a_described_kind_is_a_size():
 @pytest.mark.parametrize("dialogue, turn", [(11322, 6), (7360, 3), (12408, 7)])
 def test_long_sleeves_said_of_what_is_under_way_is_no_kind(dialogue, turn):
     assert parse(_turn(dialogue, turn), {"shown": 3}).request.get("category") is None
+
+
+def _simmc_lexicon():
+    from vidrec.nlu import Lexicon
+    from vidrec.vocabulary import COLOURS, DEFAULT_CATEGORIES
+
+    data = json.loads(SIMMC.read_text(encoding="utf-8"))["dialogue_data"]
+    brands = sorted({t["transcript_annotated"]["act_attributes"]["slot_values"]["brand"] for d in data
+                     for t in d["dialogue"]
+                     if isinstance(t["transcript_annotated"]["act_attributes"]["slot_values"].get("brand"), str)})
+    return Lexicon.from_catalog([c.canonical for c in DEFAULT_CATEGORIES], [c.canonical for c in COLOURS], brands)
+
+
+def test_a_brand_with_an_ampersand_is_found_when_written_with_and():
+    # (11360, 9) "How about something from pedals and gears but cheap?": the catalog's "Pedals & Gears"
+    text = _turn(11360, 9)
+    assert parse(text, {"lexicon": _simmc_lexicon(), "shown": 3}).request.get("brand") == ["Pedals & Gears"]
+
+
+def test_spots_is_no_typo_of_sports():
+    # (12094, 9) "... with a light spots pattern?": a pattern, not the usage Sports
+    text = _turn(12094, 9)
+    assert parse(text, {"lexicon": _simmc_lexicon(), "shown": 3}).request.get("usage") is None
+
+
+# REQUEST:COMPARE read as ask_detail although the message says "compare" / "differences" of two shown items:
+# (8732, 2) "How do the black and light grey jackets compare in rating?", (6864, 1) "... how does the two coats
+# ... compare?", (11392, 1) "What are the differences in available sizes for both of them?", (7164, 2) "Tell me
+# how the two grey trousers compare in available sizes and size."
+@pytest.mark.parametrize("dialogue, turn", [(8732, 2), (6864, 1), (11392, 1), (7164, 2)])
+def test_asking_how_two_items_compare_is_a_comparison(dialogue, turn):
+    assert parse(_turn(dialogue, turn), {"shown": 3}).intent == "compare"
+
+
+# "first" that orders what the shopper says, not the shown items: (9378, 1) "First tell me the size and brand for
+# the green trousers.", (11876, 3) "Actually first I'd like to know which brand makes that jacket...".
+@pytest.mark.parametrize("dialogue, turn", [(9378, 1), (11876, 3)])
+def test_first_before_a_request_is_no_item(dialogue, turn):
+    parsed = parse(_turn(dialogue, turn), {"shown": 3})
+    assert 1 not in parsed.refs.positions()
+    assert parsed.intent == "ask_detail"
+
+
+def test_letting_a_brand_go_while_asking_to_be_shown_a_kind_is_a_request():
+    # (6810, 1) "How about all the pants you can show me, any brand?" (REQUEST:GET)
+    parsed = parse(_turn(6810, 1), {"shown": 3})
+    assert parsed.intent in ("search", "refine")
+    assert parsed.request.get("category") == "Trousers" and "brand" in parsed.clear
+
+
+def test_anything_that_has_a_wish_is_no_pointing():
+    # (11846, 7) "Ok, do you have anything sleeveless that's got good reviews?" (INFORM:REFINE): "that" opens a
+    # relative clause after "anything", it points at no shown item
+    parsed = parse(_turn(11846, 7), {"shown": 3})
+    assert parsed.intent == "refine" and parsed.refs.positions() == []
+
+
+def test_asking_for_a_quantity_of_shown_items_is_a_buy():
+    # (11526, 4) "Can I get two each of the light grey blouse and the black sweater?" (REQUEST:ADD_TO_CART)
+    assert parse(_turn(11526, 4), {"shown": 3}).intent == "buy"

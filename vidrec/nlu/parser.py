@@ -270,7 +270,11 @@ _SURE_BUY_RE = re.compile(r"加(?:入|进|到)?购物车|加购|下单|拍下|�
                           r"\b(?:add|added|adding|put|putting|place|placed|update|updated|toss)\b(?:(?!\bfrom\b|\bout\b).){0,80}"
                           r"\b(?:in|into|to|on)\s+(?:my|the)\s+(?:shopping\s+)?cart\b|\bupdate (?:my|the) cart\b|"
                           # "let's go with that!", "I'll go with the second": the choice made
-                          r"\b(?:let'?s|i'?ll|i will|i'?m going to|gonna)\s+go\s+with\b|\bget me (?:both|all of them|that one|this one|those|these)\b(?!\s+(?:sizes?|prices?|brands?|ratings?|reviews?))",
+                          r"\b(?:let'?s|i'?ll|i will|i'?m going to|gonna)\s+go\s+with\b|"
+                          # "Can I get two each of the light grey blouse and the black sweater?" (SIMMC even,
+                          # 11526/4): a number of shown items asked for
+                          r"\b(?:can|could|may) i (?:please )?(?:get|have|order|grab) (?:one|two|three|four|[1-4])\s+"
+                          r"(?:each|more|pairs? of|of (?:the|those|these|each|them|both))\b|\bget me (?:both|all of them|that one|this one|those|these)\b(?!\s+(?:sizes?|prices?|brands?|ratings?|reviews?))",
                           re.A)
 # Asking to be shown things: "do you have anything ...", "show me some other options ...", "有没有别的..."
 _SHOW_ME_RE = re.compile(
@@ -299,6 +303,11 @@ _RESET_CUE_RE = re.compile(
     r"\bscrap (?:this|that|it|all|everything)|\bwipe\b", re.A)
 # "I <3 the second one": a heart, not "under 3".
 _HEART_RE = re.compile(r"(?<![\w<])<3+(?![\d.])")
+# Words of comparing, and words that point at several shown items at once.
+_COMPARE_WORD_RE = re.compile(r"\bcompar(?:e|es|ed|ing|ison|isons)\b|\bdifferences?\b|\bdiffer\b|\bversus\b|\bvs\b|"
+                              r"比较|对比|区别|差别|不同", re.A)
+_SEVERAL_RE = re.compile(r"\b(?:both|two|three|2|3|them|they|these|those|their|each other)\b|\b\w+s\s+compare\b|"
+                         r"这两|那两|这几|那几|它们|两个|两款|两件", re.A)
 # A message with more than this many clauses that each ask for something else is several requests.
 MIXED_CLAUSES = 3
 MIXED_CONFIDENCE = 0.5
@@ -400,6 +409,11 @@ def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
         # #2", "the first one isn't bad", "scratch #3", "第二个差点意思", "1 and 3 are a no", "2 and 4 are both nice"
         return act, max(probs.get(act, 0.0), ACT_RULE_CONFIDENCE if explicit else 0.0)
     items = len(explicit) + len(ev.described)
+    if intent == "ask_detail" and len(explicit) != 1 and _COMPARE_WORD_RE.search(folded) and (
+            items >= 2 or _SEVERAL_RE.search(folded)):
+        # "How do the black and light grey jackets compare in rating?", "What are the differences in available
+        # sizes for both of them?" (SIMMC even, 8732/2, 11392/1): a comparison said in so many words
+        return "compare", max(confidence, probs.get("compare", 0.0))
     if items >= 2 and intent not in ("compare", "buy", "reject", "like") and _COMPARE_CUE.search(folded):
         return "compare", max(confidence, probs.get("compare", 0.0))
     if intent == "compare" and items < 2 and not any(r.deictic for r in ev.refs) \

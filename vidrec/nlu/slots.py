@@ -548,6 +548,8 @@ _CLEAR_RES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\b(?:any|whatever|whichever)\s+{_EN_ATTR}(?:\s+(?:is|are|will|would|'s|works?|do|does))*\s*"
                r"(?:fine|ok|okay|good|do|work|great|alright|all right)\b", re.A),
     re.compile(rf"\b(?:in|of)\s+any\s+{_EN_ATTR}\b", re.A),
+    # "How about all the pants you can show me, any brand?" (SIMMC even, 6810/1): an afterthought that lets go
+    re.compile(rf"(?:[,;]|\band|\bin)\s*any\s+{_EN_ATTR}\s*[?.!]*\s*$", re.A),
     re.compile(rf"\b(?:the\s+)?{_EN_ATTR}\s+(?:doesn'?t|does not|dont|don't|do not|won't)\s+matter", re.A),
     re.compile(rf"\b(?:i\s+)?(?:don'?t|do not|dont)\s+care\s+(?:about|what|which)\s+(?:the\s+)?{_EN_ATTR}", re.A),
     re.compile(rf"\bno\s+{_EN_ATTR}\s+(?:preference|requirement|limit)", re.A),
