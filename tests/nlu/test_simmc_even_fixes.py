@@ -152,3 +152,35 @@ def test_anything_that_has_a_wish_is_no_pointing():
 def test_asking_for_a_quantity_of_shown_items_is_a_buy():
     # (11526, 4) "Can I get two each of the light grey blouse and the black sweater?" (REQUEST:ADD_TO_CART)
     assert parse(_turn(11526, 4), {"shown": 3}).intent == "buy"
+
+
+# INFORM:GET: other items asked for by likeness to a described one. The described item is the exemplar (its
+# colours describe it, they are not asked for); what is said besides narrows the request: a refinement.
+# (7528, 1) "Is there anything like the black coats but from River Chateau?", (6988, 4) "Do you have anything like
+# that grey coat but in size M?", (10702, 4) "Is there anything similar to the patterned shirt or that black blouse
+# but in dark grey?", (11522, 8) "Can you show me more color block jackets like the grey and white one, but with
+# short sleeves?"
+@pytest.mark.parametrize("dialogue, turn, wanted", [
+    (7528, 1, {"category": "Jackets", "brand": ["River Chateau"]}),
+    (6988, 4, {"category": "Jackets", "size": "M"}),
+    (10702, 4, {"color": ["Charcoal"]}),
+    (11522, 8, {"category": "Jackets"}),
+])
+def test_items_like_a_described_one_but_otherwise_narrow_the_request(dialogue, turn, wanted):
+    parsed = parse(_turn(dialogue, turn), {"lexicon": _simmc_lexicon(), "shown": 3})
+    assert parsed.intent == "refine"
+    got = parsed.request.to_json()
+    assert got.get("color") == wanted.get("color")  # the exemplar's colours are not asked for
+    assert {k: got.get(k) for k in wanted} == wanted
+
+
+def test_a_likeness_in_colour_keeps_the_exemplars_colour():
+    # (5770, 4) "Do you have anything similar in color and pattern to the grey coat in the left dresser?"
+    parsed = parse(_turn(5770, 4), {"lexicon": _simmc_lexicon(), "shown": 3})
+    assert parsed.request.get("colour") == ["Grey"]
+
+
+def test_more_like_a_numbered_item_is_left_as_it_was_read():
+    # blind set 3, b354 / hand set t223 label "more like the second one" a liking of #2 (a pivot to look-alikes)
+    parsed = parse("more like the second one", {"shown": 3})
+    assert parsed.intent in ("like", "more") and parsed.refs.positions() == [2]

@@ -191,6 +191,7 @@ def _parse(raw: str, context: dict[str, Any], model: IntentModel | None) -> Pars
     intent, confidence = ranked[0]
     intent, confidence = _rules(text, lang, ev, intent, confidence, dict(ranked))
     intent, confidence = _in_context(text, ev, intent, confidence, dict(ranked), shown)
+    intent, confidence, ev = _look_alike(text, ev, intent, confidence, dict(ranked), shown)
     request, refs, direction = _understood(text, ev, intent)
     if intent == "ask_detail" and _asks_availability(text, ev) and refs.attribute is None:
         refs = refs.model_copy(update={"attribute": "size" if ev.slots.get("size") else "color"})
@@ -489,6 +490,68 @@ def _in_context(text: str, ev: Evidence, intent: str, confidence: float, probs: 
             ev.slots.get(k) for k in ("color", "brand", "category", "size", "material", "pattern")):
         return "critique", max(confidence, probs.get("critique", 0.0))
     return intent, confidence
+
+
+# Other items asked for by likeness to one described ("anything like the black coat but from River Chateau",
+# "something similar to the grey coat in size M", "a coat like the black one with good reviews"): the SIMMC even
+# dialogs' INFORM:GET turns. The described item is the exemplar: its colours describe it and are not asked for
+# (unless the likeness is in colour); what is said outside it (a size, a brand, another colour, "affordable",
+# "with good reviews") narrows the request.
+_INDEFINITE_RE = re.compile(r"\b(?:anything|something|others|else|options?|alternatives?)\b|\b(?:a|an|any|some|other|more)\s+"
+                            r"(?:[a-z-]+\s+){1,3}(?:like|similar)\b|\bwhat (?:else )?(?:do|did|can|could) (?:you|u) "
+                            r"(?:have|got|show|find)\b", re.A)
+_LIKENESS_RE = re.compile(r"(?<!\bi )(?<!'d )(?<!\bd )(?<!\bwould )(?<!\bdo )(?<!\bdon't )(?<!\bwe )(?<!\byou )"
+                          r"\blike\b(?!\s+to\b)|"
+                          r"\bsimilar(?:ly)?\b|\bresembl\w*|\bclose to\b|\bsame (?:[a-z]+ ){0,2}as\b", re.A)
+_EXEMPLAR_END_RE = re.compile(r"\bbut\b|\bexcept\b|\bexcluding\b|[,;?!]|\.(?:\s|$)|"
+                              r"\bin\b(?!\s+(?:the|that|this|those|these|its|their|an?(?!\s+size))\b)|"
+                              r"\bmade by\b|\bby\b|\bfrom\b|\bwith\b|\bthat (?:is|are|comes?|has)\b", re.A)
+_LIKE_IN_COLOUR_RE = re.compile(r"\b(?:similar|same|like)\s+(?:in\s+)?(?:terms of\s+)?colou?rs?\b|\bcolou?rs? (?:is|are) "
+                                r"(?:the )?same\b|\b(?:their|its|the) colou?rs?\b", re.A)
+
+
+def _look_alike(text: str, ev: Evidence, intent: str, confidence: float, probs: dict[str, float],
+                shown: int | None) -> tuple[str, float, Evidence]:
+    """A request for items like a described one: its colours dropped, and read as a refinement when it asks for
+    something besides the likeness."""
+    if not shown or any(not r.deictic for r in ev.refs):
+        return intent, confidence, ev  # "more like #2" / "类似第一个的" stay as they are read (like / more)
+    folded = fold(text)
+    likeness = _LIKENESS_RE.search(folded)
+    if likeness is None or not _INDEFINITE_RE.search(folded[:likeness.end()]):
+        return intent, confidence, ev
+    stop = _EXEMPLAR_END_RE.search(folded, likeness.end())
+    # the exemplar: from the likeness word to the first word that says something else ("but", "in", "by", ...);
+    # "similar in brand and size to the grey pair": the words between likeness and "to" belong to it too
+    lo = likeness.start()
+    hi = stop.start() if stop is not None else len(folded)
+    if stop is not None and stop.group() == "in" and re.match(r"\s*(?:terms of\s+)?(?:[a-z]+(?:\s+and\s+|,\s*)?){1,4}"
+                                                          r"(?:\s*to|\s*as)\b", folded[stop.end():]):
+        after = re.search(r"\b(?:to|as)\b", folded[stop.end():])
+        nxt = _EXEMPLAR_END_RE.search(folded, stop.end() + after.end()) if after else None
+        hi = nxt.start() if nxt is not None else len(folded)
+    inside = [m for m in ev.mentions if lo <= m.start < hi]
+    outside = [m for m in ev.mentions if not lo <= m.start < hi and m.slot != "category"]
+    keep_colour = _LIKE_IN_COLOUR_RE.search(folded) is not None
+    drop = [m for m in inside if m.slot == "color" and not keep_colour
+            and not any(o.slot == "color" and o.value == m.value for o in outside)]
+    if drop:
+        mentions = [m for m in ev.mentions if m not in drop]
+        slots = dict(ev.slots)
+        colours = [m.value for m in mentions if m.slot == "color"]
+        if colours:
+            slots["color"] = list(dict.fromkeys(colours))
+        else:
+            slots.pop("color", None)
+        ev = dataclasses.replace(ev, mentions=mentions, slots=slots)
+    asks_more = bool(outside or ev.negated or ev.slots.get("size") or ev.slots.get("price_direction")
+                     or ev.slots.get("price_min") is not None or ev.slots.get("price_max") is not None
+                     or ev.slots.get("rating_min") is not None or _WISH_WORD_RE.search(folded[hi:]))
+    if asks_more and intent in ("ask_detail", "compare", "like", "buy"):
+        # "Is there anything like the black coats but from River Chateau?": a narrower request, not a question
+        # about the coats, a comparison of them, or a liking
+        return "refine", max(probs.get("refine", 0.0), 0.5), ev
+    return intent, confidence, ev
 
 
 def _item_act(folded: str, ev: Evidence, explicit: set[int]) -> str | None:
