@@ -184,3 +184,11 @@ def test_more_like_a_numbered_item_is_left_as_it_was_read():
     # blind set 3, b354 / hand set t223 label "more like the second one" a liking of #2 (a pivot to look-alikes)
     parsed = parse("more like the second one", {"shown": 3})
     assert parsed.intent in ("like", "more") and parsed.refs.positions() == [2]
+
+
+def test_another_kind_asked_for_beside_an_item_pointed_at_is_a_search():
+    # (5556, 2) "Awesome, yeah, that coat will be great for me to wear. Can you also show me some shoes in a size
+    # L? ...": the coat is pointed at, the shoes are asked for
+    parsed = parse(_turn(5556, 2), {"lexicon": _simmc_lexicon(), "shown": 3})
+    assert parsed.intent == "search"
+    assert parsed.request.get("category") == "Casual Shoes" and parsed.request.get("size") == "L"

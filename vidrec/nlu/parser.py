@@ -377,12 +377,18 @@ def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
         # "Small hoodies." (SIMMC even, 6600/0): nothing pointed at and no word of buying is no purchase
         second = max((p, i) for i, p in probs.items() if i != "buy")
         return second[1], second[0]
-    if intent == "ask_detail" and not explicit and not ev.described and _SHOW_ME_RE.search(folded) \
+    other_kind = any(m.slot == "category" and m.value == ev.slots.get("category")
+                     and not any(a <= m.start < b for a, b in ev.described) for m in ev.mentions)
+    if intent == "ask_detail" and not explicit and (not ev.described or other_kind) and _SHOW_ME_RE.search(folded) \
             and (not ev.refs or ev.slots.get("category")) and (
             has_slots or ev.slots.get("rating_min") is not None or ev.slots.get("price_direction")
             or _WISH_WORD_RE.search(folded)):
         # "do you have anything sleeveless with good reviews?", "show me only options available in large": no
-        # shown item is asked about; the shopper narrows the search
+        # shown item is asked about; the shopper narrows the search. "that coat will be great. Can you also show
+        # me some shoes in a size L?" (SIMMC even, 5556/2): another kind than the one pointed at is a new search
+        if other_kind and any(m.slot == "category" and m.value != ev.slots.get("category")
+                              and any(a <= m.start < b for a, b in ev.described) for m in ev.mentions):
+            return "search", max(confidence, probs.get("search", 0.0))
         return "refine", max(confidence, probs.get("refine", 0.0))
     if intent == "ask_detail" and not explicit and re.search(r"\binstead\b|换成|改成|换个", folded) and has_slots:
         # "got it in navy instead?": a change to the request, not a question about the item
@@ -583,7 +589,8 @@ def _understood(text: str, ev: Evidence, intent: str) -> tuple[Request, Refs, st
     pointed = [r for r in ev.refs if not (r.deictic and intent not in _DEIXIS_INTENTS)]
     pos = positions(pointed)
     if intent == "ask_detail" and s.get("category") and any(
-            m.slot == "category" and _THIS_KIND_RE.search(text[:m.start]) for m in ev.mentions):
+            m.slot == "category" and m.value == s["category"] and _THIS_KIND_RE.search(text[:m.start])
+            for m in ev.mentions):
         # "这手机保修多久", "warranty on this laptop?" (blind set 5, e268 / e283): the kind names the item shown,
         # it asks for no other kind
         s.pop("category")

@@ -378,6 +378,9 @@ class Evidence:
 _SLEEVE_WORDS_RE = re.compile(r"(?:long|short)[\s-]*sleeve[sd]?|长袖|短袖", re.A)
 _SLEEVE_OF_RE = re.compile(r"(?:\b(?:with|w/|in|has|have|having|is|are|be|them|those|these|it|ones?|got|but)|是|有)\s*$",
                            re.A)
+# A demonstrative right before a kind of item: "that coat", "this grey dress", "those pants", "这件外套".
+_POINTED_KIND_RE = re.compile(r"(?:\b(?:this|that|these|those)\s+(?:[a-z-]+\s+){0,2}|[这那](?:个|款|件|条|双|只|套)?\s*"
+                              r"(?:[一-龥]{1,3}色的?)?)$", re.A)
 # Words that name a cut of clothes (men's, 女款), not a person the item is for (my son, 老婆).
 _EXPLICIT_GENDER_RE = re.compile(r"(?:wo)?m[ae]n'?s?|(?:fe)?male|ladies'?|lady|gents?|boys'?|girls'?|unisex|"
                                  r"[男女](?:款|士|装|式|生款|版)|男女同款的?|情侣款", re.A)
@@ -391,6 +394,7 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
     mentions = lexicon.find(text)
     wanted, ruled_out = _scoped(folded, mentions)
     ruled_out_ids = {id(m) for m in ruled_out}
+    pointed_kind = False  # the category slot so far names the kind of an item pointed at ("that coat")
     for k, m in enumerate(mentions):
         if m.slot == "category" and m not in ruled_out and any(
                 n.slot == "category" and n.start >= m.end and re.fullmatch(r"[\s-]*", folded[m.end:n.start])
@@ -423,6 +427,14 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
                     excl.append(m.value)
             continue
         ev.mentions.append(m)
+        if m.slot == "category" and "category" in slots and pointed_kind and not _POINTED_KIND_RE.search(folded[:m.start]):
+            # "that coat will be great for me. Can you also show me some shoes in a size L?" (SIMMC even, 5556/2):
+            # the kind of an item pointed at ("that coat") is not the kind asked for when another is named
+            slots["category"] = m.value
+            pointed_kind = False
+            continue
+        if m.slot == "category" and "category" not in slots:
+            pointed_kind = _POINTED_KIND_RE.search(folded[:m.start]) is not None
         slots.setdefault(m.slot, m.value)
     genders = [m for m in ev.mentions if m.slot == "gender"]
     if len(genders) > 1 and not _EXPLICIT_GENDER_RE.fullmatch(fold(genders[0].surface)):
