@@ -192,3 +192,12 @@ def test_another_kind_asked_for_beside_an_item_pointed_at_is_a_search():
     parsed = parse(_turn(5556, 2), {"lexicon": _simmc_lexicon(), "shown": 3})
     assert parsed.intent == "search"
     assert parsed.request.get("category") == "Casual Shoes" and parsed.request.get("size") == "L"
+
+
+# REQUEST:COMPARE: an attribute of several shown items named together ("their", "they", "those two"): (7360, 2)
+# "What are their available sizes and brands?", (12408, 4) "Can you tell me how much they cost as well?", (10548, 2)
+# "Tell me about the reviews on those two dresses.". The chat answers about several items only for a comparison.
+@pytest.mark.parametrize("dialogue, turn", [(7360, 2), (12408, 4), (10548, 2)])
+def test_an_attribute_of_several_items_at_once_is_a_comparison(dialogue, turn):
+    parsed = parse(_turn(dialogue, turn), {"shown": 3})
+    assert parsed.intent == "compare" and parsed.refs.attribute is not None

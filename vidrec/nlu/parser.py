@@ -309,6 +309,9 @@ _COMPARE_WORD_RE = re.compile(r"\bcompar(?:e|es|ed|ing|ison|isons)\b|\bdifferenc
                               r"比较|对比|区别|差别|不同", re.A)
 _SEVERAL_RE = re.compile(r"\b(?:both|two|three|2|3|them|they|these|those|their|each other)\b|\b\w+s\s+compare\b|"
                          r"这两|那两|这几|那几|它们|两个|两款|两件", re.A)
+# Several shown items named together by a pronoun or a number: "their sizes", "do they both", "those two dresses".
+_THEM_RE = re.compile(r"\b(?:their|they|them|both|each of)\b|\b(?:the|those|these)\s+(?:two|three|2|3)\b|"
+                      r"它们|这两|那两|这几|那几|两个|两款|两件|两条|两双", re.A)
 # A message with more than this many clauses that each ask for something else is several requests.
 MIXED_CLAUSES = 3
 MIXED_CONFIDENCE = 0.5
@@ -420,6 +423,12 @@ def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
             items >= 2 or _SEVERAL_RE.search(folded)):
         # "How do the black and light grey jackets compare in rating?", "What are the differences in available
         # sizes for both of them?" (SIMMC even, 8732/2, 11392/1): a comparison said in so many words
+        return "compare", max(confidence, probs.get("compare", 0.0))
+    if intent == "ask_detail" and not explicit and ev.attribute_keyword and _THEM_RE.search(folded):
+        # "What are their available sizes and brands?", "Can you tell me how much they cost?", "Tell me about the
+        # reviews on those two dresses." (SIMMC even, 7360/2, 12408/4, 10548/2): an attribute of several shown
+        # items at once; the chat answers about several items only for a comparison (about one item, the one
+        # in focus, for a question)
         return "compare", max(confidence, probs.get("compare", 0.0))
     if items >= 2 and intent not in ("compare", "buy", "reject", "like") and _COMPARE_CUE.search(folded):
         return "compare", max(confidence, probs.get("compare", 0.0))
