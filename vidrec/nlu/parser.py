@@ -521,6 +521,7 @@ _LIKENESS_RE = re.compile(r"(?<!\bi )(?<!'d )(?<!\bd )(?<!\bwould )(?<!\bdo )(?<
 _EXEMPLAR_END_RE = re.compile(r"\bbut\b|\bexcept\b|\bexcluding\b|[,;?!]|\.(?:\s|$)|"
                               r"\bin\b(?!\s+(?:the|that|this|those|these|its|their|an?(?!\s+size))\b)|"
                               r"\bmade by\b|\bby\b|\bfrom\b|\bwith\b|\bthat (?:is|are|comes?|has)\b", re.A)
+_DEFINITE_RE = re.compile(r"\b(?:the|that|this|those|these|them|it|either|both|yours)\b", re.A)
 _LIKE_IN_COLOUR_RE = re.compile(r"\b(?:similar|same|like)\s+(?:in\s+)?(?:terms of\s+)?colou?rs?\b|\bcolou?rs? (?:is|are) "
                                 r"(?:the )?same\b|\b(?:their|its|the) colou?rs?\b", re.A)
 
@@ -545,6 +546,8 @@ def _look_alike(text: str, ev: Evidence, intent: str, confidence: float, probs: 
         after = re.search(r"\b(?:to|as)\b", folded[stop.end():])
         nxt = _EXEMPLAR_END_RE.search(folded, stop.end() + after.end()) if after else None
         hi = nxt.start() if nxt is not None else len(folded)
+    if not _DEFINITE_RE.search(folded, likeness.end(), hi):
+        return intent, confidence, ev  # "anything like a red dress": no shown item is the exemplar
     inside = [m for m in ev.mentions if lo <= m.start < hi]
     outside = [m for m in ev.mentions if not lo <= m.start < hi and m.slot != "category"]
     keep_colour = _LIKE_IN_COLOUR_RE.search(folded) is not None
