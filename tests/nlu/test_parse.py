@@ -116,3 +116,14 @@ def test_parse_holds_a_request_and_references():
     assert p.model_dump()["slots"]["brand"] == "Acme"  # one brand in the JSON, as a string
     assert p.slots.colour == ["Black"] and p.refs.positions() == []
     assert parse("便宜一点").price_direction == "lower"
+
+
+# Bad input (issue 16, "Bad input"): a keyboard mash, a lone link, a run of digits understand nothing: small talk,
+# with no request, so the dialog state stays as it was (before: refine / critique / search with nothing in them,
+# which the chat answers with another page).
+@pytest.mark.parametrize("text", ["a" * 3000, "asdfghjklqwertyuiopzxcvbnmasdfgh", "https://example.com/p/12345?ref=abc",
+                                  "www.example.com/item", "1234567890" * 50])
+def test_input_that_says_nothing_is_small_talk_with_no_request(text):
+    p = parse(text, {"shown": 3})
+    assert p.intent == "chitchat"
+    assert p.request.is_empty() and p.refs.positions() == [] and p.clear == []

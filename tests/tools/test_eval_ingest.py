@@ -92,3 +92,24 @@ def test_paired_difference_is_the_mean_difference_over_the_same_items():
     assert ev.paired_difference(base, base)["ci95"] == [0.0, 0.0]
     with pytest.raises(ValueError, match="equally long"):
         ev.paired_difference(ours, base[:-1])
+
+
+def _coloured(colour: str, colours: list[str], source: str):
+    from vidrec.understand.profile import Attribute, ItemProfile
+
+    return ItemProfile(id="17651", video="v.mp4", attributes={
+        "color": Attribute(value=colour, confidence=0.6, source=source),
+        "colors": Attribute(value=colours, confidence=0.6, source=source)})
+
+
+def test_colour_outcome_scores_exact_and_family_and_reports_the_colour_list_and_source_apart():
+    # Myntra 17651 "Converse Unisex Blue Flip Flops" (baseColour Blue), read from its pixels as Navy Blue then Blue
+    truth = {"baseColour": "Blue"}
+    navy = ev.colour_outcome(truth, _coloured("Navy Blue", ["Navy Blue", "Blue"], "visual"))
+    assert (navy["exact"], navy["family"], navy["among_colours"], navy["source"]) == (0.0, 1.0, 1.0, "pixels")
+    assert navy["pair"] == ("Blue", "Navy Blue")
+    named = ev.colour_outcome(truth, _coloured("Blue", ["Blue"], "ocr"))
+    assert (named["exact"], named["family"], named["among_colours"], named["source"]) == (1.0, 1.0, 1.0, "named")
+    # a colour outside the family and outside the list is wrong on every count
+    grey = ev.colour_outcome(truth, _coloured("Grey", ["Grey", "Black"], "visual"))
+    assert (grey["exact"], grey["family"], grey["among_colours"]) == (0.0, 0.0, 0.0)

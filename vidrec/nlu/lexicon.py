@@ -207,7 +207,7 @@ _COMMON_EN = frozenset(
     number only other over please pretty price prices really same second shall should shows show since
     some something still such than that their them then there these they thing things think this those
     though three through today under until very want wants what when where which while with within would
-    your yours sure short shirt shore sport shot shots store stores shop shops hello thanks thank great
+    your yours spot spots spotted sure short shirt shore sport shot shots store stores shop shops hello thanks thank great
     these those whats where cheap cost costs size sizes colors colour colours color option options
     nice good best better love like wear wears worn fits fit first third fourth fifth last next again sold bold
     told hold cold sole soles print prints weather whether feather other mother brother bother father lather
@@ -414,6 +414,8 @@ class Lexicon:
         for label in _unique(brands):
             group = aliases.get(_key(label), ())
             names = [label, *group]
+            # "pedals and gears" for the catalog's "Pedals & Gears" (SIMMC even, 11360/9)
+            names += [re.sub(r"\s*&\s*", " and ", n) for n in names if "&" in n and _is_latin(n) and len(n) > 4]
             en = tuple(dict.fromkeys(n.lower() for n in names if _is_latin(n)))
             zh = tuple(dict.fromkeys(n for n in names if not _is_latin(n)))
             terms["brand"].append(with_extra(Term(label, en, zh)))

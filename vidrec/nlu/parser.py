@@ -177,6 +177,9 @@ def _parse(raw: str, context: dict[str, Any], model: IntentModel | None) -> Pars
         return p.model_copy(update={"text": raw, "confidence": min(p.confidence, MIXED_CONFIDENCE)})
 
     ev = extract(text, lexicon, shown)
+    if _JUNK_RE.search(fold(text)) and not (ev.mentions or ev.negated or ev.refs or ev.slots or ev.cleared):
+        # a keyboard mash, a lone link, a run of digits, with nothing else understood: small talk (the state stays)
+        return Parse(text=raw, lang=lang, intent="chitchat", confidence=0.9)
     ids, values = hashed(features(text, ev, lang))
     probs = (model or default_model()).predict(ids, values)
     tagger = _tagger(context)
@@ -188,6 +191,7 @@ def _parse(raw: str, context: dict[str, Any], model: IntentModel | None) -> Pars
     intent, confidence = ranked[0]
     intent, confidence = _rules(text, lang, ev, intent, confidence, dict(ranked))
     intent, confidence = _in_context(text, ev, intent, confidence, dict(ranked), shown)
+    intent, confidence, ev = _look_alike(text, ev, intent, confidence, dict(ranked), shown)
     request, refs, direction = _understood(text, ev, intent)
     if intent == "ask_detail" and _asks_availability(text, ev) and refs.attribute is None:
         refs = refs.model_copy(update={"attribute": "size" if ev.slots.get("size") else "color"})
@@ -222,6 +226,9 @@ _INJECTION_RE = re.compile(
     r"(?:instructions?|prompts?|rules|messages?)|\bsystem prompt\b|\bdeveloper mode\b|\bjailbreak|"
     r"\byou are now (?:a|an|in)\b|(?:忽略|无视|忘记|忘掉)(?:掉)?(?:之前|以上|上面|前面|先前|你的|所有)+的?(?:所有的?)?"
     r"(?:指令|指示|提示|规则|设定)|系统提示词?|开发者模式", re.A)
+# Nothing a shopper writes: a run of 25+ letters with no space (no English word is so long), a message that is only
+# a link, 16+ digits in a row.
+_JUNK_RE = re.compile(r"[a-z]{25,}|^\s*(?:https?://|www\.)\S+\s*$|\d{16,}", re.A)
 # Putting shown items in the cart: "add X to my cart", "I'll take X", "give me X", "let me get X", "加购物车".
 _BUY_RE = re.compile(
     r"\b(?:add|put|drop|place|throw|pop|stick)\b.{0,80}\b(?:in|into|to)\s+(?:my|the)\s+(?:cart|basket|bag)\b|"
@@ -264,7 +271,11 @@ _SURE_BUY_RE = re.compile(r"加(?:入|进|到)?购物车|加购|下单|拍下|�
                           r"\b(?:add|added|adding|put|putting|place|placed|update|updated|toss)\b(?:(?!\bfrom\b|\bout\b).){0,80}"
                           r"\b(?:in|into|to|on)\s+(?:my|the)\s+(?:shopping\s+)?cart\b|\bupdate (?:my|the) cart\b|"
                           # "let's go with that!", "I'll go with the second": the choice made
-                          r"\b(?:let'?s|i'?ll|i will|i'?m going to|gonna)\s+go\s+with\b|\bget me (?:both|all of them|that one|this one|those|these)\b(?!\s+(?:sizes?|prices?|brands?|ratings?|reviews?))",
+                          r"\b(?:let'?s|i'?ll|i will|i'?m going to|gonna)\s+go\s+with\b|"
+                          # "Can I get two each of the light grey blouse and the black sweater?" (SIMMC even,
+                          # 11526/4): a number of shown items asked for
+                          r"\b(?:can|could|may) i (?:please )?(?:get|have|order|grab) (?:one|two|three|four|[1-4])\s+"
+                          r"(?:each|more|pairs? of|of (?:the|those|these|each|them|both))\b|\bget me (?:both|all of them|that one|this one|those|these)\b(?!\s+(?:sizes?|prices?|brands?|ratings?|reviews?))",
                           re.A)
 # Asking to be shown things: "do you have anything ...", "show me some other options ...", "有没有别的..."
 _SHOW_ME_RE = re.compile(
@@ -293,10 +304,20 @@ _RESET_CUE_RE = re.compile(
     r"\bscrap (?:this|that|it|all|everything)|\bwipe\b", re.A)
 # "I <3 the second one": a heart, not "under 3".
 _HEART_RE = re.compile(r"(?<![\w<])<3+(?![\d.])")
+# Words of comparing, and words that point at several shown items at once.
+_COMPARE_WORD_RE = re.compile(r"\bcompar(?:e|es|ed|ing|ison|isons)\b|\bdifferences?\b|\bdiffer\b|\bversus\b|\bvs\b|"
+                              r"比较|对比|区别|差别|不同", re.A)
+_SEVERAL_RE = re.compile(r"\b(?:both|two|three|2|3|them|they|these|those|their|each other)\b|\b\w+s\s+compare\b|"
+                         r"这两|那两|这几|那几|它们|两个|两款|两件", re.A)
+# Several shown items named together by a pronoun or a number: "their sizes", "do they both", "those two dresses".
+_THEM_RE = re.compile(r"\b(?:their|they|them|both|each of)\b|\b(?:the|those|these)\s+(?:two|three|2|3)\b|"
+                      r"它们|这两|那两|这几|那几|两个|两款|两件|两条|两双", re.A)
 # A message with more than this many clauses that each ask for something else is several requests.
 MIXED_CLAUSES = 3
 MIXED_CONFIDENCE = 0.5
 _CLAUSE_SPLIT = re.compile(r"[,，;；。!！?？\n]+|\s+(?:and then|and also|also|then|plus)\s+|还要|然后|另外|再", re.A)
+# A clause that goes on with the one before it: the next item of a list ("..., and the brown pants to my cart").
+_CONTINUES_RE = re.compile(r"^(?:and|as well as|along with|together with|&|和|跟|以及)(?:\b|(?<=[和跟及&]))", re.A)
 _BUY_CUE = re.compile(r"购物车|加购|下单|买了|\bcart\b|\bcheckout\b|\border\b|\bbuy\b", re.A)
 
 
@@ -307,7 +328,17 @@ def _looks_like_code(text: str) -> bool:
 def _first_of_many(text: str, lexicon: Lexicon, shown: int | None) -> str | None:
     """The first clause of a message that makes MIXED_CLAUSES or more requests of different kinds (a search,
     items pointed at, a purchase, a question), else None."""
-    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+    clauses: list[str] = []
+    for c in _CLAUSE_SPLIT.split(text):
+        c = c.strip() if c else ""
+        if not c:
+            continue
+        if clauses and _CONTINUES_RE.match(fold(c)):
+            # "add that black dress that's hanging, and the brown pants beneath it to my cart" (SIMMC even,
+            # 8836/3): a list that runs on over a comma is one request
+            clauses[-1] = f"{clauses[-1]} {c}"
+        else:
+            clauses.append(c)
     if len(clauses) < MIXED_CLAUSES:
         return None
     kinds: list[set[str]] = []
@@ -349,12 +380,18 @@ def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
         # "Small hoodies." (SIMMC even, 6600/0): nothing pointed at and no word of buying is no purchase
         second = max((p, i) for i, p in probs.items() if i != "buy")
         return second[1], second[0]
-    if intent == "ask_detail" and not explicit and not ev.described and _SHOW_ME_RE.search(folded) \
+    other_kind = any(m.slot == "category" and m.value == ev.slots.get("category")
+                     and not any(a <= m.start < b for a, b in ev.described) for m in ev.mentions)
+    if intent == "ask_detail" and not explicit and (not ev.described or other_kind) and _SHOW_ME_RE.search(folded) \
             and (not ev.refs or ev.slots.get("category")) and (
             has_slots or ev.slots.get("rating_min") is not None or ev.slots.get("price_direction")
             or _WISH_WORD_RE.search(folded)):
         # "do you have anything sleeveless with good reviews?", "show me only options available in large": no
-        # shown item is asked about; the shopper narrows the search
+        # shown item is asked about; the shopper narrows the search. "that coat will be great. Can you also show
+        # me some shoes in a size L?" (SIMMC even, 5556/2): another kind than the one pointed at is a new search
+        if other_kind and any(m.slot == "category" and m.value != ev.slots.get("category")
+                              and any(a <= m.start < b for a, b in ev.described) for m in ev.mentions):
+            return "search", max(confidence, probs.get("search", 0.0))
         return "refine", max(confidence, probs.get("refine", 0.0))
     if intent == "ask_detail" and not explicit and re.search(r"\binstead\b|换成|改成|换个", folded) and has_slots:
         # "got it in navy instead?": a change to the request, not a question about the item
@@ -382,6 +419,17 @@ def _rules(text: str, lang: str, ev: Evidence, intent: str, confidence: float,
         # #2", "the first one isn't bad", "scratch #3", "第二个差点意思", "1 and 3 are a no", "2 and 4 are both nice"
         return act, max(probs.get(act, 0.0), ACT_RULE_CONFIDENCE if explicit else 0.0)
     items = len(explicit) + len(ev.described)
+    if intent == "ask_detail" and len(explicit) != 1 and _COMPARE_WORD_RE.search(folded) and (
+            items >= 2 or _SEVERAL_RE.search(folded)):
+        # "How do the black and light grey jackets compare in rating?", "What are the differences in available
+        # sizes for both of them?" (SIMMC even, 8732/2, 11392/1): a comparison said in so many words
+        return "compare", max(confidence, probs.get("compare", 0.0))
+    if intent == "ask_detail" and not explicit and ev.attribute_keyword and _THEM_RE.search(folded):
+        # "What are their available sizes and brands?", "Can you tell me how much they cost?", "Tell me about the
+        # reviews on those two dresses." (SIMMC even, 7360/2, 12408/4, 10548/2): an attribute of several shown
+        # items at once; the chat answers about several items only for a comparison (about one item, the one
+        # in focus, for a question)
+        return "compare", max(confidence, probs.get("compare", 0.0))
     if items >= 2 and intent not in ("compare", "buy", "reject", "like") and _COMPARE_CUE.search(folded):
         return "compare", max(confidence, probs.get("compare", 0.0))
     if intent == "compare" and items < 2 and not any(r.deictic for r in ev.refs) \
@@ -448,10 +496,80 @@ def _in_context(text: str, ev: Evidence, intent: str, confidence: float, probs: 
     if intent == "chitchat" and named and len(text) <= 40 and (shown is None or shown > 0):
         # "预算提到五百", "large pls", "4.5分以上的": a constraint, not small talk
         return "refine", max(confidence, probs.get("refine", 0.0))
+    if intent == "critique" and not ev.refs and _WISH_WORD_RE.search(folded) and not _COMPARATIVE_RE.search(folded):
+        # "are any of them long sleeve and cheap?", "anything inexpensive, with long sleeves?" (SIMMC even, 11322/6,
+        # 7360/3): wishes stated outright, one with no slot of its own, narrow the request; nothing is weighed
+        # against what is shown
+        return "refine", max(confidence, probs.get("refine", 0.0))
     if intent == "refine" and not ev.refs and _COMPARATIVE_RE.search(folded) and not any(
             ev.slots.get(k) for k in ("color", "brand", "category", "size", "material", "pattern")):
         return "critique", max(confidence, probs.get("critique", 0.0))
     return intent, confidence
+
+
+# Other items asked for by likeness to one described ("anything like the black coat but from River Chateau",
+# "something similar to the grey coat in size M", "a coat like the black one with good reviews"): the SIMMC even
+# dialogs' INFORM:GET turns. The described item is the exemplar: its colours describe it and are not asked for
+# (unless the likeness is in colour); what is said outside it (a size, a brand, another colour, "affordable",
+# "with good reviews") narrows the request.
+_INDEFINITE_RE = re.compile(r"\b(?:anything|something|others|else|options?|alternatives?)\b|\b(?:a|an|any|some|other|more)\s+"
+                            r"(?:[a-z-]+\s+){1,3}(?:like|similar)\b|\bwhat (?:else )?(?:do|did|can|could) (?:you|u) "
+                            r"(?:have|got|show|find)\b", re.A)
+_LIKENESS_RE = re.compile(r"(?<!\bi )(?<!'d )(?<!\bd )(?<!\bwould )(?<!\bdo )(?<!\bdon't )(?<!\bwe )(?<!\byou )"
+                          r"\blike\b(?!\s+to\b)|"
+                          r"\bsimilar(?:ly)?\b|\bresembl\w*|\bclose to\b|\bsame (?:[a-z]+ ){0,2}as\b", re.A)
+_EXEMPLAR_END_RE = re.compile(r"\bbut\b|\bexcept\b|\bexcluding\b|[,;?!]|\.(?:\s|$)|"
+                              r"\bin\b(?!\s+(?:the|that|this|those|these|its|their|an?(?!\s+size))\b)|"
+                              r"\bmade by\b|\bby\b|\bfrom\b|\bwith\b|\bthat (?:is|are|comes?|has)\b", re.A)
+_DEFINITE_RE = re.compile(r"\b(?:the|that|this|those|these|them|it|either|both|yours)\b", re.A)
+_LIKE_IN_COLOUR_RE = re.compile(r"\b(?:similar|same|like)\s+(?:in\s+)?(?:terms of\s+)?colou?rs?\b|\bcolou?rs? (?:is|are) "
+                                r"(?:the )?same\b|\b(?:their|its|the) colou?rs?\b", re.A)
+
+
+def _look_alike(text: str, ev: Evidence, intent: str, confidence: float, probs: dict[str, float],
+                shown: int | None) -> tuple[str, float, Evidence]:
+    """A request for items like a described one: its colours dropped, and read as a refinement when it asks for
+    something besides the likeness."""
+    if not shown or any(not r.deictic for r in ev.refs):
+        return intent, confidence, ev  # "more like #2" / "类似第一个的" stay as they are read (like / more)
+    folded = fold(text)
+    likeness = _LIKENESS_RE.search(folded)
+    if likeness is None or not _INDEFINITE_RE.search(folded[:likeness.end()]):
+        return intent, confidence, ev
+    stop = _EXEMPLAR_END_RE.search(folded, likeness.end())
+    # the exemplar: from the likeness word to the first word that says something else ("but", "in", "by", ...);
+    # "similar in brand and size to the grey pair": the words between likeness and "to" belong to it too
+    lo = likeness.start()
+    hi = stop.start() if stop is not None else len(folded)
+    if stop is not None and stop.group() == "in" and re.match(r"\s*(?:terms of\s+)?(?:[a-z]+(?:\s+and\s+|,\s*)?){1,4}"
+                                                          r"(?:\s*to|\s*as)\b", folded[stop.end():]):
+        after = re.search(r"\b(?:to|as)\b", folded[stop.end():])
+        nxt = _EXEMPLAR_END_RE.search(folded, stop.end() + after.end()) if after else None
+        hi = nxt.start() if nxt is not None else len(folded)
+    if not _DEFINITE_RE.search(folded, likeness.end(), hi):
+        return intent, confidence, ev  # "anything like a red dress": no shown item is the exemplar
+    inside = [m for m in ev.mentions if lo <= m.start < hi]
+    outside = [m for m in ev.mentions if not lo <= m.start < hi and m.slot != "category"]
+    keep_colour = _LIKE_IN_COLOUR_RE.search(folded) is not None
+    drop = [m for m in inside if m.slot == "color" and not keep_colour
+            and not any(o.slot == "color" and o.value == m.value for o in outside)]
+    if drop:
+        mentions = [m for m in ev.mentions if m not in drop]
+        slots = dict(ev.slots)
+        colours = [m.value for m in mentions if m.slot == "color"]
+        if colours:
+            slots["color"] = list(dict.fromkeys(colours))
+        else:
+            slots.pop("color", None)
+        ev = dataclasses.replace(ev, mentions=mentions, slots=slots)
+    asks_more = bool(outside or ev.negated or ev.slots.get("size") or ev.slots.get("price_direction")
+                     or ev.slots.get("price_min") is not None or ev.slots.get("price_max") is not None
+                     or ev.slots.get("rating_min") is not None or _WISH_WORD_RE.search(folded[hi:]))
+    if asks_more and intent in ("ask_detail", "compare", "like", "buy"):
+        # "Is there anything like the black coats but from River Chateau?": a narrower request, not a question
+        # about the coats, a comparison of them, or a liking
+        return "refine", max(probs.get("refine", 0.0), 0.5), ev
+    return intent, confidence, ev
 
 
 def _item_act(folded: str, ev: Evidence, explicit: set[int]) -> str | None:
@@ -483,7 +601,8 @@ def _understood(text: str, ev: Evidence, intent: str) -> tuple[Request, Refs, st
     pointed = [r for r in ev.refs if not (r.deictic and intent not in _DEIXIS_INTENTS)]
     pos = positions(pointed)
     if intent == "ask_detail" and s.get("category") and any(
-            m.slot == "category" and _THIS_KIND_RE.search(text[:m.start]) for m in ev.mentions):
+            m.slot == "category" and m.value == s["category"] and _THIS_KIND_RE.search(text[:m.start])
+            for m in ev.mentions):
         # "这手机保修多久", "warranty on this laptop?" (blind set 5, e268 / e283): the kind names the item shown,
         # it asks for no other kind
         s.pop("category")

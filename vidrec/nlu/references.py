@@ -45,6 +45,17 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 _ORD_VETO_AFTER = re.compile(
     r"\s*(?:time|times|of all|thing|things|place|day|days|week|weeks|month|months|year|years|night|impression|"
     r"hand|class|half|date|season|name|step|priority|sec|minute|minutes|hour|hours|look|sight)\b", re.A)
+# "First tell me the size...", "Actually first I'd like to know..." (SIMMC even, 9378/1, 11876/3): an ordinal that
+# opens a clause and is followed by a pronoun or a verb orders what the shopper says, it names no item.
+_ORD_OPENS_CLAUSE_BEFORE = re.compile(r"(?:^|[.,;:!?]\s*|\b(?:actually|ok|okay|so|but|and|well|um|oh|alright|now)\s+)$",
+                                      re.A)
+_ORD_OPENS_CLAUSE_AFTER = re.compile(
+    r"\s*,?\s*(?:i|i'd|i'm|i'll|id|im|let|let's|lets|tell|show|can|could|would|will|give|check|find|off|we|you)\b", re.A)
+# "in the second cabinet from the far right" (SIMMC even, 8836/3), "the one in the second cubby": a place in a shop
+# where the item meant is, not its position in the list: the item under discussion
+_ORD_PLACE_AFTER = re.compile(
+    r"[\s-]*(?:cabinets?|shelf|shelves|racks?|rows?|compartments?|cubby|cubbies|walls?|floors?|drawers?|sections?|"
+    r"tables?|dressers?|closets?|wardrobes?|cupboards?|displays?|aisles?|bins?|tiers?|levels?|stands?)\b", re.A)
 _ORD_VETO_BEFORE = re.compile(r"(?:\bat|\ba|\bone|\bwait a|\bfor a|\bjust a|\bhang on a|\bsec)\s*$", re.A)
 _LAST_NEEDS = re.compile(r"(?:\bthe|\bmy|\bthat|\bthis|\bor|\band|\bvs\.?|,)\s*$", re.A)
 _LAST_VETO_AFTER = re.compile(
@@ -72,6 +83,12 @@ _THAT_VETO_BEFORE = re.compile(
     r"(?:\bsomething|\banything|\bones?|\bthose|\bstuff|\bthings?|\bthink|\bknow|\bsay|\bsaid|\bsure|\bso|"
     r"\bsuch|\bbut|\bshoes|\bdress|\bdresses|\bitems?|\bjacket|\bshirt|\bhope|\bguess|\bbelieve|\bwish|"
     r"(?:something|anything|stuff|things?)\s+like)\s*$", re.A)
+# "that" opening a relative clause after an indefinite: "anything sleeveless that's got good reviews", "something
+# that comes in blue".
+_RELATIVE_BEFORE = re.compile(r"\b(?:anything|something|stuff|options|others)(?:\s+[a-z'-]+){0,3}\s*$",
+                              re.A)
+_RELATIVE_AFTER = re.compile(r"\s*(?:'s|is|are|has|have|was|were|comes?|goes?|looks?|fits?|would|will|could|can|"
+                             r"might|i|you|we|they)\b", re.A)
 _IT_VETO_BEFORE = re.compile(r"(?:\bmake|\bkeep|\bforget|\bignore|\bskip|\bstop|\bfind)\s*$", re.A)
 _IT_VETO_AFTER = re.compile(r"\s*(?:possible|okay|ok)\b", re.A)
 
@@ -152,6 +169,11 @@ def find_item_refs(folded: str, shown: int | None = None) -> list[ItemRef]:
             elif kind == "ord":
                 if _ORD_VETO_AFTER.match(folded, e) or _ORD_VETO_BEFORE.search(folded[max(0, s - 16):s]):
                     continue
+                if _ORD_OPENS_CLAUSE_BEFORE.search(folded[max(0, s - 24):s]) and _ORD_OPENS_CLAUSE_AFTER.match(folded, e):
+                    continue
+                if _ORD_PLACE_AFTER.match(folded, e):
+                    add(FOCUS, s, e, True)
+                    continue
                 add(_EN_ORDINALS[m.group("w")], s, e)
             elif kind == "last_en":
                 if not _LAST_NEEDS.search(folded[max(0, s - 8):s]) or _LAST_VETO_AFTER.match(folded, e):
@@ -179,6 +201,9 @@ def find_item_refs(folded: str, shown: int | None = None) -> list[ItemRef]:
                                    not re.search(r"(?:like|love|take|buy|want|get|hate|about|on|of)\s*$", before, re.A)):
                 if "one" not in folded[m.start():m.end()] and not folded[m.end():m.end() + 4].startswith(" one"):
                     continue
+            if word == "that" and _RELATIVE_BEFORE.search(folded[max(0, m.start() - 50):m.start()]) \
+                    and _RELATIVE_AFTER.match(folded, m.end()):
+                continue  # "anything sleeveless that's got good reviews" (SIMMC even, 11846/7): a relative clause
             if word == "it" and (_IT_VETO_BEFORE.search(before) or _IT_VETO_AFTER.match(folded, m.end())):
                 continue
             add(FOCUS, m.start(), m.end(), True)

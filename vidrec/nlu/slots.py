@@ -38,8 +38,16 @@ _WORD_SIZE_RE = re.compile(
 _CLOTHES = (r"(?:hoodies?|shirts?|t-?shirts?|tees?|tops?|blouses?|dress(?:es)?|skirts?|jackets?|coats?|sweaters?|"
             r"jeans|pants|trousers|joggers|shorts|shoes|sneakers|boots|hats?|caps?|socks|suits?|vests?|tanks?|"
             r"polos?|cardigans?|jumpers?|leggings|one|ones)")
+# Words after "small / medium / large" that make it something else than a size ("medium heel", "large selection").
+_NOT_A_SIZE_WORD = (r"(?:heels?|heeled|rise|length|weight|wash|sleeves?|sleeved|waisted|brim|collar|size|sized|"
+                    r"selection|range|number|amount|variety|choice|collection|of|for|to|and|or|with|than|pair|pairs|"
+                    r"one|ones|bit|lot|set|group|pattern|patterned|print|printed|check|checked)")
 _WORD_SIZE_BEFORE_NOUN_RE = re.compile(
     rf"\b(extra[\s-]large|extra[\s-]small|small|medium|large)\s+{_CLOTHES}\b"
+    # "any medium canvas shoes" (SIMMC even, 11646/0): one or two words that describe the item in between (not a
+    # heel, a rise, a length or a weight: "medium heel boots" names no size)
+    rf"|\b(?:any|some|a|an|the|in|of|those|these)\s+(extra[\s-]large|extra[\s-]small|small|medium|large)\s+"
+    rf"(?:(?!{_NOT_A_SIZE_WORD}\b)[a-z]+\s+){{1,2}}{_CLOTHES}\b"
     r"|\bwears?\s+(?:a\s+|an\s+|size\s+)?(extra[\s-]large|extra[\s-]small|small|medium|large)\b", re.A)
 
 
@@ -365,6 +373,14 @@ class Evidence:
     cleared: list[str] = field(default_factory=list)  # JSON keys of attributes let go ("any colour is fine")
 
 
+# A kind of item named by its sleeves ("long sleeve", "longsleeve", "长袖"), and the words before it that make it a
+# property of something else: "with long sleeves", "in long sleeve", "any of them long sleeve", "是长袖的".
+_SLEEVE_WORDS_RE = re.compile(r"(?:long|short)[\s-]*sleeve[sd]?|长袖|短袖", re.A)
+_SLEEVE_OF_RE = re.compile(r"(?:\b(?:with|w/|in|has|have|having|is|are|be|them|those|these|it|ones?|got|but)|是|有)\s*$",
+                           re.A)
+# A demonstrative right before a kind of item: "that coat", "this grey dress", "those pants", "这件外套".
+_POINTED_KIND_RE = re.compile(r"(?:\b(?:this|that|these|those)\s+(?:[a-z-]+\s+){0,2}|[这那](?:个|款|件|条|双|只|套)?\s*"
+                              r"(?:[一-龥]{1,3}色的?)?)$", re.A)
 # Words that name a cut of clothes (men's, 女款), not a person the item is for (my son, 老婆).
 _EXPLICIT_GENDER_RE = re.compile(r"(?:wo)?m[ae]n'?s?|(?:fe)?male|ladies'?|lady|gents?|boys'?|girls'?|unisex|"
                                  r"[男女](?:款|士|装|式|生款|版)|男女同款的?|情侣款", re.A)
@@ -378,11 +394,17 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
     mentions = lexicon.find(text)
     wanted, ruled_out = _scoped(folded, mentions)
     ruled_out_ids = {id(m) for m in ruled_out}
+    pointed_kind = False  # the category slot so far names the kind of an item pointed at ("that coat")
     for k, m in enumerate(mentions):
         if m.slot == "category" and m not in ruled_out and any(
                 n.slot == "category" and n.start >= m.end and re.fullmatch(r"[\s-]*", folded[m.end:n.start])
                 for n in mentions[k + 1:k + 3]):
             # "long sleeve blouses", "short sleeved dresses": the last noun is the category
+            continue
+        if m.slot == "category" and _SLEEVE_WORDS_RE.fullmatch(fold(m.surface)) and (
+                fold(m.surface).endswith("sleeved") or _SLEEVE_OF_RE.search(folded[:m.start])):
+            # "are any of them long sleeve and cheap?", "anything inexpensive, with long sleeves?" (SIMMC even,
+            # 11322/6, 7360/3): the sleeves of the kind under way, not the kind "long sleeve (tee)" replacing it
             continue
         if m.slot == "color":
             if id(m) in ruled_out_ids:
@@ -405,6 +427,14 @@ def extract(text: str, lexicon: Lexicon, shown: int | None = None) -> Evidence:
                     excl.append(m.value)
             continue
         ev.mentions.append(m)
+        if m.slot == "category" and "category" in slots and pointed_kind and not _POINTED_KIND_RE.search(folded[:m.start]):
+            # "that coat will be great for me. Can you also show me some shoes in a size L?" (SIMMC even, 5556/2):
+            # the kind of an item pointed at ("that coat") is not the kind asked for when another is named
+            slots["category"] = m.value
+            pointed_kind = False
+            continue
+        if m.slot == "category" and "category" not in slots:
+            pointed_kind = _POINTED_KIND_RE.search(folded[:m.start]) is not None
         slots.setdefault(m.slot, m.value)
     genders = [m for m in ev.mentions if m.slot == "gender"]
     if len(genders) > 1 and not _EXPLICIT_GENDER_RE.fullmatch(fold(genders[0].surface)):
@@ -530,6 +560,8 @@ _CLEAR_RES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\b(?:any|whatever|whichever)\s+{_EN_ATTR}(?:\s+(?:is|are|will|would|'s|works?|do|does))*\s*"
                r"(?:fine|ok|okay|good|do|work|great|alright|all right)\b", re.A),
     re.compile(rf"\b(?:in|of)\s+any\s+{_EN_ATTR}\b", re.A),
+    # "How about all the pants you can show me, any brand?" (SIMMC even, 6810/1): an afterthought that lets go
+    re.compile(rf"(?:[,;]|\band|\bin)\s*any\s+{_EN_ATTR}\s*[?.!]*\s*$", re.A),
     re.compile(rf"\b(?:the\s+)?{_EN_ATTR}\s+(?:doesn'?t|does not|dont|don't|do not|won't)\s+matter", re.A),
     re.compile(rf"\b(?:i\s+)?(?:don'?t|do not|dont)\s+care\s+(?:about|what|which)\s+(?:the\s+)?{_EN_ATTR}", re.A),
     re.compile(rf"\bno\s+{_EN_ATTR}\s+(?:preference|requirement|limit)", re.A),
