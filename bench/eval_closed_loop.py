@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/, for eval_dia
 
 from eval_dialog import load_targets  # noqa: E402
 
-from tools.simulator import PHRASEBANK, PhraseBank, Shopper, Target  # noqa: E402
+from tools.simulator import OPENINGS, PHRASEBANK, PhraseBank, Shopper, Target  # noqa: E402
 from vidrec.config import IngestSettings  # noqa: E402
 from vidrec.dialog.ranking import Blend  # noqa: E402
 from vidrec.ingest import ingest  # noqa: E402
@@ -56,10 +56,16 @@ ARMS = ("model", "no_model", "fresh")
 
 
 class Taste:
-    """A returning shopper's stable taste: a base colour (its family included), a price half per category."""
+    """A returning shopper's stable taste: a base colour (its family included), a price half per category, and
+    (with `--kind-taste`) the kinds of item they keep coming back for (`kinds`: empty without)."""
 
-    def __init__(self, user: str, colour: str, band: str, lang: str, medians: dict[str, float]):
+    def __init__(self, user: str, colour: str, band: str, lang: str, medians: dict[str, float],
+                 kinds: tuple[str, ...] = ()):
         self.user, self.colour, self.band, self.lang, self.medians = user, colour, band, lang, medians
+        self.kinds = kinds
+
+    def kind_fits(self, t: Target | None) -> bool:
+        return t is not None and t.category in self.kinds
 
     def colour_fits(self, t: Target | None) -> bool:
         return t is not None and bool(t.colour) and colours_match([t.colour], [self.colour])
@@ -71,7 +77,25 @@ class Taste:
         return low if self.band == "low" else not low
 
     def as_dict(self) -> dict:
-        return {"user": self.user, "colour": self.colour, "band": self.band, "lang": self.lang}
+        return {"user": self.user, "colour": self.colour, "band": self.band, "lang": self.lang,
+                **({"kinds": list(self.kinds)} if self.kinds else {})}
+
+
+def give_kinds(users: list[Taste], targets: dict[str, Target], n_kinds: int, rng: random.Random) -> None:
+    """A style for each user: the `n_kinds` kinds of item with the most items of their colour (at least 2 each,
+    ties broken by ``rng``), e.g. a blue-loving shopper who buys jeans and shirts."""
+    for u in users:
+        counts = Counter(t.category for t in targets.values() if u.colour_fits(t))
+        kinds = [k for k, n in counts.items() if n >= 2]
+        rng.shuffle(kinds)
+        kinds.sort(key=lambda k: -counts[k])
+        u.kinds = tuple(sorted(kinds[:n_kinds]))
+
+
+def kind_pool(u: Taste, items: dict[str, Target]) -> list[str]:
+    """The items of the user's colour and kinds, in their price band when the band leaves any."""
+    pool = sorted(i for i, t in items.items() if u.colour_fits(t) and u.kind_fits(t))
+    return [i for i in pool if u.fits(items[i])] or pool
 
 
 def base_colours(targets: dict[str, Target], min_items: int) -> list[str]:
@@ -155,9 +179,32 @@ def vague_session(engine, bank: PhraseBank, lang: str, rng: random.Random, sid: 
     return shown_all, said_turns
 
 
+def parse_openings(text: str) -> dict[str, float]:
+    """"category" or "category:2,vague:1,precise:1": how a hunt opens (`tools.simulator.OPENINGS`), with weights."""
+    out: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, _, w = part.partition(":")
+        if name not in OPENINGS:
+            raise ValueError(f"unknown opening {name!r}; one of {', '.join(OPENINGS)}")
+        out[name] = float(w) if w else 1.0
+        if out[name] < 0:
+            raise ValueError(f"opening {name!r} has a negative weight")
+    if not out or sum(out.values()) <= 0:
+        raise ValueError("no opening with a positive weight")
+    return out
+
+
+def opening_for(openings: dict[str, float], seed: int) -> str:
+    """The session's opening, drawn from the session's own seed (one opening: no draw, as before the mix)."""
+    if len(openings) == 1:
+        return next(iter(openings))
+    names = sorted(openings)
+    return random.Random(seed ^ 0x5EED).choices(names, [openings[n] for n in names])[0]
+
+
 def shopper_for(user: Taste, target: Target, truth: dict[str, Target], taxonomy: Taxonomy, bank: PhraseBank,
-                seed: int) -> Shopper:
-    return Shopper(target, truth, taxonomy, user.lang, seed=seed, bank=bank, opening="category", change_mind=0.0,
+                seed: int, opening: str = "category") -> Shopper:
+    return Shopper(target, truth, taxonomy, user.lang, seed=seed, bank=bank, opening=opening, change_mind=0.0,
                    greet=0.0, like_near_miss=0.5)
 
 
@@ -228,6 +275,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--blends", default=None,
                     help="JSON list of Blend settings, each run as one more model arm (model:0, model:1, ...)")
+    ap.add_argument("--openings", default="category",
+                    help='how hunts open, with weights: "category" (default: only the kind, "I want jeans") or e.g. '
+                         '"category:2,vague:1,precise:1" (tools.simulator.OPENINGS), drawn per session')
+    ap.add_argument("--kind-taste", type=float, default=0.0,
+                    help="the chance that a session hunts an item of the user's own kinds (a style taste: the "
+                         "--user-kinds kinds with most items of their colour); 0 (default): no kind taste")
+    ap.add_argument("--user-kinds", type=int, default=2, help="how many kinds a style taste has (--kind-taste)")
     ap.add_argument("--bank", default=str(PHRASEBANK),
                     help="the phrase bank the shoppers talk in (default: tools/data/phrasebank.json)")
     ap.add_argument("--out", default=None)
@@ -240,6 +294,10 @@ def main(argv: list[str] | None = None) -> None:
         blends = [Blend(**b) for b in json.loads(args.blends)] if args.blends else []
     except (ValueError, TypeError) as exc:
         sys.exit(f"error: --blends must be a JSON list of Blend settings ({exc})")
+    try:
+        openings = parse_openings(args.openings)
+    except ValueError as exc:
+        sys.exit(f"error: --openings: {exc}")
     arm_blends = {arm: None for arm in ARMS} | {f"model:{k}": b for k, b in enumerate(blends)}
     rng = random.Random(args.seed)
     bank = PhraseBank.load(args.bank)
@@ -258,6 +316,8 @@ def main(argv: list[str] | None = None) -> None:
             truth = load_targets(Path(args.truth), lib)
             tax = lib.taxonomy
         users = make_users(truth, args.users, rng)
+        if args.kind_taste > 0:
+            give_kinds(users, truth, args.user_kinds, rng)
         colours = sorted({u.colour for u in users})
         # the new items: an even draw per taste colour, then any
         new: list[str] = []
@@ -289,10 +349,13 @@ def main(argv: list[str] | None = None) -> None:
             train_sessions = []
             for u in users:
                 pool = [i for i in pools[u.user] if i in old] or [i for i in old if u.colour_fits(old[i])]
-                picks = [rng.choice(pool) for _ in range(args.train_sessions)]
+                kpool = kind_pool(u, old) if args.kind_taste > 0 else []
+                picks = [rng.choice(kpool if kpool and rng.random() < args.kind_taste else pool)
+                         if args.kind_taste > 0 else rng.choice(pool) for _ in range(args.train_sessions)]
                 trained_targets[u.user] = set(picks)
                 for k, tid in enumerate(picks):
-                    sh = shopper_for(u, old[tid], old, tax, bank, seed=rng.randrange(1 << 30))
+                    seed = rng.randrange(1 << 30)
+                    sh = shopper_for(u, old[tid], old, tax, bank, seed, opening_for(openings, seed))
                     train_sessions.append(targeted_session(engine, sh, f"train-{u.user}-{k}", u.user,
                                                            args.max_turns, said))
             logged = Counter(x.event for x in lib.interactions() if x.user_id.startswith("loop-user-"))
@@ -317,8 +380,14 @@ def main(argv: list[str] | None = None) -> None:
         plan = []
         for u in users:
             pool = [i for i in pools[u.user] if i not in trained_targets[u.user]] or pools[u.user]
+            kpool = [i for i in kind_pool(u, truth) if i not in trained_targets[u.user]] if args.kind_taste > 0 \
+                else []
             for k in range(args.test_sessions):
-                plan.append((u, rng.choice(pool), rng.randrange(1 << 30), k))
+                if args.kind_taste > 0:
+                    tid = rng.choice(kpool if kpool and rng.random() < args.kind_taste else pool)
+                else:
+                    tid = rng.choice(pool)
+                plan.append((u, tid, rng.randrange(1 << 30), k))
         vague_seeds = [(u, rng.randrange(1 << 30), k) for u in users for k in range(args.vague_sessions)]
         arms: dict[str, dict] = {}
         for arm, blend in arm_blends.items():
@@ -333,9 +402,10 @@ def main(argv: list[str] | None = None) -> None:
                 c: Counter = Counter()
                 for u, tid, seed, k in plan:
                     uid = u.user if arm != "fresh" else f"fresh-{u.user}-{k}"
-                    sh = shopper_for(u, truth[tid], truth, tax, bank, seed)
+                    sh = shopper_for(u, truth[tid], truth, tax, bank, seed, opening_for(openings, seed))
                     s = targeted_session(engine, sh, f"{arm}-{u.user}-{k}", uid, args.max_turns, c)
                     s["user"] = u.user
+                    s["opening"] = sh.opening_kind
                     sessions.append(s)
                 for u, seed, k in vague_seeds:
                     uid = u.user if arm != "fresh" else f"fresh-{u.user}-v{k}"
@@ -361,6 +431,7 @@ def main(argv: list[str] | None = None) -> None:
             shown_v = [(by_user[v["user"]], i) for v in data["vague"] for i in v["shown"]]
             colour_share = sum(u.colour_fits(truth.get(i)) for u, i in shown_v) / max(1, len(shown_v))
             taste_share = sum(u.fits(truth.get(i)) for u, i in shown_v) / max(1, len(shown_v))
+            kind_share = sum(u.kind_fits(truth.get(i)) for u, i in shown_v) / max(1, len(shown_v))
             fit_shown = new_shown = 0
             for s in [*data["sessions"], *data["vague"]]:
                 u = by_user[s["user"]]
@@ -372,19 +443,28 @@ def main(argv: list[str] | None = None) -> None:
                 **success_stats(data["sessions"], args.max_turns),
                 "vague_items_shown": len(shown_v),
                 "vague_colour_share": round(colour_share, 4), "vague_taste_share": round(taste_share, 4),
+                **({"vague_kind_share": round(kind_share, 4)} if args.kind_taste > 0 else {}),
                 "new_share_of_shown_colour_fits": round(new_shown / max(1, fit_shown), 4),
             }
+            if len(openings) > 1:
+                out_arms[arm]["by_opening"] = {
+                    o: success_stats([s for s in data["sessions"] if s["opening"] == o], args.max_turns)
+                    for o in sorted({s["opening"] for s in data["sessions"]})}
         base_colour = statistics.mean(sum(u.colour_fits(t) for t in truth.values()) / len(truth) for u in users)
         base_taste = statistics.mean(sum(u.fits(t) for t in truth.values()) / len(truth) for u in users)
+        base_kind = statistics.mean(sum(u.kind_fits(t) for t in truth.values()) / len(truth) for u in users)
         new_fair = statistics.mean(
             sum(u.colour_fits(truth[i]) for i in new) / max(1, sum(u.colour_fits(t) for t in truth.values()))
             for u in users)
         for arm in out_arms:
             out_arms[arm]["vague_colour_vs_base"] = round(out_arms[arm]["vague_colour_share"] / base_colour, 3)
             out_arms[arm]["vague_taste_vs_base"] = round(out_arms[arm]["vague_taste_share"] / base_taste, 3)
+            if args.kind_taste > 0:
+                out_arms[arm]["vague_kind_vs_base"] = round(out_arms[arm]["vague_kind_share"] / max(base_kind, 1e-9), 3)
             out_arms[arm]["new_item_exposure_vs_fair"] = round(
                 out_arms[arm]["new_share_of_shown_colour_fits"] / new_fair, 3)
         report["base_rates"] = {"colour": round(base_colour, 4), "taste": round(base_taste, 4),
+                                **({"kind": round(base_kind, 4)} if args.kind_taste > 0 else {}),
                                 "new_items_fair_share_of_colour_fits": round(new_fair, 4)}
         report["arms"] = out_arms
         report["blends"] = {arm: vars(b) | {"repeat_categories": sorted(b.repeat_categories)}
