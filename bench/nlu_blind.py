@@ -14,7 +14,9 @@ do not add a flag for them). Intervals: percentile bootstrap over messages (seed
 Status of the sets (2026-12-05): blind sets 3 and 5 are spent (their errors were read while fixing the parser, issue
 16, NAME=parser: dev material now); blind set 4 and /work/blind/nlu_blind6.jsonl (copied to bench/data after its
 one held-out scoring) are held out. Blind set 7 (bench/data/nlu_blind7.jsonl, 2026-12-06) was scored twice, aggregates
-only: on main before the third parser pass and after it.
+only: on main before the third parser pass and after it, and a third time (same aggregates) with the fourth pass.
+Blind set 8 (bench/data/nlu_blind8.jsonl, written blind in the sixth session) was scored once, aggregates only, on
+main and on the fourth parser pass (identical).
 """
 
 from __future__ import annotations
