@@ -117,8 +117,18 @@ function applyLang() {
 }
 
 // ------------------------------------------------------------------------------------------------ session
-async function ensureSession(fresh = false) {
-  if (sessionId && !fresh) return sessionId;
+// The session being made, if any: the page makes one at load (restore) and a message or button sent before that
+// answer arrives needs one too. Both wait for the same request; two would leave the turn in one session and the
+// buttons after it in the other, where no card was shown ("not this" then found nothing to replace).
+let making = null;
+
+function ensureSession(fresh = false) {
+  if (sessionId && !fresh && !making) return Promise.resolve(sessionId);
+  if (!making) making = makeSession().finally(() => { making = null; });
+  return making;
+}
+
+async function makeSession() {
   let created;
   try {
     created = await withKey(() => api("/v1/sessions", { method: "POST",
