@@ -984,8 +984,10 @@ class Engine:
         """The query moved towards what the wanted kind looks like in this catalog: the mean picture of the items
         filed under it with confidence (NEAR_SURE_CATEGORY). An item whose kind the pixels-to-words step got wrong
         still looks like the others of its kind, so the close matches with the kind dropped are those first."""
+        if KIND_PICTURE_WEIGHT <= 0:  # off (see its comment): the centre is not even computed
+            return qv
         centre = self._kind_centre(tuple(sorted(set(wanted))))
-        if centre is None or KIND_PICTURE_WEIGHT <= 0:
+        if centre is None:
             return qv
         return l2_normalise(qv + KIND_PICTURE_WEIGHT * centre).astype(np.float32)
 
