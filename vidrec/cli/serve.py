@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
 
         from vidrec.errors import ConfigError
         from vidrec.server.app import create_app
+        from vidrec.server.discovery import local_url
         from vidrec.server.logs import configure_logging
         from vidrec.server.settings import ServerSettings
 
@@ -51,5 +52,7 @@ def register(app: typer.Typer) -> None:
         logging.getLogger("vidrec.server").info(f"vidrec serving http://{host}:{port}/ (store {settings.store})")
         # keep idle connections longer than the 60 s of common proxies and browsers, so a reused connection is
         # not closed by the server just as a request goes out on it
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
-                    timeout_keep_alive=65, timeout_graceful_shutdown=10, server_header=False)
+        # announce_url: `vidrec search --store` on this machine finds the server by itself (server/discovery.py)
+        uvicorn.run(create_app(settings, announce_url=local_url(host, port)), host=host, port=port,
+                    log_config=None, access_log=False, timeout_keep_alive=65, timeout_graceful_shutdown=10,
+                    server_header=False)

@@ -34,7 +34,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from vidrec.server import memwatch, problems
+from vidrec.server import discovery, memwatch, problems
 from vidrec.server.backend import Backend
 from vidrec.server.expiry import expire_sessions, sweep_interval_s
 from vidrec.server.jobs import IngestJobs
@@ -53,8 +53,11 @@ log = logging.getLogger("vidrec.server")
 WORKER_THREADS = 12
 
 
-def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> FastAPI:
-    """The app over ``settings.store``. ``text_encoder`` replaces the bundled one (tests, other models)."""
+def create_app(settings: ServerSettings | None = None, *, text_encoder=None,
+               announce_url: str | None = None) -> FastAPI:
+    """The app over ``settings.store``. ``text_encoder`` replaces the bundled one (tests, other models).
+    ``announce_url``: where this server listens; written into the store while it serves, so that `vidrec search
+    --store` on this machine asks it (vidrec/server/discovery.py)."""
     settings = settings or ServerSettings.from_env()
     arenas = memwatch.arena_limit()  # before any thread starts: a bad value stops the server here
     if arenas:
@@ -107,9 +110,13 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None) -> 
         sweeper = asyncio.create_task(sweep_sessions()) if settings.session_ttl_s > 0 else None
         retrainer = asyncio.create_task(retrain_every(retrain_s)) if retrain_s else None
         trimmer = asyncio.create_task(trim_every(trim_s)) if trim_s else None
+        if announce_url:
+            discovery.announce(settings.store, announce_url)
         try:
             yield
         finally:
+            if announce_url:
+                discovery.withdraw(settings.store)
             for task in (sweeper, retrainer, trimmer):
                 if task is not None:
                     task.cancel()
