@@ -55,6 +55,6 @@ def test_not_this_on_an_item_the_session_never_showed_is_a_conflict(test_server)
     assert r.status_code == 409, r.text
     body = r.json()
     assert body["error"] == "item_not_shown" and "out of step" in body["message"]
-    assert body["details"] == {"session_id": sid, "item_id": other}
+    assert body["details"] == [{"session_id": sid, "item_id": other}]
     after = httpx.get(f"{srv.base}/v1/sessions/{sid}", headers=h).json()
     assert after["state"] == before["state"] and after["turn"] == before["turn"]  # nothing changed

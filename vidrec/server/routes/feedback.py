@@ -52,7 +52,7 @@ def feedback(body: FeedbackIn, caller: Identified, backend: AppBackend, owners: 
                     result = live.engine.feedback(body.session_id, body.item_id, body.event, owner=user_id)
                 except ConflictError as exc:  # "not this" on a card this session never showed
                     raise Problem(409, "item_not_shown", str(exc),
-                                  details={"session_id": body.session_id, "item_id": body.item_id}) from exc
+                                  details=[{"session_id": body.session_id, "item_id": body.item_id}]) from exc
                 return FeedbackOut(recorded=user_id is not None, event=body.event, item_id=body.item_id,
                                    reply=result.reply, lang=result.lang, shown=result.shown, state=result.state,
                                    replacement=item_out(settings, result.replacement) if result.replacement
