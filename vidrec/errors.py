@@ -57,6 +57,12 @@ class NotFoundError(VidrecError):
     exit_code = 6
 
 
+class ConflictError(VidrecError):
+    """A request that does not fit the state it is about (a button on a card its session never showed)."""
+
+    exit_code = 2
+
+
 class InputError(VidrecError):
     """A request that cannot be served as given (too long, malformed)."""
 

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import re
 import uuid
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import numpy as np
@@ -28,7 +29,7 @@ from vidrec.dialog.replies import say, slot_name, small_talk
 from vidrec.dialog.sessions import SessionLocks
 from vidrec.dialog.state import DialogState
 from vidrec.encoders.vectors import l2_normalise
-from vidrec.errors import InputError, NotFoundError
+from vidrec.errors import ConflictError, InputError, NotFoundError
 from vidrec.learn.personal import taste_colours, user_context
 from vidrec.library import Library
 from vidrec.nlu.language import reply_language
@@ -91,6 +92,7 @@ NO_PREFERENCE = re.compile(
 FEEDBACK_LIKE = 0.35  # Rocchio weights: how far likes pull and rejects push the query vector
 FEEDBACK_REJECT = 0.15
 PIVOT_WEIGHT = 0.8
+SEEN_LIMIT = 1000  # items a session remembers having shown ("not this" on a card of an earlier list)
 # What a numbered reference is about when a question is pending and items were shown: the item.
 ABOUT_ITEMS = ("like", "reject", "buy", "ask_detail", "compare")
 
@@ -213,6 +215,11 @@ class Engine:
         the interaction for the session's user and counts as a turn. "Not this" also puts one replacement — the
         best item not shown in this request yet — in the rejected card's place, so "the second one" still means
         the second card on the screen.
+
+        "Not this" on a card of an earlier list of the session (still on the page above the last one) rules the
+        item out all the same and brings a replacement for that card's place on the page — an item not shown in
+        this session yet — while the last list, which "the second one" points into, stays as it was. On an item
+        the session never showed, the page is out of step with its session: ConflictError, and nothing changes.
         """
         if event not in ("like", "reject", "cart"):
             raise InputError(f"unknown button {event!r}; use like, reject or cart")
@@ -226,22 +233,33 @@ class Engine:
             lang = state.lang
             replacement = None
             if event == "reject":
+                on_list = item_id in state.last_shown
+                if not on_list and item_id not in self._seen(state):
+                    raise ConflictError(
+                        f"item {item_id!r} was never shown in session {session_id!r}, so there is no card of it to "
+                        f"replace: the page is out of step with its session. Show the session's list again "
+                        f"(GET /v1/sessions/{{id}}: state.shown) or send the shopper's message to it")
                 state.rejected = list(dict.fromkeys([*state.rejected, item_id]))
                 state.liked = [i for i in state.liked if i != item_id]
                 if state.pivot == item_id:
                     state.pivot = None
                 self._record(state, [item_id], "reject")
-                was_shown = item_id in state.last_shown
-                replacement, dropped = self._replacement(state, item_id) if was_shown else (None, None)
-                if replacement is not None:
+                # a card of an earlier list: its replacement is new to the whole session (the page still shows
+                # what the session showed), and goes in that card's place on the page, not into the last list
+                replacement, dropped = self._replacement(state, item_id,
+                                                         avoid=() if on_list else self._seen(state))
+                if replacement is not None and on_list:
                     state.last_shown = [replacement.id if i == item_id else i for i in state.last_shown]
                     state.shown = list(dict.fromkeys([*state.shown, replacement.id]))
                     self._shown(state, [replacement.id], state.last_shown.index(replacement.id))
+                elif replacement is not None:
+                    state.shown = list(dict.fromkeys([*state.shown, replacement.id]))
+                    self._note_seen(state, [replacement.id])
                 else:
                     state.last_shown = [i for i in state.last_shown if i != item_id]
                 if dropped is not None:
                     reply = say("rejected_close", lang, state.turn, slot=attribute_label(dropped, lang))
-                elif was_shown and replacement is None:
+                elif replacement is None:
                     reply = say("rejected_none", lang, state.turn)
                 else:
                     reply = say("rejected", lang, state.turn)
@@ -259,14 +277,15 @@ class Engine:
             return FeedbackResult(reply=reply, lang=lang, replacement=replacement, shown=list(state.last_shown),
                                   state=self.state_view(state))
 
-    def _replacement(self, state: DialogState, rejected: str) -> tuple[TurnItem | None, str | None]:
+    def _replacement(self, state: DialogState, rejected: str,
+                     avoid: Iterable[str] = ()) -> tuple[TurnItem | None, str | None]:
         """The best item for the session's request not shown yet (asks nothing, records nothing), and None; when
         every match has been shown, the best unshown item with one condition of the request dropped and the name
         of that condition (the category is dropped last), so a rejected card is replaced by a close match that the
-        reply says is one rather than vanishing."""
+        reply says is one rather than vanishing. Items in `avoid` are never the replacement."""
         probe = state.model_copy(deep=True)
         probe.user_id = None
-        probe.shown = list(dict.fromkeys([*probe.shown, *probe.last_shown, rejected]))
+        probe.shown = list(dict.fromkeys([*probe.shown, *probe.last_shown, rejected, *avoid]))
         names = [a.name for a in REGISTRY if state.request.get(a.name) is not None
                  or any(v is not None for v in state.request.range(a.name))]
         names.sort(key=lambda n: n == "category")  # the kind of item is what the shopper asked for first
@@ -280,7 +299,19 @@ class Engine:
                 return item, dropped
         return None, None
 
+    @staticmethod
+    def _seen(state: DialogState) -> set[str]:
+        """Every item the session has shown (sessions stored before `seen` was kept: their history's items)."""
+        logged = (i for h in state.history for i in h.get("items") or ())
+        return {*state.seen, *state.shown, *state.last_shown, *state.rejected, *state.liked, *state.cart, *logged}
+
+    @staticmethod
+    def _note_seen(state: DialogState, ids: list[str]) -> None:
+        new = set(ids)
+        state.seen = [*(i for i in state.seen if i not in new), *dict.fromkeys(ids)][-SEEN_LIMIT:]
+
     def _end_turn(self, state: DialogState, owner: str | None, **entry: Any) -> None:
+        self._note_seen(state, state.last_shown)
         state.turn += 1
         state.history = [*state.history, entry][-50:]
         self._save_state(state, owner)
@@ -311,6 +342,7 @@ class Engine:
             return settled
         state.fresh = conditions(parsed.request)
         # an answer to the question just asked is read in its context ("200", "the second option", "蓝色那个")
+        budget = state.request.range("price")
         answered = self._apply_answer(state, text, parsed)
         pointed = bool(parsed.refs.item_refs) or parsed.refs.item_ref not in (None, 0)
         bare_no = intent == "reject" and not pointed and acts.is_bare_no(text)
@@ -403,6 +435,12 @@ class Engine:
             self._apply_request(state, parsed)
             return self._recommend(state, turn)
         if intent == "refine":
+            if parsed.price_direction is not None and all(v is None for v in asked.range("price")) \
+                    and state.request.range("price") == budget:
+                # "any of them long sleeve and cheap?", "anything else that is affordable and in size S?": the
+                # price word moves the budget as it would in a critique; a budget the message names (or an answer
+                # to the budget question just set) wins
+                self._apply_price_direction(state, parsed.price_direction)
             self._apply_request(state, parsed)
             return self._recommend(state, turn)
         if intent == "critique":
@@ -526,12 +564,24 @@ class Engine:
         return True
 
     def _apply_critique(self, state: DialogState, text: str, parsed: Parse) -> None:
+        shown = [p for p in (self.library.profile(i) for i in state.last_shown) if p is not None]
+        direction = parsed.price_direction
+        self._apply_price_direction(state, direction)
+        self._apply_request(state, parsed, parsed.request.without("price"))
+        if not direction and not any(parsed.request.get(a) is not None for a in CRITIQUE_ATTRIBUTES):
+            state.critiques = [*state.critiques[-2:], text]  # a move in feature space ("深一点的颜色")
+        if shown and direction is None:
+            state.rejected = sorted(set(state.rejected))  # critiques keep shown items eligible, just ranked lower
+
+    def _apply_price_direction(self, state: DialogState, direction: str | None) -> None:
+        """"Cheaper" / "more expensive" (a critique's, or a refinement's: "any of them long sleeve and cheap?"): the
+        budget moves below the cheapest match on screen, or above the dearest; with no price on screen, from the
+        edge of the budget asked for; with neither, nothing changes."""
         r = state.request
         shown = [p for p in (self.library.profile(i) for i in state.last_shown) if p is not None]
         # "cheaper" is relative to the matches on screen, not to the close matches shown beside them
         matches = [p for p in shown if p.id not in state.last_close] or shown
         prices = [float(p.value("price")) for p in matches if isinstance(p.value("price"), (int, float))]
-        direction = parsed.price_direction
         lo, hi = r.range("price")
         if direction == "lower":
             ref = min(prices) if prices else (hi or 0)
@@ -543,11 +593,6 @@ class Engine:
             if ref:
                 lo = round(ref + 0.01, 2)
                 r.set_range(lo, None if hi is not None and hi <= lo else hi)
-        self._apply_request(state, parsed, parsed.request.without("price"))
-        if not direction and not any(parsed.request.get(a) is not None for a in CRITIQUE_ATTRIBUTES):
-            state.critiques = [*state.critiques[-2:], text]  # a move in feature space ("深一点的颜色")
-        if shown and direction is None:
-            state.rejected = sorted(set(state.rejected))  # critiques keep shown items eligible, just ranked lower
 
     # ------------------------------------------------------------------------------------------------ acts
     def _settle_pending_act(self, state: DialogState, turn: Turn, text: str,

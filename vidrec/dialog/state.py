@@ -34,6 +34,7 @@ class DialogState(BaseModel):
     cart: list[str] = Field(default_factory=list)
     shown: list[str] = Field(default_factory=list)  # every item shown this request (for `more` without repeats)
     last_shown: list[str] = Field(default_factory=list)  # the list item references point into
+    seen: list[str] = Field(default_factory=list)  # every item shown in this session, newest last (bounded)
     asked: list[str] = Field(default_factory=list)  # slots asked about in this request
     pending_question: str | None = None  # slot asked last turn and not answered yet
     pending_options: list[str] = Field(default_factory=list)  # the options offered with it

@@ -2,7 +2,7 @@
 
     {"error": "not_found", "message": "no item 'x'; ...", "request_id": "..."}
 
-``VidrecError``s map by kind (NotFoundError 404, InputError 422, ConfigError and CatalogError 400, MediaError
+``VidrecError``s map by kind (NotFoundError 404, ConflictError 409, InputError 422, ConfigError and CatalogError 400, MediaError
 422, StoreError and ModelUnavailableError 503); anything else is logged with its traceback and answered 500 with
 the request id only.
 """
@@ -26,6 +26,7 @@ from starlette.routing import Route, compile_path
 from vidrec.errors import (
     CatalogError,
     ConfigError,
+    ConflictError,
     InputError,
     MediaError,
     ModelUnavailableError,
@@ -42,6 +43,7 @@ _METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 _BY_KIND: list[tuple[type[VidrecError], int, str]] = [
     (NotFoundError, 404, "not_found"),
+    (ConflictError, 409, "conflict"),
     (CatalogError, 400, "bad_catalog"),
     (ConfigError, 400, "bad_config"),
     (InputError, 422, "bad_input"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from vidrec.errors import ConflictError
 from vidrec.server.dependencies import AppBackend, AppOwners, AppSettings, Identified
 from vidrec.server.problems import Problem
 from vidrec.server.routes.ownership import check_user, session_user
@@ -18,7 +19,11 @@ def feedback(body: FeedbackIn, caller: Identified, backend: AppBackend, owners: 
              settings: AppSettings) -> FeedbackOut:
     """A button in a session (like / reject / cart: the session adapts; "reject" brings a replacement), or an
     event from your platform for a user (view, click, play, buy ...), stored for training. A play carries the
-    seconds watched (``watch_s``): the web page sends them when its player closes or the video ends."""
+    seconds watched (``watch_s``): the web page sends them when its player closes or the video ends.
+
+    "reject" on a card of an earlier list of the session brings a replacement for that card's place, new to the
+    session; on an item the session never showed it answers 409 ``item_not_shown`` (the page is out of step with
+    its session; nothing changed)."""
     if body.session_id is None and body.user_id is None:
         raise Problem(422, "no_subject", "give a session_id (buttons in a chat) or a user_id (events from your "
                       "platform)")
@@ -43,7 +48,11 @@ def feedback(body: FeedbackIn, caller: Identified, backend: AppBackend, owners: 
         if body.session_id is not None:
             user_id = session_user(owners, live, caller, body.session_id, body.user_id, settings.session_ttl_s)
             if body.event in ("like", "reject", "cart"):
-                result = live.engine.feedback(body.session_id, body.item_id, body.event, owner=user_id)
+                try:
+                    result = live.engine.feedback(body.session_id, body.item_id, body.event, owner=user_id)
+                except ConflictError as exc:  # "not this" on a card this session never showed
+                    raise Problem(409, "item_not_shown", str(exc),
+                                  details=[{"session_id": body.session_id, "item_id": body.item_id}]) from exc
                 return FeedbackOut(recorded=user_id is not None, event=body.event, item_id=body.item_id,
                                    reply=result.reply, lang=result.lang, shown=result.shown, state=result.state,
                                    replacement=item_out(settings, result.replacement) if result.replacement
