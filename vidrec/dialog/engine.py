@@ -374,6 +374,10 @@ class Engine:
             turn.intent = "refine"
             return self._recommend(state, turn)
         sort = acts.sort_wanted(text)
+        # "把最便宜的那个加入购物车": a superlative that picks a shown card to like or buy is no order for a new list
+        # (a question stays one: "what's the cheapest one?" sorts, issue 17 §1)
+        if sort is not None and intent in ("like", "buy") and self._described(state, parsed):
+            sort = None
         if sort is not None and not pointed and not answered:
             if asked.get("category") is not None and self._is_new_request(state, asked):
                 state.new_request()
@@ -700,9 +704,34 @@ class Engine:
                 return [], "bad_ref"
         return list(dict.fromkeys(ids)), None
 
+    def _described(self, state: DialogState, parsed: Parse) -> list[str]:
+        """The card of the last list a description picks when the message names no position ("I like the grey
+        one", "add the cheaper one to my cart", "便宜的那个多少钱"): the one card that surely meets everything the
+        message states, or, with a price word, the cheapest / dearest of the cards that do. Nothing when the
+        description picks no single card (then the focus or a question decides, as before)."""
+        described = conditions(parsed.request)
+        direction = parsed.price_direction
+        if not (described or direction) or len(state.last_shown) < 2:
+            return []
+        cards = [p for p in (self.library.profile(i) for i in state.last_shown) if p is not None]
+        if described:
+            fits = {p.id: fit(p, parsed.request) for p in cards}
+            cards = [p for p in cards if all(fits[p.id].met(n) for n in described)]
+        if direction is None or len(cards) < 2:
+            return [cards[0].id] if len(cards) == 1 else []
+        prices = [(float(p.value("price")), p.id) for p in cards if isinstance(p.value("price"), (int, float))]
+        if len(prices) < len(cards):  # a card of unknown price could be the cheapest
+            return []
+        prices.sort()
+        end, other = (prices[0], prices[1]) if direction == "lower" else (prices[-1], prices[-2])
+        return [end[1]] if end[0] != other[0] else []
+
     def _about_items(self, state: DialogState, turn: Turn, intent: str, parsed: Parse, text: str) -> Turn:
         lang = turn.lang
-        ids, problem = self._resolve_refs(state, parsed)
+        # "the pink one" / "黑色那条": a description with no position (or only "that") picks its card first
+        described = self._described(state, parsed) if intent in ("like", "buy", "ask_detail") \
+            and list(parsed.refs.positions()) in ([], [0]) else []
+        ids, problem = (described, None) if described else self._resolve_refs(state, parsed)
         if problem:
             if not state.last_shown:
                 return self._recommend(state, turn) if intent not in ("ask_detail", "compare", "buy") else \
