@@ -8,28 +8,11 @@ test is skipped where that data set is absent.
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
-
 import pytest
+from simmc_turns import simmc_turn
 
 from vidrec.dialog.engine import Engine
 from vidrec.library import Library
-
-SIMMC = Path(__file__).resolve().parents[3] / "shared" / "data" / "dialogs" / "simmc2" / "simmc2_dev_even.json"
-
-
-@cache
-def _turns() -> dict[tuple[int, int], str]:
-    data = json.loads(SIMMC.read_text(encoding="utf-8"))["dialogue_data"]
-    return {(d["dialogue_idx"], j): t["transcript"] for d in data for j, t in enumerate(d["dialogue"])}
-
-
-def _turn(dialogue: int, turn: int) -> str:
-    if not SIMMC.exists():
-        pytest.skip("SIMMC 2.0 not present (../shared/data)")
-    return _turns()[(dialogue, turn)]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +27,7 @@ def library(demo_store):
 @pytest.mark.parametrize("dialogue, turn, direction", [(11322, 6, "lower"), (10842, 7, "lower"),
                                                       (9700, 1, "lower"), (10668, 6, "higher")])
 def test_a_price_word_in_a_refinement_moves_the_budget(library, dialogue, turn, direction):
-    text = _turn(dialogue, turn)
+    text = simmc_turn(dialogue, turn)
     engine = Engine(library, ask_questions=False)
     first = engine.respond(None, "show me some dresses")
     assert first.items

@@ -7,34 +7,17 @@ is skipped where that data set is absent. The intent asserted is the one SIMMC's
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
-
 import pytest
+from simmc_turns import simmc_dialogues, simmc_turn
 
 from vidrec.nlu import parse
-
-SIMMC = Path(__file__).resolve().parents[3] / "shared" / "data" / "dialogs" / "simmc2" / "simmc2_dev_even.json"
-
-
-@cache
-def _turns() -> dict[tuple[int, int], str]:
-    data = json.loads(SIMMC.read_text(encoding="utf-8"))["dialogue_data"]
-    return {(d["dialogue_idx"], j): t["transcript"] for d in data for j, t in enumerate(d["dialogue"])}
-
-
-def _turn(dialogue: int, turn: int) -> str:
-    if not SIMMC.exists():
-        pytest.skip("SIMMC 2.0 not present (../shared/data)")
-    return _turns()[(dialogue, turn)]
 
 
 # REQUEST:ADD_TO_CART: the cart named with a verb of putting in ("put that in my cart", "need those added to my
 # cart", "update my cart"), a choice made ("let's go with that", "get me both"), "add the X and the Y".
 @pytest.mark.parametrize("dialogue, turn", [(11876, 1), (12464, 8), (10572, 5), (6834, 1), (12464, 5), (6864, 2)])
 def test_putting_in_the_cart_is_a_buy(dialogue, turn):
-    assert parse(_turn(dialogue, turn), {"shown": 3}).intent == "buy"
+    assert parse(simmc_turn(dialogue, turn), {"shown": 3}).intent == "buy"
 
 
 # ASK:GET: an attribute of what is shown asked about in words that read like a wish ("I'd like to know the ratings
@@ -42,7 +25,7 @@ def test_putting_in_the_cart_is_a_buy(dialogue, turn):
 # rated"): a question, not a search or a refinement.
 @pytest.mark.parametrize("dialogue, turn", [(12094, 2), (12408, 2), (9730, 4), (12288, 3), (10308, 2), (9730, 1)])
 def test_asking_to_know_an_attribute_is_a_question(dialogue, turn):
-    parsed = parse(_turn(dialogue, turn), {"shown": 3})
+    parsed = parse(simmc_turn(dialogue, turn), {"shown": 3})
     assert parsed.intent == "ask_detail"
     assert parsed.refs.attribute in ("price", "rating", "brand", "size")
 
@@ -51,21 +34,21 @@ def test_asking_to_know_an_attribute_is_a_question(dialogue, turn):
 # reviews", "any more jackets you recommend?", "any of them long sleeve and cheap?").
 @pytest.mark.parametrize("dialogue, turn", [(5878, 4), (12288, 7), (11322, 6)])
 def test_narrowing_what_is_under_way_is_a_refinement(dialogue, turn):
-    assert parse(_turn(dialogue, turn), {"shown": 3}).intent == "refine"
+    assert parse(simmc_turn(dialogue, turn), {"shown": 3}).intent == "refine"
 
 
 def test_an_inflected_verb_is_no_typo_of_a_kind_of_item():
     # (12288, 3) "... maybe I jumped the gun ...": "jumped" is one letter from "jumper", and no sweater is asked for
-    assert parse(_turn(12288, 3), {"shown": 3}).request.get("category") is None
+    assert parse(simmc_turn(12288, 3), {"shown": 3}).request.get("category") is None
 
 
 def test_which_is_less_expensive_compares():
     # "Which of those two ... is less expensive?": a choice among the shown items, not "cheaper"
-    assert parse(_turn(12464, 4), {"shown": 3}).intent == "compare"
+    assert parse(simmc_turn(12464, 4), {"shown": 3}).intent == "compare"
 
 
 def test_a_size_and_a_kind_alone_is_no_purchase():
-    assert parse(_turn(6600, 0), {"shown": 3}).intent != "buy"  # "Small hoodies."
+    assert parse(simmc_turn(6600, 0), {"shown": 3}).intent != "buy"  # "Small hoodies."
 
 
 # Fourth pass (2026-12-06, NAME=parser): bugs seen in the even dialogs.
@@ -74,14 +57,14 @@ def test_a_size_and_a_kind_alone_is_no_purchase():
 # requests and kept only the first clause.
 @pytest.mark.parametrize("dialogue, turn", [(8836, 3), (10404, 3), (10518, 2)])
 def test_a_purchase_listed_over_commas_is_one_buy(dialogue, turn):
-    parsed = parse(_turn(dialogue, turn), {"shown": 3})
+    parsed = parse(simmc_turn(dialogue, turn), {"shown": 3})
     assert parsed.intent == "buy"
     assert parsed.confidence > 0.5  # not answered as one of several requests
 
 
 def test_a_size_word_before_a_described_kind_is_a_size():
     # (11646, 0) "Do you have any medium canvas shoes for me?": medium is the size though "canvas" stands between
-    parsed = parse(_turn(11646, 0), {"shown": 0})
+    parsed = parse(simmc_turn(11646, 0), {"shown": 0})
     assert parsed.request.get("size") == "M"
     assert parsed.request.get("category") == "Casual Shoes"
 
@@ -91,15 +74,14 @@ def test_a_size_word_before_a_described_kind_is_a_size():
 # would replace it.
 @pytest.mark.parametrize("dialogue, turn", [(11322, 6), (7360, 3), (12408, 7)])
 def test_long_sleeves_said_of_what_is_under_way_is_no_kind(dialogue, turn):
-    assert parse(_turn(dialogue, turn), {"shown": 3}).request.get("category") is None
+    assert parse(simmc_turn(dialogue, turn), {"shown": 3}).request.get("category") is None
 
 
 def _simmc_lexicon():
     from vidrec.nlu import Lexicon
     from vidrec.vocabulary import COLOURS, DEFAULT_CATEGORIES
 
-    data = json.loads(SIMMC.read_text(encoding="utf-8"))["dialogue_data"]
-    brands = sorted({t["transcript_annotated"]["act_attributes"]["slot_values"]["brand"] for d in data
+    brands = sorted({t["transcript_annotated"]["act_attributes"]["slot_values"]["brand"] for d in simmc_dialogues()
                      for t in d["dialogue"]
                      if isinstance(t["transcript_annotated"]["act_attributes"]["slot_values"].get("brand"), str)})
     return Lexicon.from_catalog([c.canonical for c in DEFAULT_CATEGORIES], [c.canonical for c in COLOURS], brands)
@@ -107,13 +89,13 @@ def _simmc_lexicon():
 
 def test_a_brand_with_an_ampersand_is_found_when_written_with_and():
     # (11360, 9) "How about something from pedals and gears but cheap?": the catalog's "Pedals & Gears"
-    text = _turn(11360, 9)
+    text = simmc_turn(11360, 9)
     assert parse(text, {"lexicon": _simmc_lexicon(), "shown": 3}).request.get("brand") == ["Pedals & Gears"]
 
 
 def test_spots_is_no_typo_of_sports():
     # (12094, 9) "... with a light spots pattern?": a pattern, not the usage Sports
-    text = _turn(12094, 9)
+    text = simmc_turn(12094, 9)
     assert parse(text, {"lexicon": _simmc_lexicon(), "shown": 3}).request.get("usage") is None
 
 
@@ -123,21 +105,21 @@ def test_spots_is_no_typo_of_sports():
 # how the two grey trousers compare in available sizes and size."
 @pytest.mark.parametrize("dialogue, turn", [(8732, 2), (6864, 1), (11392, 1), (7164, 2)])
 def test_asking_how_two_items_compare_is_a_comparison(dialogue, turn):
-    assert parse(_turn(dialogue, turn), {"shown": 3}).intent == "compare"
+    assert parse(simmc_turn(dialogue, turn), {"shown": 3}).intent == "compare"
 
 
 # "first" that orders what the shopper says, not the shown items: (9378, 1) "First tell me the size and brand for
 # the green trousers.", (11876, 3) "Actually first I'd like to know which brand makes that jacket...".
 @pytest.mark.parametrize("dialogue, turn", [(9378, 1), (11876, 3)])
 def test_first_before_a_request_is_no_item(dialogue, turn):
-    parsed = parse(_turn(dialogue, turn), {"shown": 3})
+    parsed = parse(simmc_turn(dialogue, turn), {"shown": 3})
     assert 1 not in parsed.refs.positions()
     assert parsed.intent == "ask_detail"
 
 
 def test_letting_a_brand_go_while_asking_to_be_shown_a_kind_is_a_request():
     # (6810, 1) "How about all the pants you can show me, any brand?" (REQUEST:GET)
-    parsed = parse(_turn(6810, 1), {"shown": 3})
+    parsed = parse(simmc_turn(6810, 1), {"shown": 3})
     assert parsed.intent in ("search", "refine")
     assert parsed.request.get("category") == "Trousers" and "brand" in parsed.clear
 
@@ -145,13 +127,13 @@ def test_letting_a_brand_go_while_asking_to_be_shown_a_kind_is_a_request():
 def test_anything_that_has_a_wish_is_no_pointing():
     # (11846, 7) "Ok, do you have anything sleeveless that's got good reviews?" (INFORM:REFINE): "that" opens a
     # relative clause after "anything", it points at no shown item
-    parsed = parse(_turn(11846, 7), {"shown": 3})
+    parsed = parse(simmc_turn(11846, 7), {"shown": 3})
     assert parsed.intent == "refine" and parsed.refs.positions() == []
 
 
 def test_asking_for_a_quantity_of_shown_items_is_a_buy():
     # (11526, 4) "Can I get two each of the light grey blouse and the black sweater?" (REQUEST:ADD_TO_CART)
-    assert parse(_turn(11526, 4), {"shown": 3}).intent == "buy"
+    assert parse(simmc_turn(11526, 4), {"shown": 3}).intent == "buy"
 
 
 # INFORM:GET: other items asked for by likeness to a described one. The described item is the exemplar (its
@@ -167,7 +149,7 @@ def test_asking_for_a_quantity_of_shown_items_is_a_buy():
     (11522, 8, {"category": "Jackets"}),
 ])
 def test_items_like_a_described_one_but_otherwise_narrow_the_request(dialogue, turn, wanted):
-    parsed = parse(_turn(dialogue, turn), {"lexicon": _simmc_lexicon(), "shown": 3})
+    parsed = parse(simmc_turn(dialogue, turn), {"lexicon": _simmc_lexicon(), "shown": 3})
     assert parsed.intent == "refine"
     got = parsed.request.to_json()
     assert got.get("color") == wanted.get("color")  # the exemplar's colours are not asked for
@@ -176,7 +158,7 @@ def test_items_like_a_described_one_but_otherwise_narrow_the_request(dialogue, t
 
 def test_a_likeness_in_colour_keeps_the_exemplars_colour():
     # (5770, 4) "Do you have anything similar in color and pattern to the grey coat in the left dresser?"
-    parsed = parse(_turn(5770, 4), {"lexicon": _simmc_lexicon(), "shown": 3})
+    parsed = parse(simmc_turn(5770, 4), {"lexicon": _simmc_lexicon(), "shown": 3})
     assert parsed.request.get("colour") == ["Grey"]
 
 
@@ -189,7 +171,7 @@ def test_more_like_a_numbered_item_is_left_as_it_was_read():
 def test_another_kind_asked_for_beside_an_item_pointed_at_is_a_search():
     # (5556, 2) "Awesome, yeah, that coat will be great for me to wear. Can you also show me some shoes in a size
     # L? ...": the coat is pointed at, the shoes are asked for
-    parsed = parse(_turn(5556, 2), {"lexicon": _simmc_lexicon(), "shown": 3})
+    parsed = parse(simmc_turn(5556, 2), {"lexicon": _simmc_lexicon(), "shown": 3})
     assert parsed.intent == "search"
     assert parsed.request.get("category") == "Casual Shoes" and parsed.request.get("size") == "L"
 
@@ -199,5 +181,5 @@ def test_another_kind_asked_for_beside_an_item_pointed_at_is_a_search():
 # "Tell me about the reviews on those two dresses.". The chat answers about several items only for a comparison.
 @pytest.mark.parametrize("dialogue, turn", [(7360, 2), (12408, 4), (10548, 2)])
 def test_an_attribute_of_several_items_at_once_is_a_comparison(dialogue, turn):
-    parsed = parse(_turn(dialogue, turn), {"shown": 3})
+    parsed = parse(simmc_turn(dialogue, turn), {"shown": 3})
     assert parsed.intent == "compare" and parsed.refs.attribute is not None
