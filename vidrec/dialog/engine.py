@@ -234,7 +234,8 @@ class Engine:
             replacement = None
             if event == "reject":
                 on_list = item_id in state.last_shown
-                if not on_list and item_id not in self._seen(state):
+                seen = set() if on_list else self._seen(state)
+                if not on_list and item_id not in seen:
                     raise ConflictError(
                         f"item {item_id!r} was never shown in session {session_id!r}, so there is no card of it to "
                         f"replace: the page is out of step with its session. Show the session's list again "
@@ -247,7 +248,7 @@ class Engine:
                 # a card of an earlier list: its replacement is new to the whole session (the page still shows
                 # what the session showed), and goes in that card's place on the page, not into the last list
                 replacement, dropped = self._replacement(state, item_id,
-                                                         avoid=() if on_list else self._seen(state))
+                                                         avoid=seen)
                 if replacement is not None and on_list:
                     state.last_shown = [replacement.id if i == item_id else i for i in state.last_shown]
                     state.shown = list(dict.fromkeys([*state.shown, replacement.id]))
