@@ -43,6 +43,7 @@ sys.path.insert(0, str(HERE))
 
 from nlu_eval import simmc_gold, slot_pairs  # noqa: E402
 
+from vidrec.dialog.acts import names_kind_missed  # noqa: E402
 from vidrec.dialog.state import DialogState  # noqa: E402
 from vidrec.nlu import Lexicon, parse  # noqa: E402
 from vidrec.nlu.likeness import NEAR_PRICE, copied, pick  # noqa: E402
@@ -139,14 +140,16 @@ class Tracker:
         asked = parsed.request if like is None else like.merge(parsed.request)
         if parsed.intent == "search":
             new_cat, current = asked.get("category"), self.state.request.get("category")
-            # the chat's rule (Engine._is_new_request): another kind, or the kind under way and nothing else
-            restated = parsed.kind_only() and self.state.request.known() != {"category"}
+            # the chat's rule (Engine._is_new_request, and its wrong-kind branch, which sees a list on screen): another
+            # kind, or the kind under way and nothing else, unless named as what the list missed
+            restated = parsed.kind_only() and self.state.request.known() != {"category"} and \
+                not names_kind_missed(parsed.text)
             if not current or (new_cat is not None and (new_cat != current or self.reset_on_search)) or restated:
                 self.state.new_request()
                 self.direction = None
         if parsed.intent == "refine" and parsed.exemplar is not None:
-            # the chat's rule: others like an item in view start again from the kind under way (DialogState.like_request)
-            self.state.like_request()
+            # the chat's rule: others like an item in view start again from the kind under way (DialogState.from_kind)
+            self.state.from_kind()
             self.direction = None
         if parsed.intent in CHANGES_REQUEST:
             self.state.apply(asked, parsed.clear)

@@ -423,6 +423,10 @@ class Engine:
             # "我要的是手表", "i asked for watches", "这都不是高跟鞋": the list missed the kind of item. The next list
             # brings items not shown for this request yet (what was listed is not what the shopper means by that
             # kind, whatever its profile says), so a complaint never returns the same page
+            if intent == "search" and parsed.kind_only() and not acts.names_kind_missed(text):
+                # "can you show me shorts?", "还有外套吗" with blue shorts on screen: the kind asked for afresh
+                # (Engine._is_new_request)
+                state.from_kind()
             self._apply_request(state, parsed)
             turn.intent = "refine"
             return self._recommend(state, turn, page=True)
@@ -444,7 +448,7 @@ class Engine:
         if intent == "refine":
             liked = self._exemplar_request(state, parsed)
             if parsed.exemplar is not None:
-                state.like_request()
+                state.from_kind()
             if parsed.price_direction is not None and all(v is None for v in asked.range("price")) \
                     and state.request.range("price") == budget:
                 # "any of them long sleeve and cheap?", "anything else that is affordable and in size S?": the

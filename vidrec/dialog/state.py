@@ -62,11 +62,12 @@ class DialogState(BaseModel):
                 kept.set(name, self.request.get(name))
         return kept
 
-    def like_request(self) -> None:
-        """Others like an item in view asked for ("anything like the grey coat but from River Chateau", "same
-        brand as the second one"): the request starts again from the kind under way and the learned preferences;
-        what the message keeps of the item and says besides is applied next. On SIMMC 2.0 (even dialogs) such
-        requests keep the kind under way (19 of 23) and none of its other values (0 of 26)."""
+    def from_kind(self) -> None:
+        """The request starts again from the kind under way and the learned preferences; what the message says is
+        applied next. For others like an item in view ("anything like the grey coat but from River Chateau", "same
+        brand as the second one": on SIMMC 2.0's even dialogs such requests keep the kind under way, 19 of 23, and
+        none of its other values, 0 of 26) and for the kind asked for again and nothing else ("can you show me
+        jackets?", 0 of 23 other values kept; BENCHMARKS.md, issue 16, "reset-on-search")."""
         kind = self.request.get("category")
         self.request = self._sticky()
         if kind is not None:
