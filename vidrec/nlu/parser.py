@@ -580,15 +580,14 @@ def _with_exemplar(found: dict | None, ev: Evidence, intent: str, confidence: fl
     """Others asked for by likeness to an item in view ("same brand as the second one", "a similar price as
     these", "something like the grey coat", "和第一个一样的颜色"): the exemplar is read apart (what to keep from it,
     how it is described, its positions); its own colours and brand describe it and are not asked for, and the
-    message is a request (refine) rather than a question about it, a comparison or a liking. "more like #2" with
-    nothing kept but the kind stays a liking (the chat's like pivots to look-alikes of #2)."""
+    message is a request (refine) rather than a question about it, a comparison or a liking. "more like #2" or "more
+    like this one", nothing kept but the kind, stays a liking (the chat's like pivots to look-alikes of it)."""
     if found is None:
         return intent, confidence, ev, None
     lo, hi = found["span"]
     keep = found["keep"]
-    numbered = [p for p in found["item_refs"] if p != FOCUS]
-    if keep == ["category"] and numbered:
-        return intent, confidence, ev, None
+    if keep == ["category"] and found["item_refs"] and not found["described"]:
+        return intent, confidence, ev, None  # "more like #2", "more like this one": a liking of the item named
     outside = {(m.slot, m.value) for m in ev.mentions if not lo <= m.start < hi}
     drop = [m for m in ev.mentions if lo <= m.start < hi and m.slot in ("color", "brand") and m.slot not in keep
             and (m.slot, m.value) not in outside]
