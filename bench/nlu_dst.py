@@ -3,14 +3,27 @@
     .venv/bin/python bench/nlu_dst.py --data ../shared/data/dialogs [--json FILE] [--boot 1000]
 
 The tracker is vidrec's own: every user turn is parsed (`vidrec.nlu.parse`, shown=3) and applied to a
-`DialogState` as the chat does it: a search for another category starts a new request (`DialogState.new_request`,
-the chat's rule in `DialogEngine._is_new_request`), then `DialogState.apply` clears what was let go ("any colour
-is fine"), replaces what is named again ("in blue instead") and carries the rest. A "cheaper" / "more expensive"
-stays until the next new request (the chat turns it into a price range; SIMMC labels it price: cheap/expensive).
+`DialogState` as the chat does it: a search for another category, or for the kind under way and nothing else
+("can you show me jackets?", unless it names the kind as what the list missed), starts a new request
+(`DialogState.new_request`, the chat's rule in `Engine._is_new_request`); a request for others like an item in
+view ("anything like the grey coat but from X", "same brand as those") starts again from the kind under way
+(`DialogState.from_kind`) and takes what it keeps of the item (vidrec.nlu.likeness: the item picked among those in
+view by its position or description, its kept values copied); then `DialogState.apply` clears what was let go
+("any colour is fine"), replaces what is named again ("in blue instead") and carries the rest. A "cheaper" /
+"more expensive" stays until the next new request (the chat turns it into a price range; SIMMC labels it price:
+cheap/expensive).
+
+Items in view (`Scene`): SIMMC's scene files are not in ../shared, so the objects are known by what the
+assistant's turns say of them (their annotations). Three variants are reported: `simmc2_dst` picks the exemplar
+with vidrec's own description code among the objects in view; `simmc2_dst_pointed` takes the objects SIMMC
+annotates as pointed at (`act_attributes.objects`, gold references: reported apart, never the headline);
+`simmc2_dst_no_scene` copies nothing. `simmc2_dst_reset_on_search` is the older variant where every search naming
+the kind under way starts over, words or not.
 
 Scores, per user turn, of the frame SIMMC labels (`transcript_annotated.act_attributes.slot_values`):
-- slots scored: category (type), color, brand, price (cheap/expensive -> price_direction, a number ->
-  price_max) and size, the ones both schemas have (SIMMC's sleeveLength, pattern names, customerReview and
+- slots scored: category (type; Blazers and Jackets one class, SIMMC_LABEL; --no-label-map scores them apart),
+  color, brand, price (cheap/expensive -> price_direction, a number -> price_max; a predicted band around one price,
+  "similar price as these", is read as that price) and size, the ones both schemas have (SIMMC's sleeveLength, pattern names, customerReview and
   availableSizes have no counterpart here and are left out on both sides).
 - predicted frame: the tracked state on a turn whose predicted intent changes the request (search, refine, more,
   critique), else empty (SIMMC labels no slots on ADD_TO_CART, ASK:GET, COMPARE, DISAMBIGUATE turns).
@@ -275,10 +288,14 @@ def main() -> int:
     ap.add_argument("--json", default=None)
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--errors", action="store_true", help="print the dev half's wrong frames to stderr")
+    ap.add_argument("--no-label-map", action="store_true",
+                    help="score Blazers and Jackets apart, as before SIMMC_LABEL (to compare with older runs)")
     ap.add_argument("--half", choices=("dev", "test", "all"), default=None,
                     help="print only this half's scores (dev while fixing: the test half stays unread)")
     args = ap.parse_args()
     path = Path(args.data) / "simmc2" / "simmc2_dev_even.json"
+    if args.no_label_map:
+        SIMMC_LABEL.clear()
     if not path.exists():
         print(f"no SIMMC 2.0 data at {path}", file=sys.stderr)
         return 2
