@@ -210,7 +210,7 @@ def run(path: Path, boot: int, errors: bool = False, reset_on_search: bool = Fal
             act = ann["act"]
             p = parse(t["transcript"], {"lexicon": lexicon, "shown": 3})
             like = None
-            if scene and p.exemplar is not None and p.intent in CHANGES_REQUEST:
+            if scene and p.exemplar is not None and p.intent in ("search", "refine"):  # as Engine._respond
                 like = view.copied(p.exemplar, ann["act_attributes"]["objects"] if pointed else None)
             frame = tracker.update(p, like)
             view.see(t["system_transcript_annotated"])
