@@ -62,3 +62,15 @@ def test_the_kind_with_more_words_still_adds_to_the_request(engine, shorts):
     request = engine.load_state(shorts).request
     assert request.get("colour") == ["Blue"]
     assert request.range("price")[1] == 200
+
+
+def test_a_look_alike_request_starts_again_from_the_kind(engine):
+    turn = engine.respond(None, "show me some shorts in size M")
+    sid = turn.session_id
+    assert engine.load_state(sid).request.get("size") == "M"
+    second = engine.load_state(sid).last_shown[1]
+    engine.respond(sid, "anything from the same brand as the second one?")
+    request = engine.load_state(sid).request
+    assert request.get("size") is None  # what the request had besides its kind is not carried into a likeness
+    assert request.get("brand") == [SHORTS[second][0]]
+    assert request.get("category") is not None
