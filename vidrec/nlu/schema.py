@@ -56,8 +56,9 @@ class Exemplar(BaseModel):
     """An item in view the shopper wants others like ("same brand as the second one", "anything like the grey coat
     but in M", "和第一个一样的颜色"; vidrec.nlu.likeness).
 
-    - keep: JSON keys of what the others share with it ("brand", "price", "size", "color", ...); "category" alone
-      when the likeness names nothing ("something similar to the grey coat": the same kind).
+    - keep: JSON keys of what the others share with it ("brand", "price", "size", "color", ...), and always
+      "category" (the same kind, unless the message names another): ["category"] alone when the likeness names
+      nothing ("something similar to the grey coat").
     - described: how the message describes it ("the grey coat": color, category), to find it among the items in view.
     - item_refs: the positions it is named by (0: the item in focus, "that"); empty when only described.
     - plural: "these", "those", "both": several items at once.
