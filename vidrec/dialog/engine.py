@@ -478,7 +478,7 @@ class Engine:
         # a message that names no new kind of item adds to the request under way ("I said too little", "预算提高到
         # 500", "something for running"): only another category, or an empty session, starts afresh; so does a
         # search (`parsed`) that names the kind under way and nothing else ("can you show me jackets?", "are there
-        # any jackets?"): shoppers who say so ask for the kind afresh (BENCHMARKS.md, issue 16, "reset-on-search")
+        # any jackets?"): shoppers who say so ask for the kind afresh (bench/dst_carry_evidence.py)
         return state.request.is_empty() or (new_cat is not None and new_cat != current) or (
             parsed is not None and parsed.kind_only() and state.request.known() != {"category"})
 

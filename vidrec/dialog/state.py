@@ -65,9 +65,9 @@ class DialogState(BaseModel):
     def from_kind(self) -> None:
         """The request starts again from the kind under way and the learned preferences; what the message says is
         applied next. For others like an item in view ("anything like the grey coat but from River Chateau", "same
-        brand as the second one": on SIMMC 2.0's even dialogs such requests keep the kind under way, 19 of 23, and
-        none of its other values, 0 of 26) and for the kind asked for again and nothing else ("can you show me
-        jackets?", 0 of 23 other values kept; BENCHMARKS.md, issue 16, "reset-on-search")."""
+        brand as the second one": on SIMMC 2.0's even dialogs such requests keep the kind under way, 20 of 22, and
+        none of its other values, 0 of 30) and for the kind asked for again and nothing else ("can you show me
+        jackets?", 0 of 15 other values kept; bench/dst_carry_evidence.py, BENCHMARKS.md issue 16 fifth pass)."""
         kind = self.request.get("category")
         self.request = self._sticky()
         if kind is not None:

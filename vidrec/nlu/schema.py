@@ -139,8 +139,8 @@ class Parse(BaseModel):
         """The message names a kind of item and nothing else ("can you show me jackets?", "还有外套吗"): no other
         value, price word, rating, exemplar, reference or attribute let go. Read as a search for the kind under
         way, it asks for the kind afresh: on SIMMC 2.0 (even dialogs) none of the values carried into such a
-        request stays in the annotated state, and X-RiSAWOZ's annotators drop an earlier item's values when another
-        of the same domain is asked for (BENCHMARKS.md, issue 16, "reset-on-search")."""
+        request stays in the annotated state (0 of 15), and X-RiSAWOZ's annotators drop an earlier item's values
+        when another of the same domain is asked for (bench/dst_carry_evidence.py)."""
         return (self.request.known() == {"category"} and self.price_direction is None and self.rating_min is None
                 and self.exemplar is None and not self.clear and not self.refs.positions())
 
