@@ -4,6 +4,7 @@ look-alike request and a restated kind starting again, and SIMMC's one class for
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -77,3 +78,18 @@ def test_blazers_and_jackets_are_one_class_for_simmc():
 def test_the_exemplar_is_no_labelled_slot():
     p = parse("same brand as the second one", {"shown": 3})
     assert slot_pairs(p.model_dump()["slots"]) == set()
+
+
+def test_xrisawoz_drops_are_counted(tmp_path):
+    import dst_carry_evidence
+
+    def turn(state, user):
+        return {"belief_state": {"inform slot-values": state}, "user_utterance": user}
+
+    dialogue = {"dialogue": [turn({"tv-country": "Japan"}, "a Japanese show"),
+                             turn({"tv-country": "Japan", "tv-type": "drama"}, "a drama"),
+                             turn({"tv-type": "comedy"}, "also find me a comedy show")]}
+    (tmp_path / "zh_fewshot.json").write_text(json.dumps([dialogue]), encoding="utf-8")
+    out = dst_carry_evidence.xrisawoz(tmp_path)["zh_fewshot.json"]
+    assert (out["carried_values"], out["dropped_unreplaced"]) == (3, 1)
+    assert out["turns_dropping"] == [{"dropped": ["tv-country"], "user": "also find me a comedy show"}]
