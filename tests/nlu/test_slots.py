@@ -82,3 +82,13 @@ def test_price_direction(text, direction):
 def test_vague_amounts_are_not_prices(lex):
     slots = extract("学生党，想买个几百块的笔记本电脑", lex).slots
     assert "price_max" not in slots and slots["category"] == "Laptops"
+
+
+@pytest.mark.parametrize(("text", "direction"), [
+    ("something like the brown one but higher in price", "higher"),
+    ("any higher priced ones?", "higher"),
+    ("lower priced ones please", "lower"),
+    ("anything a bit lower in cost?", "lower"),
+])
+def test_price_said_as_higher_or_lower(text, direction):
+    assert find_price_direction(fold(text)) == direction

@@ -200,3 +200,15 @@ def complains_of_list(text: str) -> bool:
     """The message says the list is not what the shopper asked for, without pointing at one item or saying what
     instead (the caller checks that it names no condition)."""
     return bool(_NOT_WHAT_EN.search(text) or _NOT_WHAT_ZH.search(text))
+
+
+# "i asked for watches", "我要的是手表", "这些不是高跟鞋啊", "where are the heels?": the kind named again as what the list
+# missed (a complaint), not as a request for the kind afresh ("can you show me shorts?", "还有外套吗")
+_KIND_MISSED = re.compile(
+    r"\b(?:asked|said|told|wanted|meant|searched|looking for|where|not|isn'?t|aren'?t|don'?t see|no)\b|"
+    r"要的是|说的是|找的是|搜的是|想要的是|明明|不是|没有|在哪|哪儿|哪里|呢\s*[?？]?\s*$", re.I)
+
+
+def names_kind_missed(text: str) -> bool:
+    """The message names the kind under way as what the list failed to show."""
+    return bool(_KIND_MISSED.search(text) or complains_of_list(text))

@@ -33,6 +33,7 @@ from vidrec.errors import ConflictError, InputError, NotFoundError
 from vidrec.learn.personal import taste_colours, user_context
 from vidrec.library import Library
 from vidrec.nlu.language import reply_language
+from vidrec.nlu.likeness import copied, pick
 from vidrec.nlu.schema import Parse
 from vidrec.recommend.explain import cited, explain
 from vidrec.recommend.search import Searcher
@@ -422,6 +423,10 @@ class Engine:
             # "我要的是手表", "i asked for watches", "这都不是高跟鞋": the list missed the kind of item. The next list
             # brings items not shown for this request yet (what was listed is not what the shopper means by that
             # kind, whatever its profile says), so a complaint never returns the same page
+            if intent == "search" and parsed.kind_only() and not acts.names_kind_missed(text):
+                # "can you show me shorts?", "还有外套吗" with blue shorts on screen: the kind asked for afresh
+                # (Engine._is_new_request)
+                state.from_kind()
             self._apply_request(state, parsed)
             turn.intent = "refine"
             return self._recommend(state, turn, page=True)
@@ -434,19 +439,23 @@ class Engine:
             turn.reply = say(small_talk(text), lang, state.turn)
             return turn
         if intent == "search":
-            if self._is_new_request(state, asked):
+            liked = self._exemplar_request(state, parsed)
+            if self._is_new_request(state, asked, parsed):
                 state.new_request()
             state.query = text
-            self._apply_request(state, parsed)
+            self._apply_request(state, parsed, liked)
             return self._recommend(state, turn)
         if intent == "refine":
+            liked = self._exemplar_request(state, parsed)
+            if parsed.exemplar is not None:
+                state.from_kind()
             if parsed.price_direction is not None and all(v is None for v in asked.range("price")) \
                     and state.request.range("price") == budget:
                 # "any of them long sleeve and cheap?", "anything else that is affordable and in size S?": the
                 # price word moves the budget as it would in a critique; a budget the message names (or an answer
                 # to the budget question just set) wins
                 self._apply_price_direction(state, parsed.price_direction)
-            self._apply_request(state, parsed)
+            self._apply_request(state, parsed, liked)
             return self._recommend(state, turn)
         if intent == "critique":
             before = (state.request.model_dump(), list(state.critiques))
@@ -463,12 +472,31 @@ class Engine:
         return turn
 
     # ------------------------------------------------------------------------------------------------ state
-    def _is_new_request(self, state: DialogState, asked: Request) -> bool:
+    def _is_new_request(self, state: DialogState, asked: Request, parsed: Parse | None = None) -> bool:
         new_cat = asked.get("category")
         current = state.request.get("category")
         # a message that names no new kind of item adds to the request under way ("I said too little", "预算提高到
-        # 500", "something for running"): only another category, or an empty session, starts afresh
-        return state.request.is_empty() or (new_cat is not None and new_cat != current)
+        # 500", "something for running"): only another category, or an empty session, starts afresh; so does a
+        # search (`parsed`) that names the kind under way and nothing else ("can you show me jackets?", "are there
+        # any jackets?"): shoppers who say so ask for the kind afresh (bench/dst_carry_evidence.py)
+        return state.request.is_empty() or (new_cat is not None and new_cat != current) or (
+            parsed is not None and parsed.kind_only() and state.request.known() != {"category"})
+
+    def _exemplar_request(self, state: DialogState, parsed: Parse) -> Request | None:
+        """"same brand as the second one", "a similar price as these", "in that colour", "和第一个一样的颜色": the
+        values of what the message keeps from the card(s) of the last list it points at or describes
+        (vidrec.nlu.likeness, the same reading the state tracker of bench/nlu_dst.py uses), under the message's own
+        request, whose words win. None when no card is picked."""
+        exemplar = parsed.exemplar
+        if exemplar is None or not state.last_shown:
+            return None
+        profiles = [p for p in (self.library.profile(i) for i in state.last_shown) if p is not None]
+        items = [{**{a.key: p.value(a.profile_key) for a in REGISTRY}, "color": p.colours()} for p in profiles]
+        focus = next((k for k, p in enumerate(profiles) if p.id == state.focus), None)
+        picked = pick(items, exemplar.described, exemplar.item_refs, exemplar.plural, focus)
+        if not picked:
+            return None
+        return copied([items[k] for k in picked], exemplar.keep).merge(parsed.request)
 
     @staticmethod
     def _opens_vaguely(state: DialogState, intent: str, text: str, pointed: bool) -> bool:

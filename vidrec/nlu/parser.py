@@ -31,8 +31,9 @@ from vidrec.nlu.classifier import IntentModel, default_model
 from vidrec.nlu.features import features, hashed
 from vidrec.nlu.language import detect_language
 from vidrec.nlu.lexicon import Lexicon, fold
+from vidrec.nlu.likeness import find_exemplar
 from vidrec.nlu.references import FOCUS
-from vidrec.nlu.schema import INTENTS, MAX_CHARS, Parse, Refs
+from vidrec.nlu.schema import INTENTS, MAX_CHARS, Exemplar, Parse, Refs
 from vidrec.nlu.slots import Evidence, extract, positions
 from vidrec.nlu.tagger import Reading, Tagger, default_tagger, rule_tags
 from vidrec.request import REGISTRY, Request
@@ -191,12 +192,14 @@ def _parse(raw: str, context: dict[str, Any], model: IntentModel | None) -> Pars
     intent, confidence = ranked[0]
     intent, confidence = _rules(text, lang, ev, intent, confidence, dict(ranked))
     intent, confidence = _in_context(text, ev, intent, confidence, dict(ranked), shown)
+    found = find_exemplar(text, ev.mentions, ev.refs, shown)
     intent, confidence, ev = _look_alike(text, ev, intent, confidence, dict(ranked), shown)
+    intent, confidence, ev, exemplar = _with_exemplar(found, ev, intent, confidence, dict(ranked))
     request, refs, direction = _understood(text, ev, intent)
     if intent == "ask_detail" and _asks_availability(text, ev) and refs.attribute is None:
         refs = refs.model_copy(update={"attribute": "size" if ev.slots.get("size") else "color"})
     return Parse(text=raw, lang=lang, intent=intent, request=request, refs=refs, price_direction=direction,
-                 rating_min=ev.slots.get("rating_min"), clear=list(ev.cleared),
+                 rating_min=ev.slots.get("rating_min"), clear=list(ev.cleared), exemplar=exemplar,
                  confidence=round(float(confidence), 4))
 
 
@@ -570,6 +573,41 @@ def _look_alike(text: str, ev: Evidence, intent: str, confidence: float, probs: 
         # about the coats, a comparison of them, or a liking
         return "refine", max(probs.get("refine", 0.0), 0.5), ev
     return intent, confidence, ev
+
+
+def _with_exemplar(found: dict | None, ev: Evidence, intent: str, confidence: float,
+                   probs: dict[str, float]) -> tuple[str, float, Evidence, Exemplar | None]:
+    """Others asked for by likeness to an item in view ("same brand as the second one", "a similar price as
+    these", "something like the grey coat", "和第一个一样的颜色"): the exemplar is read apart (what to keep from it,
+    how it is described, its positions); its own colours and brand describe it and are not asked for, and the
+    message is a request (refine) rather than a question about it, a comparison or a liking. "more like #2" or "more
+    like this one", nothing kept but the kind, stays a liking (the chat's like pivots to look-alikes of it)."""
+    if found is None:
+        return intent, confidence, ev, None
+    lo, hi = found["span"]
+    keep = found["keep"]
+    if keep == ["category"] and found["item_refs"] and not found["described"]:
+        return intent, confidence, ev, None  # "more like #2", "more like this one": a liking of the item named
+    outside = {(m.slot, m.value) for m in ev.mentions if not lo <= m.start < hi}
+    drop = [m for m in ev.mentions if lo <= m.start < hi and m.slot in ("color", "brand") and m.slot not in keep
+            and (m.slot, m.value) not in outside]
+    if drop:
+        mentions = [m for m in ev.mentions if m not in drop]
+        slots = dict(ev.slots)
+        for slot in ("color", "brand"):
+            values = list(dict.fromkeys(m.value for m in mentions if m.slot == slot))
+            if not values:
+                slots.pop(slot, None)
+            else:
+                slots[slot] = values if slot == "color" else values[0]
+        ev = dataclasses.replace(ev, mentions=mentions, slots=slots)
+    # the exemplar's own references belong to it, not to the request
+    ev = dataclasses.replace(ev, refs=[r for r in ev.refs if not (lo <= r.start < hi) and not (lo == hi and r.deictic)])
+    if intent not in ("search", "refine", "more"):
+        intent, confidence = "refine", max(probs.get("refine", 0.0), 0.5)
+    exemplar = Exemplar(keep=keep, described=found["described"], item_refs=found["item_refs"],
+                        plural=found["plural"])
+    return intent, confidence, ev, exemplar
 
 
 def _item_act(folded: str, ev: Evidence, explicit: set[int]) -> str | None:

@@ -157,7 +157,7 @@ def find_attribute(folded: str) -> str | None:
 _LOWER_RE = re.compile(
     r"便宜|实惠|划算|性价比|低价|省钱|太贵|贵了|有点贵|价格低|低一点|低一些|低点|不要太贵|没那么贵|不那么贵|平价|白菜价|"
     r"预算有限|超预算|超出预算|\bout of (?:my )?(?:price )?range\b|\bout of my budget\b|\bcheeper\b|\bcheap|\bcheaper\b|\bchepaer\b|\bcheapr\b|\baffordabl[ey]\b|\binexpensive\b|\bless expensive\b|"
-    r"\bless pricey\b|\blower price|\btoo expensive\b|\b(?:too|so|a bit|kinda|pretty|bit) (?:pricey|costly)\b|"
+    r"\bless pricey\b|\blower price|\blower[- ]priced\b|\b(?:lower|less|down)\s+in\s+(?:price|cost)\b|\btoo expensive\b|\b(?:too|so|a bit|kinda|pretty|bit) (?:pricey|costly)\b|"
     r"\bbargain\b|\breasonabl[ey](?: priced)?\b|\bafford\b|\bbudget[- ]friendly\b|\bthrifty\b|"
     r"\bnot (?:so |too )?expensive\b|\bbudget\b(?!'s|\s*(?:of|is|was|around|about|\$|\d|:))|\bover ?priced\b|\blow[- ]cost\b|"
     r"\bexpensive\b(?=.{0,3}(?:了|啦))|太\s*(?:expensive|pricey)|\bway too (?:expensive|pricey)\b", re.A)
@@ -165,7 +165,8 @@ _HIGHER_RE = re.compile(
     r"贵一点|贵一些|贵点|更贵|高档|高端|上档次|档次高|档次好|高一个档次|奢侈|质量好一点|质量更好|好一点的|品质|\bpremium\b|\bhigh[- ]end\b|"
     r"\bhigher[- ]end\b|\bluxury\b|\bluxurious\b|\bpricier\b|\bmore expensive\b|\bbetter quality\b|"
     r"\bhigher quality\b|\bexpensive\b|\bupscale\b|\bdesigner\b|\britzy\b|\bposh\b|\bswanky\b|"
-    r"\bfancy (?:stuff|ones|things|items|options)\b|\bsplurge\b|\bpricey (?:ones|stuff|options)\b", re.A)
+    r"\bfancy (?:stuff|ones|things|items|options)\b|\bsplurge\b|\bpricey (?:ones|stuff|options)\b|"
+    r"\b(?:higher|more|up)\s+in\s+(?:price|cost)\b|\bhigher[- ]priced\b|\bhigher (?:price|cost)", re.A)
 _WHICH_RE = re.compile(r"哪个|哪一个|哪款|\bwhich\b|吗|\bis it\b|\bis the\b|\bare they\b", re.A)
 
 
