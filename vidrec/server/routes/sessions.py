@@ -82,14 +82,14 @@ def create_session(caller: Shopper, backend: AppBackend, owners: AppOwners, sett
 
 @router.get("/v1/sessions/{session_id}", response_model=SessionView, responses=Problems)
 def get_session(session_id: SessionPath, caller: Identified, backend: AppBackend, owners: AppOwners,
-                settings: AppSettings) -> SessionView:
+                settings: AppSettings) -> Response:
     """A session's constraints, feedback, what was shown, and its history."""
     with backend.use() as live:
         row = live_session(owners, live, caller, session_id, settings.session_ttl_s)
         state = DialogState.model_validate(row["state"])
-        return SessionView(session_id=session_id, user_id=state.user_id, lang=state.lang, turn=state.turn,
-                           state=live.engine.state_view(state), history=state.history,
-                           updated_at=row.get("updated_at"))
+        return json_response(SessionView, SessionView(
+            session_id=session_id, user_id=state.user_id, lang=state.lang, turn=state.turn,
+            state=live.engine.state_view(state), history=state.history, updated_at=row.get("updated_at")))
 
 
 @router.delete("/v1/sessions/{session_id}", status_code=204, responses=Problems)
