@@ -1,15 +1,18 @@
 """The server's CPU per HTTP request outside the dialog: what parsing, routing, the middleware, JSON and the access
 log cost, measured on requests that do almost nothing else.
 
-    python bench/bench_request_cpu.py --store STORE [--requests 2000] [--tree DIR] [--site DIR] [--rounds 3]
+    python bench/bench_request_cpu.py --store STORE [--requests 1000] [--rounds 5] [--server TREE[+SITE] ...]
 
 It starts a real `vidrec serve` (bench_server.py's `Server`: limits off, global query cache off) on a copy of the
 store, opens a session, and sends, one at a time on one keep-alive connection, --requests of each kind:
 a card's thumbnail (from the server's memory after the first), the session's state (GET /v1/sessions/{id}: an
 sqlite read and a pydantic response) and /healthz. Reported per kind: the server's CPU (user + system, all its
-threads) per request in microseconds, a median over --rounds, and the client's. `--tree` serves another checkout's
-code (a baseline), `--site` adds a folder of packages to the server's path (e.g. httptools and uvloop installed
-with `pip install --target`).
+threads) per request in microseconds, a median over --rounds, and the client's.
+
+Each `--server` is a checkout to serve (default: this one), optionally with `+DIR`, a folder of packages added to
+its path (e.g. httptools and uvloop installed with `pip install --target DIR`). Several servers run side by side
+and are measured in turns, block by block (the order rotating each round), so that on a shared machine each block
+of each server meets the same load: compare them within one run.
 """
 
 from __future__ import annotations
@@ -45,48 +48,59 @@ def measure(client: httpx.Client, proc: psutil.Process, url: str, n: int, header
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--store", required=True, type=Path)
-    ap.add_argument("--requests", type=int, default=2000)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--tree", type=Path)
-    ap.add_argument("--site", type=Path)
+    ap.add_argument("--requests", type=int, default=1000, help="requests per block")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--server", action="append", default=[], help="TREE or TREE+SITE (repeat; default: this "
+                    "checkout)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
+    specs = args.server or [str(REPO)]
     work = Path(tempfile.mkdtemp(prefix="vidrec-reqcpu-"))
-    server = None
+    servers: list[Server] = []
     try:
-        store = work / "store"
-        shutil.copytree(args.store, store, ignore=shutil.ignore_patterns("write.lock", ".server*", "thumbnails"))
-        server = Server(store, work, False, args.tree.resolve() if args.tree else REPO,
-                        args.site.resolve() if args.site else None)
-        server.wait_ready()
-        proc = psutil.Process(server.proc.pid)
-        with httpx.Client(base_url=server.base, timeout=60) as client:
+        for n, spec in enumerate(specs):
+            tree, _, site = spec.partition("+")
+            store = work / f"store-{n}"
+            shutil.copytree(args.store, store, ignore=shutil.ignore_patterns("write.lock", ".server*", "thumbnails"))
+            (work / str(n)).mkdir()
+            servers.append(Server(store, work / str(n), False, Path(tree).resolve(),
+                                  Path(site).resolve() if site else None))
+        clients, urls = [], []
+        for server in servers:
+            server.wait_ready()
+            client = httpx.Client(base_url=server.base, timeout=60)
             r = client.post("/v1/sessions", json={})
             sid, token = r.json()["session_id"], r.json()["client_token"]
             h = {"Authorization": f"Bearer {token}"}
             turn = client.post(f"/v1/sessions/{sid}/messages", json={"text": "show me some shirts"}, headers=h).json()
-            kinds = {"thumbnail": turn["items"][0]["thumbnail"], "session": f"/v1/sessions/{sid}",
-                     "healthz": "/healthz"}
-            rows: dict[str, list[tuple[float, float]]] = {k: [] for k in kinds}
-            for _ in range(args.rounds):
-                for kind, url in kinds.items():
-                    rows[kind].append(measure(client, proc, url, args.requests, h))
-        log_lines = sum(1 for line in server.log_path.read_text(errors="replace").splitlines()
-                        if '"msg": "request"' in line)
-        started = [json.loads(line) for line in server.log_path.read_text(errors="replace").splitlines()
-                   if '"msg": "http server"' in line]
+            clients.append((client, psutil.Process(server.proc.pid), h))
+            urls.append({"thumbnail": turn["items"][0]["thumbnail"], "session": f"/v1/sessions/{sid}",
+                         "healthz": "/healthz"})
+        rows = [{k: [] for k in urls[0]} for _ in servers]
+        for r in range(args.rounds):
+            for kind in urls[0]:
+                for i in [(r + j) % len(servers) for j in range(len(servers))]:
+                    client, proc, h = clients[i]
+                    rows[i][kind].append(measure(client, proc, urls[i][kind], args.requests, h))
+        for client, _, _ in clients:
+            client.close()
+        logs = [server.log_path.read_text(errors="replace").splitlines() for server in servers]
     finally:
-        if server is not None:
+        for server in servers:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    result = {"tree": str(args.tree or REPO), "site": str(args.site) if args.site else None,
-              "http": started[0] if started else "not logged (uvicorn's auto choice)",
-              "requests_per_kind_and_round": args.requests, "rounds": args.rounds, "access_log_lines": log_lines,
-              "server_us_per_request": {k: round(statistics.median(s for s, _ in v), 1) for k, v in rows.items()},
-              "server_us_per_request_all": {k: [round(s, 1) for s, _ in v] for k, v in rows.items()},
-              "client_us_per_request": {k: round(statistics.median(c for _, c in v), 1) for k, v in rows.items()},
+    result = {"requests_per_block": args.requests, "rounds": args.rounds, "servers": [],
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "loadavg": [round(x, 2) for x in psutil.getloadavg()]}
+    for spec, row, lines in zip(specs, rows, logs, strict=True):
+        started = [json.loads(line) for line in lines if '"msg": "http server"' in line]
+        result["servers"].append({
+            "server": spec, "http": ({k: started[0][k] for k in ("http", "loop")} if started
+                                     else "not logged (uvicorn's auto choice)"),
+            "access_log_lines": sum(1 for line in lines if '"msg": "request"' in line),
+            "server_us_per_request": {k: round(statistics.median(s for s, _ in v), 1) for k, v in row.items()},
+            "server_us_per_request_blocks": {k: [round(s, 1) for s, _ in v] for k, v in row.items()},
+            "client_us_per_request": {k: round(statistics.median(c for _, c in v), 1) for k, v in row.items()}})
     text = json.dumps(result, indent=1)
     print(text)
     if args.out:

@@ -57,8 +57,8 @@ WORKER_THREADS = 12
 def http_options() -> dict[str, str]:
     """uvicorn's event loop and HTTP parser: uvloop and httptools (both in C; dependencies of vidrec where they
     build) when importable, else asyncio's loop and h11 (pure Python). Named, not left to uvicorn's "auto", so the
-    log says which ones serve: with h11 and asyncio the event loop cost ~X CPU-ms more per turn (BENCHMARKS.md,
-    "A server turn's CPU ..."), most of it parsing and writing HTTP in Python under the GIL the turns need."""
+    log says which ones serve. With h11 and asyncio a card's thumbnail request cost 1.5x the server CPU, and the
+    parsing and writing in Python holds the GIL the turns need (BENCHMARKS.md, "A server turn's CPU ...")."""
     return {"loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
             "http": "httptools" if importlib.util.find_spec("httptools") else "h11"}
 
