@@ -294,7 +294,7 @@ class Server:
     """`vidrec serve` on a store, in a child process, with the per-caller limits off (the simulated shoppers share
     one address and may run without think time: the limits would measure themselves, not the server)."""
 
-    def __init__(self, store: Path, work: Path, cache: bool, tree: Path = REPO):
+    def __init__(self, store: Path, work: Path, cache: bool, tree: Path = REPO, site: Path | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = work / f"server-cache-{'on' if cache else 'off'}.log"
@@ -303,6 +303,8 @@ class Server:
         env.pop("VIDREC_API_KEYS", None)
         if tree != REPO:  # another checkout's server (a baseline), on the same store and load
             env["PYTHONPATH"] = str(tree)
+        if site is not None:  # packages to try in the server only (pip install --target DIR ...)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(site)) if p)
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "vidrec.cli", "serve", "--store", str(store), "--port",
                                       str(self.port)], stdout=self._log, stderr=subprocess.STDOUT, env=env,
@@ -338,7 +340,8 @@ class Server:
 
 def run_one(store: Path, work: Path, cache: bool, args) -> dict:
     think = 0.0 if args.saturate else args.think
-    server = Server(store, work, cache, args.tree.resolve() if args.tree else REPO)
+    server = Server(store, work, cache, args.tree.resolve() if args.tree else REPO,
+                    args.site.resolve() if args.site else None)
     try:
         ready = server.wait_ready()
         proc = psutil.Process(server.proc.pid)
@@ -408,6 +411,8 @@ def main() -> None:
     ap.add_argument("--saturate", action="store_true", help="no think time: the most turns per second")
     ap.add_argument("--warmup", type=float, default=20.0, help="seconds of light load before measuring")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--site", type=Path, help="a folder of packages the server also imports (after --tree), e.g. "
+                    "one made with `pip install --target DIR httptools uvloop` to measure them before adding them")
     ap.add_argument("--tree", type=Path, help="serve with the code of this checkout (e.g. a baseline worktree); "
                                               "default this repository")
     ap.add_argument("--py-spy", type=Path, help="sample the server with py-spy (PY_SPY: its path, PY_SPY_ARGS: more "

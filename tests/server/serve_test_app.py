@@ -6,12 +6,10 @@ import logging
 import sys
 from pathlib import Path
 
-import uvicorn
-
 sys.path.insert(0, str(Path(__file__).parent))
 from ngram_encoder import NgramEncoder  # noqa: E402
 
-from vidrec.server.app import create_app  # noqa: E402
+from vidrec.server.app import create_app, run_server  # noqa: E402
 from vidrec.server.logs import configure_logging  # noqa: E402
 from vidrec.server.settings import ServerSettings  # noqa: E402
 
@@ -19,6 +17,5 @@ if __name__ == "__main__":
     configure_logging(logging.INFO)
     settings = ServerSettings.from_env(sys.argv[1])
     port = int(sys.argv[2])
-    uvicorn.run(create_app(settings, text_encoder=NgramEncoder(), announce_url=f"http://127.0.0.1:{port}"),
-                host="127.0.0.1", port=port,
-                log_config=None, access_log=False)
+    run_server(create_app(settings, text_encoder=NgramEncoder(), announce_url=f"http://127.0.0.1:{port}"),
+               "127.0.0.1", port)

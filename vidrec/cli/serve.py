@@ -36,10 +36,8 @@ def register(app: typer.Typer) -> None:
         seconds"; 0: off), VIDREC_MAX_SESSIONS (live sessions per caller, default 100; 0: no cap),
         VIDREC_SESSION_TTL (sessions untouched this long are deleted, default 7d; 0: kept forever).
         """
-        import uvicorn
-
         from vidrec.errors import ConfigError
-        from vidrec.server.app import create_app
+        from vidrec.server.app import create_app, run_server
         from vidrec.server.discovery import local_url
         from vidrec.server.logs import configure_logging
         from vidrec.server.settings import ServerSettings
@@ -53,6 +51,5 @@ def register(app: typer.Typer) -> None:
         # keep idle connections longer than the 60 s of common proxies and browsers, so a reused connection is
         # not closed by the server just as a request goes out on it
         # announce_url: `vidrec search --store` on this machine finds the server by itself (server/discovery.py)
-        uvicorn.run(create_app(settings, announce_url=local_url(host, port)), host=host, port=port,
-                    log_config=None, access_log=False, timeout_keep_alive=65, timeout_graceful_shutdown=10,
-                    server_header=False)
+        run_server(create_app(settings, announce_url=local_url(host, port)), host, port, timeout_keep_alive=65,
+                   timeout_graceful_shutdown=10, server_header=False)

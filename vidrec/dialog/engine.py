@@ -284,17 +284,22 @@ class Engine:
         """The best item for the session's request not shown yet (asks nothing, records nothing), and None; when
         every match has been shown, the best unshown item with one condition of the request dropped and the name
         of that condition (the category is dropped last), so a rejected card is replaced by a close match that the
-        reply says is one rather than vanishing. Items in `avoid` are never the replacement."""
+        reply says is one rather than vanishing. Items in `avoid` are never the replacement.
+
+        Every probe ranks by the session's own query vector, as `_near_hits` ranks its close matches: a dropped
+        condition widens the filter, not what the shopper is after, and a query text per dropped condition cost
+        one query embedding each (a third of a busy server's embeddings went to them)."""
         probe = state.model_copy(deep=True)
         probe.user_id = None
         probe.shown = list(dict.fromkeys([*probe.shown, *probe.last_shown, rejected, *avoid]))
         names = [a.name for a in REGISTRY if state.request.get(a.name) is not None
                  or any(v is not None for v in state.request.range(a.name))]
         names.sort(key=lambda n: n == "category")  # the kind of item is what the shopper asked for first
+        qv = self._query_vector(probe, self._query_text(probe))
         for dropped in (None, *names):
             probe.request = state.request if dropped is None else state.request.without(dropped)
             turn = self._recommend(probe, Turn(session_id=state.session_id, reply="", lang=state.lang,
-                                               intent="reject"), page=True)
+                                               intent="reject"), page=True, query_vector=qv)
             item = next((i for i in turn.items if i.id not in state.last_shown and i.id not in state.rejected
                          and i.match), None)
             if item is not None:
@@ -879,17 +884,19 @@ class Engine:
             q = q - FEEDBACK_REJECT * np.mean(rejected, axis=0)
         return l2_normalise(q).astype(np.float32)
 
-    def _recommend(self, state: DialogState, turn: Turn, page: bool = False, ask_kind: bool = False) -> Turn:
+    def _recommend(self, state: DialogState, turn: Turn, page: bool = False, ask_kind: bool = False,
+                   query_vector: np.ndarray | None = None) -> Turn:
         """A page of items for the session's request (`page`: none shown before in this request), under a headline
         that names only what every listed match meets, and maybe one question beside it (`ask_kind`: the kind of
-        item, after a complaint about the list when the kind was never said)."""
+        item, after a complaint about the list when the kind was never said). `query_vector`: what to rank by
+        instead of the request's own (the replacement's relaxed probes rank by the unrelaxed request's)."""
         lang = turn.lang
         exclude = set(state.rejected) | set(state.cart)
         if page or state.pivot:
             exclude |= set(state.shown)
         text = self._query_text(state)
         base = Filter(exclude_item_ids=exclude or None)
-        qv = self._query_vector(state, text)
+        qv = self._query_vector(state, text) if query_vector is None else query_vector
         hits = self._with_taste_candidates(state, text, base, qv,
                                            self._search(text, state.request, state.lang, base, qv))
         near = False

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -51,6 +52,25 @@ from vidrec.server.settings import ServerSettings
 log = logging.getLogger("vidrec.server")
 
 WORKER_THREADS = 12
+
+
+def http_options() -> dict[str, str]:
+    """uvicorn's event loop and HTTP parser: uvloop and httptools (both in C; dependencies of vidrec where they
+    build) when importable, else asyncio's loop and h11 (pure Python). Named, not left to uvicorn's "auto", so the
+    log says which ones serve. With h11 and asyncio a card's thumbnail request cost 1.5x the server CPU, and the
+    parsing and writing in Python holds the GIL the turns need (BENCHMARKS.md, "A server turn's CPU ...")."""
+    return {"loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+            "http": "httptools" if importlib.util.find_spec("httptools") else "h11"}
+
+
+def run_server(app: FastAPI, host: str, port: int, **uvicorn_options) -> None:
+    """Run ``app`` with uvicorn on ``host:port`` (``vidrec serve`` and the tests' server), with `http_options`;
+    the access log is the app's own (middleware.py), uvicorn's is off."""
+    import uvicorn
+
+    options = http_options()
+    log.info("http server", extra=options)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, **options, **uvicorn_options)
 
 
 def create_app(settings: ServerSettings | None = None, *, text_encoder=None,
@@ -102,7 +122,8 @@ def create_app(settings: ServerSettings | None = None, *, text_encoder=None,
         if watch is not None:
             _register_sizes(backend, app)
             watch.start()
-        log.info("serving", extra={"store": str(settings.store), **backend.status(),
+        loop = type(asyncio.get_running_loop()).__module__.split(".")[0]  # "uvloop" or "asyncio"
+        log.info("serving", extra={"store": str(settings.store), **backend.status(), "loop": loop,
                                    "shopper_keys": settings.shopper_keys_required,
                                    "admin": bool(settings.admin_key),
                                    "rate_limit": str(settings.rate or "off"), "max_sessions": settings.max_sessions,

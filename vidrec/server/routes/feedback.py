@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 
 from vidrec.errors import ConflictError
 from vidrec.server.dependencies import AppBackend, AppOwners, AppSettings, Identified
 from vidrec.server.problems import Problem
 from vidrec.server.routes.ownership import check_user, session_user
-from vidrec.server.routes.turns import item_out
+from vidrec.server.routes.turns import item_out, json_response
 from vidrec.server.schemas import FeedbackIn, FeedbackOut, Problems
 
 router = APIRouter(tags=["feedback"])
@@ -16,7 +17,7 @@ router = APIRouter(tags=["feedback"])
 
 @router.post("/v1/feedback", response_model=FeedbackOut, responses=Problems)
 def feedback(body: FeedbackIn, caller: Identified, backend: AppBackend, owners: AppOwners,
-             settings: AppSettings) -> FeedbackOut:
+             settings: AppSettings) -> Response:
     """A button in a session (like / reject / cart: the session adapts; "reject" brings a replacement), or an
     event from your platform for a user (view, click, play, buy ...), stored for training. A play carries the
     seconds watched (``watch_s``): the web page sends them when its player closes or the video ends.
@@ -53,14 +54,14 @@ def feedback(body: FeedbackIn, caller: Identified, backend: AppBackend, owners: 
                 except ConflictError as exc:  # "not this" on a card this session never showed
                     raise Problem(409, "item_not_shown", str(exc),
                                   details=[{"session_id": body.session_id, "item_id": body.item_id}]) from exc
-                return FeedbackOut(recorded=user_id is not None, event=body.event, item_id=body.item_id,
-                                   reply=result.reply, lang=result.lang, shown=result.shown, state=result.state,
-                                   replacement=item_out(settings, result.replacement) if result.replacement
-                                   else None)
+                return json_response(FeedbackOut, FeedbackOut(
+                    recorded=user_id is not None, event=body.event, item_id=body.item_id, reply=result.reply,
+                    lang=result.lang, shown=result.shown, state=result.state,
+                    replacement=item_out(settings, result.replacement) if result.replacement else None))
         else:
             user_id = body.user_id
             check_user(owners, live, caller, user_id)
         if user_id is None:
-            return FeedbackOut(recorded=False, event=body.event, item_id=body.item_id)
+            return json_response(FeedbackOut, FeedbackOut(recorded=False, event=body.event, item_id=body.item_id))
         live.library.record(user_id, body.item_id, body.event, value=value, session_id=body.session_id)
-        return FeedbackOut(recorded=True, event=body.event, item_id=body.item_id)
+        return json_response(FeedbackOut, FeedbackOut(recorded=True, event=body.event, item_id=body.item_id))

@@ -22,7 +22,7 @@ from vidrec.server.dependencies import AppBackend, AppOwners, AppSettings, Ident
 from vidrec.server.expiry import admit_session, live_session
 from vidrec.server.problems import Problem
 from vidrec.server.routes.ownership import check_user, session_user
-from vidrec.server.routes.turns import turn_out
+from vidrec.server.routes.turns import json_response, turn_out
 from vidrec.server.schemas import MessageIn, Problems, SessionCreate, SessionCreated, SessionView, TurnOut
 
 log = logging.getLogger("vidrec.server")
@@ -54,7 +54,7 @@ SESSION_LINKS = {
              responses={**Problems, 201: {"description": "The session, and a client token if you had none.",
                                           "links": SESSION_LINKS}})
 def create_session(caller: Shopper, backend: AppBackend, owners: AppOwners, settings: AppSettings,
-                   body: SessionCreate | None = None) -> SessionCreated:
+                   body: SessionCreate | None = None) -> Response:
     """Start a session. Without credentials on an open server you also get a client token: keep it. With
     ``new_user`` the session gets a fresh anonymous user id, owned by you: send it as ``user_id`` when you start
     the shopper's later sessions, so their likes, carts and plays are attributed and trained on. A caller
@@ -76,19 +76,20 @@ def create_session(caller: Shopper, backend: AppBackend, owners: AppOwners, sett
         admit_session(owners, live, caller, session_id, user_id, settings)
         live.library.save_session(session_id, DialogState(session_id=session_id, user_id=user_id).model_dump(),
                                   owner=user_id)
-    return SessionCreated(session_id=session_id, user_id=user_id, client_token=token)
+    return json_response(SessionCreated, SessionCreated(session_id=session_id, user_id=user_id, client_token=token),
+                         201)
 
 
 @router.get("/v1/sessions/{session_id}", response_model=SessionView, responses=Problems)
 def get_session(session_id: SessionPath, caller: Identified, backend: AppBackend, owners: AppOwners,
-                settings: AppSettings) -> SessionView:
+                settings: AppSettings) -> Response:
     """A session's constraints, feedback, what was shown, and its history."""
     with backend.use() as live:
         row = live_session(owners, live, caller, session_id, settings.session_ttl_s)
         state = DialogState.model_validate(row["state"])
-        return SessionView(session_id=session_id, user_id=state.user_id, lang=state.lang, turn=state.turn,
-                           state=live.engine.state_view(state), history=state.history,
-                           updated_at=row.get("updated_at"))
+        return json_response(SessionView, SessionView(
+            session_id=session_id, user_id=state.user_id, lang=state.lang, turn=state.turn,
+            state=live.engine.state_view(state), history=state.history, updated_at=row.get("updated_at")))
 
 
 @router.delete("/v1/sessions/{session_id}", status_code=204, responses=Problems)
@@ -105,11 +106,12 @@ def delete_session(session_id: SessionPath, caller: Identified, backend: AppBack
 
 @router.post("/v1/sessions/{session_id}/messages", response_model=TurnOut, responses=Problems)
 def post_message(session_id: SessionPath, body: MessageIn, caller: Identified, backend: AppBackend,
-                 owners: AppOwners, settings: AppSettings) -> dict:
+                 owners: AppOwners, settings: AppSettings) -> Response:
     """One shopper message → the reply, with items (video and thumbnail links, the second to start at)."""
     with backend.use(write=True, session=session_id) as live:
         user_id = session_user(owners, live, caller, session_id, body.user_id, settings.session_ttl_s)
-        return turn_out(settings, live.engine.respond(session_id, body.text, user_id=user_id, owner=user_id))
+        turn = turn_out(settings, live.engine.respond(session_id, body.text, user_id=user_id, owner=user_id))
+    return json_response(TurnOut, turn)
 
 
 @router.post("/v1/sessions/{session_id}/messages/stream", responses={
