@@ -400,3 +400,21 @@ def test_hnsw_filter_exponent_widens_the_walk_of_a_filtered_search(monkeypatch):
         index.hnsw_filter_exponent = exponent
         index.search(vecs[0], 5, f)
     assert seen == [16, 32, 64]
+
+
+def test_ivf_filter_probes_at_least_the_unfiltered_lists_when_the_query_sits_in_large_lists():
+    # a dense region around the query (its lists are large) and a sparse rest: a filter keeping 80 % of every list
+    # must probe as far as the unfiltered search (counting average lists stopped it after a few of the large ones)
+    rng = np.random.default_rng(10)
+    axis = unit(rng.standard_normal(DIM))
+    dense = unit(axis + 0.3 * unit(rng.standard_normal((4000, DIM))))
+    sparse = unit(rng.standard_normal((2000, DIM)))
+    vecs = np.concatenate([dense, sparse])
+    index = FaissIndex(DIM, ivf_threshold=1000, nprobe=8, exhaustive_below=0)
+    index.add([str(i) for i in range(6000)], vecs, [{"category": "b" if i % 5 == 0 else "a"} for i in range(6000)])
+    ivf = faiss.extract_index_ivf(index._index)
+    sizes = index._list_sizes(ivf.nlist)
+    _, order = ivf.quantizer.search(axis[None, :], ivf.nlist)
+    assert sizes[order[0][:8]].mean() > 1.5 * sizes.mean()  # the closest lists are the large ones
+    most = index._mask(Filter(category={"a"}))
+    assert 8 <= index._filtered_nprobe(ivf, axis[None, :], most, len(index)) <= 12
