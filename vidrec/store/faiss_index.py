@@ -12,16 +12,20 @@ Below ``ivf_threshold`` vectors (default 50k) the index is ``IndexIDMap2(IndexFl
 the threshold it is rebuilt once as ``IndexIVFFlat`` (inner product, spherical k-means, ``nlist`` ~ 2*sqrt(n),
 retrained when it has grown 4x since). Searching IVF:
 
-- no filter: the ``nprobe`` (default 32) lists closest to the query;
-- a filter keeping at most ``exhaustive_below`` vectors (default 20k): every list, which is exact, and cheap
-  because faiss skips the vectors the bitmap leaves out;
-- a wider filter: lists closest first, as many as it takes to hold as many vectors meeting the filter as
-  ``nprobe`` average lists hold. Lists without such vectors are passed over (they cost only id checks), so a
-  filter whose vectors all lie far from the query still gets its nearest ones searched;
+- no filter: the ``nprobe`` (default 96) lists closest to the query;
+- a filter keeping at most ``exhaustive_below`` vectors (default 20k): every list holding one of them, which is
+  exact, and cheap because faiss skips the vectors the bitmap leaves out;
+- a wider filter: lists closest first, as many as it takes to hold as many vectors meeting the filter as the
+  ``nprobe`` closest lists hold vectors (times ``(total / kept) ** filter_probe_exponent``, default 0). Lists
+  without such vectors are passed over (they cost only id checks), so a filter whose vectors all lie far from the
+  query still gets its nearest ones searched;
 - a filtered search that found fewer than ``k`` hits is run again over every list.
 
-``bench/bench_index.py`` measures latency and recall of these settings (100k vectors: p50 about 1 ms, recall 0.96-1.0
-except for a wide filter whose vectors all lie away from the query, 0.72).
+``nprobe`` 96 is the smallest setting whose recall@10 reached 0.96 under every filter on the tune half of real
+shopper queries at both 100k and 1M realistic vectors (``bench/bench_index_real.py``; BENCHMARKS.md, "Indexes at
+1M on real embeddings"). The HNSW mode (``hnsw_threshold``) is off by default: at 1M it is cheaper for texts and
+facet filters but a search of the picture vectors (a kind filter keeping 18 %, which every search runs) walks
+far through the graph, 30-37 ms of CPU against IVF's few.
 
 Persistence: one file (a JSON manifest, the ids, payloads and filter columns as raw arrays, then the faiss index),
 written to a temporary file, fsynced and moved over the old one with ``os.replace``, so readers and crashes only
@@ -73,11 +77,12 @@ _TRAIN_PER_LIST = 32  # k-means training points per IVF list
 SPARSE_ROWS = 256  # a filter naming at most this many vectors or items is searched over their rows alone
 ALLOWED_BY_COMPARISON = 16  # a filter on at most this many values of a column compares codes, more look them up
 BASE_MASKS_KEPT = 4  # filters (without their kind) whose masks are kept for the next searches
-IVF_NPROBE = 32  # lists an unfiltered IVF search probes
+IVF_NPROBE = 96  # lists an unfiltered IVF search probes (fitted on tune queries at 100k and 1M, see above)
 IVF_FILTER_PROBE_EXPONENT = 0.0  # a filter keeping a share p probes lists holding nprobe lists' worth / p ** this
-HNSW_M = 32  # graph degree (see BENCHMARKS.md, "Indexes on realistic vectors")
+# (0.5 bought no recall over 0 at 100k or 1M on tune, so 0)
+HNSW_M = 32  # graph degree: M 16 (efConstruction 64) stayed under recall 0.95 at 100k up to ef 256 on tune
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 64
+HNSW_EF_SEARCH = 1024  # fitted on tune at 1M with M 32, efConstruction 80 (100k needed 256)
 HNSW_EF_MAX = 2048  # the most candidates a filtered walk keeps
 HNSW_FILTER_EXPONENT = 0.5  # a filter keeping a share p of the vectors walks with efSearch / p ** this
 HNSW_DEAD_SHARE = 0.25  # rebuild the graph when this share of it is deleted vectors
