@@ -172,9 +172,12 @@ def main() -> None:
     if args.build_only:
         save(args.json, out)
         return
-    ivf = build("ivf", lambda: fill(FaissIndex(vectors.shape[1], build_threads=args.build_threads,
-                                               exhaustive_below=args.exhaustive_below)))
-    masks = {name: (None if f.is_empty() else ivf._mask(f)) for name, f in flts.items()}
+    ivf = None
+    if "ivf" in args.backends or hnsw is None:
+        ivf = build("ivf", lambda: fill(FaissIndex(vectors.shape[1], build_threads=args.build_threads,
+                                                   exhaustive_below=args.exhaustive_below, hnsw_threshold=None)))
+    ref = ivf if ivf is not None else hnsw  # the filters' masks (the same payload columns in both)
+    masks = {name: (None if f.is_empty() else ref._mask(f)) for name, f in flts.items()}
     kept = {name: (n if m is None else int(m.sum())) for name, m in masks.items()}
     print({name: round(c / n * 100, 2) for name, c in kept.items()}, flush=True)
     truth = exact_truth(vectors, queries, masks, k)
@@ -234,7 +237,7 @@ def main() -> None:
         out["meta"]["load_end"] = os.getloadavg()
         save(args.json, out)
 
-    if "ivf" in args.backends:
+    if ivf is not None and "ivf" in args.backends:
         def ivf_apply(nprobe, exponent):
             ivf.nprobe, ivf.filter_probe_exponent = int(nprobe), float(exponent)
 
@@ -247,7 +250,7 @@ def main() -> None:
         for label, setting in (("ivf shipped nprobe32", SHIPPED_IVF), (f"ivf fitted {chosen}", chosen)):
             ivf_apply(*setting)
             report(label, ivf_search)
-    del ivf
+    ivf = None  # its memory back before the next backend
     if "hnsw" in args.backends and hnsw is not None:
         def hnsw_apply(ef, exponent):
             hnsw.hnsw_ef_search, hnsw.hnsw_filter_exponent = int(ef), float(exponent)
