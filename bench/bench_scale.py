@@ -153,11 +153,11 @@ def bench_index(
     if backend == "faiss-flat":
         from vidrec.store.faiss_index import FaissIndex
 
-        index = FaissIndex(dim, ivf_threshold=10**12, build_threads=threads)
+        index = FaissIndex(dim, ivf_threshold=10**12, hnsw_threshold=None, build_threads=threads)
     elif backend == "faiss-ivf":
         from vidrec.store.faiss_index import FaissIndex
 
-        index = FaissIndex(dim, build_threads=threads)
+        index = FaissIndex(dim, build_threads=threads, hnsw_threshold=None)
     elif backend == "milvus-lite":
         from vidrec.store.milvus_index import MilvusIndex
 

@@ -343,3 +343,78 @@ def test_hnsw_filters_narrow_exactly_and_wide_through_a_longer_walk():
         assert len(got) == 10 and all(data[vid][1].get("price", 1e9) <= 400.0 for vid, _ in got)
         recalls.append(len(want & {vid for vid, _ in got}) / 10)
     assert np.mean(recalls) >= 0.95
+
+
+def test_ivf_probes_more_lists_for_a_filter_the_larger_the_probe_exponent():
+    axis, ids, vecs, pays = near_and_far()
+    index = FaissIndex(DIM, ivf_threshold=1000, nprobe=4, exhaustive_below=0)
+    index.add(ids, vecs, pays)
+    ivf = faiss.extract_index_ivf(index._index)
+    half = index._mask(Filter(ids={str(i) for i in range(0, 4000, 2)}))  # half of every list
+    probed = []
+    for exponent in (0.0, 1.0, 2.0):
+        index.filter_probe_exponent = exponent
+        probed.append(index._filtered_nprobe(ivf, axis[None, :], half, len(index)))
+    # kept share 1/2: lists holding 4 lists' worth of kept vectors (~8 lists), then x2, then x4
+    assert probed[0] < probed[1] < probed[2] <= ivf.nlist
+    assert 1.5 <= probed[1] / probed[0] <= 2.5
+    assert FaissIndex(DIM, filter_probe_exponent=0.5).filter_probe_exponent == 0.5
+
+
+def test_ivf_keeps_a_filters_per_list_counts_until_the_rows_change():
+    axis, ids, vecs, pays = near_and_far()
+    index = FaissIndex(DIM, ivf_threshold=1000, nprobe=4, exhaustive_below=0)
+    index.add(ids, vecs, pays)
+    f = Filter(category={"far"})
+    first = index.search(axis, 10, f)
+    counts = next(iter(index._list_counts.values()))
+    assert int(counts.sum()) == 2000
+    assert index.search(axis, 10, f) == first and next(iter(index._list_counts.values())) is counts  # reused
+    index.delete([str(i) for i in range(2000, 2100)])  # 100 "far" vectors gone: counted again
+    assert not index._list_counts
+    again = index.search(axis, 10, f)
+    assert int(next(iter(index._list_counts.values())).sum()) == 1900
+    assert all(int(vid) >= 2100 for vid, _ in again)
+    # the exact path (a filter keeping at most exhaustive_below) searches the same lists from the same counts
+    index.exhaustive_below = 10_000
+    reference = {i: (v, p) for i, v, p in zip(ids[:2000] + ids[2100:], np.concatenate([vecs[:2000], vecs[2100:]]),
+                                               pays[:2000] + pays[2100:], strict=True)}
+    assert [v for v, _ in index.search(axis, 10, f)] == [v for v, _ in brute_force(reference, axis, 10, f)]
+
+
+def test_hnsw_filter_exponent_widens_the_walk_of_a_filtered_search(monkeypatch):
+    rng = np.random.default_rng(9)
+    vecs = clustered(rng, 1500)
+    index = FaissIndex(DIM, hnsw_threshold=1000, exhaustive_below=0, hnsw_ef_search=16)
+    index.add([str(i) for i in range(1500)], vecs, [{"category": "a" if i % 4 else "b"} for i in range(1500)])
+    seen = []
+    search = index._index.search
+
+    def spy(x, k, params=None):
+        seen.append(params.efSearch)
+        return search(x, k, params=params)
+
+    monkeypatch.setattr(index._index, "search", spy)
+    f = Filter(category={"b"})  # keeps a quarter
+    for exponent in (0.0, 0.5, 1.0):
+        index.hnsw_filter_exponent = exponent
+        index.search(vecs[0], 5, f)
+    assert seen == [16, 32, 64]
+
+
+def test_ivf_filter_probes_at_least_the_unfiltered_lists_when_the_query_sits_in_large_lists():
+    # a dense region around the query (its lists are large) and a sparse rest: a filter keeping 80 % of every list
+    # must probe as far as the unfiltered search (counting average lists stopped it after a few of the large ones)
+    rng = np.random.default_rng(10)
+    axis = unit(rng.standard_normal(DIM))
+    dense = unit(axis + 0.3 * unit(rng.standard_normal((4000, DIM))))
+    sparse = unit(rng.standard_normal((2000, DIM)))
+    vecs = np.concatenate([dense, sparse])
+    index = FaissIndex(DIM, ivf_threshold=1000, nprobe=8, exhaustive_below=0)
+    index.add([str(i) for i in range(6000)], vecs, [{"category": "b" if i % 5 == 0 else "a"} for i in range(6000)])
+    ivf = faiss.extract_index_ivf(index._index)
+    sizes = index._list_sizes(ivf.nlist)
+    _, order = ivf.quantizer.search(axis[None, :], ivf.nlist)
+    assert sizes[order[0][:8]].mean() > 1.5 * sizes.mean()  # the closest lists are the large ones
+    most = index._mask(Filter(category={"a"}))
+    assert 8 <= index._filtered_nprobe(ivf, axis[None, :], most, len(index)) <= 12

@@ -198,3 +198,26 @@ def test_wrong_backend_urls_are_clear_errors(tmp_path):
     with pytest.raises(StoreError, match="milvus://HOST:PORT"):
         Store.open(tmp_path / "s", vectors="redis://x")
     assert not (tmp_path / "s" / "backends.json").exists()
+
+
+def test_a_store_past_its_hnsw_threshold_holds_its_vectors_in_a_graph(tmp_path):
+    # the switch is one setting of the vector index (vidrec.store.faiss_index.HNSW_THRESHOLD by default)
+    from vidrec.store import faiss_index
+
+    assert faiss_index.FaissIndex(8).hnsw_threshold == faiss_index.HNSW_THRESHOLD
+    rng = np.random.default_rng(0)
+    vecs = rng.standard_normal((1200, 8)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    ids = [str(i) for i in range(1200)]
+    payloads = [{"item_id": i, "kind": "text", "category": "dress" if int(i) % 3 else "shirt"} for i in ids]
+    path = tmp_path / "store"
+    with Store.open(path, dim=8, ivf_threshold=300, hnsw_threshold=1000) as store:
+        store.vectors.add(ids[:900], vecs[:900], payloads[:900])
+        assert store.vectors.index_type == "ivf"
+        store.vectors.add(ids[900:], vecs[900:], payloads[900:])
+        assert store.vectors.index_type == "hnsw"
+        store.vectors.save()
+    with Store.open(path, create=False, hnsw_threshold=1000) as store:
+        assert store.vectors.index_type == "hnsw" and len(store.vectors) == 1200
+        hits = store.vectors.search(vecs[4], 3, Filter(category={"dress"}))
+        assert hits[0][0] == "4" and all(int(v) % 3 for v, _ in hits)

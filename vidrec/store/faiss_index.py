@@ -12,16 +12,20 @@ Below ``ivf_threshold`` vectors (default 50k) the index is ``IndexIDMap2(IndexFl
 the threshold it is rebuilt once as ``IndexIVFFlat`` (inner product, spherical k-means, ``nlist`` ~ 2*sqrt(n),
 retrained when it has grown 4x since). Searching IVF:
 
-- no filter: the ``nprobe`` (default 32) lists closest to the query;
-- a filter keeping at most ``exhaustive_below`` vectors (default 20k): every list, which is exact, and cheap
-  because faiss skips the vectors the bitmap leaves out;
-- a wider filter: lists closest first, as many as it takes to hold as many vectors meeting the filter as
-  ``nprobe`` average lists hold. Lists without such vectors are passed over (they cost only id checks), so a
-  filter whose vectors all lie far from the query still gets its nearest ones searched;
+- no filter: the ``nprobe`` (default 96) lists closest to the query;
+- a filter keeping at most ``exhaustive_below`` vectors (default 20k): every list holding one of them, which is
+  exact, and cheap because faiss skips the vectors the bitmap leaves out;
+- a wider filter: lists closest first, as many as it takes to hold as many vectors meeting the filter as the
+  ``nprobe`` closest lists hold vectors (times ``(total / kept) ** filter_probe_exponent``, default 0). Lists
+  without such vectors are passed over (they cost only id checks), so a filter whose vectors all lie far from the
+  query still gets its nearest ones searched;
 - a filtered search that found fewer than ``k`` hits is run again over every list.
 
-``bench/bench_index.py`` measures latency and recall of these settings (100k vectors: p50 about 1 ms, recall 0.96-1.0
-except for a wide filter whose vectors all lie away from the query, 0.72).
+``nprobe`` 96 is the smallest setting whose recall@10 reached 0.96 under every filter on the tune half of real
+shopper queries at both 100k and 1M realistic vectors (``bench/bench_index_real.py``; BENCHMARKS.md, "Indexes at
+1M on real embeddings"). Past ``hnsw_threshold`` vectors (default ``HNSW_THRESHOLD``, 500k) the index is rebuilt
+once as an HNSW graph (M 32, efConstruction 80, efSearch 1024): at 1M it needs 2-4x less CPU than IVF at the same
+recall for texts and facet filters (and as much for the picture pass).
 
 Persistence: one file (a JSON manifest, the ids, payloads and filter columns as raw arrays, then the faiss index),
 written to a temporary file, fsynced and moved over the old one with ``os.replace``, so readers and crashes only
@@ -73,9 +77,18 @@ _TRAIN_PER_LIST = 32  # k-means training points per IVF list
 SPARSE_ROWS = 256  # a filter naming at most this many vectors or items is searched over their rows alone
 ALLOWED_BY_COMPARISON = 16  # a filter on at most this many values of a column compares codes, more look them up
 BASE_MASKS_KEPT = 4  # filters (without their kind) whose masks are kept for the next searches
-HNSW_M = 32  # graph degree (see BENCHMARKS.md, "Indexes on realistic vectors")
+IVF_NPROBE = 96  # lists an unfiltered IVF search probes (fitted on tune queries at 100k and 1M, see above)
+IVF_FILTER_PROBE_EXPONENT = 0.0  # a filter keeping a share p probes lists holding nprobe lists' worth / p ** this
+# (0.5 bought no recall over 0 at 100k or 1M on tune, so 0)
+# Past this many vectors the index is rebuilt once as an HNSW graph (None: never). On realistic vectors with real
+# shopper queries (BENCHMARKS.md, "Indexes at 1M on real embeddings") both reach recall@10 0.95 at 100k, IVF with
+# ~2x the CPU of HNSW but a 5x cheaper build; at 1M, recall-matched, HNSW costs 2-4x less CPU for texts and facet
+# filters and as much for the picture pass (~35 ms p95 both). IVF's CPU grows ~n^0.8 here, HNSW's ~n^0.6: the
+# switch sits between the two measured sizes, where IVF's unfiltered p95 would pass ~10 ms.
+HNSW_THRESHOLD = 500_000
+HNSW_M = 32  # graph degree: M 16 (efConstruction 64) stayed under recall 0.95 at 100k up to ef 256 on tune
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 64
+HNSW_EF_SEARCH = 1024  # fitted on tune at 1M with M 32, efConstruction 80 (100k needed 256)
 HNSW_EF_MAX = 2048  # the most candidates a filtered walk keeps
 HNSW_FILTER_EXPONENT = 0.5  # a filter keeping a share p of the vectors walks with efSearch / p ** this
 HNSW_DEAD_SHARE = 0.25  # rebuild the graph when this share of it is deleted vectors
@@ -130,13 +143,15 @@ class FaissIndex(VectorIndex):
         path: str | Path | None = None,
         *,
         ivf_threshold: int = 50_000,
-        nprobe: int = 32,
+        nprobe: int = IVF_NPROBE,
+        filter_probe_exponent: float = IVF_FILTER_PROBE_EXPONENT,
         exhaustive_below: int = 20_000,
         build_threads: int = 1,
-        hnsw_threshold: int | None = None,
+        hnsw_threshold: int | None = HNSW_THRESHOLD,
         hnsw_m: int = HNSW_M,
         hnsw_ef_construction: int = HNSW_EF_CONSTRUCTION,
         hnsw_ef_search: int = HNSW_EF_SEARCH,
+        hnsw_filter_exponent: float = HNSW_FILTER_EXPONENT,
     ) -> None:
         if dim <= 0:
             raise InputError(f"vector dimension must be positive, got {dim}")
@@ -144,12 +159,14 @@ class FaissIndex(VectorIndex):
         self.path = Path(path) if path is not None else None
         self.ivf_threshold = int(ivf_threshold)
         self.nprobe = int(nprobe)
+        self.filter_probe_exponent = float(filter_probe_exponent)
         self.exhaustive_below = int(exhaustive_below)
         self.build_threads = int(build_threads)
         self.hnsw_threshold = None if hnsw_threshold is None else int(hnsw_threshold)
         self.hnsw_m = int(hnsw_m)
         self.hnsw_ef_construction = int(hnsw_ef_construction)
         self.hnsw_ef_search = int(hnsw_ef_search)
+        self.hnsw_filter_exponent = float(hnsw_filter_exponent)
         self._lock = _ReadWriteLock()
         self._derived_lock = threading.Lock()  # searches share the masks they keep (see _forget_derived)
         self._file_signature: tuple[int, int, int] | None = None
@@ -184,6 +201,8 @@ class FaissIndex(VectorIndex):
         self._base_masks: dict[tuple, np.ndarray] = {}  # last filters without their kind (text, then image)
         self._item_rows: tuple[np.ndarray, np.ndarray] | None = None  # labels sorted by item code, list starts
         self._alive_bits: np.ndarray | None = None  # HNSW with dead labels: the live ones, as a bitmap
+        self._list_counts: dict[tuple, np.ndarray] = {}  # IVF: per filter, how many of its vectors each list holds
+        self._sizes: np.ndarray | None = None  # IVF: how many live vectors each list holds
 
     def _grow(self, needed: int) -> None:
         if needed <= self._capacity:
@@ -655,13 +674,15 @@ class FaissIndex(VectorIndex):
             else:
                 ivf = faiss.extract_index_ivf(self._index)
                 nlist = ivf.nlist
+                per_list = None if mask is None else self._per_list(filter, mask, nlist, selected)
                 if selector is not None and selected <= self.exhaustive_below:
                     # exact: every list that holds a vector meeting the filter, and no other
-                    return self._search_lists(ivf, query, k_eff, self._lists_holding(mask), selector)
+                    lists = np.flatnonzero(per_list).astype(np.int64)
+                    return self._search_lists(ivf, query, k_eff, lists, selector)
                 if selector is None:
                     nprobe = min(nlist, self.nprobe)
                 else:
-                    nprobe = self._filtered_nprobe(ivf, query, mask, total)
+                    nprobe = self._filtered_nprobe(ivf, query, mask, total, per_list)
                 scores, labels = self._index.search(
                     query, k_eff, params=faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
                 )
@@ -675,7 +696,7 @@ class FaissIndex(VectorIndex):
                      selected: int, total: int) -> tuple[np.ndarray, np.ndarray]:
         """HNSW: the graph walk with ``hnsw_ef_search`` candidates; a filter keeping at most ``exhaustive_below``
         vectors: exact over the kept ones (the graph's flat storage under the same bitmap); a wider filter: the walk
-        with more candidates the fewer vectors the filter keeps (efSearch * (total / kept) ** HNSW_FILTER_EXPONENT), and exact when it
+        with more candidates the fewer vectors the filter keeps (efSearch * (total / kept) ** hnsw_filter_exponent), and exact when it
         found fewer than ``k``."""
         bits = None
         if selector is None and self._dead:
@@ -688,7 +709,7 @@ class FaissIndex(VectorIndex):
             return self._exact_over(query, k, mask)
         ef = self.hnsw_ef_search
         if selected < total:
-            ef = int(min(HNSW_EF_MAX, math.ceil(ef * (total / selected) ** HNSW_FILTER_EXPONENT)))
+            ef = int(min(HNSW_EF_MAX, math.ceil(ef * (total / selected) ** self.hnsw_filter_exponent)))
         scores, labels = self._index.search(query, k, params=faiss.SearchParametersHNSW(efSearch=max(ef, k),
                                                                                          sel=selector))
         if mask is not None and int((labels[0] >= 0).sum()) < k:
@@ -733,9 +754,27 @@ class FaissIndex(VectorIndex):
 
     def _lists_holding(self, mask: np.ndarray) -> np.ndarray:
         """The IVF lists that hold at least one of the labels in ``mask``."""
-        # counted rather than sorted (np.unique): the same lists, ascending, ~6x faster at 400k rows
-        held = np.bincount(self._list_of[: len(mask)][mask] + 1)[1:]  # -1 (in no list) counted apart
-        return np.flatnonzero(held).astype(self._list_of.dtype)
+        nlist = faiss.extract_index_ivf(self._index).nlist
+        return np.flatnonzero(self._count_per_list(mask, nlist)).astype(np.int64)
+
+    def _count_per_list(self, mask: np.ndarray, nlist: int) -> np.ndarray:
+        """How many of the labels in ``mask`` each IVF list holds."""
+        # counted rather than sorted (np.unique): ~6x faster at 400k rows; -1 (in no list) counted apart
+        return np.bincount(self._list_of[: len(mask)][mask] + 1, minlength=nlist + 1)[1 : nlist + 1]
+
+    def _per_list(self, f: Filter, mask: np.ndarray, nlist: int, selected: int) -> np.ndarray:
+        """``_count_per_list`` of a filter's mask, kept for the next searches under the same filter (a shopper's
+        filter is asked again turn after turn; at 1M vectors the count costs a few ms, the search itself ~5)."""
+        key = (_filter_key(f), f.kind)
+        with self._derived_lock:
+            counts = self._list_counts.get(key)
+        if counts is None or len(counts) != nlist or int(counts.sum()) != selected:
+            counts = self._count_per_list(mask, nlist)
+            with self._derived_lock:
+                while len(self._list_counts) >= BASE_MASKS_KEPT:
+                    self._list_counts.pop(next(iter(self._list_counts)))
+                self._list_counts[key] = counts
+        return counts
 
     def _search_lists(self, ivf: faiss.IndexIVF, query: np.ndarray, k: int, lists: np.ndarray,
                       selector: faiss.IDSelector) -> tuple[np.ndarray, np.ndarray]:
@@ -752,17 +791,32 @@ class FaissIndex(VectorIndex):
                                  faiss.swig_ptr(scores), faiss.swig_ptr(labels), False, params)
         return labels[0], scores[0]
 
-    def _filtered_nprobe(self, ivf: faiss.IndexIVF, query: np.ndarray, mask: np.ndarray, total: int) -> int:
-        """How many lists to probe (closest first) so that they hold as many vectors meeting the filter as an
-        unfiltered search scores (``nprobe`` average lists). Lists without such vectors cost only id checks, so
-        they are passed over rather than counted: a filter whose vectors all lie far from the query still gets
-        its nearest ones searched."""
+    def _filtered_nprobe(self, ivf: faiss.IndexIVF, query: np.ndarray, mask: np.ndarray, total: int,
+                         per_list: np.ndarray | None = None) -> int:
+        """How many lists to probe (closest first) so that they hold as many vectors meeting the filter as the
+        ``nprobe`` closest lists hold vectors (what an unfiltered search scores), times
+        ``(total / kept) ** filter_probe_exponent``: a filter's 10 best lie further out than the unfiltered 10 best,
+        the further the fewer it keeps. Counted against the closest lists' own sizes, not an average list: lists
+        near a query in a dense region are large, and a count of average lists stopped a filter keeping 83 % after
+        8-15 of them where the unfiltered search probed 32 (recall 0.76 against 0.95). Lists without such vectors
+        cost only id checks, so they are passed over rather than counted: a filter whose vectors all lie far from
+        the query still gets its nearest ones searched."""
         nlist = ivf.nlist
-        per_list = np.bincount(self._list_of[: len(mask)][mask], minlength=nlist + 1)[:nlist]
+        if per_list is None:
+            per_list = self._count_per_list(mask, nlist)
         _, order = ivf.quantizer.search(query, nlist)
         reached = np.cumsum(per_list[order[0]])
-        target = self.nprobe * total / nlist
+        kept = max(1, int(reached[-1]))
+        scored = int(self._list_sizes(nlist)[order[0][: self.nprobe]].sum())
+        target = max(1, scored) * (total / kept) ** self.filter_probe_exponent
         return int(min(nlist, np.searchsorted(reached, target) + 1))
+
+    def _list_sizes(self, nlist: int) -> np.ndarray:
+        """How many live vectors each IVF list holds (kept until the rows change)."""
+        sizes = self._sizes
+        if sizes is None or len(sizes) != nlist:
+            sizes = self._sizes = self._count_per_list(self._alive[: len(self._ids)], nlist)
+        return sizes
 
     # ----------------------------------------------------------------------------------------------- files
 
