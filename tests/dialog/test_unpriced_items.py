@@ -54,3 +54,18 @@ def test_an_item_without_a_price_is_a_match_for_a_budget_but_not_claimed_within_
 def test_a_hoodie_without_a_price_is_reached_under_a_budget(engine):
     t = engine.respond("hoodie", "hoodies under 200 please")
     assert "d034" in {i.id for i in t.items if i.match}, t.reply
+
+
+@pytest.mark.parametrize(("sid", "opening", "cheaper"), [("c-en", "show me some dresses", "anything cheaper?"),
+                                                          ("c-zh", "看看连衣裙", "有没有便宜点的")])
+def test_cheaper_never_brings_back_a_card_it_judged_too_dear(engine, sid, opening, cheaper):
+    """"Cheaper" judges every card on screen too dear, the unpriced one included (the shopper saw its price; the
+    budget does not hide it): it must not come back as a match for the new budget, and saying "cheaper" again never
+    returns the same page (it did: the unpriced dress alone, the same list after every "cheaper")."""
+    first = engine.respond(sid, opening)
+    assert "d006" in {i.id for i in first.items}, first.reply
+    second = engine.respond(sid, cheaper)
+    assert second.intent == "critique", second.intent
+    assert not {i.id for i in first.items} & {i.id for i in second.items}, (first.reply, second.reply)
+    third = engine.respond(sid, cheaper)
+    assert [i.id for i in third.items] != [i.id for i in second.items], third.reply

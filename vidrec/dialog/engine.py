@@ -440,20 +440,25 @@ class Engine:
             self._apply_request(state, parsed)
             return self._recommend(state, turn)
         if intent == "refine":
+            priced = False
             if parsed.price_direction is not None and all(v is None for v in asked.range("price")) \
                     and state.request.range("price") == budget:
                 # "any of them long sleeve and cheap?", "anything else that is affordable and in size S?": the
                 # price word moves the budget as it would in a critique; a budget the message names (or an answer
                 # to the budget question just set) wins
                 self._apply_price_direction(state, parsed.price_direction)
+                priced = bool(state.last_shown)
             self._apply_request(state, parsed)
-            return self._recommend(state, turn)
+            return self._recommend(state, turn, page=priced)
         if intent == "critique":
             before = (state.request.model_dump(), list(state.critiques))
             self._apply_critique(state, text, parsed)
             # a critique that changes nothing ("cheaper" when no price on screen is known) still says "not these":
-            # the next list brings items not shown yet, never the same page again
-            return self._recommend(state, turn, page=before == (state.request.model_dump(), state.critiques))
+            # the next list brings items not shown yet, never the same page again. So does a price word: "cheaper"
+            # judges every card on screen too dear, those whose price the store does not know included (the
+            # shopper saw it; a budget never hides them), so they must not come back under the new budget
+            return self._recommend(state, turn, page=parsed.price_direction is not None
+                                   or before == (state.request.model_dump(), state.critiques))
         if intent == "more":
             self._apply_request(state, parsed)
             return self._recommend(state, turn, page=True)
