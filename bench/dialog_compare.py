@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> None:
             out[f"{name}:{system}"] = {g: with_intervals(pick(eps, system, k), args.max_turns, args.boots, rng)
                                        for g, k in GROUPS.items()}
     if old:
-        for system in sorted({e["system"] for e in new} & {e["system"] for e in old}):
+        # a system compared only where every file of both sides holds it (else some pairs would be missing)
+        for system in sorted(set.intersection(*({e["system"] for e in eps} for eps in
+                                                [*(load([p]) for p in args.new), *(load([p]) for p in args.old)]))):
             out[f"new-old:{system}"] = {f"{g}_{key}": paired_difference(pick(new, system, k), pick(old, system, k),
                                                                        key, args.max_turns, args.boots, rng)
                                         for g, k in GROUPS.items() for key in KEYS}
