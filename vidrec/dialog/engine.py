@@ -892,8 +892,8 @@ class Engine:
             known.add("price")
         last_asked = bool(state.history and state.history[-1].get("question"))
         question = None
-        if self.ask_questions and not near and (ASK_ON_PAGES or not page) and not state.pivot and not state.liked \
-                and not state.sort:
+        if self.ask_questions and not near and (ASK_ON_PAGES or not page) and not ask_kind and not state.pivot \
+                and not state.liked and not state.sort:
             weights = list(np.exp(np.array([h.score for h in hits]) * 5.0))
             if "brand" not in state.asked and not state.brand_talk:
                 known = known | {"brand"}  # brand names a shopper may not know are no question to ask
