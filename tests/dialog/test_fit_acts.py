@@ -87,3 +87,22 @@ def test_play_and_other_colour():
     assert not acts.wants_play("remove the third one")
     assert acts.wants_other_colour("这款有没有其他颜色") and acts.wants_other_colour("in a different colour?")
     assert not acts.wants_other_colour("I like this colour")
+
+
+def test_an_occasion_steers_but_an_item_for_another_is_no_miss():
+    """"下周去旅游" / "going to a party" asks for an occasion, not for items whose videos name none: a shoe whose
+    video says "Semi Casual" is a match for a travel request, unknown on the occasion (never claimed for it), while
+    one for travel meets it. As a miss it went behind every item that names no occasion."""
+    travel = Request.model_validate({"category": "Casual Shoes", "usage": "Travel"})
+    casual = _item("s1", "Casual Shoes", "Black", 300)
+    casual.attributes["usage"] = Attribute(value="Casual", confidence=0.9, source="ocr")
+    for_travel = _item("s2", "Casual Shoes", "Black", 300)
+    for_travel.attributes["usage"] = Attribute(value="Travel", confidence=0.9, source="ocr")
+    other = fit(casual, travel)
+    assert other.match and other.conditions == {"category": "met", "usage": "unknown"}
+    same = fit(for_travel, travel)
+    assert same.met("usage")
+    assert claimable(travel, [other, same]).to_json() == {"category": "Casual Shoes"}
+    assert claimable(travel, [same]).get("usage") == "Travel"
+    # a kind or colour stays a condition: another kind is still a miss
+    assert fit(_item("s3", "Heels", "Black", 300), travel).missed == ["category"]

@@ -54,3 +54,26 @@ def test_an_item_without_a_price_is_a_match_for_a_budget_but_not_claimed_within_
 def test_a_hoodie_without_a_price_is_reached_under_a_budget(engine):
     t = engine.respond("hoodie", "hoodies under 200 please")
     assert "d034" in {i.id for i in t.items if i.match}, t.reply
+
+
+@pytest.mark.parametrize(("sid", "opening", "cheaper"), [("c-en", "show me some dresses", "anything cheaper?"),
+                                                          ("c-zh", "看看连衣裙", "有没有便宜点的")])
+def test_cheaper_sets_aside_the_unpriced_card_it_judged_too_dear(engine, sid, opening, cheaper):
+    """"Cheaper" judges every card on screen too dear, the unpriced one included (the shopper saw its price; the
+    budget does not hide it): it must not come back for this request. It did, as the one match under every new
+    budget, so "cheaper" after "cheaper" returned the same page. The priced dresses may come back, as close matches
+    that say they are over the budget; a new request forgets what was set aside."""
+    first = engine.respond(sid, opening)
+    assert "d006" in {i.id for i in first.items}, first.reply
+    second = engine.respond(sid, cheaper)
+    assert second.intent == "critique", second.intent
+    assert "d006" not in {i.id for i in second.items}, second.reply
+    budget = second.state["constraints"]["price_max"]
+    assert budget < 199
+    assert all(i.price is not None and i.price > budget for i in second.items if i.id in {j.id for j in first.items})
+    assert not any(i.match for i in second.items if i.id in {j.id for j in first.items}), second.reply
+    third = engine.respond(sid, cheaper)
+    assert "d006" not in {i.id for i in third.items}, third.reply
+    again = engine.respond(sid, "show me hoodies" if sid == "c-en" else "看看卫衣")
+    assert again.state["constraints"]["category"] == "Hoodie"
+    assert not engine.load_state(sid).priced_out

@@ -44,6 +44,7 @@ class DialogState(BaseModel):
     last_close: list[str] = Field(default_factory=list)  # of last_shown, the close matches (not all conditions met)
     fresh: list[str] = Field(default_factory=list)  # conditions named in the latest message: kept over older ones
     pending_act: dict[str, Any] | None = None  # an unsure reject or buy waiting for a yes or no
+    priced_out: list[str] = Field(default_factory=list)  # unpriced cards on screen at a "cheaper": not this request
     history: list[dict[str, Any]] = Field(default_factory=list)  # compact log of turns (text, intent, items)
 
     def apply(self, request: Request, clear: Iterable[str] = ()) -> None:
@@ -87,6 +88,7 @@ class DialogState(BaseModel):
         self.focus = None
         self.sort = None
         self.pending_act = None
+        self.priced_out = []
 
     def reset(self) -> None:
         """Start over completely (rejected items stay rejected: the shopper said no to them)."""
