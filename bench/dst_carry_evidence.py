@@ -24,6 +24,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from nlu_eval import simmc_gold, slot_pairs  # noqa: E402
+from report import emit  # noqa: E402
 
 from vidrec.dialog.state import DialogState  # noqa: E402
 from vidrec.nlu import Lexicon, parse  # noqa: E402
@@ -124,10 +125,7 @@ def main() -> int:
         print(f"no SIMMC 2.0 data at {path}", file=sys.stderr)
         return 2
     result = {"simmc2_even": simmc(path), "xrisawoz": xrisawoz(data / "xrisawoz")}
-    text = json.dumps(result, indent=1, ensure_ascii=False)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    emit(result, args.json)
     return 0
 
 

@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from nlu_eval import catalog_lexicon, slot_pairs  # noqa: E402
+from report import emit  # noqa: E402
 
 from vidrec.nlu import parse  # noqa: E402
 
@@ -101,10 +102,7 @@ def main() -> int:
     groups = {"all": rows, "zh": [r for r in rows if r.get("lang") in ("zh", "mixed")],
               "en": [r for r in rows if r.get("lang") == "en"]}
     result = {"file": path.name, **({"tagger": args.tagger} if args.tagger else {}), **{g: score(rs, args.boot) for g, rs in groups.items() if rs}}
-    text = json.dumps(result, indent=1, ensure_ascii=False)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    emit(result, args.json)
     return 0
 
 

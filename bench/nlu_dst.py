@@ -55,6 +55,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from nlu_eval import simmc_gold, slot_pairs  # noqa: E402
+from report import emit  # noqa: E402
 
 from vidrec.dialog.acts import names_kind_missed  # noqa: E402
 from vidrec.dialog.state import DialogState  # noqa: E402
@@ -311,10 +312,7 @@ def main() -> int:
             if args.half != "all":
                 for k in ("constraint_turns", "turns_with_mapped_act", "refine_read_as_more", "top_confusions"):
                     r.pop(k)  # counted over both halves
-    text = json.dumps(result, indent=1, ensure_ascii=False)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    emit(result, args.json)
     return 0
 
 
