@@ -295,6 +295,9 @@ def bench_ray_scaling(items: int, worker_counts: list[int], rounds: int) -> dict
     from vidrec.config import IngestSettings
     from vidrec.ingest import ingest
 
+    # Ray starts its workers at nice 15 unless told otherwise: on a machine where anything else runs, the workers
+    # would then measure the other jobs' share of the cores, not how the runner scales
+    os.environ.setdefault("RAY_worker_niceness", "0")
     demo = ROOT / "examples" / "demo"
     work = Path(tempfile.mkdtemp(prefix="vidrec-bench-ray-"))
     catalog, _ = sample_catalog(demo / "catalog.csv", work, items)
