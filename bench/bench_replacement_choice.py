@@ -17,15 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_server import BUTTONS, SCRIPTS, SLOTS  # noqa: E402
-from bench_shopper_turns import Counting  # noqa: E402
+from bench_shopper_turns import Counting, store_copy  # noqa: E402
 
 from vidrec.dialog.engine import Engine, Turn  # noqa: E402
 from vidrec.dialog.fit import fit  # noqa: E402
@@ -84,48 +82,42 @@ def main() -> None:
     from vidrec.encoders.text import default_text_encoder
 
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Path(tmp) / "store"
-        shutil.copytree(args.store, store, ignore=shutil.ignore_patterns("write.lock", "thumbnails"))
-        library = Library.open(store, readonly=False)
-        try:
-            counting = Counting(default_text_encoder())
-            engine = Engine(library, text_encoder=counting)
-            rng_ids = random.Random(args.seed)
-            for n in range(args.sessions):
-                rng = random.Random(args.seed * 1000 + n)
-                lang = "zh" if n % 2 == 0 else "en"
-                sid = f"{rng_ids.getrandbits(64):016x}"
-                fill = {k: rng.choice(v) for k, v in SLOTS.items()}
-                last = None
-                for step in SCRIPTS[lang]:
-                    if step in BUTTONS:
-                        if last is None or not last.items:
-                            continue
-                        item = rng.choice(list(last.items)[:4]).id
-                        if BUTTONS[step] == "reject":
-                            state, seen = rejected_state(engine, sid, item)
-                            row = {"request": state.request.describe("en", library.taxonomy)}
-                            for way, pick in (("per_text", per_text_replacement), ("one_vector", None)):
-                                counting.queries = 0
-                                card, dropped = (pick(engine, state, item, seen) if pick else
-                                                 engine._replacement(state, item, avoid=seen))
-                                row[way] = {"id": card.id if card else None, "title": card.title if card else None,
-                                            "dropped": dropped, "embeddings": counting.queries,
-                                            **judge(library, state, card, dropped)}
-                            rows.append(row)
-                        engine.feedback(sid, item, BUTTONS[step], owner="bench")
+    with store_copy(args.store) as library:
+        counting = Counting(default_text_encoder())
+        engine = Engine(library, text_encoder=counting)
+        rng_ids = random.Random(args.seed)
+        for n in range(args.sessions):
+            rng = random.Random(args.seed * 1000 + n)
+            lang = "zh" if n % 2 == 0 else "en"
+            sid = f"{rng_ids.getrandbits(64):016x}"
+            fill = {k: rng.choice(v) for k, v in SLOTS.items()}
+            last = None
+            for step in SCRIPTS[lang]:
+                if step in BUTTONS:
+                    if last is None or not last.items:
                         continue
-                    text = step.format(**fill)
-                    if step == "@answer":
-                        q = (last.question if last is not None else None) or {}
-                        labels = q.get("labels") or q.get("options")
-                        text = labels[0] if labels else ("再来一些" if lang == "zh" else "more")
-                    out = engine.respond(sid, text, user_id=f"bench-{args.seed}-{n}", owner="bench")
-                    if out.items:
-                        last = out
-        finally:
-            library.close()
+                    item = rng.choice(list(last.items)[:4]).id
+                    if BUTTONS[step] == "reject":
+                        state, seen = rejected_state(engine, sid, item)
+                        row = {"request": state.request.describe("en", library.taxonomy)}
+                        for way, pick in (("per_text", per_text_replacement), ("one_vector", None)):
+                            counting.queries = 0
+                            card, dropped = (pick(engine, state, item, seen) if pick else
+                                             engine._replacement(state, item, avoid=seen))
+                            row[way] = {"id": card.id if card else None, "title": card.title if card else None,
+                                        "dropped": dropped, "embeddings": counting.queries,
+                                        **judge(library, state, card, dropped)}
+                        rows.append(row)
+                    engine.feedback(sid, item, BUTTONS[step], owner="bench")
+                    continue
+                text = step.format(**fill)
+                if step == "@answer":
+                    q = (last.question if last is not None else None) or {}
+                    labels = q.get("labels") or q.get("options")
+                    text = labels[0] if labels else ("再来一些" if lang == "zh" else "more")
+                out = engine.respond(sid, text, user_id=f"bench-{args.seed}-{n}", owner="bench")
+                if out.items:
+                    last = out
 
     def share(key, way):  # of the presses that found a card
         found = [r for r in rows if not r[way].get("none")]

@@ -26,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,6 +35,20 @@ from bench_server import BUTTONS, SCRIPTS, SLOTS  # noqa: E402
 
 from vidrec.dialog.engine import Engine  # noqa: E402
 from vidrec.library import Library  # noqa: E402
+
+
+@contextmanager
+def store_copy(src: Path):
+    """A writable copy of the store at ``src`` (without its write lock and thumbnails) in a temporary folder, open
+    as a Library for the block; closed and removed after it (the original is never written)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "store"
+        shutil.copytree(src, store, ignore=shutil.ignore_patterns("write.lock", "thumbnails"))
+        library = Library.open(store, readonly=False)
+        try:
+            yield library
+        finally:
+            library.close()
 
 
 class Counting:
@@ -127,32 +142,26 @@ def main() -> None:
     from vidrec.encoders.text import default_text_encoder
     from vidrec.server.query_memo import SessionQueryMemo
 
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Path(tmp) / "store"
-        shutil.copytree(args.store, store, ignore=shutil.ignore_patterns("write.lock", "thumbnails"))
-        library = Library.open(store, readonly=False)
-        try:
-            counting = Counting(default_text_encoder())
-            encoder = counting if args.no_memo else SessionQueryMemo(counting)
-            engine = Engine(library, text_encoder=encoder)
-            for text in ("我想买一件T恤", "show me some sandals", "要黑色的"):  # what the first turns load lazily
-                engine.respond("warm-up", text)
-            profiler = None
-            if args.profile:
-                import cProfile
+    with store_copy(args.store) as library:
+        counting = Counting(default_text_encoder())
+        encoder = counting if args.no_memo else SessionQueryMemo(counting)
+        engine = Engine(library, text_encoder=encoder)
+        for text in ("我想买一件T恤", "show me some sandals", "要黑色的"):  # what the first turns load lazily
+            engine.respond("warm-up", text)
+        profiler = None
+        if args.profile:
+            import cProfile
 
-                profiler = cProfile.Profile(time.process_time)
-            counting.queries = 0
-            dump = args.dump.open("w") if args.dump else None
-            c0 = time.process_time()
-            cpu = play(engine, args.sessions, args.seed, not args.no_memo, dump, profiler)
-            total = time.process_time() - c0
-            if dump is not None:
-                dump.close()
-            if profiler is not None:
-                profiler.dump_stats(str(args.profile))
-        finally:
-            library.close()
+            profiler = cProfile.Profile(time.process_time)
+        counting.queries = 0
+        dump = args.dump.open("w") if args.dump else None
+        c0 = time.process_time()
+        cpu = play(engine, args.sessions, args.seed, not args.no_memo, dump, profiler)
+        total = time.process_time() - c0
+        if dump is not None:
+            dump.close()
+        if profiler is not None:
+            profiler.dump_stats(str(args.profile))
     turns = cpu["message"] + cpu["button"]
     print(json.dumps({"store": str(args.store), "sessions": args.sessions, "turns": len(turns),
                       "cpu_ms_per_turn": stats(turns), "message": stats(cpu["message"]),
