@@ -4,8 +4,9 @@ alternating query by query in one process: CPU milliseconds per search and wheth
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_filter_ab.py --store STORE [--queries 150]
 
 "Before" is main at 560add8: a filter's allowed values looked up through a table indexed by every row's code
-(`table[codes + 1]`), and the IVF lists holding the filter's vectors found with `np.unique` (a sort). "After" is
-this tree's `FaissIndex._allowed` (a comparison per value for up to 16 values) and `_lists_holding` (a count).
+(`table[codes + 1]`). "After" is this tree's `FaissIndex._allowed` (a comparison per value for up to 16 values).
+(The 560add8 A/B also swapped how the IVF lists holding the filter's vectors are found, `np.unique` vs a count;
+since issue 20 §2 those counts are kept per filter by `FaissIndex._per_list`, so that part is no longer swapped.)
 Use a store of 100k items or more (bench/bench_search.py --synthetic 100000 --keep DIR builds one): at 1k items
 both are a few microseconds. The masks that a search keeps for the next one are dropped before every search, so
 each query pays its filter once, as a new shopper's query does.
@@ -44,11 +45,6 @@ def old_allowed(self, name, values, rows=None):
     return table[codes + 1]
 
 
-def old_lists_holding(self, mask):
-    lists = np.unique(self._list_of[: len(mask)][mask])
-    return lists[lists >= 0]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--store", type=Path, required=True, help="a store (opened read-only)")
@@ -59,8 +55,7 @@ def main() -> None:
     if args.queries < 2:
         ap.error("--queries must be 2 or more")
     cls = faiss_index.FaissIndex
-    versions = {"before": {"_allowed": old_allowed, "_lists_holding": old_lists_holding},
-                "after": {"_allowed": cls._allowed, "_lists_holding": cls._lists_holding}}
+    versions = {"before": {"_allowed": old_allowed}, "after": {"_allowed": cls._allowed}}
     lib = Library.open(args.store, readonly=True)
     try:
         searcher = Searcher(lib)
@@ -77,7 +72,7 @@ def main() -> None:
             for name in (("before", "after") if i % 2 == 0 else ("after", "before")):
                 for attr, fn in versions[name].items():
                     setattr(cls, attr, fn)
-                lib.store.vectors._base_masks.clear()
+                lib.store.vectors._forget_derived()
                 c0 = time.process_time()
                 hits = searcher.search(q, k=10, parsed=parsed, query_vector=qv).results
                 cpu[name].append(1000 * (time.process_time() - c0))

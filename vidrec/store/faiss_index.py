@@ -533,10 +533,7 @@ class FaissIndex(VectorIndex):
             base = self._base_masks.get(key)
         if base is None or len(base) != len(self._ids):
             base = self._conditions(f, None)
-            with self._derived_lock:
-                while len(self._base_masks) >= BASE_MASKS_KEPT:
-                    self._base_masks.pop(next(iter(self._base_masks)))
-                self._base_masks[key] = base
+            self._keep(self._base_masks, key, base)
         if f.kind is None:
             return base.copy()
         n = len(self._ids)
@@ -752,11 +749,6 @@ class FaissIndex(VectorIndex):
                 out.append((vector_id, float(score)))
         return out
 
-    def _lists_holding(self, mask: np.ndarray) -> np.ndarray:
-        """The IVF lists that hold at least one of the labels in ``mask``."""
-        nlist = faiss.extract_index_ivf(self._index).nlist
-        return np.flatnonzero(self._count_per_list(mask, nlist)).astype(np.int64)
-
     def _count_per_list(self, mask: np.ndarray, nlist: int) -> np.ndarray:
         """How many of the labels in ``mask`` each IVF list holds."""
         # counted rather than sorted (np.unique): ~6x faster at 400k rows; -1 (in no list) counted apart
@@ -770,11 +762,16 @@ class FaissIndex(VectorIndex):
             counts = self._list_counts.get(key)
         if counts is None or len(counts) != nlist or int(counts.sum()) != selected:
             counts = self._count_per_list(mask, nlist)
-            with self._derived_lock:
-                while len(self._list_counts) >= BASE_MASKS_KEPT:
-                    self._list_counts.pop(next(iter(self._list_counts)))
-                self._list_counts[key] = counts
+            self._keep(self._list_counts, key, counts)
         return counts
+
+    def _keep(self, kept: dict, key: tuple, value: np.ndarray) -> None:
+        """Remember ``value`` in one of the per-filter caches (``_base_masks``, ``_list_counts``), the oldest
+        forgotten past ``BASE_MASKS_KEPT`` filters."""
+        with self._derived_lock:
+            while len(kept) >= BASE_MASKS_KEPT:
+                kept.pop(next(iter(kept)))
+            kept[key] = value
 
     def _search_lists(self, ivf: faiss.IndexIVF, query: np.ndarray, k: int, lists: np.ndarray,
                       selector: faiss.IDSelector) -> tuple[np.ndarray, np.ndarray]:
